@@ -1,0 +1,2 @@
+//! The browser entry point: mounts the Leptos app (wasm32 only).
+fn main() {}

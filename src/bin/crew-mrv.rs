@@ -1,0 +1,2 @@
+//! The `crew-mrv` command line (native only).
+fn main() {}
