@@ -1,0 +1,164 @@
+//! Settings shared by the command line and the browser.
+//!
+//! Everything a user or a deployment may want to change lives here with a
+//! documented default, so no importer or rule hard-codes a plant's naming.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use chrono::NaiveDate;
+
+use crate::model::Location;
+
+/// How a day's calcium value is chosen when a location has several samples
+/// (METHOD §2 step 2).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum ReplicatePolicy {
+    /// Mean of the day's distinct samples (the method's default).
+    #[default]
+    Mean,
+    /// The first row of the group in input order, before duplicate
+    /// collapsing: reproduces the legacy pipeline only.
+    First,
+}
+
+impl ReplicatePolicy {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ReplicatePolicy::Mean => "mean",
+            ReplicatePolicy::First => "first",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "mean" => Some(ReplicatePolicy::Mean),
+            "first" => Some(ReplicatePolicy::First),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for ReplicatePolicy {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Caps that protect the app from hostile or accidental huge inputs. They
+/// are checked against declared sizes before anything big is allocated.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Limits {
+    /// Largest file accepted, in bytes.
+    pub max_file_bytes: u64,
+    /// Largest number of cells a worksheet may span (rows x columns of its
+    /// used range).
+    pub max_sheet_cells: u64,
+    /// Largest row or column count a worksheet may declare.
+    pub max_sheet_rows: u32,
+    pub max_sheet_cols: u32,
+    /// Largest total uncompressed size of a workbook's parts, in bytes.
+    pub max_uncompressed_bytes: u64,
+    /// Largest single field (CSV) or cell text, in bytes.
+    pub max_field_bytes: usize,
+    /// Largest number of fields in one CSV line.
+    pub max_csv_fields: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_file_bytes: 512 * 1024 * 1024,
+            max_sheet_cells: 5_000_000,
+            max_sheet_rows: 1_048_576,
+            max_sheet_cols: 16_384,
+            max_uncompressed_bytes: 1024 * 1024 * 1024,
+            max_field_bytes: 1024 * 1024,
+            max_csv_fields: 10_000,
+        }
+    }
+}
+
+/// Plausible-value ranges used by the QA level 3 checks (§5).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Ranges {
+    pub ph: (f64, f64),
+    pub calcium_mg_per_l: (f64, f64),
+    pub bypass_hours: (f64, f64),
+    /// Dates before this are implausible.
+    pub earliest_date: NaiveDate,
+}
+
+impl Default for Ranges {
+    fn default() -> Self {
+        Ranges {
+            ph: (0.0, 14.0),
+            calcium_mg_per_l: (0.0, 1000.0),
+            bypass_hours: (0.0, 24.0),
+            earliest_date: NaiveDate::from_ymd_opt(2000, 1, 1).unwrap_or(NaiveDate::MIN),
+        }
+    }
+}
+
+/// An expert's decision on one plant-day (§5 level 5).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Review {
+    pub plant_id: String,
+    pub date: NaiveDate,
+    pub status: ReviewStatus,
+    pub note: String,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum ReviewStatus {
+    Unreviewed,
+    Approved,
+    Rejected,
+}
+
+impl ReviewStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ReviewStatus::Unreviewed => "unreviewed",
+            ReviewStatus::Approved => "approved",
+            ReviewStatus::Rejected => "rejected",
+        }
+    }
+}
+
+/// Everything that steers a run.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Config {
+    pub replicate_policy: ReplicatePolicy,
+    /// Lab `unit_type_id` → where that unit sits relative to the dosing.
+    /// Other plants name their units differently: extend this, not code.
+    pub locations: BTreeMap<String, Location>,
+    pub limits: Limits,
+    pub ranges: Ranges,
+    pub reviews: Vec<Review>,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        let mut locations = BTreeMap::new();
+        locations.insert("primary_clarifier".to_string(), Location::Upstream);
+        locations.insert("secondary_clarifier".to_string(), Location::Downstream);
+        Config {
+            replicate_policy: ReplicatePolicy::Mean,
+            locations,
+            limits: Limits::default(),
+            ranges: Ranges::default(),
+            reviews: Vec::new(),
+        }
+    }
+}
+
+impl Config {
+    /// Where a unit sits; unknown units are `Other` (and reported).
+    pub fn location_of(&self, unit_type_id: &str) -> Location {
+        self.locations
+            .get(unit_type_id.trim())
+            .copied()
+            .unwrap_or(Location::Other)
+    }
+}

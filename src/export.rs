@@ -1,0 +1,520 @@
+//! The outputs: `co2_removal.csv`, `lab_readings.csv`,
+//! `plant_operations.csv`, `qa_findings.csv`, `files.csv` and
+//! `summary.json`. The CLI writes them to disk and the browser offers them
+//! as downloads; both call these functions, so the bytes are identical.
+//!
+//! CSV rules (METHOD §4): ISO dates, floats in the shortest form that reads
+//! back to the same f64 (Rust's `{}`), blank fields empty. Text that came
+//! from user files and starts with `=`, `+`, `-`, `@`, tab or carriage
+//! return is prefixed with `'` so spreadsheets do not run it as a formula
+//! (OWASP CSV injection); numbers we write are never touched.
+
+use std::fmt::Write as _;
+use std::io::{self, Write};
+
+use chrono::{Datelike, NaiveDate, NaiveDateTime, Timelike};
+use serde_json::{json, Map, Value};
+
+use crate::model::{col_letters, Co2Day, Finding, When};
+use crate::report::{Filter, Kpis, Report};
+
+/// The files of a full export, in the order the CLI lists them.
+pub const OUTPUT_FILES: [&str; 6] = [
+    "co2_removal.csv",
+    "lab_readings.csv",
+    "plant_operations.csv",
+    "qa_findings.csv",
+    "files.csv",
+    "summary.json",
+];
+
+/// Write one output by name into `w`.
+pub fn write_output(name: &str, report: &Report, filter: &Filter, w: &mut dyn Write) -> io::Result<()> {
+    match name {
+        "co2_removal.csv" => write_co2(report, filter, w),
+        "lab_readings.csv" => write_lab_readings(report, w),
+        "plant_operations.csv" => write_plant_operations(report, w),
+        "qa_findings.csv" => write_findings(report, w),
+        "files.csv" => write_files(report, w),
+        "summary.json" => {
+            let mut s = summary_json(report, filter);
+            s.push('\n');
+            w.write_all(s.as_bytes())
+        }
+        _ => Err(io::Error::new(io::ErrorKind::InvalidInput, format!("unknown output {name}"))),
+    }
+}
+
+/// One output as bytes.
+pub fn output_bytes(name: &str, report: &Report, filter: &Filter) -> Vec<u8> {
+    let mut v = Vec::new();
+    // Writing to a Vec cannot fail; an unknown name yields an empty file.
+    let _ = write_output(name, report, filter, &mut v);
+    v
+}
+
+/// A CSV line builder that quotes only when needed.
+struct Line {
+    buf: String,
+    first: bool,
+}
+
+impl Line {
+    fn new() -> Line {
+        Line {
+            buf: String::with_capacity(256),
+            first: true,
+        }
+    }
+
+    fn sep(&mut self) {
+        if !self.first {
+            self.buf.push(',');
+        }
+        self.first = false;
+    }
+
+    /// Text we generated (flags, messages, ISO dates): quoted if needed.
+    fn ours(&mut self, s: &str) -> &mut Self {
+        self.sep();
+        push_quoted(&mut self.buf, s);
+        self
+    }
+
+    /// Text from a user's file: neutralised, then quoted if needed.
+    fn theirs(&mut self, s: &str) -> &mut Self {
+        self.sep();
+        if s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+            let mut t = String::with_capacity(s.len() + 1);
+            t.push('\'');
+            t.push_str(s);
+            push_quoted(&mut self.buf, &t);
+        } else {
+            push_quoted(&mut self.buf, s);
+        }
+        self
+    }
+
+    fn num(&mut self, v: Option<f64>) -> &mut Self {
+        self.sep();
+        if let Some(v) = v {
+            let _ = write!(self.buf, "{v}");
+        }
+        self
+    }
+
+    fn int(&mut self, v: Option<u64>) -> &mut Self {
+        self.sep();
+        if let Some(v) = v {
+            let _ = write!(self.buf, "{v}");
+        }
+        self
+    }
+
+    fn date(&mut self, d: Option<NaiveDate>) -> &mut Self {
+        self.sep();
+        if let Some(d) = d {
+            push_date(&mut self.buf, d);
+        }
+        self
+    }
+
+    fn datetime(&mut self, t: Option<NaiveDateTime>) -> &mut Self {
+        self.sep();
+        if let Some(t) = t {
+            push_datetime(&mut self.buf, t);
+        }
+        self
+    }
+
+    fn end(&mut self, w: &mut dyn Write) -> io::Result<()> {
+        self.buf.push('\n');
+        w.write_all(self.buf.as_bytes())?;
+        self.buf.clear();
+        self.first = true;
+        Ok(())
+    }
+}
+
+fn push_quoted(buf: &mut String, s: &str) {
+    if s.contains([',', '"', '\n', '\r']) {
+        buf.push('"');
+        for ch in s.chars() {
+            if ch == '"' {
+                buf.push('"');
+            }
+            buf.push(ch);
+        }
+        buf.push('"');
+    } else {
+        buf.push_str(s);
+    }
+}
+
+fn push_date(buf: &mut String, d: NaiveDate) {
+    let _ = write!(buf, "{:04}-{:02}-{:02}", d.year(), d.month(), d.day());
+}
+
+fn push_datetime(buf: &mut String, t: NaiveDateTime) {
+    push_date(buf, t.date());
+    let _ = write!(buf, "T{:02}:{:02}:{:02}", t.hour(), t.minute(), t.second());
+}
+
+fn header(w: &mut dyn Write, cols: &[&str]) -> io::Result<()> {
+    w.write_all(cols.join(",").as_bytes())?;
+    w.write_all(b"\n")
+}
+
+pub const CO2_COLUMNS: [&str; 19] = [
+    "plant_id",
+    "date",
+    "ca_upstream_mg_per_l",
+    "ca_downstream_mg_per_l",
+    "ca_delta_mg_per_l",
+    "flow_mgd",
+    "flow_m3_per_day",
+    "flow_l_per_day",
+    "ca_to_caco3_ratio",
+    "co2_to_caco3_ratio",
+    "caco3_mg",
+    "co2_mg",
+    "co2_removed_metric_tons_per_day",
+    "quality_flag",
+    "validation_message",
+    "calculation_version",
+    "ca_upstream_n",
+    "ca_downstream_n",
+    "ops_source",
+];
+
+pub fn write_co2(report: &Report, filter: &Filter, w: &mut dyn Write) -> io::Result<()> {
+    header(w, &CO2_COLUMNS)?;
+    let mut l = Line::new();
+    for d in report.days(filter) {
+        co2_line(&mut l, d, report.method_version);
+        l.end(w)?;
+    }
+    Ok(())
+}
+
+fn co2_line(l: &mut Line, d: &Co2Day, version: &str) {
+    let c = d.calc;
+    l.theirs(&d.plant_id)
+        .date(Some(d.date))
+        .num(d.ca_upstream_mg_per_l)
+        .num(d.ca_downstream_mg_per_l)
+        .num(c.map(|c| c.ca_delta_mg_per_l))
+        .num(d.flow_mgd)
+        .num(c.map(|c| c.flow_m3_per_day))
+        .num(c.map(|c| c.flow_l_per_day))
+        .num(c.map(|c| c.ca_to_caco3_ratio))
+        .num(c.map(|c| c.co2_to_caco3_ratio))
+        .num(c.map(|c| c.caco3_mg))
+        .num(c.map(|c| c.co2_mg))
+        .num(c.map(|c| c.co2_removed_metric_tons_per_day))
+        .ours(d.quality_flag.as_str())
+        .theirs(&d.validation_message)
+        .ours(version)
+        .int(Some(u64::from(d.ca_upstream_n)))
+        .int(Some(u64::from(d.ca_downstream_n)))
+        .theirs(d.ops_source.as_deref().unwrap_or(""));
+}
+
+pub const LAB_COLUMNS: [&str; 15] = [
+    "plant_id",
+    "plant_unit_id",
+    "location",
+    "datetime",
+    "parameter_name",
+    "medium",
+    "value",
+    "unit",
+    "uncertainty",
+    "reading_id",
+    "sensor_id",
+    "replicate_num",
+    "source_file",
+    "source_row",
+    "metadata",
+];
+
+pub fn write_lab_readings(report: &Report, w: &mut dyn Write) -> io::Result<()> {
+    header(w, &LAB_COLUMNS)?;
+    let mut l = Line::new();
+    let mut when = String::new();
+    // Lab rows then sensor rows, each in input order.
+    for r in report.lab_readings() {
+        when.clear();
+        let _ = write!(when, "{}", r.when);
+        l.theirs(&r.plant_id)
+            .theirs(&r.plant_unit_id)
+            .ours(r.location.as_str())
+            .ours(&when)
+            .theirs(&r.parameter_name)
+            .theirs(&r.medium)
+            .num(Some(r.value))
+            .theirs(&r.unit)
+            .num(r.uncertainty)
+            .theirs(&r.reading_id)
+            .ours("")
+            .int(r.replicate_num.map(u64::from))
+            .theirs(report.file_name(r.file))
+            .int(Some(u64::from(r.row)))
+            .theirs(&r.metadata);
+        l.end(w)?;
+    }
+    for (s, r) in report.sensor_readings() {
+        l.theirs(&s.plant_id)
+            .theirs(&s.plant_unit_id)
+            .ours(s.location.as_str())
+            .datetime(Some(r.at))
+            .theirs(&s.parameter_name)
+            .ours("")
+            .num(Some(r.value))
+            .theirs(&s.unit)
+            .num(None)
+            .ours("")
+            .theirs(&s.sensor_id)
+            .int(None)
+            .theirs(report.file_name(s.file))
+            .int(Some(u64::from(r.row)))
+            .theirs(&s.metadata);
+        l.end(w)?;
+    }
+    let _ = When::Day;
+    Ok(())
+}
+
+pub const OPS_COLUMNS: [&str; 14] = [
+    "plant_id",
+    "date",
+    "actual_eff_flow_mgd",
+    "actual_inf_flow_mgd",
+    "max_eff_flow_mgd",
+    "min_eff_flow_mgd",
+    "bypass_flow_mgd",
+    "bypass_hours_per_day",
+    "precip_in",
+    "source_file",
+    "source_row",
+    "report_generated_at",
+    "provisional",
+    "superseded",
+];
+
+pub fn write_plant_operations(report: &Report, w: &mut dyn Write) -> io::Result<()> {
+    header(w, &OPS_COLUMNS)?;
+    let mut l = Line::new();
+    for o in &report.plant_operations {
+        let superseded = if o.superseded.is_empty() {
+            String::new()
+        } else {
+            serde_json::to_string(&o.superseded).unwrap_or_default()
+        };
+        l.theirs(&o.plant_id)
+            .date(Some(o.date))
+            .num(o.actual_eff_flow_mgd)
+            .num(o.actual_inf_flow_mgd)
+            .num(o.max_eff_flow_mgd)
+            .num(o.min_eff_flow_mgd)
+            .num(o.bypass_flow_mgd)
+            .num(o.bypass_hours_per_day)
+            .num(o.precip_in)
+            .theirs(&o.source_file)
+            .int(Some(u64::from(o.source_row)))
+            .datetime(o.report_generated_at)
+            .ours(if o.provisional { "true" } else { "false" })
+            .theirs(&superseded);
+        l.end(w)?;
+    }
+    Ok(())
+}
+
+pub const FINDING_COLUMNS: [&str; 10] = [
+    "level",
+    "check",
+    "severity",
+    "plant_id",
+    "date",
+    "source_file",
+    "source_row",
+    "column",
+    "message",
+    "sheet",
+];
+
+pub fn write_findings(report: &Report, w: &mut dyn Write) -> io::Result<()> {
+    header(w, &FINDING_COLUMNS)?;
+    let mut l = Line::new();
+    for f in &report.findings {
+        finding_line(&mut l, f);
+        l.end(w)?;
+    }
+    Ok(())
+}
+
+fn finding_line(l: &mut Line, f: &Finding) {
+    l.int(Some(u64::from(f.level)))
+        .ours(f.check)
+        .ours(f.severity.as_str())
+        .theirs(f.plant_id.as_deref().unwrap_or(""))
+        .date(f.date)
+        .theirs(f.source_file.as_deref().unwrap_or(""))
+        .int(f.at.row.map(u64::from))
+        .ours(&f.at.col.map(col_letters).unwrap_or_default())
+        .theirs(&f.message)
+        .theirs(f.at.sheet.as_deref().unwrap_or(""));
+}
+
+pub const FILE_COLUMNS: [&str; 13] = [
+    "name",
+    "kind",
+    "plant_id",
+    "period_start",
+    "period_end",
+    "sha256",
+    "bytes",
+    "rows_in",
+    "records",
+    "skipped",
+    "skipped_by_reason",
+    "status",
+    "message",
+];
+
+pub fn write_files(report: &Report, w: &mut dyn Write) -> io::Result<()> {
+    header(w, &FILE_COLUMNS)?;
+    let mut l = Line::new();
+    for f in &report.files {
+        let account = f.account_in_run();
+        let (status, message) = match (&f.duplicate_of, &f.error) {
+            (Some(orig), _) => (
+                "duplicate",
+                crate::error::FileError::new(crate::error::FileErrorKind::Duplicate { of: orig.to_string() }).to_string(),
+            ),
+            (None, Some(e)) => (e.code(), e.to_string()),
+            (None, None) => ("ok", String::new()),
+        };
+        l.theirs(&f.name)
+            .ours(f.kind.map(|k| k.as_str()).unwrap_or(""))
+            .theirs(f.plant_id.as_deref().unwrap_or(""))
+            .date(f.period.map(|p| p.0))
+            .date(f.period.map(|p| p.1))
+            .ours(&f.sha256)
+            .int(Some(f.bytes))
+            .int(Some(account.rows_in))
+            .int(Some(account.records))
+            .int(Some(account.skipped_total()))
+            .ours(&account.reasons_line())
+            .ours(status)
+            .theirs(&message);
+        l.end(w)?;
+    }
+    Ok(())
+}
+
+fn kpi_json(k: &Kpis) -> Value {
+    let flags: Map<String, Value> = k
+        .days_by_flag
+        .iter()
+        .map(|(f, n)| (f.as_str().to_string(), json!(n)))
+        .collect();
+    json!({
+        "days": k.days,
+        "days_by_flag": flags,
+        "valid_days": k.valid_days,
+        "co2_removed_t": k.co2_removed_t,
+        "co2_removed_mean_t_per_day": k.co2_removed_mean_t_per_day,
+        "ca_delta_mean_mg_per_l": k.ca_delta_mean_mg_per_l,
+        "first_date": k.first_date.map(|d| d.to_string()),
+        "last_date": k.last_date.map(|d| d.to_string()),
+    })
+}
+
+/// `summary.json`: method version, settings, inputs, key figures per plant
+/// and for all plants (under the filter), and QA counts.
+pub fn summary_json(report: &Report, filter: &Filter) -> String {
+    let days: Vec<&Co2Day> = report.days(filter).collect();
+    let mut plants = Map::new();
+    for p in report.plants() {
+        let k = Kpis::of(days.iter().copied().filter(|d| d.plant_id == p));
+        if k.days > 0 {
+            plants.insert(p.to_string(), kpi_json(&k));
+        }
+    }
+    let inputs: Vec<Value> = report
+        .files
+        .iter()
+        .map(|f| {
+            let a = f.account_in_run();
+            json!({
+                "name": &*f.name,
+                "kind": f.kind.map(|k| k.as_str()),
+                "sha256": f.sha256,
+                "plant_id": f.plant_id.as_deref(),
+                "period_start": f.period.map(|p| p.0.to_string()),
+                "period_end": f.period.map(|p| p.1.to_string()),
+                "rows_in": a.rows_in,
+                "records": a.records,
+                "skipped": a.skipped_total(),
+                "status": match (&f.duplicate_of, &f.error) {
+                    (Some(_), _) => "duplicate",
+                    (None, Some(e)) => e.code(),
+                    (None, None) => "ok",
+                },
+            })
+        })
+        .collect();
+    let mut qa = Map::new();
+    for (sev, n) in report.findings_by_severity() {
+        qa.insert(sev.as_str().to_string(), json!(n));
+    }
+    let filter_json = json!({
+        "plant": filter.plant,
+        "from": filter.from.map(|d| d.to_string()),
+        "to": filter.to.map(|d| d.to_string()),
+        "flags": filter.flags.as_ref().map(|s| s.iter().map(|f| f.as_str()).collect::<Vec<_>>()),
+    });
+    let v = json!({
+        "method_version": report.method_version,
+        "replicate_policy": report.replicate_policy.as_str(),
+        "filter": filter_json,
+        "all_plants": kpi_json(&Kpis::of(days.iter().copied())),
+        "plants": plants,
+        "qa_findings": qa,
+        "inputs": inputs,
+    });
+    serde_json::to_string_pretty(&v).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn line(f: impl FnOnce(&mut Line)) -> String {
+        let mut l = Line::new();
+        f(&mut l);
+        l.buf
+    }
+
+    #[test]
+    fn user_text_is_neutralised_but_numbers_stay_numbers() {
+        assert_eq!(line(|l| { l.theirs("=HYPERLINK(\"x\")"); }), "\"'=HYPERLINK(\"\"x\"\")\"");
+        assert_eq!(line(|l| { l.theirs("+1"); }), "'+1");
+        assert_eq!(line(|l| { l.theirs("@SUM"); }), "'@SUM");
+        assert_eq!(line(|l| { l.theirs("\tx"); }), "'\tx");
+        assert_eq!(line(|l| { l.theirs("-cmd"); }), "'-cmd");
+        assert_eq!(line(|l| { l.num(Some(-1.5)); }), "-1.5");
+        assert_eq!(line(|l| { l.theirs("PLANT_A"); }), "PLANT_A");
+    }
+
+    #[test]
+    fn floats_are_shortest_round_trip() {
+        assert_eq!(line(|l| { l.num(Some(29.199999999999996)); }), "29.199999999999996");
+        assert_eq!(line(|l| { l.num(Some(31.0)); }), "31");
+        assert_eq!(line(|l| { l.num(None).num(Some(0.1)); }), ",0.1");
+        let v = 1.802_696_9e-3;
+        let s = line(|l| { l.num(Some(v)); });
+        assert_eq!(s.parse::<f64>().ok(), Some(v));
+    }
+}

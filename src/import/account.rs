@@ -1,0 +1,249 @@
+//! The row account: every row of every sheet is a record or a skipped row
+//! with a reason. `rows_in == records + skipped` always holds; the tests
+//! check it for every file they read.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use serde::Serialize;
+
+use crate::model::Text;
+
+/// Why a row produced no record.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SkipReason {
+    /// Report title, plant id, month, generation time above the header.
+    Preamble,
+    /// A header row (including repeated headers and multi-row header blocks).
+    Header,
+    /// Nothing in any cell.
+    Blank,
+    /// `Sum`, `Avg`, `TOTAL`, `MAX` ... rows after the days.
+    Summary,
+    /// Free text below the table.
+    Footnote,
+    /// The row of tag codes (`AB_FNEQ` ...) closing a Plant B report.
+    TagRow,
+    /// The value the row exists for is blank (e.g. a sensor dropout).
+    MissingValue,
+    /// The value is not a number (`Bad`, `#N/A`, `NaN`).
+    UnparseableValue,
+    /// The date or timestamp cannot be read.
+    UnparseableDate,
+    /// A required identifier (plant, unit) is blank.
+    MissingKey,
+    /// More fields than the configured cap.
+    TooManyFields,
+    /// A row that fits no part of the layout.
+    Unrecognised,
+    /// A sheet the layout does not use.
+    UnusedSheet,
+    /// The whole file repeats another file.
+    DuplicateFile,
+    /// The file was rejected (see its error).
+    FileRejected,
+}
+
+impl SkipReason {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SkipReason::Preamble => "preamble",
+            SkipReason::Header => "header",
+            SkipReason::Blank => "blank",
+            SkipReason::Summary => "summary",
+            SkipReason::Footnote => "footnote",
+            SkipReason::TagRow => "tag_row",
+            SkipReason::MissingValue => "missing_value",
+            SkipReason::UnparseableValue => "unparseable_value",
+            SkipReason::UnparseableDate => "unparseable_date",
+            SkipReason::MissingKey => "missing_key",
+            SkipReason::TooManyFields => "too_many_fields",
+            SkipReason::Unrecognised => "unrecognised",
+            SkipReason::UnusedSheet => "unused_sheet",
+            SkipReason::DuplicateFile => "duplicate_file",
+            SkipReason::FileRejected => "file_rejected",
+        }
+    }
+
+    /// Words for people.
+    pub fn describe(self) -> &'static str {
+        match self {
+            SkipReason::Preamble => "report preamble",
+            SkipReason::Header => "header",
+            SkipReason::Blank => "blank",
+            SkipReason::Summary => "summary row (Sum/Avg/TOTAL…)",
+            SkipReason::Footnote => "footnote",
+            SkipReason::TagRow => "tag-code row",
+            SkipReason::MissingValue => "value blank",
+            SkipReason::UnparseableValue => "value not a number",
+            SkipReason::UnparseableDate => "date unreadable",
+            SkipReason::MissingKey => "plant or unit blank",
+            SkipReason::TooManyFields => "too many fields",
+            SkipReason::Unrecognised => "unrecognised row",
+            SkipReason::UnusedSheet => "sheet not used",
+            SkipReason::DuplicateFile => "duplicate file",
+            SkipReason::FileRejected => "file rejected",
+        }
+    }
+}
+
+impl fmt::Display for SkipReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Consecutive skipped rows of one sheet with one reason.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SkipRange {
+    pub sheet: Option<Text>,
+    pub first_row: u32,
+    pub last_row: u32,
+    pub reason: SkipReason,
+}
+
+impl SkipRange {
+    pub fn len(&self) -> u64 {
+        u64::from(self.last_row - self.first_row) + 1
+    }
+
+    pub fn is_empty(&self) -> bool {
+        false
+    }
+}
+
+/// Consecutive rows of one sheet that all became records.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RecordRange {
+    pub sheet: Option<Text>,
+    pub first_row: u32,
+    pub last_row: u32,
+}
+
+/// Per-file row account.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct RowAccount {
+    pub rows_in: u64,
+    pub records: u64,
+    pub skipped: Vec<SkipRange>,
+    /// Where the records came from, as ranges (so the account can be
+    /// re-stated, e.g. when the whole file turns out to be a duplicate).
+    pub record_rows: Vec<RecordRange>,
+}
+
+impl RowAccount {
+    /// A row that became a record.
+    pub fn record(&mut self, sheet: Option<&Text>, row: u32) {
+        self.rows_in += 1;
+        self.records += 1;
+        if let Some(prev) = self.record_rows.last_mut() {
+            if prev.sheet.as_deref() == sheet.map(|s| &**s) && prev.last_row.checked_add(1) == Some(row) {
+                prev.last_row = row;
+                return;
+            }
+        }
+        self.record_rows.push(RecordRange {
+            sheet: sheet.cloned(),
+            first_row: row,
+            last_row: row,
+        });
+    }
+
+    /// The same rows, every one skipped for `reason` (a duplicate file).
+    pub fn restated_as(&self, reason: SkipReason) -> RowAccount {
+        let mut ranges: Vec<(Option<Text>, u32, u32)> = self
+            .skipped
+            .iter()
+            .map(|s| (s.sheet.clone(), s.first_row, s.last_row))
+            .chain(self.record_rows.iter().map(|r| (r.sheet.clone(), r.first_row, r.last_row)))
+            .collect();
+        ranges.sort_by(|a, b| (a.0.as_deref(), a.1).cmp(&(b.0.as_deref(), b.1)));
+        let mut out = RowAccount::default();
+        for (sheet, first, last) in ranges {
+            out.skip_rows(sheet.as_ref(), first, last, reason);
+        }
+        out
+    }
+
+    /// A row that did not.
+    pub fn skip(&mut self, sheet: Option<&Text>, row: u32, reason: SkipReason) {
+        self.skip_rows(sheet, row, row, reason);
+    }
+
+    /// Rows `first..=last` that did not.
+    pub fn skip_rows(&mut self, sheet: Option<&Text>, first: u32, last: u32, reason: SkipReason) {
+        if last < first {
+            return;
+        }
+        self.rows_in += u64::from(last - first) + 1;
+        if let Some(prev) = self.skipped.last_mut() {
+            if prev.reason == reason
+                && prev.sheet.as_deref() == sheet.map(|s| &**s)
+                && prev.last_row.checked_add(1) == Some(first)
+            {
+                prev.last_row = last;
+                return;
+            }
+        }
+        self.skipped.push(SkipRange {
+            sheet: sheet.cloned(),
+            first_row: first,
+            last_row: last,
+            reason,
+        });
+    }
+
+    pub fn skipped_total(&self) -> u64 {
+        self.skipped.iter().map(SkipRange::len).sum()
+    }
+
+    pub fn by_reason(&self) -> BTreeMap<SkipReason, u64> {
+        let mut m = BTreeMap::new();
+        for s in &self.skipped {
+            *m.entry(s.reason).or_insert(0) += s.len();
+        }
+        m
+    }
+
+    /// `rows_in == records + skipped`.
+    pub fn balances(&self) -> bool {
+        self.rows_in == self.records + self.skipped_total()
+    }
+
+    /// `blank:3; header:1` — for one-line summaries and `files.csv`.
+    pub fn reasons_line(&self) -> String {
+        self.by_reason()
+            .iter()
+            .map(|(r, n)| format!("{r}:{n}"))
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn consecutive_skips_merge_and_balance() {
+        let s: Text = "S".into();
+        let mut a = RowAccount::default();
+        a.skip(Some(&s), 1, SkipReason::Header);
+        a.record(Some(&s), 2);
+        a.skip(Some(&s), 3, SkipReason::Blank);
+        a.skip(Some(&s), 4, SkipReason::Blank);
+        a.skip_rows(Some(&s), 5, 100, SkipReason::Blank);
+        a.skip(Some(&s), 101, SkipReason::Summary);
+        a.skip(None, 102, SkipReason::Summary);
+        assert_eq!(a.skipped.len(), 4);
+        assert_eq!(a.rows_in, 102);
+        assert!(a.balances());
+        assert_eq!(a.reasons_line(), "header:1; blank:98; summary:2");
+        let d = a.restated_as(SkipReason::DuplicateFile);
+        assert_eq!(d.rows_in, 102);
+        assert_eq!(d.records, 0);
+        assert!(d.balances());
+        assert_eq!(d.reasons_line(), "duplicate_file:102");
+    }
+}

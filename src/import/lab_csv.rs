@@ -1,0 +1,387 @@
+//! Calcium lab results (FORMATS.md §1): one row per reported sample value.
+//!
+//! Every row becomes a `LabReading` or a skipped row. Repeated `unique_id`s
+//! and replicates are kept as they are: collapsing them is the method's job
+//! (METHOD §2), and it needs to see every row to report what it collapsed.
+
+use chrono::NaiveDate;
+
+use super::columns::{metadata_json, Header};
+use super::delimited::{self, field, Row};
+use super::{Ctx, FileKind, Parsed, Records, SkipReason};
+use crate::error::{FileError, FileErrorKind};
+use crate::model::{CellRef, LabReading, Location, Severity, When};
+use crate::number::{parse_num, Commas};
+use crate::qa;
+use crate::timestamp::parse_date;
+
+const UNIQUE_ID: &[&str] = &["unique id", "sample id"];
+const DATE: &[&str] = &["date", "sample date", "sampling date"];
+const MEDIUM: &[&str] = &["medium"];
+const REPLICATE: &[&str] = &["replicate num", "replicate"];
+const PLANT: &[&str] = &["plant id", "plant"];
+const UNIT_TYPE: &[&str] = &["unit type id", "unit type"];
+const PARAMETER: &[&str] = &["parameter name", "parameter"];
+const UNITS: &[&str] = &["units", "unit"];
+const VALUE: &[&str] = &["value", "result"];
+const UNCERTAINTY: &[&str] = &["uncertainty"];
+
+/// A header that names a lab export.
+pub fn is_header(h: &Header) -> bool {
+    h.has(VALUE)
+        && h.has(PLANT)
+        && h.has(UNIT_TYPE)
+        && (h.has(UNIQUE_ID) || h.has(PARAMETER))
+}
+
+struct Cols {
+    unique_id: Option<usize>,
+    date: usize,
+    medium: Option<usize>,
+    replicate: Option<usize>,
+    plant: usize,
+    unit_type: usize,
+    parameter: Option<usize>,
+    units: Option<usize>,
+    value: usize,
+    uncertainty: Option<usize>,
+}
+
+impl Cols {
+    fn used(&self) -> [Option<usize>; 10] {
+        [
+            self.unique_id,
+            Some(self.date),
+            self.medium,
+            self.replicate,
+            Some(self.plant),
+            Some(self.unit_type),
+            self.parameter,
+            self.units,
+            Some(self.value),
+            self.uncertainty,
+        ]
+    }
+}
+
+fn required(h: &Header, aliases: &[&str], column: &'static str, line: u32) -> Result<usize, FileError> {
+    h.find(aliases).ok_or_else(|| {
+        FileError::at(
+            FileErrorKind::MissingColumn {
+                kind: "calcium lab CSV",
+                column,
+            },
+            CellRef {
+                row: Some(line),
+                ..CellRef::default()
+            },
+        )
+    })
+}
+
+pub fn read(ctx: &mut Ctx<'_>, text: &[u8], delimiter: u8, header_line: u32) -> Result<Parsed, FileError> {
+    let mut header = None;
+    delimited::walk(text, delimiter, |row| {
+        if let Row::Record { line, record } = row {
+            if line == header_line {
+                header = Some(Header::from_record(record));
+            }
+        }
+    });
+    let Some(header) = header else {
+        super::reject_lines(ctx, text);
+        return Err(FileError::new(FileErrorKind::Empty));
+    };
+    let cols = (|| {
+        Ok::<_, FileError>(Cols {
+            unique_id: header.find(UNIQUE_ID),
+            date: required(&header, DATE, "date", header_line)?,
+            medium: header.find(MEDIUM),
+            replicate: header.find(REPLICATE),
+            plant: required(&header, PLANT, "plant_id", header_line)?,
+            unit_type: required(&header, UNIT_TYPE, "unit_type_id", header_line)?,
+            parameter: header.find(PARAMETER),
+            units: header.find(UNITS),
+            value: required(&header, VALUE, "value", header_line)?,
+            uncertainty: header.find(UNCERTAINTY),
+        })
+    })();
+    let cols = match cols {
+        Ok(c) => c,
+        Err(e) => {
+            super::reject_lines(ctx, text);
+            return Err(e);
+        }
+    };
+    for (aliases, name) in [
+        (UNIQUE_ID, "unique_id (each row is then its own sample)"),
+        (PARAMETER, "parameter_name (every row is taken as calcium)"),
+        (UNITS, "units (mg/L assumed)"),
+    ] {
+        if !header.has(aliases) {
+            ctx.findings.push(qa::MISSING_COLUMN.finding(
+                Severity::Warning,
+                format!("No column {name}."),
+            ));
+        }
+    }
+    let commas = if delimiter == b',' {
+        Commas::Thousands
+    } else {
+        Commas::Decimal
+    };
+    let used = cols.used();
+    let mut lab = Vec::new();
+    let mut first: Option<NaiveDate> = None;
+    let mut last: Option<NaiveDate> = None;
+    let mut plants = std::collections::BTreeSet::new();
+    let mut unknown_units = std::collections::BTreeSet::new();
+    let limits = ctx.config.limits.clone();
+    delimited::walk(text, delimiter, |row| {
+        let (line, rec) = match row {
+            Row::Blank { line, count } => {
+                ctx.account
+                    .skip_rows(None, line, line + count - 1, SkipReason::Blank);
+                return;
+            }
+            Row::Record { line, record } => (line, record),
+        };
+        if line < header_line {
+            ctx.account.skip(None, line, SkipReason::Preamble);
+            return;
+        }
+        if line == header_line {
+            ctx.account.skip(None, line, SkipReason::Header);
+            return;
+        }
+        if rec.len() > limits.max_csv_fields {
+            ctx.account.skip(None, line, SkipReason::TooManyFields);
+            ctx.findings.row(qa::UNRECOGNISED_ROW.finding(
+                Severity::Warning,
+                format!("Row has {} fields, more than the limit of {}; skipped.", rec.len(), limits.max_csv_fields),
+            ).at(CellRef::row(None, line)));
+            return;
+        }
+        if delimited::is_blank(rec) {
+            ctx.account.skip(None, line, SkipReason::Blank);
+            return;
+        }
+        if Header::from_record(rec).names == header.names {
+            ctx.account.skip(None, line, SkipReason::Header);
+            return;
+        }
+        let at = |col: usize| CellRef {
+            sheet: None,
+            row: Some(line),
+            col: Some(col as u32),
+        };
+        let plant = field(rec, Some(cols.plant));
+        let unit_type = field(rec, Some(cols.unit_type));
+        let date_text = field(rec, Some(cols.date));
+        let Some(date) = parse_date(date_text) else {
+            ctx.account.skip(None, line, SkipReason::UnparseableDate);
+            let msg = if date_text.is_empty() {
+                "Sample date is blank; row skipped.".to_string()
+            } else {
+                format!("Sample date '{date_text}' is not a date (expected YYYY-MM-DD); row skipped.")
+            };
+            ctx.findings.row(
+                qa::UNPARSEABLE_DATE
+                    .finding(Severity::Warning, msg)
+                    .at(at(cols.date)),
+            );
+            return;
+        };
+        if plant.is_empty() || unit_type.is_empty() {
+            ctx.account.skip(None, line, SkipReason::MissingKey);
+            let (col, what) = if plant.is_empty() {
+                (cols.plant, "plant_id")
+            } else {
+                (cols.unit_type, "unit_type_id")
+            };
+            ctx.findings.row(
+                qa::MISSING_VALUE
+                    .finding(Severity::Warning, format!("{what} is blank; row skipped."))
+                    .on(date)
+                    .at(at(col)),
+            );
+            return;
+        }
+        let plant_id = ctx.intern(plant);
+        let value_text = field(rec, Some(cols.value));
+        let value = match parse_num(value_text, commas) {
+            Ok(Some(n)) => n,
+            Ok(None) => {
+                ctx.account.skip(None, line, SkipReason::MissingValue);
+                ctx.findings.row(
+                    qa::MISSING_VALUE
+                        .finding(Severity::Warning, "Lab value is blank; row skipped.")
+                        .plant(&plant_id)
+                        .on(date)
+                        .at(at(cols.value)),
+                );
+                return;
+            }
+            Err(e) => {
+                ctx.account.skip(None, line, SkipReason::UnparseableValue);
+                ctx.findings.row(
+                    qa::UNPARSEABLE_NUMBER
+                        .finding(
+                            Severity::Warning,
+                            format!("Lab value '{value_text}' is {e}; row skipped."),
+                        )
+                        .plant(&plant_id)
+                        .on(date)
+                        .at(at(cols.value)),
+                );
+                return;
+            }
+        };
+        if value.below_detection || value.footnoted {
+            ctx.findings.row(
+                qa::QUALIFIED_VALUE
+                    .finding(
+                        Severity::Warning,
+                        format!("Lab value '{value_text}' is qualified; its number {} is used.", value.value),
+                    )
+                    .plant(&plant_id)
+                    .on(date)
+                    .at(at(cols.value)),
+            );
+        }
+        let uncertainty = match cols.uncertainty.map(|c| (c, field(rec, Some(c)))) {
+            Some((c, t)) => match parse_num(t, commas) {
+                Ok(n) => n.map(|n| n.value),
+                Err(e) => {
+                    ctx.findings.row(
+                        qa::UNPARSEABLE_NUMBER
+                            .finding(
+                                Severity::Warning,
+                                format!("Uncertainty '{t}' is {e}; left blank."),
+                            )
+                            .plant(&plant_id)
+                            .on(date)
+                            .at(at(c)),
+                    );
+                    None
+                }
+            },
+            None => None,
+        };
+        let parameter = match cols.parameter {
+            Some(c) => {
+                let p = field(rec, Some(c));
+                if p.is_empty() {
+                    "calcium".to_string()
+                } else {
+                    p.to_ascii_lowercase()
+                }
+            }
+            None => "calcium".to_string(),
+        };
+        let unit = cols
+            .units
+            .map(|c| field(rec, Some(c)))
+            .filter(|u| !u.is_empty())
+            .unwrap_or("mg/L");
+        if parameter == "calcium" && !unit.eq_ignore_ascii_case("mg/L") && unknown_units.insert(unit.to_string()) {
+            ctx.findings.push(
+                qa::UNEXPECTED_UNIT
+                    .finding(
+                        Severity::Warning,
+                        format!("Calcium reported in '{unit}', expected mg/L; values are used as they are."),
+                    )
+                    .plant(&plant_id)
+                    .at(at(cols.units.unwrap_or(cols.value))),
+            );
+        }
+        let (lo, hi) = ctx.config.ranges.calcium_mg_per_l;
+        if parameter == "calcium" && !(lo..=hi).contains(&value.value) {
+            ctx.findings.row(
+                qa::OUT_OF_RANGE
+                    .finding(
+                        Severity::Warning,
+                        format!("Calcium {} mg/L is outside the plausible range {lo}–{hi} mg/L.", value.value),
+                    )
+                    .plant(&plant_id)
+                    .on(date)
+                    .at(at(cols.value)),
+            );
+        }
+        if date < ctx.config.ranges.earliest_date {
+            ctx.findings.row(
+                qa::IMPLAUSIBLE_DATE
+                    .finding(
+                        Severity::Warning,
+                        format!("Sample date {date} is before {}.", ctx.config.ranges.earliest_date),
+                    )
+                    .plant(&plant_id)
+                    .on(date)
+                    .at(at(cols.date)),
+            );
+        }
+        let location = ctx.config.location_of(unit_type);
+        if location == Location::Other {
+            ctx.findings.row(
+                qa::UNKNOWN_LOCATION
+                    .finding(
+                        Severity::Info,
+                        format!("Unit '{unit_type}' is neither upstream nor downstream in the settings; its readings are kept but not used for CO2."),
+                    )
+                    .plant(&plant_id)
+                    .on(date)
+                    .at(at(cols.unit_type)),
+            );
+        }
+        let replicate_num = cols.replicate.and_then(|c| {
+            let t = field(rec, Some(c));
+            t.parse::<u32>()
+                .ok()
+                .or_else(|| t.parse::<f64>().ok().filter(|v| v.fract() == 0.0 && *v >= 0.0 && *v < 1e9).map(|v| v as u32))
+        });
+        let reading_id = match cols.unique_id.map(|c| field(rec, Some(c))) {
+            Some(id) if !id.is_empty() => ctx.intern(id),
+            _ => ctx.intern(&format!("{}#row{line}", ctx.name)),
+        };
+        let unit_id = ctx.intern(unit_type);
+        let medium = ctx.intern(cols.medium.map(|c| field(rec, Some(c))).unwrap_or(""));
+        let parameter_name = ctx.intern(&parameter);
+        let unit = ctx.intern(unit);
+        let metadata = ctx.intern(&metadata_json(&header, rec, &used));
+        first = Some(first.map_or(date, |f| f.min(date)));
+        last = Some(last.map_or(date, |l| l.max(date)));
+        plants.insert(plant_id.clone());
+        lab.push(LabReading {
+            plant_id,
+            plant_unit_id: unit_id,
+            location,
+            when: When::Day(date),
+            parameter_name,
+            medium,
+            value: value.value,
+            unit,
+            uncertainty,
+            reading_id,
+            replicate_num,
+            file: ctx.idx,
+            row: line,
+            metadata,
+        });
+        ctx.account.record(None, line);
+    });
+    let plant_id = if plants.len() == 1 {
+        plants.into_iter().next()
+    } else {
+        None
+    };
+    Ok(Parsed {
+        kind: FileKind::CalciumLab,
+        plant_id,
+        period: first.zip(last),
+        generated_at: None,
+        records: Records {
+            lab,
+            ..Records::default()
+        },
+    })
+}

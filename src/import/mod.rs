@@ -1,0 +1,402 @@
+//! Importers: one per source kind, behind one entry point.
+//!
+//! `import_file` takes a file's name and bytes, recognises its kind by
+//! content (the name is only a hint: users rename files), and returns the
+//! normalized records of METHOD §1 with the file's row account and its
+//! findings. It never fails as a whole: a file that cannot be read comes
+//! back with an error and the rest of the run goes on.
+
+mod account;
+mod columns;
+mod delimited;
+mod lab_csv;
+mod names;
+mod ph_csv;
+mod plant_a;
+mod plant_b;
+mod sheet_rows;
+pub mod workbook;
+
+use std::collections::HashSet;
+use std::fmt;
+
+use chrono::{NaiveDate, NaiveDateTime};
+use serde::Serialize;
+
+pub use account::{RowAccount, SkipRange, SkipReason};
+
+use crate::config::Config;
+use crate::error::{FileError, FileErrorKind};
+use crate::model::{FileIdx, Finding, LabReading, OpsRow, SensorReading, SensorSeries, Severity, Text};
+use crate::qa::{self, FileFindings};
+use crate::text::{self, TextEncoding};
+
+/// The four source kinds (FORMATS.md).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FileKind {
+    CalciumLab,
+    PhSensor,
+    PlantAOps,
+    PlantBReport,
+}
+
+impl FileKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FileKind::CalciumLab => "calcium_lab",
+            FileKind::PhSensor => "ph_sensor",
+            FileKind::PlantAOps => "plant_a_ops",
+            FileKind::PlantBReport => "plant_b_report",
+        }
+    }
+
+    pub fn describe(self) -> &'static str {
+        match self {
+            FileKind::CalciumLab => "Calcium lab results",
+            FileKind::PhSensor => "pH sensor log",
+            FileKind::PlantAOps => "Plant A operator data",
+            FileKind::PlantBReport => "Plant B monthly report",
+        }
+    }
+}
+
+impl fmt::Display for FileKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Records read from one file.
+#[derive(Debug, Default)]
+pub struct Records {
+    pub lab: Vec<LabReading>,
+    pub series: Vec<SensorSeries>,
+    pub sensor: Vec<SensorReading>,
+    pub ops: Vec<OpsRow>,
+}
+
+/// Everything known about one input file after import.
+#[derive(Debug)]
+pub struct FileImport {
+    pub name: Text,
+    pub sha256: String,
+    pub bytes: u64,
+    pub kind: Option<FileKind>,
+    pub plant_id: Option<Text>,
+    pub period: Option<(NaiveDate, NaiveDate)>,
+    /// The report's own generation time (Plant B preamble).
+    pub generated_at: Option<NaiveDateTime>,
+    pub encoding: Option<TextEncoding>,
+    pub sheets: Vec<Text>,
+    pub account: RowAccount,
+    pub error: Option<FileError>,
+    pub records: Records,
+    pub findings: Vec<Finding>,
+    /// Set when another file with the same bytes comes first in the run:
+    /// this one then contributes nothing (see [`FileImport::account_in_run`]).
+    pub duplicate_of: Option<Text>,
+}
+
+impl FileImport {
+    /// The row account as the run counts it: a duplicate's rows are all
+    /// skipped as such.
+    pub fn account_in_run(&self) -> RowAccount {
+        match self.duplicate_of {
+            Some(_) => self.account.restated_as(SkipReason::DuplicateFile),
+            None => self.account.clone(),
+        }
+    }
+}
+
+/// What an importer hands back for a file it recognised.
+pub(crate) struct Parsed {
+    pub kind: FileKind,
+    pub plant_id: Option<Text>,
+    pub period: Option<(NaiveDate, NaiveDate)>,
+    pub generated_at: Option<NaiveDateTime>,
+    pub records: Records,
+}
+
+/// Shared state of one file's import.
+pub(crate) struct Ctx<'a> {
+    pub idx: FileIdx,
+    pub name: Text,
+    pub config: &'a Config,
+    pub account: RowAccount,
+    pub findings: FileFindings,
+    strings: HashSet<Text>,
+}
+
+impl Ctx<'_> {
+    /// One shared copy per distinct text, so a million rows of `PLANT_A`
+    /// cost one allocation.
+    pub fn intern(&mut self, s: &str) -> Text {
+        if let Some(t) = self.strings.get(s) {
+            return t.clone();
+        }
+        let t: Text = s.into();
+        self.strings.insert(t.clone());
+        t
+    }
+}
+
+/// Read one file. `idx` is its position in the run's sorted file list.
+pub fn import_file(idx: FileIdx, name: &str, bytes: &[u8], sha256: String, config: &Config) -> FileImport {
+    let name: Text = name.into();
+    let mut ctx = Ctx {
+        idx,
+        name: name.clone(),
+        config,
+        account: RowAccount::default(),
+        findings: FileFindings::new(&name),
+        strings: HashSet::new(),
+    };
+    let mut encoding = None;
+    let mut sheets = Vec::new();
+    let result = dispatch(&mut ctx, bytes, &mut encoding, &mut sheets);
+    let mut out = FileImport {
+        name: name.clone(),
+        sha256,
+        bytes: bytes.len() as u64,
+        kind: None,
+        plant_id: None,
+        period: None,
+        generated_at: None,
+        encoding,
+        sheets,
+        account: RowAccount::default(),
+        error: None,
+        records: Records::default(),
+        findings: Vec::new(),
+        duplicate_of: None,
+    };
+    match result {
+        Ok(p) => {
+            ctx.findings.push(
+                qa::FILE_RECOGNISED
+                    .finding(
+                        Severity::Info,
+                        format!(
+                            "Read as {}{}{}: {} rows, {} records, {} skipped ({}).",
+                            p.kind.describe(),
+                            p.plant_id.as_deref().map(|p| format!(" for {p}")).unwrap_or_default(),
+                            p.period
+                                .map(|(a, b)| format!(", {a} to {b}"))
+                                .unwrap_or_default(),
+                            ctx.account.rows_in,
+                            ctx.account.records,
+                            ctx.account.skipped_total(),
+                            ctx.account.reasons_line()
+                        ),
+                    )
+                    .plant_opt(p.plant_id.as_ref()),
+            );
+            out.kind = Some(p.kind);
+            out.plant_id = p.plant_id;
+            out.period = p.period;
+            out.generated_at = p.generated_at;
+            out.records = p.records;
+        }
+        Err((kind, e)) => {
+            out.kind = kind;
+            ctx.findings.push(
+                qa::FILE_UNREADABLE
+                    .finding(Severity::Error, format!("{name}: {e}"))
+                    .at(e.at.clone()),
+            );
+            out.error = Some(e);
+        }
+    }
+    out.account = ctx.account;
+    out.findings = ctx.findings.finish();
+    out
+}
+
+type Failure = (Option<FileKind>, FileError);
+
+fn dispatch(
+    ctx: &mut Ctx<'_>,
+    bytes: &[u8],
+    encoding: &mut Option<TextEncoding>,
+    sheets: &mut Vec<Text>,
+) -> Result<Parsed, Failure> {
+    let limits = &ctx.config.limits;
+    if bytes.len() as u64 > limits.max_file_bytes {
+        return Err((
+            None,
+            FileError::new(FileErrorKind::TooLarge {
+                what: format!("the file ({} bytes)", bytes.len()),
+                limit: limits.max_file_bytes,
+            }),
+        ));
+    }
+    if bytes.iter().all(|b| b.is_ascii_whitespace()) {
+        return Err((None, FileError::new(FileErrorKind::Empty)));
+    }
+    if let Some(looks_like) = foreign_binary(bytes) {
+        return Err((None, FileError::new(FileErrorKind::NotTabular { looks_like })));
+    }
+    if workbook::is_zip(bytes) || workbook::is_ole(bytes) {
+        let wb = workbook::open(bytes, limits).map_err(|e| (None, e))?;
+        *sheets = wb.sheets.iter().map(|s| s.name.clone()).collect();
+        for note in &wb.notes {
+            ctx.findings
+                .push(qa::CONTAINER.finding(Severity::Info, note.clone()));
+        }
+        return read_workbook(ctx, &wb);
+    }
+    let (utf8, enc) = text::decode(bytes);
+    let utf8 = text::normalize_lone_cr(utf8);
+    *encoding = Some(enc);
+    if !text::looks_like_text(&utf8) {
+        return Err((
+            None,
+            FileError::new(FileErrorKind::NotTabular {
+                looks_like: "binary data",
+            }),
+        ));
+    }
+    match enc {
+        TextEncoding::Windows1252 => ctx.findings.push(qa::ENCODING.finding(
+            Severity::Warning,
+            "The file is not valid UTF-8; it was read as Windows-1252. Check accented \
+             characters; export as UTF-8 to be sure.",
+        )),
+        TextEncoding::Utf16Le | TextEncoding::Utf16Be => ctx.findings.push(qa::ENCODING.finding(
+            Severity::Info,
+            format!("The file is {}; it was converted to UTF-8.", enc.as_str()),
+        )),
+        _ => {}
+    }
+    let delimiter = text::sniff_delimiter(&utf8);
+    if delimiter != b',' {
+        ctx.findings.push(qa::ENCODING.finding(
+            Severity::Info,
+            format!(
+                "Fields are separated by {} instead of commas.",
+                if delimiter == b';' { "semicolons" } else { "tabs" }
+            ),
+        ));
+    }
+    match detect_csv(&utf8, delimiter) {
+        Some((CsvKind::Lab, header_line)) => lab_csv::read(ctx, &utf8, delimiter, header_line)
+            .map_err(|e| (Some(FileKind::CalciumLab), e)),
+        Some((CsvKind::Ph, header_line)) => ph_csv::read(ctx, &utf8, delimiter, header_line)
+            .map_err(|e| (Some(FileKind::PhSensor), e)),
+        None => {
+            let first = utf8
+                .split(|b| *b == b'\n')
+                .find(|l| l.iter().any(|b| !b.is_ascii_whitespace()))
+                .map(|l| String::from_utf8_lossy(l).trim().to_string())
+                .unwrap_or_default();
+            reject_lines(ctx, &utf8);
+            Err((
+                None,
+                FileError::new(FileErrorKind::UnrecognisedCsv { header: first }),
+            ))
+        }
+    }
+}
+
+/// Well-known binary signatures that are certainly not plant exports.
+fn foreign_binary(bytes: &[u8]) -> Option<&'static str> {
+    const SIGS: &[(&[u8], &str)] = &[
+        (b"%PDF", "a PDF document"),
+        (b"\x89PNG", "a PNG image"),
+        (b"\xFF\xD8\xFF", "a JPEG image"),
+        (b"GIF8", "a GIF image"),
+        (b"\x1F\x8B", "a gzip archive"),
+        (b"Rar!", "a RAR archive"),
+        (b"7z\xBC\xAF", "a 7-Zip archive"),
+    ];
+    SIGS.iter()
+        .find(|(sig, _)| bytes.starts_with(sig))
+        .map(|(_, what)| *what)
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum CsvKind {
+    Lab,
+    Ph,
+}
+
+/// Which CSV kind this is, and the 1-based line of its header: the first
+/// of the first 20 lines whose fields name the kind's key columns.
+fn detect_csv(utf8: &[u8], delimiter: u8) -> Option<(CsvKind, u32)> {
+    let mut found = None;
+    let mut seen = 0;
+    delimited::walk(utf8, delimiter, |row| {
+        if found.is_some() || seen >= 20 {
+            return;
+        }
+        if let delimited::Row::Record { line, record } = row {
+            seen += 1;
+            let h = columns::Header::from_record(record);
+            if lab_csv::is_header(&h) {
+                found = Some((CsvKind::Lab, line));
+            } else if ph_csv::is_header(&h) {
+                found = Some((CsvKind::Ph, line));
+            }
+        }
+    });
+    found
+}
+
+/// Count every line of a rejected text file as skipped.
+fn reject_lines(ctx: &mut Ctx<'_>, utf8: &[u8]) {
+    let mut account = RowAccount::default();
+    delimited::walk(utf8, b'\x1f', |row| match row {
+        delimited::Row::Blank { line, count } => {
+            account.skip_rows(None, line, line + count - 1, SkipReason::Blank)
+        }
+        delimited::Row::Record { line, .. } => account.skip(None, line, SkipReason::FileRejected),
+    });
+    ctx.account = account;
+}
+
+fn read_workbook(ctx: &mut Ctx<'_>, wb: &workbook::Workbook) -> Result<Parsed, Failure> {
+    // The layout is recognised by content; a sheet name that matches the
+    // usual one is preferred when several sheets would do.
+    let b = wb
+        .sheets
+        .iter()
+        .enumerate()
+        .filter_map(|(i, s)| plant_b::detect(s).map(|l| (i, l)))
+        .max_by_key(|(i, _)| wb.sheets[*i].name.eq_ignore_ascii_case(plant_b::SHEET_NAME));
+    let a = wb
+        .sheets
+        .iter()
+        .enumerate()
+        .filter_map(|(i, s)| plant_a::detect(s).map(|l| (i, l)))
+        .max_by_key(|(i, _)| wb.sheets[*i].name.eq_ignore_ascii_case(plant_a::SHEET_NAME));
+    let (used, parsed) = match (b, a) {
+        (Some((i, layout)), _) => (
+            i,
+            plant_b::read(ctx, &wb.sheets[i], layout).map_err(|e| (Some(FileKind::PlantBReport), e)),
+        ),
+        (None, Some((i, layout))) => (
+            i,
+            plant_a::read(ctx, &wb.sheets[i], layout).map_err(|e| (Some(FileKind::PlantAOps), e)),
+        ),
+        (None, None) => {
+            for s in &wb.sheets {
+                ctx.account
+                    .skip_rows(Some(&s.name), 1, s.rows(), SkipReason::FileRejected);
+            }
+            return Err((
+                None,
+                FileError::new(FileErrorKind::UnrecognisedWorkbook {
+                    sheets: wb.sheets.iter().map(|s| s.name.to_string()).collect(),
+                }),
+            ));
+        }
+    };
+    for (i, s) in wb.sheets.iter().enumerate() {
+        if i != used && s.rows() > 0 {
+            ctx.account
+                .skip_rows(Some(&s.name), 1, s.rows(), SkipReason::UnusedSheet);
+        }
+    }
+    parsed
+}

@@ -1,0 +1,325 @@
+//! pH sensor logs (FORMATS.md §2): one row per minute per sensor, months
+//! long. This is the hot path of the app: rows are parsed straight from the
+//! file's bytes, the per-series text (plant, unit, sensor, metadata) is
+//! shared through a series table, and each reading costs a few words.
+
+use std::collections::HashMap;
+
+use chrono::NaiveDate;
+
+use super::columns::{metadata_json, Header};
+use super::delimited::{self, field, Row};
+use super::{names, Ctx, FileKind, Parsed, Records, SkipReason};
+use crate::error::{FileError, FileErrorKind};
+use crate::model::{CellRef, SensorReading, SensorSeries, Severity};
+use crate::number::{parse_num, Commas};
+use crate::qa;
+use crate::timestamp::parse_datetime;
+
+const TIMESTAMP: &[&str] = &["timestamp", "time stamp", "datetime", "date time"];
+const VALUE: &[&str] = &["measurement value", "value"];
+const UNIT: &[&str] = &["unit", "units"];
+const SENSOR: &[&str] = &["sensor id", "sensor"];
+const UNIT_TYPE: &[&str] = &["unit type id", "unit type"];
+const PLANT: &[&str] = &["plant id", "plant"];
+const PARAMETER: &[&str] = &["process value", "parameter name", "parameter"];
+
+/// A header that names a sensor log.
+pub fn is_header(h: &Header) -> bool {
+    h.has(TIMESTAMP) && h.has(&["measurement value"])
+}
+
+pub fn read(ctx: &mut Ctx<'_>, text: &[u8], delimiter: u8, header_line: u32) -> Result<Parsed, FileError> {
+    let mut header = None;
+    delimited::walk(text, delimiter, |row| {
+        if let Row::Record { line, record } = row {
+            if line == header_line {
+                header = Some(Header::from_record(record));
+            }
+        }
+    });
+    let Some(header) = header else {
+        super::reject_lines(ctx, text);
+        return Err(FileError::new(FileErrorKind::Empty));
+    };
+    let missing = |column| {
+        FileError::at(
+            FileErrorKind::MissingColumn {
+                kind: "pH sensor CSV",
+                column,
+            },
+            CellRef {
+                row: Some(header_line),
+                ..CellRef::default()
+            },
+        )
+    };
+    let ts_col = header.find(TIMESTAMP);
+    let value_col = header.find(VALUE);
+    let plant_col = header.find(PLANT);
+    let (Some(ts_col), Some(value_col), Some(plant_col)) = (ts_col, value_col, plant_col) else {
+        super::reject_lines(ctx, text);
+        let col = if ts_col.is_none() {
+            "Timestamp"
+        } else if value_col.is_none() {
+            "Measurement value"
+        } else {
+            "plant_id"
+        };
+        return Err(missing(col));
+    };
+    let unit_col = header.find(UNIT);
+    let sensor_col = header.find(SENSOR);
+    let unit_type_col = header.find(UNIT_TYPE);
+    let param_col = header.find(PARAMETER);
+    let fallback_sensor = names::sensor_prefix(&ctx.name).unwrap_or_else(|| ctx.name.to_string());
+    if sensor_col.is_none() {
+        ctx.findings.push(qa::MISSING_COLUMN.finding(
+            Severity::Info,
+            format!("No sensor_id column; the sensor id '{fallback_sensor}' is taken from the file name."),
+        ));
+    }
+    if unit_type_col.is_none() {
+        ctx.findings.push(qa::MISSING_COLUMN.finding(
+            Severity::Info,
+            "No unit_type_id column; readings are attributed to the sensor itself.",
+        ));
+    }
+    let used = [
+        Some(ts_col),
+        Some(value_col),
+        unit_col,
+        sensor_col,
+        unit_type_col,
+        Some(plant_col),
+        param_col,
+    ];
+    let key_cols: Vec<usize> = (0..header.raw.len())
+        .filter(|i| *i != ts_col && *i != value_col)
+        .collect();
+    let commas = if delimiter == b',' {
+        Commas::Thousands
+    } else {
+        Commas::Decimal
+    };
+    let header_first = header.names.first().cloned().unwrap_or_default();
+    let limits = ctx.config.limits.clone();
+    let (ph_lo, ph_hi) = ctx.config.ranges.ph;
+    let earliest = ctx.config.ranges.earliest_date;
+
+    let mut series: Vec<SensorSeries> = Vec::new();
+    let mut series_ids: HashMap<Vec<u8>, u32> = HashMap::new();
+    let mut last_key: Vec<u8> = Vec::new();
+    let mut last_series: Option<u32> = None;
+    let mut key: Vec<u8> = Vec::with_capacity(128);
+    let mut readings: Vec<SensorReading> = Vec::with_capacity(text.len() / 48);
+    let mut first: Option<NaiveDate> = None;
+    let mut last: Option<NaiveDate> = None;
+    let mut plant_ids = std::collections::BTreeSet::new();
+    let mut units_warned = std::collections::BTreeSet::new();
+
+    delimited::walk(text, delimiter, |row| {
+        let (line, rec) = match row {
+            Row::Blank { line, count } => {
+                ctx.account
+                    .skip_rows(None, line, line + count - 1, SkipReason::Blank);
+                return;
+            }
+            Row::Record { line, record } => (line, record),
+        };
+        if line <= header_line {
+            let reason = if line == header_line {
+                SkipReason::Header
+            } else {
+                SkipReason::Preamble
+            };
+            ctx.account.skip(None, line, reason);
+            return;
+        }
+        if rec.len() > limits.max_csv_fields {
+            ctx.account.skip(None, line, SkipReason::TooManyFields);
+            ctx.findings.row(
+                qa::UNRECOGNISED_ROW
+                    .finding(
+                        Severity::Warning,
+                        format!("Row has {} fields, more than the limit of {}; skipped.", rec.len(), limits.max_csv_fields),
+                    )
+                    .at(CellRef::row(None, line)),
+            );
+            return;
+        }
+        let at = |col: usize| CellRef {
+            sheet: None,
+            row: Some(line),
+            col: Some(col as u32),
+        };
+        let ts = field(rec, Some(ts_col));
+        let value_text = field(rec, Some(value_col));
+        if ts.is_empty() && value_text.is_empty() && delimited::is_blank(rec) {
+            ctx.account.skip(None, line, SkipReason::Blank);
+            return;
+        }
+        let Some(at_time) = parse_datetime(ts) else {
+            if super::columns::normalize(ts) == header_first {
+                ctx.account.skip(None, line, SkipReason::Header);
+                return;
+            }
+            ctx.account.skip(None, line, SkipReason::UnparseableDate);
+            ctx.findings.row(
+                qa::UNPARSEABLE_DATE
+                    .finding(
+                        Severity::Warning,
+                        format!("Timestamp '{ts}' is not a date and time; row skipped."),
+                    )
+                    .at(at(ts_col)),
+            );
+            return;
+        };
+        let date = at_time.date();
+        let value = match parse_num(value_text, commas) {
+            Ok(Some(n)) => n.value,
+            Ok(None) => {
+                ctx.account.skip(None, line, SkipReason::MissingValue);
+                ctx.findings.row(
+                    qa::MISSING_VALUE
+                        .finding(Severity::Info, "Sensor value is blank (dropout); row skipped.")
+                        .on(date)
+                        .at(at(value_col)),
+                );
+                return;
+            }
+            Err(e) => {
+                ctx.account.skip(None, line, SkipReason::UnparseableValue);
+                ctx.findings.row(
+                    qa::UNPARSEABLE_NUMBER
+                        .finding(
+                            Severity::Warning,
+                            format!("Sensor value '{value_text}' is {e}; row skipped."),
+                        )
+                        .on(date)
+                        .at(at(value_col)),
+                );
+                return;
+            }
+        };
+        // The series is whatever the row says besides time and value; rows
+        // of one series repeat it, so compare bytes before hashing.
+        key.clear();
+        for &c in &key_cols {
+            key.extend_from_slice(rec.get(c).unwrap_or(b""));
+            key.push(0x1f);
+        }
+        let sid = if let Some(id) = last_series.filter(|_| key == last_key) {
+            id
+        } else {
+            let id = match series_ids.get(&key) {
+                Some(id) => *id,
+                None => {
+                    let plant = field(rec, Some(plant_col));
+                    let sensor = sensor_col
+                        .map(|c| field(rec, Some(c)))
+                        .filter(|s| !s.is_empty())
+                        .unwrap_or(&fallback_sensor)
+                        .to_string();
+                    let unit_type = unit_type_col
+                        .map(|c| field(rec, Some(c)))
+                        .filter(|s| !s.is_empty())
+                        .unwrap_or(&sensor)
+                        .to_string();
+                    let param = param_col
+                        .map(|c| field(rec, Some(c)))
+                        .filter(|s| !s.is_empty())
+                        .unwrap_or("pH")
+                        .to_string();
+                    let unit = unit_col.map(|c| field(rec, Some(c))).unwrap_or("").to_string();
+                    let s = SensorSeries {
+                        plant_id: ctx.intern(plant),
+                        plant_unit_id: ctx.intern(&unit_type),
+                        location: ctx.config.location_of(&unit_type),
+                        sensor_id: ctx.intern(&sensor),
+                        parameter_name: ctx.intern(&param),
+                        unit: ctx.intern(&unit),
+                        file: ctx.idx,
+                        metadata: ctx.intern(&metadata_json(&header, rec, &used)),
+                    };
+                    let id = series.len() as u32;
+                    series.push(s);
+                    series_ids.insert(key.clone(), id);
+                    id
+                }
+            };
+            last_key.clone_from(&key);
+            last_series = Some(id);
+            id
+        };
+        let s = &series[sid as usize];
+        if s.plant_id.is_empty() {
+            ctx.account.skip(None, line, SkipReason::MissingKey);
+            ctx.findings.row(
+                qa::MISSING_VALUE
+                    .finding(Severity::Warning, "plant_id is blank; row skipped.")
+                    .on(date)
+                    .at(at(plant_col)),
+            );
+            return;
+        }
+        let is_ph = s.parameter_name.eq_ignore_ascii_case("ph");
+        if is_ph && !(ph_lo..=ph_hi).contains(&value) {
+            let plant = s.plant_id.clone();
+            ctx.findings.row(
+                qa::OUT_OF_RANGE
+                    .finding(
+                        Severity::Warning,
+                        format!("pH {value} is outside {ph_lo}–{ph_hi}; kept, check the sensor."),
+                    )
+                    .plant(&plant)
+                    .on(date)
+                    .at(at(value_col)),
+            );
+        }
+        if is_ph && !s.unit.is_empty() && !s.unit.eq_ignore_ascii_case("ph") && units_warned.insert(s.unit.clone()) {
+            let (plant, unit) = (s.plant_id.clone(), s.unit.clone());
+            ctx.findings.push(
+                qa::UNEXPECTED_UNIT
+                    .finding(Severity::Warning, format!("pH reported in unit '{unit}', expected pH."))
+                    .plant(&plant)
+                    .at(at(unit_col.unwrap_or(value_col))),
+            );
+        }
+        if date < earliest {
+            ctx.findings.row(
+                qa::IMPLAUSIBLE_DATE
+                    .finding(Severity::Warning, format!("Timestamp {at_time} is before {earliest}."))
+                    .on(date)
+                    .at(at(ts_col)),
+            );
+        }
+        plant_ids.insert(s.plant_id.clone());
+        first = Some(first.map_or(date, |f| f.min(date)));
+        last = Some(last.map_or(date, |l| l.max(date)));
+        readings.push(SensorReading {
+            series: sid,
+            at: at_time,
+            value,
+            row: line,
+        });
+        ctx.account.record(None, line);
+    });
+    readings.shrink_to_fit();
+    let plant_id = if plant_ids.len() == 1 {
+        plant_ids.into_iter().next()
+    } else {
+        None
+    };
+    Ok(Parsed {
+        kind: FileKind::PhSensor,
+        plant_id,
+        period: first.zip(last),
+        generated_at: None,
+        records: Records {
+            series,
+            sensor: readings,
+            ..Records::default()
+        },
+    })
+}

@@ -1,0 +1,396 @@
+//! Workbooks (`.xlsx`, legacy `.xls`) read from bytes into dense sheets,
+//! with every size checked against the caps before anything big is
+//! allocated.
+//!
+//! Cells keep calamine's model (`Data`): formula cells carry their cached
+//! value (we never evaluate formulas), errors such as `#N/A` are values.
+
+use std::borrow::Cow;
+use std::io::{Cursor, Read, Seek};
+
+use calamine::{Data, Range, Reader, Xls, Xlsx};
+use chrono::NaiveDateTime;
+
+use crate::config::Limits;
+use crate::error::{FileError, FileErrorKind};
+use crate::model::{CellRef, Text};
+use crate::timestamp::excel_serial;
+
+/// A workbook container format.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum WorkbookFormat {
+    Xlsx,
+    Xls,
+}
+
+/// One worksheet: its used range from row 1 / column A on, so `get(r, c)`
+/// takes 0-based positions exactly as Excel numbers them minus one.
+pub struct Sheet {
+    pub name: Text,
+    range: Range<Data>,
+    rows: u32,
+    cols: u32,
+    is_1904: bool,
+}
+
+static EMPTY: Data = Data::Empty;
+
+/// Excel serial days from 1950-01-01 to 9999-12-31.
+const PLAUSIBLE_SERIALS: std::ops::Range<f64> = 18_264.0..2_958_466.0;
+
+impl Sheet {
+    fn new(name: &str, range: Range<Data>, is_1904: bool) -> Sheet {
+        let (rows, cols) = match range.end() {
+            Some((r, c)) if !range.is_empty() => (r + 1, c + 1),
+            _ => (0, 0),
+        };
+        Sheet {
+            name: name.into(),
+            range,
+            rows,
+            cols,
+            is_1904,
+        }
+    }
+
+    /// Rows from 1 to the last used row (what the row account counts).
+    pub fn rows(&self) -> u32 {
+        self.rows
+    }
+
+    pub fn cols(&self) -> u32 {
+        self.cols
+    }
+
+    pub fn get(&self, row: u32, col: u32) -> &Data {
+        self.range.get_value((row, col)).unwrap_or(&EMPTY)
+    }
+
+    /// The cell as text: strings as written, numbers in shortest form,
+    /// dates as ISO, errors as Excel shows them, blank as "".
+    pub fn text(&self, row: u32, col: u32) -> Cow<'_, str> {
+        cell_text(self.get(row, col), self.is_1904)
+    }
+
+    pub fn is_blank(&self, row: u32, col: u32) -> bool {
+        match self.get(row, col) {
+            Data::Empty => true,
+            Data::String(s) => s.trim().is_empty(),
+            _ => false,
+        }
+    }
+
+    pub fn row_is_blank(&self, row: u32) -> bool {
+        (0..self.cols).all(|c| self.is_blank(row, c))
+    }
+
+    /// Columns holding something in this row.
+    pub fn filled(&self, row: u32) -> impl Iterator<Item = u32> + '_ {
+        (0..self.cols).filter(move |c| !self.is_blank(row, *c))
+    }
+
+    /// A cell as a date-time when it is one (an Excel date, a serial day
+    /// number, or date text).
+    pub fn datetime(&self, row: u32, col: u32) -> Option<NaiveDateTime> {
+        match self.get(row, col) {
+            Data::DateTime(d) => serial(d.as_f64(), self.is_1904),
+            // A bare number is a date only in a plausible serial range, so a
+            // stray count in a date column is not read as 1900-01-05.
+            Data::Float(f) if (PLAUSIBLE_SERIALS).contains(f) => serial(*f, self.is_1904),
+            Data::Int(i) if (PLAUSIBLE_SERIALS).contains(&(*i as f64)) => {
+                serial(*i as f64, self.is_1904)
+            }
+            Data::String(s) => crate::timestamp::parse_datetime(s),
+            Data::DateTimeIso(s) => crate::timestamp::parse_datetime(s),
+            _ => None,
+        }
+    }
+
+    pub fn at(&self, row: u32, col: u32) -> CellRef {
+        CellRef::cell(Some(&self.name), row + 1, col)
+    }
+}
+
+fn serial(v: f64, is_1904: bool) -> Option<NaiveDateTime> {
+    excel_serial(if is_1904 { v + 1462.0 } else { v })
+}
+
+/// Shortest text for a cell (see [`Sheet::text`]).
+pub fn cell_text(d: &Data, is_1904: bool) -> Cow<'_, str> {
+    match d {
+        Data::Empty => Cow::Borrowed(""),
+        Data::String(s) => Cow::Borrowed(s.as_str()),
+        Data::Float(f) => Cow::Owned(format!("{f}")),
+        Data::Int(i) => Cow::Owned(i.to_string()),
+        Data::Bool(b) => Cow::Borrowed(if *b { "TRUE" } else { "FALSE" }),
+        Data::DateTime(dt) => match serial(dt.as_f64(), is_1904) {
+            Some(t) if t.time() == chrono::NaiveTime::MIN => {
+                Cow::Owned(t.format("%Y-%m-%d").to_string())
+            }
+            Some(t) => Cow::Owned(t.format("%Y-%m-%dT%H:%M:%S").to_string()),
+            None => Cow::Owned(format!("{}", dt.as_f64())),
+        },
+        Data::DateTimeIso(s) | Data::DurationIso(s) => Cow::Borrowed(s.as_str()),
+        Data::Error(e) => Cow::Owned(e.to_string()),
+    }
+}
+
+/// An opened workbook: its sheets in workbook order, plus notes about the
+/// container worth telling the user (QA level 1 info).
+pub struct Workbook {
+    pub format: WorkbookFormat,
+    pub sheets: Vec<Sheet>,
+    pub notes: Vec<String>,
+}
+
+const OLE_MAGIC: &[u8] = b"\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1";
+
+pub fn is_ole(bytes: &[u8]) -> bool {
+    bytes.starts_with(OLE_MAGIC)
+}
+
+pub fn is_zip(bytes: &[u8]) -> bool {
+    bytes.starts_with(b"PK\x03\x04") || bytes.starts_with(b"PK\x05\x06")
+}
+
+/// Open a workbook from its bytes.
+pub fn open(bytes: &[u8], limits: &Limits) -> Result<Workbook, FileError> {
+    if is_zip(bytes) {
+        open_xlsx(bytes, limits)
+    } else if is_ole(bytes) {
+        open_xls(bytes, limits)
+    } else {
+        Err(FileError::new(FileErrorKind::NotTabular {
+            looks_like: "an unknown binary format",
+        }))
+    }
+}
+
+/// What a zip archive holds, judged from its entry names.
+#[derive(Debug, PartialEq, Eq)]
+pub enum ZipKind {
+    Xlsx,
+    Xlsb,
+    Ods,
+    Other,
+}
+
+fn corrupt(format: &'static str, detail: impl ToString) -> FileError {
+    FileError::new(FileErrorKind::Corrupt {
+        format,
+        detail: detail.to_string(),
+    })
+}
+
+/// Look inside the zip's central directory (no decompression): what it is
+/// and how large it claims to be once unpacked, refusing zip bombs before
+/// any part is inflated.
+pub fn inspect_zip(bytes: &[u8], limits: &Limits) -> Result<ZipKind, FileError> {
+    let archive = zip::ZipArchive::new(Cursor::new(bytes)).map_err(|e| corrupt("zip", e))?;
+    let mut total: u64 = 0;
+    let mut kind = ZipKind::Other;
+    for i in 0..archive.len() {
+        let Some(Ok(name)) = archive.name_for_index(i) else {
+            continue;
+        };
+        match &*name {
+            "xl/workbook.xml" => kind = ZipKind::Xlsx,
+            "xl/workbook.bin" => kind = ZipKind::Xlsb,
+            "content.xml" if kind == ZipKind::Other => kind = ZipKind::Ods,
+            _ => {}
+        }
+    }
+    // Declared sizes come from the central directory; a lying header is
+    // caught again while inflating by the reader's own checks.
+    let mut archive = archive;
+    for i in 0..archive.len() {
+        if let Ok(f) = archive.by_index_raw(i) {
+            total = total.saturating_add(f.size());
+        }
+    }
+    if total > limits.max_uncompressed_bytes {
+        return Err(FileError::new(FileErrorKind::TooLarge {
+            what: format!("the workbook's unpacked size ({total} bytes)"),
+            limit: limits.max_uncompressed_bytes,
+        }));
+    }
+    Ok(kind)
+}
+
+fn open_xlsx(bytes: &[u8], limits: &Limits) -> Result<Workbook, FileError> {
+    match inspect_zip(bytes, limits)? {
+        ZipKind::Xlsx => {}
+        ZipKind::Xlsb => {
+            return Err(FileError::new(FileErrorKind::Unsupported {
+                format: "Excel binary (.xlsb)",
+            }))
+        }
+        ZipKind::Ods => {
+            return Err(FileError::new(FileErrorKind::Unsupported {
+                format: "OpenDocument spreadsheet (.ods)",
+            }))
+        }
+        ZipKind::Other => {
+            return Err(FileError::new(FileErrorKind::NotTabular {
+                looks_like: "a zip archive that is not an Excel workbook",
+            }))
+        }
+    }
+    let mut wb: Xlsx<_> = Xlsx::new(Cursor::new(bytes)).map_err(|e| corrupt("xlsx", e))?;
+    let is_1904 = wb.has_1904_epoch();
+    let names = wb.sheet_names();
+    let mut sheets = Vec::with_capacity(names.len());
+    for name in names {
+        let range = read_xlsx_sheet(&mut wb, &name, limits)?;
+        sheets.push(Sheet::new(&name, range, is_1904));
+    }
+    Ok(Workbook {
+        format: WorkbookFormat::Xlsx,
+        sheets,
+        notes: Vec::new(),
+    })
+}
+
+/// Stream one sheet's cells, refusing it as soon as its cells or extent
+/// pass the caps: a single cell at XFD1048576 must not allocate 17 billion.
+fn read_xlsx_sheet<RS: Read + Seek>(
+    wb: &mut Xlsx<RS>,
+    name: &str,
+    limits: &Limits,
+) -> Result<Range<Data>, FileError> {
+    let mut reader = match wb.worksheet_cells_reader(name) {
+        Ok(r) => r,
+        // Chart sheets and the like hold no cells.
+        Err(calamine::XlsxError::NotAWorksheet(_)) => return Ok(Range::empty()),
+        Err(e) => return Err(corrupt("xlsx", e)),
+    };
+    let sheet_at = |row: u32, col: u32| CellRef {
+        sheet: Some(name.into()),
+        row: Some(row + 1),
+        col: Some(col),
+    };
+    let mut cells = Vec::new();
+    let (mut max_r, mut max_c) = (0u32, 0u32);
+    loop {
+        let cell = match reader.next_cell() {
+            Ok(Some(c)) => c,
+            Ok(None) => break,
+            Err(e) => return Err(corrupt("xlsx", format!("sheet '{name}': {e}"))),
+        };
+        let (r, c) = cell.get_position();
+        let value: Data = cell.get_value().clone().into();
+        if matches!(value, Data::Empty) {
+            continue;
+        }
+        if r >= limits.max_sheet_rows || c >= limits.max_sheet_cols {
+            return Err(FileError::at(
+                FileErrorKind::TooLarge {
+                    what: format!("a cell at row {}, column {}", r + 1, crate::model::col_letters(c)),
+                    limit: u64::from(limits.max_sheet_rows) * u64::from(limits.max_sheet_cols),
+                },
+                sheet_at(r, c),
+            ));
+        }
+        if let Data::String(s) = &value {
+            if s.len() > limits.max_field_bytes {
+                return Err(FileError::at(
+                    FileErrorKind::TooLarge {
+                        what: format!("a cell of {} bytes", s.len()),
+                        limit: limits.max_field_bytes as u64,
+                    },
+                    sheet_at(r, c),
+                ));
+            }
+        }
+        max_r = max_r.max(r);
+        max_c = max_c.max(c);
+        let area = (u64::from(max_r) + 1) * (u64::from(max_c) + 1);
+        if area > limits.max_sheet_cells || cells.len() as u64 >= limits.max_sheet_cells {
+            return Err(FileError::at(
+                FileErrorKind::TooLarge {
+                    what: format!(
+                        "sheet '{name}' spanning A1:{}{} ({area} cells)",
+                        crate::model::col_letters(max_c),
+                        max_r + 1
+                    ),
+                    limit: limits.max_sheet_cells,
+                },
+                sheet_at(r, c),
+            ));
+        }
+        cells.push(calamine::Cell::new((r, c), value));
+    }
+    if cells.is_empty() {
+        return Ok(Range::empty());
+    }
+    // Anchor at A1 so absolute and relative positions agree.
+    if !cells.iter().any(|c| c.get_position() == (0, 0)) {
+        cells.push(calamine::Cell::new((0, 0), Data::Empty));
+    }
+    Ok(Range::from_sparse(cells))
+}
+
+fn open_xls(bytes: &[u8], limits: &Limits) -> Result<Workbook, FileError> {
+    if contains_utf16(bytes, "EncryptedPackage") || contains_utf16(bytes, "EncryptionInfo") {
+        return Err(FileError::new(FileErrorKind::Encrypted));
+    }
+    let mut notes = Vec::new();
+    let len = bytes.len();
+    if len < 512 || (len - 512) % 512 != 0 {
+        notes.push(format!(
+            "the legacy .xls container is non-standard (file size {len} bytes is not 512 + a multiple of 512); read anyway"
+        ));
+    }
+    let mut wb: Xls<_> = Xls::new(Cursor::new(bytes)).map_err(|e| match e {
+        calamine::XlsError::Password => FileError::new(FileErrorKind::Encrypted),
+        e => corrupt("xls", e),
+    })?;
+    let names = wb.sheet_names();
+    let mut sheets = Vec::with_capacity(names.len());
+    for name in names {
+        let range = match wb.worksheet_range(&name) {
+            Ok(r) => r,
+            Err(e) => return Err(corrupt("xls", format!("sheet '{name}': {e}"))),
+        };
+        if let Some((r, c)) = range.end() {
+            let area = (u64::from(r) + 1) * (u64::from(c) + 1);
+            if area > limits.max_sheet_cells {
+                return Err(FileError::new(FileErrorKind::TooLarge {
+                    what: format!("sheet '{name}' ({area} cells)"),
+                    limit: limits.max_sheet_cells,
+                }));
+            }
+        }
+        let range = anchor_a1(range);
+        sheets.push(Sheet::new(&name, range, false));
+    }
+    Ok(Workbook {
+        format: WorkbookFormat::Xls,
+        sheets,
+        notes,
+    })
+}
+
+/// calamine's ranges start at the first used cell; re-anchor at A1 so
+/// positions are absolute.
+fn anchor_a1(range: Range<Data>) -> Range<Data> {
+    match range.start() {
+        Some((0, 0)) | None => range,
+        Some(_) => {
+            let mut cells: Vec<calamine::Cell<Data>> = range
+                .used_cells()
+                .map(|(r, c, v)| {
+                    let (r0, c0) = range.start().unwrap_or((0, 0));
+                    calamine::Cell::new((r as u32 + r0, c as u32 + c0), v.clone())
+                })
+                .collect();
+            cells.push(calamine::Cell::new((0, 0), Data::Empty));
+            Range::from_sparse(cells)
+        }
+    }
+}
+
+fn contains_utf16(hay: &[u8], needle: &str) -> bool {
+    let pat: Vec<u8> = needle.encode_utf16().flat_map(|u| u.to_le_bytes()).collect();
+    hay.windows(pat.len()).any(|w| w == pat.as_slice())
+}

@@ -1,0 +1,214 @@
+//! The whole run: files in, report out.
+//!
+//! `run` = `import` every file + `assemble`. The two halves are public so
+//! an edge that keeps imports (the browser, a worker) can re-assemble with
+//! new settings, or after adding or removing a file, without reading
+//! every file again.
+
+use std::collections::{BTreeMap, HashMap};
+
+use sha2::{Digest, Sha256};
+
+use crate::config::Config;
+use crate::error::{FileError, FileErrorKind};
+use crate::import::{self, FileImport};
+use crate::method::{self, merge::ReportInfo, METHOD_VERSION};
+use crate::model::{Finding, LabReading, OpsRow, SensorDay, Severity, Text};
+use crate::qa;
+use crate::report::Report;
+
+/// One input file: its name as the user sees it and its bytes.
+#[derive(Clone, Debug)]
+pub struct Source {
+    pub name: String,
+    pub bytes: Vec<u8>,
+}
+
+impl Source {
+    pub fn new(name: impl Into<String>, bytes: impl Into<Vec<u8>>) -> Self {
+        Source {
+            name: name.into(),
+            bytes: bytes.into(),
+        }
+    }
+}
+
+/// SHA-256 of the bytes, lower-case hex.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    let digest = Sha256::digest(bytes);
+    let mut s = String::with_capacity(64);
+    for b in digest {
+        s.push(char::from_digit(u32::from(b >> 4), 16).unwrap_or('0'));
+        s.push(char::from_digit(u32::from(b & 15), 16).unwrap_or('0'));
+    }
+    s
+}
+
+/// Read one file (never fails; see `FileImport::error`).
+pub fn read_file(name: &str, bytes: &[u8], config: &Config) -> FileImport {
+    import::import_file(0, name, bytes, sha256_hex(bytes), config)
+}
+
+/// Everything, in one call.
+pub fn run(sources: &[Source], config: &Config) -> Report {
+    let files = sources
+        .iter()
+        .map(|s| read_file(&s.name, &s.bytes, config))
+        .collect();
+    assemble(files, config)
+}
+
+/// Order the files, drop repeats, and run the method.
+pub fn assemble(mut files: Vec<FileImport>, config: &Config) -> Report {
+    // Input order (METHOD §2, §6): by file name; identical names by content
+    // so the order never depends on how the files were given.
+    files.sort_by(|a, b| (&a.name, &a.sha256).cmp(&(&b.name, &b.sha256)));
+    let mut first_with: HashMap<String, Text> = HashMap::new();
+    for (i, f) in files.iter_mut().enumerate() {
+        let idx = i as u32;
+        for r in &mut f.records.lab {
+            r.file = idx;
+        }
+        for s in &mut f.records.series {
+            s.file = idx;
+        }
+        for r in &mut f.records.ops {
+            r.file = idx;
+        }
+        f.duplicate_of = None;
+        if f.bytes > 0 {
+            if let Some(orig) = first_with.get(&f.sha256) {
+                f.duplicate_of = Some(orig.clone());
+            } else {
+                first_with.insert(f.sha256.clone(), f.name.clone());
+            }
+        }
+    }
+
+    let mut findings: Vec<Finding> = Vec::new();
+    for f in &files {
+        match &f.duplicate_of {
+            Some(orig) => findings.push(
+                qa::DUPLICATE_FILE
+                    .finding(
+                        Severity::Warning,
+                        FileError::new(FileErrorKind::Duplicate { of: orig.to_string() }).to_string(),
+                    )
+                    .file(&f.name),
+            ),
+            None => findings.extend(f.findings.iter().cloned()),
+        }
+    }
+    let active: Vec<&FileImport> = files.iter().filter(|f| f.duplicate_of.is_none()).collect();
+    let names: Vec<Text> = files.iter().map(|f| f.name.clone()).collect();
+
+    let lab: Vec<&LabReading> = active.iter().flat_map(|f| f.records.lab.iter()).collect();
+    let calcium = method::samples::calcium_days(&lab, config.replicate_policy, &names, &mut findings);
+
+    let ops_rows: Vec<&OpsRow> = active.iter().flat_map(|f| f.records.ops.iter()).collect();
+    let infos: Vec<ReportInfo> = files
+        .iter()
+        .map(|f| ReportInfo {
+            name: f.name.clone(),
+            generated_at: f.generated_at,
+            period_end: f.period.map(|p| p.1),
+        })
+        .collect();
+    let plant_operations = method::merge::merge(&ops_rows, &infos, &mut findings);
+
+    let co2 = method::days::co2_days(&plant_operations, &calcium, &mut findings);
+
+    qa::completeness::date_gaps(&co2, &mut findings);
+    qa::completeness::missing_partners(&calcium, &mut findings);
+    qa::review::delta_outliers(&co2, &mut findings);
+    qa::review::swapped_samples(&co2, &mut findings);
+    qa::review::review_status(&co2, &config.reviews, &mut findings);
+
+    let sensor_days = sensor_days(&active);
+    findings.sort();
+    Report {
+        method_version: METHOD_VERSION,
+        replicate_policy: config.replicate_policy,
+        files,
+        plant_operations,
+        co2,
+        findings,
+        sensor_days,
+    }
+}
+
+/// Daily mean, min and max per plant, unit and parameter. Sums run over
+/// contiguous runs of one series and day, added in input order (files by
+/// name, rows top to bottom), so the result never depends on file order.
+fn sensor_days(files: &[&FileImport]) -> Vec<SensorDay> {
+    #[derive(Clone, Copy)]
+    struct Acc {
+        sum: f64,
+        min: f64,
+        max: f64,
+        n: u32,
+    }
+    impl Acc {
+        const EMPTY: Acc = Acc {
+            sum: 0.0,
+            min: f64::INFINITY,
+            max: f64::NEG_INFINITY,
+            n: 0,
+        };
+        fn add(&mut self, o: Acc) {
+            self.sum += o.sum;
+            self.min = self.min.min(o.min);
+            self.max = self.max.max(o.max);
+            self.n += o.n;
+        }
+    }
+    type Key = (Text, Text, Text, chrono::NaiveDate);
+    let mut acc: BTreeMap<Key, Acc> = BTreeMap::new();
+    for f in files {
+        let mut run: Option<((u32, chrono::NaiveDate), Acc)> = None;
+        let mut flush = |run: Option<((u32, chrono::NaiveDate), Acc)>| {
+            if let Some(((series, date), a)) = run {
+                if let Some(s) = f.records.series.get(series as usize) {
+                    let key = (s.plant_id.clone(), s.plant_unit_id.clone(), s.parameter_name.clone(), date);
+                    acc.entry(key).or_insert(Acc::EMPTY).add(a);
+                }
+            }
+        };
+        for r in &f.records.sensor {
+            let key = (r.series, r.at.date());
+            match &mut run {
+                Some((k, a)) if *k == key => {
+                    a.sum += r.value;
+                    a.min = a.min.min(r.value);
+                    a.max = a.max.max(r.value);
+                    a.n += 1;
+                }
+                _ => {
+                    flush(run.take());
+                    run = Some((
+                        key,
+                        Acc {
+                            sum: r.value,
+                            min: r.value,
+                            max: r.value,
+                            n: 1,
+                        },
+                    ));
+                }
+            }
+        }
+        flush(run);
+    }
+    acc.into_iter()
+        .map(|((plant_id, plant_unit_id, parameter_name, date), a)| SensorDay {
+            plant_id,
+            plant_unit_id,
+            parameter_name,
+            date,
+            mean: a.sum / f64::from(a.n.max(1)),
+            min: a.min,
+            max: a.max,
+            n: a.n,
+        })
+        .collect()
+}

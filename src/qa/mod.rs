@@ -1,0 +1,197 @@
+//! QA/QC (METHOD §5): the catalogue of checks and how findings are
+//! collected. The checks themselves live with the data they inspect:
+//! level 1–3 row checks in the importers, duplicate and overlap checks in
+//! the method's samples and merge steps, quality flags (level 4) beside
+//! the daily checks in `method::days`; completeness (level 2) and
+//! scientific review (level 5) are here.
+//!
+//! A finding never stops processing: every function here returns findings,
+//! never errors.
+
+pub mod completeness;
+pub mod review;
+
+use std::collections::BTreeMap;
+
+use chrono::NaiveDate;
+
+use crate::model::{CellRef, Finding, Severity, Text};
+
+/// One kind of check: its id as written to `qa_findings.csv`, its level and
+/// a title for people.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Check {
+    pub id: &'static str,
+    pub level: u8,
+    pub title: &'static str,
+}
+
+macro_rules! checks {
+    ($($name:ident = ($id:literal, $level:literal, $title:literal);)*) => {
+        $(pub const $name: Check = Check { id: $id, level: $level, title: $title };)*
+        /// Every check, in level order.
+        pub const ALL_CHECKS: &[Check] = &[$($name),*];
+    };
+}
+
+checks! {
+    FILE_UNREADABLE = ("file_unreadable", 1, "File could not be read");
+    FILE_RECOGNISED = ("file_recognised", 1, "File recognised");
+    ENCODING = ("encoding", 1, "Text encoding");
+    CONTAINER = ("container", 1, "Workbook container quirks");
+    DUPLICATE_FILE = ("duplicate_file", 1, "Same file loaded twice");
+    DUPLICATE_SAMPLE = ("duplicate_sample", 1, "Sample reported more than once");
+    SAMPLE_CONFLICT = ("sample_conflict", 1, "Repeated sample with different values");
+    OVERLAP_REPEAT = ("overlap_repeat", 1, "Identical days in overlapping reports");
+    REVISED_FLOW = ("revised_flow", 1, "Flow revised by a later report");
+    MISSING_VALUE = ("missing_value", 2, "Required value missing");
+    MISSING_COLUMN = ("missing_column", 2, "Optional column missing");
+    EMPTY_COLUMN = ("empty_column", 2, "Column blank for the whole file");
+    DATE_GAP = ("date_gap", 2, "Gap in the daily record");
+    MISSING_PARTNER = ("missing_partner", 2, "Upstream/downstream pair incomplete");
+    UNPARSEABLE_NUMBER = ("unparseable_number", 3, "Number cannot be read");
+    UNPARSEABLE_DATE = ("unparseable_date", 3, "Date cannot be read");
+    IMPLAUSIBLE_DATE = ("implausible_date", 3, "Implausible date");
+    OUT_OF_RANGE = ("out_of_range", 3, "Value out of range");
+    QUALIFIED_VALUE = ("qualified_value", 3, "Below-detection or footnoted value");
+    UNEXPECTED_UNIT = ("unexpected_unit", 3, "Unexpected unit");
+    PLANT_MISMATCH = ("plant_mismatch", 3, "Plant id differs between name and content");
+    UNKNOWN_LOCATION = ("unknown_location", 3, "Unit not mapped to upstream/downstream");
+    UNRECOGNISED_ROW = ("unrecognised_row", 3, "Row fits no part of the layout");
+    NO_OPS_DATA = ("no_ops_data", 4, "No operations data");
+    INVALID_FLOW = ("invalid_flow", 4, "Effluent flow missing, provisional or <= 0");
+    MISSING_CA = ("missing_ca_readings", 4, "Calcium reading missing");
+    INVALID_DELTA = ("invalid_delta", 4, "Calcium delta <= 0");
+    PROVISIONAL_DAY = ("provisional_day", 4, "Provisional day (placeholder flow)");
+    REPLICATE_SPREAD = ("replicate_spread", 4, "Replicates spread > 5 %");
+    BYPASS = ("bypass", 4, "Bypass flow on the day");
+    DELTA_OUTLIER = ("delta_outlier", 5, "Ca delta outlier (median ± 5 MAD)");
+    SWAPPED_SAMPLES = ("possible_swapped_samples", 5, "Upstream exceeds downstream by > 20 %");
+    REVIEW_STATUS = ("review_status", 5, "Expert review status");
+}
+
+impl Check {
+    /// A finding of this check; refine it with the builder methods.
+    pub fn finding(&self, severity: Severity, message: impl Into<String>) -> Finding {
+        Finding {
+            level: self.level,
+            check: self.id,
+            severity,
+            plant_id: None,
+            date: None,
+            source_file: None,
+            at: CellRef::default(),
+            message: message.into(),
+        }
+    }
+}
+
+impl Finding {
+    pub fn plant(mut self, p: &Text) -> Self {
+        self.plant_id = Some(p.clone());
+        self
+    }
+
+    pub fn plant_opt(mut self, p: Option<&Text>) -> Self {
+        self.plant_id = p.cloned();
+        self
+    }
+
+    pub fn on(mut self, d: NaiveDate) -> Self {
+        self.date = Some(d);
+        self
+    }
+
+    pub fn file(mut self, f: &Text) -> Self {
+        self.source_file = Some(f.clone());
+        self
+    }
+
+    pub fn at(mut self, at: CellRef) -> Self {
+        self.at = at;
+        self
+    }
+}
+
+/// How many findings of one check and column a file reports one by one;
+/// the rest are summarised so a year of sensor dropouts stays readable.
+pub const DETAILED_PER_KIND: usize = 10;
+
+#[derive(Default)]
+struct Overflow {
+    shown: usize,
+    more_rows: Vec<u32>,
+    more: u64,
+    template: Option<Finding>,
+}
+
+/// Findings of one file, with per-(check, sheet, column) caps.
+pub struct FileFindings {
+    file: Text,
+    list: Vec<Finding>,
+    overflow: BTreeMap<(&'static str, Option<Text>, Option<u32>), Overflow>,
+}
+
+impl FileFindings {
+    pub fn new(file: &Text) -> Self {
+        FileFindings {
+            file: file.clone(),
+            list: Vec::new(),
+            overflow: BTreeMap::new(),
+        }
+    }
+
+    pub fn file(&self) -> &Text {
+        &self.file
+    }
+
+    /// A file-level finding, always kept.
+    pub fn push(&mut self, f: Finding) {
+        self.list.push(f.file(&self.file));
+    }
+
+    /// A finding about one row; past the cap only counted.
+    pub fn row(&mut self, f: Finding) {
+        let key = (f.check, f.at.sheet.clone(), f.at.col);
+        let o = self.overflow.entry(key).or_default();
+        if o.shown < DETAILED_PER_KIND {
+            o.shown += 1;
+            self.list.push(f.file(&self.file));
+        } else {
+            o.more += 1;
+            if o.more_rows.len() < 20 {
+                if let Some(r) = f.at.row {
+                    o.more_rows.push(r);
+                }
+            }
+            if o.template.is_none() {
+                o.template = Some(f);
+            }
+        }
+    }
+
+    /// All findings, with one summary per capped kind.
+    pub fn finish(mut self) -> Vec<Finding> {
+        for ((_, _, _), o) in std::mem::take(&mut self.overflow) {
+            if let Some(t) = o.template {
+                let rows: Vec<String> = o.more_rows.iter().map(u32::to_string).collect();
+                let more = if o.more as usize > o.more_rows.len() {
+                    ", …"
+                } else {
+                    ""
+                };
+                let message = format!(
+                    "{} more rows like this (rows {}{more}); the first {DETAILED_PER_KIND} are listed one by one. Last example: {}",
+                    o.more,
+                    rows.join(", "),
+                    t.message
+                );
+                let mut f = t;
+                f.message = message;
+                f.date = None;
+                self.list.push(f.file(&self.file));
+            }
+        }
+        self.list
+    }
+}

@@ -1,0 +1,196 @@
+//! Level 5, scientific review: outlier deltas and possibly swapped
+//! samples for a domain expert, and each day's review status.
+
+use std::collections::BTreeMap;
+
+use crate::config::{Review, ReviewStatus};
+use crate::model::{Co2Day, Finding, Severity, Text};
+use crate::qa;
+
+/// The median (mean of the two middle values for an even count).
+pub fn median(values: &[f64]) -> Option<f64> {
+    if values.is_empty() {
+        return None;
+    }
+    let mut v = values.to_vec();
+    v.sort_by(f64::total_cmp);
+    let n = v.len();
+    Some(if n % 2 == 1 {
+        v[n / 2]
+    } else {
+        (v[n / 2 - 1] + v[n / 2]) / 2.0
+    })
+}
+
+/// A calculated day whose Ca delta lies strictly outside the plant's
+/// median ± 5 × MAD over its calculated days (plain, unscaled MAD).
+pub fn delta_outliers(days: &[Co2Day], findings: &mut Vec<Finding>) {
+    let mut by_plant: BTreeMap<&Text, Vec<(&Co2Day, f64)>> = BTreeMap::new();
+    for d in days {
+        if let Some(c) = d.calc {
+            by_plant.entry(&d.plant_id).or_default().push((d, c.ca_delta_mg_per_l));
+        }
+    }
+    for (plant, list) in by_plant {
+        let deltas: Vec<f64> = list.iter().map(|x| x.1).collect();
+        let Some(med) = median(&deltas) else { continue };
+        let abs_dev: Vec<f64> = deltas.iter().map(|d| (d - med).abs()).collect();
+        let Some(mad) = median(&abs_dev) else { continue };
+        let (lo, hi) = (med - 5.0 * mad, med + 5.0 * mad);
+        for (day, delta) in list {
+            if delta < lo || delta > hi {
+                findings.push(
+                    qa::DELTA_OUTLIER
+                        .finding(
+                            Severity::Warning,
+                            format!(
+                                "Ca delta {delta} mg/L lies outside the plant's median {med} ± 5 × MAD {mad} ({lo} to {hi}) over {} calculated days: review the samples.",
+                                deltas.len()
+                            ),
+                        )
+                        .plant(plant)
+                        .on(day.date),
+                );
+            }
+        }
+    }
+}
+
+/// Upstream above downstream by more than 20 % of downstream: the samples
+/// may have been swapped.
+pub fn swapped_samples(days: &[Co2Day], findings: &mut Vec<Finding>) {
+    for d in days {
+        if let (Some(u), Some(dn)) = (d.ca_upstream_mg_per_l, d.ca_downstream_mg_per_l) {
+            if u - dn > 0.2 * dn {
+                findings.push(
+                    qa::SWAPPED_SAMPLES
+                        .finding(
+                            Severity::Warning,
+                            format!("Upstream {u} mg/L exceeds downstream {dn} mg/L by more than 20 %: were the samples swapped?"),
+                        )
+                        .plant(&d.plant_id)
+                        .on(d.date),
+                );
+            }
+        }
+    }
+}
+
+/// Each reviewed day's decision, and per plant how many calculated days
+/// still await review.
+pub fn review_status(days: &[Co2Day], reviews: &[Review], findings: &mut Vec<Finding>) {
+    let mut pending: BTreeMap<&Text, u32> = BTreeMap::new();
+    for d in days {
+        let review = reviews
+            .iter()
+            .rev()
+            .find(|r| r.plant_id == *d.plant_id && r.date == d.date);
+        match review {
+            Some(r) if r.status != ReviewStatus::Unreviewed => {
+                let note = if r.note.is_empty() {
+                    String::new()
+                } else {
+                    format!(": {}", r.note)
+                };
+                findings.push(
+                    qa::REVIEW_STATUS
+                        .finding(Severity::Info, format!("Day {} by the reviewer{note}.", r.status.as_str()))
+                        .plant(&d.plant_id)
+                        .on(d.date),
+                );
+            }
+            _ => {
+                if d.calc.is_some() {
+                    *pending.entry(&d.plant_id).or_default() += 1;
+                }
+            }
+        }
+    }
+    for (plant, n) in pending {
+        findings.push(
+            qa::REVIEW_STATUS
+                .finding(Severity::Info, format!("{n} calculated day(s) are unreviewed."))
+                .plant(plant),
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::method::co2::calculate;
+    use crate::model::Flag;
+    use chrono::NaiveDate;
+
+    fn day(n: u32, up: f64, down: f64) -> Co2Day {
+        let calc = calculate(10.0, up, down);
+        Co2Day {
+            plant_id: "P".into(),
+            date: NaiveDate::from_ymd_opt(2025, 4, n).unwrap_or_default(),
+            ca_upstream_mg_per_l: Some(up),
+            ca_downstream_mg_per_l: Some(down),
+            flow_mgd: Some(10.0),
+            calc: Some(calc),
+            quality_flag: if down > up { Flag::Valid } else { Flag::Invalid },
+            validation_message: String::new(),
+            ca_upstream_n: 1,
+            ca_downstream_n: 1,
+            ops_source: None,
+        }
+    }
+
+    #[test]
+    fn medians() {
+        assert_eq!(median(&[3.0, 1.0, 2.0]), Some(2.0));
+        assert_eq!(median(&[4.0, 1.0, 2.0, 3.0]), Some(2.5));
+        assert_eq!(median(&[]), None);
+    }
+
+    #[test]
+    fn outliers_are_strictly_outside_five_mad() {
+        // Deltas 10, 11, 12, 13, 40: median 12, deviations 2,1,0,1,28 → MAD 1;
+        // bounds 7..17, so only 40 is out.
+        let days: Vec<Co2Day> = [10.0, 11.0, 12.0, 13.0, 40.0]
+            .iter()
+            .enumerate()
+            .map(|(i, d)| day(i as u32 + 1, 40.0, 40.0 + d))
+            .collect();
+        let mut f = Vec::new();
+        delta_outliers(&days, &mut f);
+        assert_eq!(f.len(), 1);
+        assert_eq!(f[0].date, NaiveDate::from_ymd_opt(2025, 4, 5));
+        // A delta exactly on the bound is not an outlier: 7 = 12 - 5 × 1.
+        let days: Vec<Co2Day> = [7.0, 11.0, 12.0, 13.0, 12.0]
+            .iter()
+            .enumerate()
+            .map(|(i, d)| day(i as u32 + 1, 40.0, 40.0 + d))
+            .collect();
+        let mut f = Vec::new();
+        delta_outliers(&days, &mut f);
+        assert!(f.is_empty(), "{f:?}");
+    }
+
+    #[test]
+    fn swapped_samples_over_twenty_percent() {
+        let mut f = Vec::new();
+        swapped_samples(&[day(1, 61.0, 50.0), day(2, 60.0, 50.0)], &mut f);
+        assert_eq!(f.len(), 1);
+        assert_eq!(f[0].check, "possible_swapped_samples");
+    }
+
+    #[test]
+    fn review_status_reports_decisions_and_pending() {
+        let days = [day(1, 40.0, 50.0), day(2, 40.0, 50.0)];
+        let reviews = vec![Review {
+            plant_id: "P".into(),
+            date: days[0].date,
+            status: ReviewStatus::Rejected,
+            note: "sampler fault".into(),
+        }];
+        let mut f = Vec::new();
+        review_status(&days, &reviews, &mut f);
+        assert_eq!(f.len(), 2);
+        assert!(f[0].message.contains("rejected") && f[0].message.contains("sampler fault"));
+        assert!(f[1].message.starts_with("1 calculated"));
+    }
+}

@@ -1,0 +1,195 @@
+//! Turning the bytes of a text file into UTF-8 the CSV reader can walk.
+//!
+//! Real exports arrive as UTF-8 with or without a byte-order mark, as
+//! UTF-16 from some Windows tools, or as Windows-1252 from older ones. UTF-8
+//! input (the common case, and the large one) is borrowed, never copied.
+
+use std::borrow::Cow;
+
+/// The encoding a text file was read as.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TextEncoding {
+    Utf8,
+    Utf8Bom,
+    Utf16Le,
+    Utf16Be,
+    /// Not valid UTF-8: read as Windows-1252 (a superset of Latin-1).
+    Windows1252,
+}
+
+impl TextEncoding {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TextEncoding::Utf8 => "UTF-8",
+            TextEncoding::Utf8Bom => "UTF-8 (with BOM)",
+            TextEncoding::Utf16Le => "UTF-16LE",
+            TextEncoding::Utf16Be => "UTF-16BE",
+            TextEncoding::Windows1252 => "Windows-1252",
+        }
+    }
+}
+
+/// UTF-8 bytes of the file and the encoding they were decoded from.
+pub fn decode(bytes: &[u8]) -> (Cow<'_, [u8]>, TextEncoding) {
+    if let Some(rest) = bytes.strip_prefix(b"\xEF\xBB\xBF") {
+        return match std::str::from_utf8(rest) {
+            Ok(_) => (Cow::Borrowed(rest), TextEncoding::Utf8Bom),
+            Err(_) => (lossy_1252(rest), TextEncoding::Windows1252),
+        };
+    }
+    if let Some(rest) = bytes.strip_prefix(b"\xFF\xFE") {
+        return (utf16(rest, true), TextEncoding::Utf16Le);
+    }
+    if let Some(rest) = bytes.strip_prefix(b"\xFE\xFF") {
+        return (utf16(rest, false), TextEncoding::Utf16Be);
+    }
+    // UTF-16 without a BOM: ASCII text leaves every other byte zero.
+    if let Some(le) = looks_like_bomless_utf16(bytes) {
+        let enc = if le {
+            TextEncoding::Utf16Le
+        } else {
+            TextEncoding::Utf16Be
+        };
+        return (utf16(bytes, le), enc);
+    }
+    match std::str::from_utf8(bytes) {
+        Ok(_) => (Cow::Borrowed(bytes), TextEncoding::Utf8),
+        Err(_) => (lossy_1252(bytes), TextEncoding::Windows1252),
+    }
+}
+
+fn looks_like_bomless_utf16(bytes: &[u8]) -> Option<bool> {
+    let head = &bytes[..bytes.len().min(256) & !1];
+    if head.len() < 8 {
+        return None;
+    }
+    let pairs = head.len() / 2;
+    let zero_odd = head.iter().skip(1).step_by(2).filter(|b| **b == 0).count();
+    let zero_even = head.iter().step_by(2).filter(|b| **b == 0).count();
+    if zero_odd * 10 >= pairs * 9 && zero_even == 0 {
+        Some(true)
+    } else if zero_even * 10 >= pairs * 9 && zero_odd == 0 {
+        Some(false)
+    } else {
+        None
+    }
+}
+
+fn utf16(bytes: &[u8], little_endian: bool) -> Cow<'static, [u8]> {
+    let units = bytes.chunks_exact(2).map(|c| {
+        if little_endian {
+            u16::from_le_bytes([c[0], c[1]])
+        } else {
+            u16::from_be_bytes([c[0], c[1]])
+        }
+    });
+    let s: String = char::decode_utf16(units)
+        .map(|r| r.unwrap_or(char::REPLACEMENT_CHARACTER))
+        .collect();
+    Cow::Owned(s.into_bytes())
+}
+
+fn lossy_1252(bytes: &[u8]) -> Cow<'static, [u8]> {
+    let (s, _, _) = encoding_rs::WINDOWS_1252.decode(bytes);
+    Cow::Owned(s.into_owned().into_bytes())
+}
+
+/// Classic Mac files end lines with a lone `\r`; the CSV reader copes, but
+/// its line counter counts `\n`, so such text is given `\n` endings.
+pub fn normalize_lone_cr(text: Cow<'_, [u8]>) -> Cow<'_, [u8]> {
+    if text.contains(&b'\r') && !text.contains(&b'\n') {
+        Cow::Owned(text.iter().map(|b| if *b == b'\r' { b'\n' } else { *b }).collect())
+    } else {
+        text
+    }
+}
+
+/// The field delimiter of a delimited text file, guessed from its first
+/// non-empty line: the most frequent of comma, semicolon and tab outside
+/// quotes (comma wins ties, being the documented format).
+pub fn sniff_delimiter(text: &[u8]) -> u8 {
+    let line = text
+        .split(|b| *b == b'\n')
+        .find(|l| l.iter().any(|b| !b.is_ascii_whitespace()))
+        .unwrap_or(&[]);
+    let mut counts = [0usize; 3];
+    let mut in_quotes = false;
+    for &b in line {
+        match b {
+            b'"' => in_quotes = !in_quotes,
+            b',' if !in_quotes => counts[0] += 1,
+            b';' if !in_quotes => counts[1] += 1,
+            b'\t' if !in_quotes => counts[2] += 1,
+            _ => {}
+        }
+    }
+    let candidates = [b',', b';', b'\t'];
+    let mut best = 0;
+    for i in 1..3 {
+        if counts[i] > counts[best] {
+            best = i;
+        }
+    }
+    candidates[best]
+}
+
+/// True when the bytes look like text at all (no NULs, few control bytes),
+/// checked on a prefix so binary files are refused cheaply.
+pub fn looks_like_text(utf8: &[u8]) -> bool {
+    let head = &utf8[..utf8.len().min(4096)];
+    let bad = head
+        .iter()
+        .filter(|b| **b == 0 || (**b < 0x20 && !matches!(**b, b'\n' | b'\r' | b'\t' | 0x0C)))
+        .count();
+    bad * 100 <= head.len()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn utf8_is_borrowed_and_bom_stripped() {
+        let (t, e) = decode(b"a,b\n1,2\n");
+        assert!(matches!(t, Cow::Borrowed(_)));
+        assert_eq!(e, TextEncoding::Utf8);
+        let (t, e) = decode(b"\xEF\xBB\xBFa,b\n");
+        assert_eq!(&*t, b"a,b\n");
+        assert_eq!(e, TextEncoding::Utf8Bom);
+    }
+
+    #[test]
+    fn windows_1252_falls_back() {
+        let (t, e) = decode(b"caf\xE9 \x80\n");
+        assert_eq!(std::str::from_utf8(&t).ok(), Some("caf\u{e9} \u{20ac}\n"));
+        assert_eq!(e, TextEncoding::Windows1252);
+    }
+
+    #[test]
+    fn utf16_with_and_without_bom() {
+        let s = "Timestamp,Measurement value\n";
+        let mut le = vec![0xFF, 0xFE];
+        le.extend(s.encode_utf16().flat_map(|u| u.to_le_bytes()));
+        let (t, e) = decode(&le);
+        assert_eq!(std::str::from_utf8(&t).ok(), Some(s));
+        assert_eq!(e, TextEncoding::Utf16Le);
+        let be: Vec<u8> = s.encode_utf16().flat_map(|u| u.to_be_bytes()).collect();
+        let (t, e) = decode(&be);
+        assert_eq!(std::str::from_utf8(&t).ok(), Some(s));
+        assert_eq!(e, TextEncoding::Utf16Be);
+    }
+
+    #[test]
+    fn delimiters_are_sniffed_outside_quotes() {
+        assert_eq!(sniff_delimiter(b"a,b,c\n"), b',');
+        assert_eq!(sniff_delimiter(b"\n\na;b;c\n"), b';');
+        assert_eq!(sniff_delimiter(b"a\tb\tc\n"), b'\t');
+        assert_eq!(sniff_delimiter(b"\"x;y;z\",b\n"), b',');
+    }
+
+    #[test]
+    fn binary_is_not_text() {
+        assert!(!looks_like_text(b"%PDF-1.4\x00\x01\x02\x03\x00\x00"));
+        assert!(looks_like_text(b"a,b\r\n1,2\r\n"));
+    }
+}

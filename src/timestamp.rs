@@ -1,0 +1,323 @@
+//! Dates and times as they appear in plant files.
+//!
+//! Sensor logs write `2025-04-01 00:00:00`, `2025-04-01T00:00:00Z`,
+//! `2025-04-01T00:00:00-05:00` or `4/1/2025 12:00 AM`; workbooks write
+//! `4/1/2025` as text or store Excel serial days. A hand-written parser keeps
+//! a year of minute data fast; chrono only validates the calendar.
+//!
+//! A UTC offset or `Z` is accepted and the wall-clock time kept as written:
+//! daily statistics are per plant-local day, which is what the file shows.
+
+use chrono::{Datelike, Duration, NaiveDate, NaiveDateTime, NaiveTime};
+
+struct Cursor<'a> {
+    b: &'a [u8],
+    i: usize,
+}
+
+impl<'a> Cursor<'a> {
+    fn new(s: &'a str) -> Self {
+        Cursor {
+            b: s.trim().as_bytes(),
+            i: 0,
+        }
+    }
+
+    /// 1..=max digits as a number.
+    fn digits(&mut self, min: usize, max: usize) -> Option<u32> {
+        let start = self.i;
+        let mut v: u32 = 0;
+        while self.i < self.b.len() && self.i - start < max && self.b[self.i].is_ascii_digit() {
+            v = v * 10 + u32::from(self.b[self.i] - b'0');
+            self.i += 1;
+        }
+        (self.i - start >= min).then_some(v)
+    }
+
+    fn eat(&mut self, c: u8) -> bool {
+        if self.b.get(self.i) == Some(&c) {
+            self.i += 1;
+            true
+        } else {
+            false
+        }
+    }
+
+    fn skip_spaces(&mut self) -> usize {
+        let s = self.i;
+        while self.b.get(self.i) == Some(&b' ') {
+            self.i += 1;
+        }
+        self.i - s
+    }
+
+    fn done(&self) -> bool {
+        self.i == self.b.len()
+    }
+
+    fn rest(&self) -> &[u8] {
+        &self.b[self.i..]
+    }
+}
+
+/// `YYYY-MM-DD` or `M/D/YYYY` at the cursor.
+fn date_part(c: &mut Cursor<'_>) -> Option<NaiveDate> {
+    let start = c.i;
+    let a = c.digits(1, 4)?;
+    if c.i - start == 4 && (c.eat(b'-') || c.eat(b'/')) {
+        let m = c.digits(1, 2)?;
+        if !(c.eat(b'-') || c.eat(b'/')) {
+            return None;
+        }
+        let d = c.digits(1, 2)?;
+        return NaiveDate::from_ymd_opt(a as i32, m, d);
+    }
+    if c.i - start <= 2 && c.eat(b'/') {
+        let d = c.digits(1, 2)?;
+        if !c.eat(b'/') {
+            return None;
+        }
+        let ystart = c.i;
+        let y = c.digits(2, 4)?;
+        let y = match c.i - ystart {
+            4 => y as i32,
+            2 => 2000 + y as i32,
+            _ => return None,
+        };
+        return NaiveDate::from_ymd_opt(y, a, d);
+    }
+    None
+}
+
+/// `H:MM[:SS[.fff]]` then optional ` AM|PM`, `Z` or `±HH[:]MM`.
+fn time_part(c: &mut Cursor<'_>) -> Option<NaiveTime> {
+    let mut h = c.digits(1, 2)?;
+    if !c.eat(b':') {
+        return None;
+    }
+    let m = c.digits(2, 2)?;
+    let mut s = 0;
+    let mut nanos = 0;
+    if c.eat(b':') {
+        s = c.digits(2, 2)?;
+        if c.eat(b'.') {
+            let start = c.i;
+            let frac = c.digits(1, 9)?;
+            let len = (c.i - start) as u32;
+            nanos = frac * 10u32.pow(9 - len);
+        }
+    }
+    let spaces = c.skip_spaces();
+    let rest = c.rest();
+    let ampm = if rest.len() >= 2 {
+        let t = [rest[0].to_ascii_uppercase(), rest[1].to_ascii_uppercase()];
+        match &t {
+            b"AM" => Some(false),
+            b"PM" => Some(true),
+            _ => None,
+        }
+    } else {
+        None
+    };
+    if let Some(pm) = ampm {
+        c.i += 2;
+        if !(1..=12).contains(&h) {
+            return None;
+        }
+        h = match (h, pm) {
+            (12, false) => 0,
+            (12, true) => 12,
+            (h, true) => h + 12,
+            (h, false) => h,
+        };
+    } else if spaces == 0 && !c.done() {
+        // A zone: `Z`, `+05:00`, `-0500`. Validated, then ignored (see module docs).
+        if !c.eat(b'Z') && !c.eat(b'z') {
+            if !(c.eat(b'+') || c.eat(b'-')) {
+                return None;
+            }
+            c.digits(2, 2)?;
+            c.eat(b':');
+            c.digits(2, 2)?;
+        }
+    }
+    c.skip_spaces();
+    NaiveTime::from_hms_nano_opt(h, m, s, nanos)
+}
+
+/// A calendar day: `YYYY-MM-DD`, `M/D/YYYY`, or either followed by a time
+/// (the time is ignored).
+pub fn parse_date(s: &str) -> Option<NaiveDate> {
+    let mut c = Cursor::new(s);
+    let d = date_part(&mut c)?;
+    if c.done() {
+        return Some(d);
+    }
+    if c.eat(b'T') || c.skip_spaces() > 0 {
+        time_part(&mut c)?;
+        if c.done() {
+            return Some(d);
+        }
+    }
+    None
+}
+
+/// A timestamp in any of the forms of the module docs; a bare date is
+/// midnight.
+pub fn parse_datetime(s: &str) -> Option<NaiveDateTime> {
+    let mut c = Cursor::new(s);
+    let d = date_part(&mut c)?;
+    if c.done() {
+        return Some(d.and_time(NaiveTime::MIN));
+    }
+    if !(c.eat(b'T') || c.eat(b't') || c.skip_spaces() > 0) {
+        return None;
+    }
+    let t = time_part(&mut c)?;
+    c.done().then(|| d.and_time(t))
+}
+
+/// Excel's serial day number (1900 date system) as a date-time. Serial 60
+/// is Excel's phantom 1900-02-29; serials before 61 are shifted by a day to
+/// match what Excel displays.
+pub fn excel_serial(serial: f64) -> Option<NaiveDateTime> {
+    if !serial.is_finite() || !(1.0..2_958_466.0).contains(&serial) {
+        return None;
+    }
+    let base = NaiveDate::from_ymd_opt(1899, 12, 30)?.and_time(NaiveTime::MIN);
+    let serial = if serial < 61.0 { serial + 1.0 } else { serial };
+    let ms = (serial * 86_400_000.0).round() as i64;
+    base.checked_add_signed(Duration::milliseconds(ms))
+}
+
+/// `4/1/2025 - 4/30/2025` (as in a Plant A header) → both days.
+pub fn parse_date_range(s: &str) -> Option<(NaiveDate, NaiveDate)> {
+    for line in s.lines() {
+        if let Some((a, b)) = line.split_once(" - ").or_else(|| line.split_once('-').filter(|_| line.contains('/'))) {
+            if let (Some(a), Some(b)) = (parse_date(a), parse_date(b)) {
+                if a <= b {
+                    return Some((a, b));
+                }
+            }
+        }
+    }
+    None
+}
+
+/// `April, 2025` → the first of that month.
+pub fn parse_month_year(s: &str) -> Option<NaiveDate> {
+    let s = s.trim();
+    let (m, y) = s.split_once(',').or_else(|| s.rsplit_once(' '))?;
+    let month = month_number(m.trim())?;
+    let year: i32 = y.trim().parse().ok()?;
+    NaiveDate::from_ymd_opt(year, month, 1)
+}
+
+/// A month name or abbreviation (`APR`, `JUNE`, `Sept`) → 1..=12.
+pub fn month_number(s: &str) -> Option<u32> {
+    const NAMES: [&str; 12] = [
+        "JANUARY",
+        "FEBRUARY",
+        "MARCH",
+        "APRIL",
+        "MAY",
+        "JUNE",
+        "JULY",
+        "AUGUST",
+        "SEPTEMBER",
+        "OCTOBER",
+        "NOVEMBER",
+        "DECEMBER",
+    ];
+    let up = s.trim().trim_end_matches('.').to_ascii_uppercase();
+    if up.len() < 3 {
+        return None;
+    }
+    NAMES
+        .iter()
+        .position(|n| n.starts_with(&up))
+        .map(|i| i as u32 + 1)
+}
+
+/// The last day of a month.
+pub fn month_end(first: NaiveDate) -> NaiveDate {
+    let (y, m) = if first.month() == 12 {
+        (first.year() + 1, 1)
+    } else {
+        (first.year(), first.month() + 1)
+    };
+    NaiveDate::from_ymd_opt(y, m, 1)
+        .and_then(|d| d.pred_opt())
+        .unwrap_or(first)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn dt(s: &str) -> String {
+        parse_datetime(s)
+            .map(|t| t.format("%Y-%m-%d %H:%M:%S").to_string())
+            .unwrap_or_else(|| "none".into())
+    }
+
+    #[test]
+    fn sensor_timestamp_forms() {
+        assert_eq!(dt("2025-04-01 13:05:00"), "2025-04-01 13:05:00");
+        assert_eq!(dt("2025-04-01T13:05:00"), "2025-04-01 13:05:00");
+        assert_eq!(dt("2025-04-01T13:05:00Z"), "2025-04-01 13:05:00");
+        assert_eq!(dt("2025-04-01T13:05:00-05:00"), "2025-04-01 13:05:00");
+        assert_eq!(dt("2025-04-01T13:05:00+0530"), "2025-04-01 13:05:00");
+        assert_eq!(dt("2025-04-01T13:05:00.250Z"), "2025-04-01 13:05:00");
+        assert_eq!(dt("4/1/2025 1:05 PM"), "2025-04-01 13:05:00");
+        assert_eq!(dt("4/1/2025 12:05 AM"), "2025-04-01 00:05:00");
+        assert_eq!(dt("4/1/2025 12:05:30 PM"), "2025-04-01 12:05:30");
+        assert_eq!(dt("4/1/2025 5:11:02 PM"), "2025-04-01 17:11:02");
+        assert_eq!(dt("4/1/2025 13:05"), "2025-04-01 13:05:00");
+        assert_eq!(dt("2025-04-01"), "2025-04-01 00:00:00");
+    }
+
+    #[test]
+    fn bad_timestamps_are_refused() {
+        for s in [
+            "",
+            "yesterday",
+            "2025-13-01 00:00:00",
+            "2025-02-30",
+            "4/1/2025 13:05 PM",
+            "2025-04-01 25:00:00",
+            "2025-04-01 10:00:00 junk",
+            "2025-04-01T10",
+        ] {
+            assert_eq!(dt(s), "none", "{s}");
+        }
+    }
+
+    #[test]
+    fn dates() {
+        let d = |y, m, d| NaiveDate::from_ymd_opt(y, m, d);
+        assert_eq!(parse_date("4/1/2025"), d(2025, 4, 1));
+        assert_eq!(parse_date("2025-04-02"), d(2025, 4, 2));
+        assert_eq!(parse_date("12/31/25"), d(2025, 12, 31));
+        assert_eq!(parse_date("Sum"), None);
+        assert_eq!(
+            parse_date_range("OPERATOR DATA\nDaily\n4/1/2025 - 4/30/2025"),
+            d(2025, 4, 1).zip(d(2025, 4, 30))
+        );
+        assert_eq!(parse_month_year("April, 2025"), d(2025, 4, 1));
+        assert_eq!(month_number("JUNE"), Some(6));
+        assert_eq!(month_number("Sept"), Some(9));
+        assert_eq!(month_number("Ma"), None);
+        assert_eq!(month_end(NaiveDate::from_ymd_opt(2025, 2, 1).unwrap_or_default()), NaiveDate::from_ymd_opt(2025, 2, 28).unwrap_or_default());
+    }
+
+    #[test]
+    fn excel_serials() {
+        let t = excel_serial(45751.0).map(|t| t.date());
+        assert_eq!(t, NaiveDate::from_ymd_opt(2025, 4, 4));
+        assert_eq!(excel_serial(f64::NAN), None);
+        assert_eq!(excel_serial(-3.0), None);
+        let t = excel_serial(45751.5).map(|t| t.format("%H:%M").to_string());
+        assert_eq!(t.as_deref(), Some("12:00"));
+    }
+}
