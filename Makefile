@@ -17,7 +17,7 @@ export PATH := $(CURDIR)/node_modules/.bin:$(HOME)/.cargo/bin:$(PATH)
 export TRUNK_OFFLINE := true
 export TRUNK_SKIP_VERSION_CHECK := true
 
-.PHONY: help setup web run test lint unit browser-test
+.PHONY: help setup web dist run test lint unit browser-test
 
 help:
 	@echo "make run    build the site and serve it at http://$(HOST):$(PORT)"
@@ -28,9 +28,12 @@ help:
 setup:
 	@.ci/setup
 
+web: setup
+	@$(MAKE) --no-print-directory dist
+
 # Trunk builds with `cargo --offline`, so fetch the crates first; this is
 # a no-op once they are cached.
-web: setup
+dist:
 	cargo fetch --quiet
 	trunk build --release
 
@@ -48,8 +51,7 @@ unit:
 browser-test:
 	node --test tests/browser/
 
+# The steps below `setup` assume the tools are installed; `test` is the
+# entry point.
 test: setup
-	$(MAKE) --no-print-directory lint
-	$(MAKE) --no-print-directory unit
-	$(MAKE) --no-print-directory web
-	$(MAKE) --no-print-directory browser-test
+	@$(MAKE) --no-print-directory lint unit dist browser-test
