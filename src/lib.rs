@@ -30,3 +30,6 @@ pub use import::{FileImport, FileKind, RowAccount, SkipReason};
 pub use method::METHOD_VERSION;
 pub use pipeline::{assemble, read_file, run, sha256_hex, Source};
 pub use report::{Filter, Kpis, Report};
+
+#[cfg(target_arch = "wasm32")]
+pub mod web;

@@ -1,0 +1,57 @@
+# CREW MRV. Two commands matter:
+#   make run    build the site and serve it at http://127.0.0.1:8080
+#   make test   every check CI runs
+# Both run .ci/setup first, which installs only what is missing.
+
+SHELL := bash
+.SHELLFLAGS := -euo pipefail -c
+.DEFAULT_GOAL := help
+
+HOST ?= 127.0.0.1
+PORT ?= 8080
+
+# npm's binaryen first: Trunk looks wasm-opt up on PATH, and Debian's
+# /usr/bin/wasm-opt is too old for current wasm-bindgen output.
+export PATH := $(CURDIR)/node_modules/.bin:$(HOME)/.cargo/bin:$(PATH)
+# Trunk must never download tools or check for updates.
+export TRUNK_OFFLINE := true
+export TRUNK_SKIP_VERSION_CHECK := true
+
+.PHONY: help setup web dist run test lint unit browser-test
+
+help:
+	@echo "make run    build the site and serve it at http://$(HOST):$(PORT)"
+	@echo "make test   fmt, clippy (native + wasm32), cargo test, release build, browser tests"
+	@echo "make setup  install missing tools only (.ci/setup)"
+	@echo "make web    build dist/ only"
+
+setup:
+	@.ci/setup
+
+web: setup
+	@$(MAKE) --no-print-directory dist
+
+# Trunk builds with `cargo --offline`, so fetch the crates first; this is
+# a no-op once they are cached.
+dist:
+	cargo fetch --quiet
+	trunk build --release
+
+run: web
+	node .ci/serve.mjs --root dist --host $(HOST) --port $(PORT)
+
+lint:
+	cargo fmt --check
+	cargo clippy --all-targets -- -D warnings
+	cargo clippy --all-targets --target wasm32-unknown-unknown -- -D warnings
+
+unit:
+	cargo test
+
+browser-test:
+	node --test tests/browser/
+
+# The steps below `setup` assume the tools are installed; `test` is the
+# entry point.
+test: setup
+	@$(MAKE) --no-print-directory lint unit dist browser-test

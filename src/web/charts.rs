@@ -1,0 +1,249 @@
+//! Plotly charts. Figures are built with plotly.rs and handed to the
+//! plotly.js bundle we serve ourselves (`window.Plotly`); `react` updates a
+//! chart in place so zoom state and the mode bar (PNG export) keep working.
+
+use leptos::prelude::*;
+use plotly::common::{Marker, Mode, Title};
+use plotly::layout::{Axis, BarMode, Layout, Legend, Margin};
+use plotly::{Bar, Configuration, Plot, Scatter};
+use wasm_bindgen::prelude::*;
+
+use crate::model::{Co2Day, Flag, PlantOperation, SensorDay};
+
+#[wasm_bindgen]
+extern "C" {
+    #[wasm_bindgen(catch, js_namespace = Plotly, js_name = react)]
+    fn plotly_react(el: &web_sys::HtmlElement, figure: &JsValue) -> Result<JsValue, JsValue>;
+}
+
+fn plotly_loaded() -> bool {
+    web_sys::window()
+        .and_then(|w| js_sys::Reflect::get(&w, &JsValue::from_str("Plotly")).ok())
+        .is_some_and(|p| !p.is_undefined() && !p.is_null())
+}
+
+/// Draw (or redraw) a figure (plotly JSON) into `el`.
+fn render(el: &web_sys::HtmlElement, figure: &str) -> Result<(), String> {
+    if !plotly_loaded() {
+        return Err("the chart library did not load".into());
+    }
+    let obj = js_sys::JSON::parse(figure).map_err(|_| "bad figure".to_string())?;
+    plotly_react(el, &obj).map(|_| ()).map_err(|e| format!("{e:?}"))
+}
+
+/// A chart that redraws when its figure changes.
+#[component]
+pub fn Chart(#[prop(into)] plot: Signal<Option<String>>, title: &'static str, testid: &'static str) -> impl IntoView {
+    let node = NodeRef::<leptos::html::Div>::new();
+    let error = RwSignal::new(None::<String>);
+    Effect::new(move |_| {
+        let p = plot.get();
+        if let (Some(el), Some(p)) = (node.get(), p) {
+            let el: &web_sys::HtmlElement = &el;
+            error.set(render(el, &p).err());
+        }
+    });
+    view! {
+        <figure class="chart" data-testid=testid>
+            <figcaption>{title}</figcaption>
+            <Show when=move || plot.with(Option::is_none)>
+                <p class="muted">"No data for the current filters."</p>
+            </Show>
+            <div class="plot" node_ref=node aria-label=title role="img"></div>
+            {move || error.get().map(|e| view! { <p class="error">{e}</p> })}
+        </figure>
+    }
+}
+
+pub fn flag_color(f: Flag) -> &'static str {
+    match f {
+        Flag::Valid => "#2e7d32",
+        Flag::Invalid => "#c62828",
+        Flag::MissingCaReadings => "#f9a825",
+        Flag::InvalidFlow => "#6a1b9a",
+        Flag::NoOpsData => "#757575",
+    }
+}
+
+const PLANT_COLORS: [&str; 6] = ["#1565c0", "#ef6c00", "#00838f", "#ad1457", "#558b2f", "#4e342e"];
+
+fn base_layout(y: &str) -> Layout {
+    Layout::new()
+        .margin(Margin::new().left(60).right(20).top(10).bottom(40))
+        .height(320)
+        .legend(Legend::new())
+        .y_axis(Axis::new().title(Title::with_text(y)))
+        .x_axis(Axis::new().type_(plotly::layout::AxisType::Date))
+}
+
+/// The figure as plotly JSON: plotly.rs types are not `Send`, so signals
+/// carry the JSON.
+fn finish(mut plot: Plot, layout: Layout) -> String {
+    plot.set_layout(layout);
+    plot.set_configuration(Configuration::new().responsive(true).display_logo(false));
+    plot.to_json()
+}
+
+fn dates(days: &[&Co2Day]) -> Vec<String> {
+    days.iter().map(|d| d.date.to_string()).collect()
+}
+
+/// Daily CO2 removed, one trace per flag (and plant when several).
+pub fn co2_chart(days: &[&Co2Day], plants: &[String]) -> Option<String> {
+    let mut plot = Plot::new();
+    let multi = plants.len() > 1;
+    for (pi, p) in plants.iter().enumerate() {
+        for f in [Flag::Valid, Flag::Invalid] {
+            let sel: Vec<&Co2Day> = days
+                .iter()
+                .copied()
+                .filter(|d| *d.plant_id == **p && d.quality_flag == f && d.calc.is_some())
+                .collect();
+            if sel.is_empty() {
+                continue;
+            }
+            let y: Vec<f64> = sel
+                .iter()
+                .filter_map(|d| d.calc.map(|c| c.co2_removed_metric_tons_per_day))
+                .collect();
+            let name = if multi { format!("{p} {f}") } else { f.to_string() };
+            let mut marker = Marker::new().color(flag_color(f));
+            if multi && f == Flag::Valid {
+                marker = Marker::new().color(PLANT_COLORS[pi % PLANT_COLORS.len()]);
+            }
+            plot.add_trace(Bar::new(dates(&sel), y).name(name).marker(marker));
+        }
+    }
+    if plot.data().is_empty() {
+        return None;
+    }
+    Some(finish(plot, base_layout("t CO2 / day").bar_mode(BarMode::Group)))
+}
+
+/// Daily mean pH per plant unit.
+pub fn ph_chart(series: &[&SensorDay]) -> Option<String> {
+    let mut plot = Plot::new();
+    let mut keys: Vec<(String, String)> = series
+        .iter()
+        .map(|s| (s.plant_id.to_string(), s.plant_unit_id.to_string()))
+        .collect();
+    keys.dedup();
+    keys.sort();
+    keys.dedup();
+    for (plant, unit) in keys {
+        let sel: Vec<&&SensorDay> = series
+            .iter()
+            .filter(|s| *s.plant_id == *plant && *s.plant_unit_id == *unit)
+            .collect();
+        let x: Vec<String> = sel.iter().map(|s| s.date.to_string()).collect();
+        let y: Vec<f64> = sel.iter().map(|s| s.mean).collect();
+        plot.add_trace(Scatter::new(x, y).mode(Mode::Lines).name(format!("{plant} {unit}")));
+    }
+    if plot.data().is_empty() {
+        return None;
+    }
+    Some(finish(plot, base_layout("daily mean pH")))
+}
+
+/// Calcium upstream vs downstream per plant.
+pub fn ca_chart(days: &[&Co2Day], plants: &[String]) -> Option<String> {
+    let mut plot = Plot::new();
+    for (pi, p) in plants.iter().enumerate() {
+        let sel: Vec<&Co2Day> = days.iter().copied().filter(|d| *d.plant_id == **p).collect();
+        let color = PLANT_COLORS[pi % PLANT_COLORS.len()];
+        for (label, dash, get) in [
+            ("upstream", plotly::common::DashType::Dot, (|d: &Co2Day| d.ca_upstream_mg_per_l) as fn(&Co2Day) -> Option<f64>),
+            ("downstream", plotly::common::DashType::Solid, |d: &Co2Day| d.ca_downstream_mg_per_l),
+        ] {
+            let pts: Vec<(String, f64)> = sel
+                .iter()
+                .filter_map(|d| get(d).map(|v| (d.date.to_string(), v)))
+                .collect();
+            if pts.is_empty() {
+                continue;
+            }
+            let (x, y): (Vec<String>, Vec<f64>) = pts.into_iter().unzip();
+            plot.add_trace(
+                Scatter::new(x, y)
+                    .mode(Mode::LinesMarkers)
+                    .name(format!("{p} {label}"))
+                    .line(plotly::common::Line::new().color(color).dash(dash)),
+            );
+        }
+    }
+    if plot.data().is_empty() {
+        return None;
+    }
+    Some(finish(plot, base_layout("Ca mg/L")))
+}
+
+/// Ca delta of calculated days, coloured by flag.
+pub fn delta_chart(days: &[&Co2Day], plants: &[String]) -> Option<String> {
+    let mut plot = Plot::new();
+    let multi = plants.len() > 1;
+    for p in plants {
+        for f in [Flag::Valid, Flag::Invalid] {
+            let sel: Vec<&Co2Day> = days
+                .iter()
+                .copied()
+                .filter(|d| *d.plant_id == **p && d.quality_flag == f && d.calc.is_some())
+                .collect();
+            if sel.is_empty() {
+                continue;
+            }
+            let y: Vec<f64> = sel.iter().filter_map(|d| d.calc.map(|c| c.ca_delta_mg_per_l)).collect();
+            let name = if multi { format!("{p} {f}") } else { f.to_string() };
+            plot.add_trace(Bar::new(dates(&sel), y).name(name).marker(Marker::new().color(flag_color(f))));
+        }
+    }
+    if plot.data().is_empty() {
+        return None;
+    }
+    Some(finish(plot, base_layout("Ca delta mg/L").bar_mode(BarMode::Group)))
+}
+
+/// Effluent flow per plant with bypass flow as bars on a second axis.
+pub fn flow_chart(ops: &[&PlantOperation], plants: &[String]) -> Option<String> {
+    let mut plot = Plot::new();
+    for (pi, p) in plants.iter().enumerate() {
+        let sel: Vec<&PlantOperation> = ops.iter().copied().filter(|o| *o.plant_id == **p).collect();
+        let color = PLANT_COLORS[pi % PLANT_COLORS.len()];
+        let pts: Vec<(String, f64)> = sel
+            .iter()
+            .filter(|o| !o.provisional)
+            .filter_map(|o| o.actual_eff_flow_mgd.map(|v| (o.date.to_string(), v)))
+            .collect();
+        if !pts.is_empty() {
+            let (x, y): (Vec<String>, Vec<f64>) = pts.into_iter().unzip();
+            plot.add_trace(
+                Scatter::new(x, y)
+                    .mode(Mode::Lines)
+                    .name(format!("{p} effluent"))
+                    .line(plotly::common::Line::new().color(color)),
+            );
+        }
+        let by: Vec<(String, f64)> = sel
+            .iter()
+            .filter_map(|o| o.bypass_flow_mgd.filter(|b| *b > 0.0).map(|v| (o.date.to_string(), v)))
+            .collect();
+        if !by.is_empty() {
+            let (x, y): (Vec<String>, Vec<f64>) = by.into_iter().unzip();
+            plot.add_trace(
+                Bar::new(x, y)
+                    .name(format!("{p} bypass"))
+                    .y_axis("y2")
+                    .marker(Marker::new().color("#d84315").opacity(0.6)),
+            );
+        }
+    }
+    if plot.data().is_empty() {
+        return None;
+    }
+    let layout = base_layout("effluent MGD").y_axis2(
+        Axis::new()
+            .title(Title::with_text("bypass MGD"))
+            .overlaying("y")
+            .side(plotly::common::AxisSide::Right),
+    );
+    Some(finish(plot, layout))
+}

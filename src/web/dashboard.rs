@@ -1,0 +1,293 @@
+//! The MRV dashboard: filters, key figures, charts, the daily table and
+//! downloads. Key figures come from `Kpis::of` over the core's filtered
+//! days, exactly what `summary.json` reports for the same filter.
+
+use std::cmp::Ordering;
+
+use leptos::prelude::*;
+
+use super::charts::{self, Chart};
+use super::{fmt_num, Session};
+use crate::model::{Co2Day, Flag};
+use crate::Kpis;
+
+const PAGE: usize = 25;
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum SortBy {
+    Date,
+    Plant,
+    Flag,
+    Co2,
+    Delta,
+    Flow,
+}
+
+#[component]
+pub fn Dashboard() -> impl IntoView {
+    let s = expect_context::<Session>();
+    let filter = Memo::new(move |_| s.filter());
+    let plants = Memo::new(move |_| {
+        s.report
+            .with(|r| r.as_ref().map(|r| r.plants().iter().map(|p| p.to_string()).collect::<Vec<_>>()))
+            .unwrap_or_default()
+    });
+    let span = Memo::new(move |_| s.report.with(|r| r.as_ref().and_then(|r| r.date_span())));
+    let days = Memo::new(move |_| {
+        let f = filter.get();
+        s.report
+            .with(|r| r.as_ref().map(|r| r.days(&f).cloned().collect::<Vec<Co2Day>>()))
+            .unwrap_or_default()
+    });
+    let kpis = Memo::new(move |_| days.with(|d| Kpis::of(d.iter())));
+    let shown_plants = Memo::new(move |_| match s.plant.get() {
+        Some(p) => vec![p],
+        None => plants.get(),
+    });
+
+    // Charts: the rows already filtered by the core; the UI only picks
+    // columns to draw.
+    let co2_plot = Signal::derive(move || {
+        days.with(|d| charts::co2_chart(&d.iter().collect::<Vec<_>>(), &shown_plants.get()))
+    });
+    let delta_plot = Signal::derive(move || {
+        days.with(|d| charts::delta_chart(&d.iter().collect::<Vec<_>>(), &shown_plants.get()))
+    });
+    let ca_plot = Signal::derive(move || {
+        days.with(|d| charts::ca_chart(&d.iter().collect::<Vec<_>>(), &shown_plants.get()))
+    });
+    let flow_plot = Signal::derive(move || {
+        let f = filter.get();
+        s.report.with(|r| {
+            r.as_ref().and_then(|r| {
+                let ops: Vec<_> = r
+                    .plant_operations
+                    .iter()
+                    .filter(|o| {
+                        f.plant.as_deref().is_none_or(|p| p == &*o.plant_id)
+                            && f.from.is_none_or(|d| o.date >= d)
+                            && f.to.is_none_or(|d| o.date <= d)
+                    })
+                    .collect();
+                charts::flow_chart(&ops, &shown_plants.get())
+            })
+        })
+    });
+    let ph_plot = Signal::derive(move || {
+        let f = filter.get();
+        s.report.with(|r| {
+            r.as_ref().and_then(|r| {
+                let sel: Vec<_> = r
+                    .sensor_days
+                    .iter()
+                    .filter(|d| d.parameter_name.eq_ignore_ascii_case("ph"))
+                    .filter(|d| {
+                        f.plant.as_deref().is_none_or(|p| p == &*d.plant_id)
+                            && f.from.is_none_or(|x| d.date >= x)
+                            && f.to.is_none_or(|x| d.date <= x)
+                    })
+                    .collect();
+                charts::ph_chart(&sel)
+            })
+        })
+    });
+
+    // Table state.
+    let sort = RwSignal::new((SortBy::Date, true));
+    let page = RwSignal::new(0usize);
+    Effect::new(move |_| {
+        days.track();
+        page.set(0);
+    });
+    let sorted = Memo::new(move |_| {
+        let (by, asc) = sort.get();
+        let mut v = days.get();
+        let key = |d: &Co2Day| -> (Option<f64>, String) {
+            match by {
+                SortBy::Co2 => (d.calc.map(|c| c.co2_removed_metric_tons_per_day), String::new()),
+                SortBy::Delta => (d.calc.map(|c| c.ca_delta_mg_per_l), String::new()),
+                SortBy::Flow => (d.flow_mgd, String::new()),
+                SortBy::Plant => (None, d.plant_id.to_string()),
+                SortBy::Flag => (None, d.quality_flag.as_str().to_string()),
+                SortBy::Date => (None, d.date.to_string()),
+            }
+        };
+        v.sort_by(|a, b| {
+            let (ka, kb) = (key(a), key(b));
+            let o = match (ka.0, kb.0) {
+                (Some(x), Some(y)) => x.total_cmp(&y),
+                (Some(_), None) => Ordering::Less,
+                (None, Some(_)) => Ordering::Greater,
+                (None, None) => ka.1.cmp(&kb.1),
+            };
+            let o = o.then_with(|| (a.date, &a.plant_id).cmp(&(b.date, &b.plant_id)));
+            if asc {
+                o
+            } else {
+                o.reverse()
+            }
+        });
+        v
+    });
+    let pages = move || sorted.with(|v| v.len().div_ceil(PAGE).max(1));
+    let visible = move || {
+        let p = page.get();
+        sorted.with(|v| v.iter().skip(p * PAGE).take(PAGE).cloned().collect::<Vec<_>>())
+    };
+    let header = move |label: &'static str, by: SortBy, class: &'static str| {
+        view! {
+            <th scope="col" class=class aria-sort=move || {
+                let (b, asc) = sort.get();
+                if b == by { if asc { "ascending" } else { "descending" } } else { "none" }
+            }>
+                <button class="sort" on:click=move |_| sort.update(|(b, asc)| {
+                    if *b == by { *asc = !*asc } else { *b = by; *asc = true }
+                })>
+                    {label}
+                    {move || { let (b, asc) = sort.get(); if b == by { if asc { " ▲" } else { " ▼" } } else { "" } }}
+                </button>
+            </th>
+        }
+    };
+
+    view! {
+        <section class="panel" aria-labelledby="dash-h">
+            <h2 id="dash-h" class="visually-hidden">"Dashboard"</h2>
+            <form class="filters dash-filters" on:submit=|ev| ev.prevent_default()>
+                <label>
+                    "Plant "
+                    <select data-testid="filter-plant"
+                        on:change=move |ev| {
+                            let v = event_target_value(&ev);
+                            s.plant.set(if v.is_empty() { None } else { Some(v) });
+                        }
+                        prop:value=move || s.plant.get().unwrap_or_default()>
+                        <option value="">"All plants"</option>
+                        {move || plants.get().into_iter().map(|p| view! { <option value=p.clone()>{p.clone()}</option> }).collect_view()}
+                    </select>
+                </label>
+                <label>
+                    "From "
+                    <input type="date" data-testid="filter-from"
+                        prop:min=move || span.get().map(|s| s.0.to_string()).unwrap_or_default()
+                        prop:max=move || span.get().map(|s| s.1.to_string()).unwrap_or_default()
+                        prop:value=move || s.from.get().map(|d| d.to_string()).unwrap_or_default()
+                        on:change=move |ev| s.from.set(chrono::NaiveDate::parse_from_str(&event_target_value(&ev), "%Y-%m-%d").ok()) />
+                </label>
+                <label>
+                    "To "
+                    <input type="date" data-testid="filter-to"
+                        prop:min=move || span.get().map(|s| s.0.to_string()).unwrap_or_default()
+                        prop:max=move || span.get().map(|s| s.1.to_string()).unwrap_or_default()
+                        prop:value=move || s.to.get().map(|d| d.to_string()).unwrap_or_default()
+                        on:change=move |ev| s.to.set(chrono::NaiveDate::parse_from_str(&event_target_value(&ev), "%Y-%m-%d").ok()) />
+                </label>
+                <button type="button" class="button small" data-testid="filter-all-dates"
+                    on:click=move |_| { s.from.set(None); s.to.set(None); }>"All dates"</button>
+                <fieldset class="flags">
+                    <legend>"Quality flags"</legend>
+                    {Flag::ALL.into_iter().map(|f| view! {
+                        <label class="flag">
+                            <input type="checkbox" data-testid=format!("flag-{}", f.as_str())
+                                prop:checked=move || s.flags.with(|x| x.contains(&f))
+                                on:change=move |ev| {
+                                    let on = event_target_checked(&ev);
+                                    s.flags.update(|x| { if on { x.insert(f); } else { x.remove(&f); } });
+                                } />
+                            <span class="swatch" style=format!("background:{}", charts::flag_color(f))></span>
+                            {f.as_str()}
+                        </label>
+                    }).collect_view()}
+                </fieldset>
+            </form>
+
+            <div class="kpis" data-testid="kpis">
+                <div class="kpi primary">
+                    <span class="label">"CO2 removed (VALID days)"</span>
+                    <span class="value" data-testid="kpi-total">{move || format!("{:.3} t", kpis.get().co2_removed_t)}</span>
+                    <span class="raw visually-hidden" data-testid="kpi-total-raw">{move || format!("{}", kpis.get().co2_removed_t)}</span>
+                </div>
+                <div class="kpi">
+                    <span class="label">"Mean per VALID day"</span>
+                    <span class="value" data-testid="kpi-mean">{move || format!("{} t", fmt_num(kpis.get().co2_removed_mean_t_per_day, 3))}</span>
+                    <span class="raw visually-hidden" data-testid="kpi-mean-raw">{move || kpis.get().co2_removed_mean_t_per_day.map(|v| format!("{v}")).unwrap_or_default()}</span>
+                </div>
+                <div class="kpi">
+                    <span class="label">"Mean Ca delta (VALID)"</span>
+                    <span class="value" data-testid="kpi-delta">{move || format!("{} mg/L", fmt_num(kpis.get().ca_delta_mean_mg_per_l, 2))}</span>
+                    <span class="raw visually-hidden" data-testid="kpi-delta-raw">{move || kpis.get().ca_delta_mean_mg_per_l.map(|v| format!("{v}")).unwrap_or_default()}</span>
+                </div>
+                <div class="kpi">
+                    <span class="label">"Days monitored"</span>
+                    <span class="value" data-testid="kpi-days">{move || kpis.get().days}</span>
+                </div>
+                <div class="kpi flags-kpi">
+                    <span class="label">"Days by flag"</span>
+                    <ul>
+                        {move || kpis.get().days_by_flag.into_iter().map(|(f, n)| view! {
+                            <li data-testid=format!("kpi-flag-{}", f.as_str())>
+                                <span class="swatch" style=format!("background:{}", charts::flag_color(f))></span>
+                                {format!("{f}: {n}")}
+                            </li>
+                        }).collect_view()}
+                    </ul>
+                </div>
+            </div>
+
+            <div class="charts">
+                <Chart plot=co2_plot title="Daily CO2 removed (t/day), by flag" testid="chart-co2" />
+                <Chart plot=ph_plot title="Daily mean pH per plant unit" testid="chart-ph" />
+                <Chart plot=ca_plot title="Calcium upstream vs downstream (mg/L)" testid="chart-ca" />
+                <Chart plot=delta_plot title="Ca delta (mg/L)" testid="chart-delta" />
+                <Chart plot=flow_plot title="Effluent flow with bypass (MGD)" testid="chart-flow" />
+            </div>
+
+            <div class="panel-head">
+                <h3>"Daily results"</h3>
+                <div class="actions">
+                    <button class="button primary" data-testid="download-co2"
+                        on:click=move |_| super::download_output(s, "co2_removal.csv", &filter.get_untracked())>"Download co2_removal.csv"</button>
+                    <button class="button" data-testid="download-summary"
+                        on:click=move |_| super::download_output(s, "summary.json", &filter.get_untracked())>"summary.json"</button>
+                </div>
+            </div>
+            <div class="table-wrap">
+                <table class="results" data-testid="results-table">
+                    <thead>
+                        <tr>
+                            {header("Date", SortBy::Date, "")}
+                            {header("Plant", SortBy::Plant, "")}
+                            {header("Flag", SortBy::Flag, "")}
+                            <th scope="col" class="num">"Ca up"</th>
+                            <th scope="col" class="num">"Ca down"</th>
+                            {header("Δ Ca", SortBy::Delta, "num")}
+                            {header("Flow MGD", SortBy::Flow, "num")}
+                            {header("CO2 t/day", SortBy::Co2, "num")}
+                            <th scope="col">"Message"</th>
+                        </tr>
+                    </thead>
+                    <tbody>
+                        <For each=visible key=|d| (d.plant_id.clone(), d.date, d.quality_flag, d.validation_message.clone(), d.calc.map(|c| c.co2_removed_metric_tons_per_day.to_bits())) let:d>
+                            <tr class=format!("flag-{}", d.quality_flag.as_str()) data-testid="result-row">
+                                <td class="nowrap">{d.date.to_string()}</td>
+                                <td>{d.plant_id.to_string()}</td>
+                                <td><span class="flag-badge" style=format!("border-color:{}", charts::flag_color(d.quality_flag))>{d.quality_flag.as_str()}</span></td>
+                                <td class="num">{fmt_num(d.ca_upstream_mg_per_l, 2)}</td>
+                                <td class="num">{fmt_num(d.ca_downstream_mg_per_l, 2)}</td>
+                                <td class="num">{fmt_num(d.calc.map(|c| c.ca_delta_mg_per_l), 2)}</td>
+                                <td class="num">{fmt_num(d.flow_mgd, 3)}</td>
+                                <td class="num">{fmt_num(d.calc.map(|c| c.co2_removed_metric_tons_per_day), 4)}</td>
+                                <td class="msg">{d.validation_message.clone()}</td>
+                            </tr>
+                        </For>
+                    </tbody>
+                </table>
+            </div>
+            <div class="pager">
+                <button class="button small" disabled=move || page.get() == 0 on:click=move |_| page.update(|p| *p = p.saturating_sub(1))>"‹ Previous"</button>
+                <span data-testid="results-page">{move || format!("Page {} of {} · {} days", page.get() + 1, pages(), sorted.with(Vec::len))}</span>
+                <button class="button small" disabled=move || page.get() + 1 >= pages() on:click=move |_| page.update(|p| *p += 1)>"Next ›"</button>
+            </div>
+        </section>
+    }
+}

@@ -1,0 +1,117 @@
+//! What was read: one row per file with its kind, plant, period, row
+//! account and, for a file that could not be read, why in plain words.
+
+use leptos::prelude::*;
+
+use super::Session;
+
+#[derive(Clone, PartialEq)]
+struct FileRow {
+    name: String,
+    sha: String,
+    kind: String,
+    plant: String,
+    period: String,
+    rows_in: u64,
+    records: u64,
+    skipped: Vec<(String, u64)>,
+    problem: Option<String>,
+    encoding: Option<String>,
+}
+
+#[component]
+pub fn FilesPanel() -> impl IntoView {
+    let s = expect_context::<Session>();
+    let rows = Memo::new(move |_| {
+        s.report.with(|r| {
+            r.as_ref()
+                .map(|r| {
+                    r.files
+                        .iter()
+                        .map(|f| {
+                            let acc = f.account_in_run();
+                            let problem = match (&f.duplicate_of, &f.error) {
+                                (Some(o), _) => Some(format!(
+                                    "Same content as {o}, which is already loaded: ignored so nothing is counted twice."
+                                )),
+                                (None, Some(e)) => Some(e.to_string()),
+                                (None, None) => None,
+                            };
+                            FileRow {
+                                name: f.name.to_string(),
+                                sha: f.sha256.clone(),
+                                kind: f.kind.map(|k| k.describe().to_string()).unwrap_or_else(|| "not recognised".into()),
+                                plant: f.plant_id.as_deref().unwrap_or("—").to_string(),
+                                period: f.period.map(|(a, b)| format!("{a} → {b}")).unwrap_or_else(|| "—".into()),
+                                rows_in: acc.rows_in,
+                                records: acc.records,
+                                skipped: acc.by_reason().into_iter().map(|(k, n)| (k.describe().to_string(), n)).collect(),
+                                problem,
+                                encoding: f.encoding.map(|e| e.as_str().to_string()),
+                            }
+                        })
+                        .collect::<Vec<_>>()
+                })
+                .unwrap_or_default()
+        })
+    });
+    view! {
+        <section class="panel" aria-labelledby="files-h">
+            <div class="panel-head">
+                <h2 id="files-h">"Files read"</h2>
+                <div class="actions">
+                    <button class="button" data-testid="download-files"
+                        on:click=move |_| super::download_output(s, "files.csv", &crate::Filter::default())>"files.csv"</button>
+                    <button class="button" data-testid="download-lab"
+                        on:click=move |_| super::download_output(s, "lab_readings.csv", &crate::Filter::default())>"lab_readings.csv"</button>
+                    <button class="button" data-testid="download-ops"
+                        on:click=move |_| super::download_output(s, "plant_operations.csv", &crate::Filter::default())>"plant_operations.csv"</button>
+                </div>
+            </div>
+            <p class="muted">"Every row of every sheet is either a record or skipped with a reason: rows read = records + skipped."</p>
+            <div class="table-wrap">
+                <table class="files" data-testid="files-table">
+                    <thead>
+                        <tr>
+                            <th scope="col">"File"</th>
+                            <th scope="col">"Kind"</th>
+                            <th scope="col">"Plant"</th>
+                            <th scope="col">"Period"</th>
+                            <th scope="col" class="num">"Rows"</th>
+                            <th scope="col" class="num">"Records"</th>
+                            <th scope="col">"Skipped"</th>
+                            <th scope="col"><span class="visually-hidden">"Remove"</span></th>
+                        </tr>
+                    </thead>
+                    <tbody>
+                        <For each=move || rows.get() key=|r| (r.name.clone(), r.sha.clone()) let:r>
+                            <tr class:bad=r.problem.is_some() data-testid="file-row" data-file=r.name.clone()>
+                                <td class="name">
+                                    <span>{r.name.clone()}</span>
+                                    {r.problem.clone().map(|p| view! { <p class="error" data-testid="file-error">{p}</p> })}
+                                    {r.encoding.clone().filter(|e| !e.starts_with("UTF-8")).map(|e| view! { <p class="muted">{format!("read as {e}")}</p> })}
+                                </td>
+                                <td data-testid="file-kind">{r.kind.clone()}</td>
+                                <td>{r.plant.clone()}</td>
+                                <td class="nowrap">{r.period.clone()}</td>
+                                <td class="num">{r.rows_in}</td>
+                                <td class="num">{r.records}</td>
+                                <td class="skips">
+                                    {r.skipped.iter().map(|(k, n)| view! { <span class="chip">{format!("{k}: {n}")}</span> }).collect_view()}
+                                </td>
+                                <td>
+                                    <button class="button subtle small"
+                                        aria-label=format!("Remove {}", r.name)
+                                        on:click={
+                                            let (n, h) = (r.name.clone(), r.sha.clone());
+                                            move |_| s.remove_file(n.clone(), h.clone())
+                                        }>"×"</button>
+                                </td>
+                            </tr>
+                        </For>
+                    </tbody>
+                </table>
+            </div>
+        </section>
+    }
+}

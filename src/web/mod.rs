@@ -1,0 +1,413 @@
+//! The browser app (wasm32 only): a thin Leptos layer over the core. It
+//! reads the files the user drops, hands their bytes to the same pipeline
+//! the CLI runs, and renders the report. It never computes an MRV number:
+//! key figures, tables and downloads all come from the core.
+
+mod browser;
+mod charts;
+mod dashboard;
+mod files;
+mod qa_panel;
+
+use std::collections::BTreeSet;
+
+use chrono::NaiveDate;
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use wasm_bindgen::JsCast;
+
+use crate::model::Flag;
+use crate::{assemble, read_file, Config, FileImport, Filter, ReplicatePolicy, Report};
+
+/// Work in progress, for the progress bar.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Progress {
+    pub done: usize,
+    pub total: usize,
+    pub current: String,
+}
+
+/// Everything the page holds. Copy handles to signals; the root owns them.
+#[derive(Clone, Copy)]
+pub struct Session {
+    pub report: RwSignal<Option<Report>>,
+    pub policy: RwSignal<ReplicatePolicy>,
+    pub busy: RwSignal<Option<Progress>>,
+    pub notice: RwSignal<Option<String>>,
+    pub plant: RwSignal<Option<String>>,
+    pub from: RwSignal<Option<NaiveDate>>,
+    pub to: RwSignal<Option<NaiveDate>>,
+    pub flags: RwSignal<BTreeSet<Flag>>,
+    /// Bumped after every recomputation; tests wait on it.
+    pub generation: RwSignal<u32>,
+    /// How long the last batch of files took, from first read to report.
+    pub last_ms: RwSignal<Option<f64>>,
+}
+
+impl Session {
+    fn new() -> Session {
+        Session {
+            report: RwSignal::new(None),
+            policy: RwSignal::new(ReplicatePolicy::Mean),
+            busy: RwSignal::new(None),
+            notice: RwSignal::new(None),
+            plant: RwSignal::new(None),
+            from: RwSignal::new(None),
+            to: RwSignal::new(None),
+            flags: RwSignal::new(Flag::ALL.into_iter().collect()),
+            generation: RwSignal::new(0),
+            last_ms: RwSignal::new(None),
+        }
+    }
+
+    pub fn config(&self) -> Config {
+        Config {
+            replicate_policy: self.policy.get_untracked(),
+            ..Config::default()
+        }
+    }
+
+    /// The dashboard filter as the core understands it.
+    pub fn filter(&self) -> Filter {
+        let flags = self.flags.get();
+        Filter {
+            plant: self.plant.get(),
+            from: self.from.get(),
+            to: self.to.get(),
+            flags: if flags.len() == Flag::ALL.len() {
+                None
+            } else {
+                Some(flags)
+            },
+        }
+    }
+
+    /// Re-run the method over the files already read (settings changed or
+    /// a file was removed). `reset_range` puts the date filter back to the
+    /// default when the set of files changed.
+    fn reassemble(&self, files: Vec<FileImport>, reset_range: bool) {
+        let report = if files.is_empty() {
+            None
+        } else {
+            Some(assemble(files, &self.config()))
+        };
+        if reset_range {
+            let range = report.as_ref().and_then(Report::default_range);
+            self.from.set(range.map(|r| r.0));
+            self.to.set(range.map(|r| r.1));
+            let plants = report.as_ref().map(Report::plants).unwrap_or_default();
+            if let Some(p) = self.plant.get_untracked() {
+                if !plants.iter().any(|x| **x == *p) {
+                    self.plant.set(None);
+                }
+            }
+        }
+        self.report.set(report);
+        self.generation.update(|g| *g += 1);
+    }
+
+    fn take_files(&self) -> Vec<FileImport> {
+        let mut out = Vec::new();
+        self.report.update_untracked(|r| {
+            if let Some(r) = r.take() {
+                out = r.files;
+            }
+        });
+        out
+    }
+
+    pub fn set_policy(&self, p: ReplicatePolicy) {
+        if self.policy.get_untracked() == p {
+            return;
+        }
+        self.policy.set(p);
+        let files = self.take_files();
+        self.reassemble(files, false);
+    }
+
+    pub fn remove_file(&self, name: String, sha: String) {
+        let mut files = self.take_files();
+        files.retain(|f| !(*f.name == *name && f.sha256 == sha));
+        self.reassemble(files, true);
+    }
+
+    pub fn clear(&self) {
+        let _ = self.take_files();
+        self.reassemble(Vec::new(), true);
+    }
+}
+
+/// Where bytes come from.
+pub enum Input {
+    Picked(web_sys::File),
+    Url { name: String, url: String },
+}
+
+impl Input {
+    fn name(&self) -> String {
+        match self {
+            Input::Picked(f) => f.name(),
+            Input::Url { name, .. } => name.clone(),
+        }
+    }
+}
+
+/// Read and import files one at a time, showing progress and letting the
+/// page breathe between files, then re-run the method once.
+pub fn ingest(s: Session, inputs: Vec<Input>) {
+    if inputs.is_empty() {
+        return;
+    }
+    spawn_local(async move {
+        let started = browser::now_ms();
+        let total = inputs.len();
+        let config = s.config();
+        let mut imported = Vec::with_capacity(total);
+        let mut problems = Vec::new();
+        for (i, input) in inputs.into_iter().enumerate() {
+            let name = input.name();
+            s.busy.set(Some(Progress {
+                done: i,
+                total,
+                current: name.clone(),
+            }));
+            browser::next_tick().await;
+            let bytes = match input {
+                Input::Picked(f) => browser::read_file(f).await,
+                Input::Url { url, .. } => browser::fetch_bytes(&url).await,
+            };
+            match bytes {
+                Ok(b) => imported.push(read_file(&name, &b, &config)),
+                Err(e) => problems.push(format!("{name}: could not be read by the browser ({e})")),
+            }
+        }
+        s.busy.set(Some(Progress {
+            done: total,
+            total,
+            current: "computing daily CO2".into(),
+        }));
+        browser::next_tick().await;
+        let mut files = s.take_files();
+        files.extend(imported);
+        s.reassemble(files, true);
+        s.notice.set((!problems.is_empty()).then(|| problems.join("\n")));
+        s.last_ms.set(Some(browser::now_ms() - started));
+        s.busy.set(None);
+    });
+}
+
+/// The sample files listed in `data/manifest.json`.
+async fn sample_inputs() -> Result<Vec<Input>, String> {
+    let bytes = browser::fetch_bytes("data/manifest.json").await?;
+    let v: serde_json::Value =
+        serde_json::from_slice(&bytes).map_err(|e| format!("manifest: {e}"))?;
+    let files = v
+        .get("files")
+        .and_then(|f| f.as_array())
+        .ok_or("manifest has no file list")?;
+    Ok(files
+        .iter()
+        .filter_map(|f| f.get("name").and_then(|n| n.as_str()))
+        .map(|name| Input::Url {
+            name: name.to_string(),
+            url: format!("data/{}", js_sys::encode_uri_component(name)),
+        })
+        .collect())
+}
+
+fn files_of(list: Option<web_sys::FileList>) -> Vec<Input> {
+    let Some(list) = list else { return Vec::new() };
+    (0..list.length())
+        .filter_map(|i| list.get(i))
+        .map(Input::Picked)
+        .collect()
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Tab {
+    Dashboard,
+    Files,
+    Qa,
+}
+
+#[component]
+pub fn App() -> impl IntoView {
+    let s = Session::new();
+    provide_context(s);
+    let tab = RwSignal::new(Tab::Dashboard);
+    let dragging = RwSignal::new(false);
+
+    // Drop anywhere on the page.
+    let on_drop = move |ev: leptos::ev::DragEvent| {
+        ev.prevent_default();
+        dragging.set(false);
+        let files = ev.data_transfer().and_then(|d| d.files());
+        ingest(s, files_of(files));
+    };
+    let on_dragover = move |ev: leptos::ev::DragEvent| {
+        ev.prevent_default();
+        dragging.set(true);
+    };
+    let on_pick = move |ev: leptos::ev::Event| {
+        let input: Option<web_sys::HtmlInputElement> =
+            ev.target().and_then(|t| t.dyn_into().ok());
+        if let Some(input) = input {
+            ingest(s, files_of(input.files()));
+            input.set_value("");
+        }
+    };
+    let load_samples = move |_| {
+        spawn_local(async move {
+            match sample_inputs().await {
+                Ok(inputs) => ingest(s, inputs),
+                Err(e) => s.notice.set(Some(format!("Sample data could not be loaded: {e}"))),
+            }
+        });
+    };
+    let has_report = move || s.report.with(Option::is_some);
+    let counts = move || {
+        s.report.with(|r| {
+            r.as_ref().map(|r| {
+                let bad = r.files.iter().filter(|f| f.error.is_some()).count();
+                (r.files.len(), bad, r.findings.len())
+            })
+        })
+    };
+
+    view! {
+        <div
+            class="app"
+            class:dragging=move || dragging.get()
+            on:drop=on_drop
+            on:dragover=on_dragover
+            on:dragleave=move |_| dragging.set(false)
+            data-testid="app-ready"
+            data-generation=move || s.generation.get().to_string()
+        >
+            <header class="top">
+                <div class="brand">
+                    <h1>"CREW MRV"</h1>
+                    <p class="tagline">"Daily CO2 removal from plant, lab and sensor files — computed in your browser; no data leaves this device."</p>
+                </div>
+                <div class="inputs">
+                    <label class="button primary" for="file-input">"Add files…"</label>
+                    <input
+                        id="file-input"
+                        class="visually-hidden"
+                        type="file"
+                        multiple
+                        accept=".csv,.xlsx,.xls,.txt,.tsv"
+                        aria-label="Add plant, lab and sensor files"
+                        data-testid="file-input"
+                        on:change=on_pick
+                    />
+                    <button class="button" on:click=load_samples data-testid="load-samples">
+                        "Try it with sample data"
+                    </button>
+                    <Show when=has_report>
+                        <button class="button subtle" on:click=move |_| s.clear() data-testid="clear">"Clear all"</button>
+                    </Show>
+                    <label class="policy">
+                        "Replicates: "
+                        <select
+                            aria-label="Replicate policy"
+                            data-testid="policy"
+                            on:change=move |ev| {
+                                if let Some(p) = ReplicatePolicy::parse(&event_target_value(&ev)) {
+                                    s.set_policy(p);
+                                }
+                            }
+                        >
+                            <option value="mean" selected=move || s.policy.get() == ReplicatePolicy::Mean>"mean of samples"</option>
+                            <option value="first" selected=move || s.policy.get() == ReplicatePolicy::First>"first row (legacy)"</option>
+                        </select>
+                    </label>
+                </div>
+            </header>
+            {move || s.busy.get().map(|p| {
+                let pct = if p.total == 0 { 100 } else { p.done * 100 / p.total };
+                view! {
+                    <div class="progress" role="status" aria-live="polite" data-testid="progress">
+                        <progress max="100" value=pct.to_string()></progress>
+                        <span>{format!("{} of {} files — {}", p.done, p.total, p.current)}</span>
+                    </div>
+                }
+            })}
+            {move || s.notice.get().map(|n| view! {
+                <div class="notice" role="alert">
+                    <pre>{n}</pre>
+                    <button class="button subtle" on:click=move |_| s.notice.set(None)>"Dismiss"</button>
+                </div>
+            })}
+            <Show
+                when=has_report
+                fallback=|| view! {
+                    <section class="empty">
+                        <h2>"Drop files anywhere on this page"</h2>
+                        <p>"Calcium lab CSV, pH sensor CSVs, Plant A operator workbooks (.xlsx or .xls) and Plant B monthly reports (.xlsx). Files are recognised by their content; names do not matter."</p>
+                        <p>"No files at hand? Use " <strong>"Try it with sample data"</strong> " above."</p>
+                    </section>
+                }
+            >
+                <nav class="tabs" role="tablist">
+                    <button role="tab" aria-selected=move || (tab.get() == Tab::Dashboard).to_string()
+                        class:active=move || tab.get() == Tab::Dashboard
+                        on:click=move |_| tab.set(Tab::Dashboard) data-testid="tab-dashboard">"Dashboard"</button>
+                    <button role="tab" aria-selected=move || (tab.get() == Tab::Files).to_string()
+                        class:active=move || tab.get() == Tab::Files
+                        on:click=move |_| tab.set(Tab::Files) data-testid="tab-files">
+                        {move || counts().map(|(n, bad, _)| if bad > 0 { format!("Files ({n}, {bad} not read)") } else { format!("Files ({n})") })}
+                    </button>
+                    <button role="tab" aria-selected=move || (tab.get() == Tab::Qa).to_string()
+                        class:active=move || tab.get() == Tab::Qa
+                        on:click=move |_| tab.set(Tab::Qa) data-testid="tab-qa">
+                        {move || counts().map(|(_, _, q)| format!("QA findings ({q})"))}
+                    </button>
+                </nav>
+                <div hidden=move || tab.get() != Tab::Dashboard><dashboard::Dashboard /></div>
+                <div hidden=move || tab.get() != Tab::Files><files::FilesPanel /></div>
+                <div hidden=move || tab.get() != Tab::Qa><qa_panel::QaPanel /></div>
+            </Show>
+            <footer class="foot">
+                {format!("Method {} · everything runs locally in this page", crate::METHOD_VERSION)}
+                {move || s.last_ms.get().map(|ms| view! {
+                    <span data-testid="last-ms" data-ms=format!("{ms:.0}")>{format!(" · last files processed in {:.0} ms", ms)}</span>
+                })}
+            </footer>
+        </div>
+    }
+}
+
+/// Download one of the core's outputs.
+pub fn download_output(s: Session, name: &str, filter: &Filter) {
+    let result = s.report.with_untracked(|r| {
+        r.as_ref().map(|r| {
+            let bytes = crate::export::output_bytes(name, r, filter);
+            let file = if name == "co2_removal.csv" {
+                filter.co2_file_name(r)
+            } else {
+                name.to_string()
+            };
+            (file, bytes)
+        })
+    });
+    if let Some((file, bytes)) = result {
+        let mime = if name.ends_with(".json") {
+            "application/json"
+        } else {
+            "text/csv;charset=utf-8"
+        };
+        if let Err(e) = browser::download(&file, &bytes, mime) {
+            s.notice.set(Some(format!("Download failed: {e}")));
+        }
+    }
+}
+
+pub(crate) fn fmt_num(v: Option<f64>, digits: usize) -> String {
+    v.map(|v| format!("{v:.digits$}")).unwrap_or_else(|| "—".into())
+}
+
+pub fn mount() {
+    console_error_panic_hook::set_once();
+    leptos::mount::mount_to_body(App);
+}

@@ -1,0 +1,152 @@
+// Shared set-up for the browser tests: serve dist/ on loopback, open it in
+// headless Chromium, and watch everything the page does. Files a user loads
+// must never leave the machine, so any request to a host other than
+// 127.0.0.1 is blocked and recorded as a failure.
+
+import { mkdir } from "node:fs/promises";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { chromium } from "playwright-core";
+import { startServer } from "../../.ci/serve.mjs";
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+export const repoRoot = path.resolve(here, "..", "..");
+export const distDir = path.join(repoRoot, "dist");
+export const artifactsDir = path.join(repoRoot, "tests", "artifacts");
+const fixturesDir = path.join(here, "fixtures");
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
+const CHROMIUM_ARGS = [
+  "--headless",
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-quic",
+  "--no-first-run",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+];
+
+const LOCAL_HOST = "127.0.0.1";
+
+/** True when a URL stays on this machine: our loopback server or inline data. */
+export function isLocalUrl(raw) {
+  let url;
+  try {
+    url = new URL(raw);
+  } catch {
+    return false;
+  }
+  if (url.protocol === "data:" || url.protocol === "blob:" || url.protocol === "about:") {
+    return true;
+  }
+  return url.hostname === LOCAL_HOST;
+}
+
+/**
+ * Serves dist/ (under `base`, default "/"), launches Chromium and opens the
+ * app. Returns:
+ *   page      the Playwright page
+ *   url       the app's address
+ *   errors    console errors and uncaught page errors, as strings
+ *   requests  every URL the page asked for, in order
+ *   outside   the subset of `requests` that would have left the machine
+ *   close()   shuts browser and server down; call it in a finally block
+ */
+export async function openApp({ base = "/", path: subPath = "" } = {}) {
+  const server = await startServer({
+    root: distDir,
+    host: LOCAL_HOST,
+    port: 0,
+    base,
+    fixtures: fixturesDir,
+  });
+  let browser;
+  try {
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      headless: true,
+      args: CHROMIUM_ARGS,
+    });
+    const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+    const errors = [];
+    const requests = [];
+    const outside = [];
+
+    // Block rather than only record: a leak must not happen even once.
+    await context.route("**/*", (route) => {
+      const url = route.request().url();
+      if (isLocalUrl(url)) {
+        return route.continue();
+      }
+      outside.push(url);
+      return route.abort("blockedbyclient");
+    });
+    context.on("request", (request) => requests.push(request.url()));
+
+    const page = await context.newPage();
+    page.on("console", (msg) => {
+      if (msg.type() === "error") {
+        errors.push(`console: ${msg.text()}`);
+      }
+    });
+    page.on("pageerror", (err) => errors.push(`page: ${err.message}`));
+    page.on("websocket", (ws) => {
+      requests.push(ws.url());
+      if (!isLocalUrl(ws.url())) {
+        outside.push(ws.url());
+      }
+    });
+
+    const url = server.url + subPath;
+    await page.goto(url, { waitUntil: "load" });
+
+    const close = async () => {
+      await browser.close().catch(() => {});
+      await server.close();
+    };
+    return { page, url, errors, requests, outside, close };
+  } catch (err) {
+    await browser?.close().catch(() => {});
+    await server.close();
+    throw err;
+  }
+}
+
+/** Waits until the app has mounted, failing with the collected errors if it never does. */
+export async function waitForReady(app, timeout = 30_000) {
+  try {
+    await app.page.waitForSelector("[data-testid=app-ready]", { timeout });
+  } catch (err) {
+    throw new Error(`app never became ready; errors: ${JSON.stringify(app.errors)}`, {
+      cause: err,
+    });
+  }
+}
+
+/**
+ * Loads tests/browser/fixtures/<name> as an ordinary <script> and waits for
+ * it. Code run through page.evaluate is exempt from the page's CSP; a
+ * fixture script is not, so it shows what the app's own code may do.
+ */
+export async function runFixtureScript(page, name) {
+  await page.evaluate(
+    (src) =>
+      new Promise((resolve, reject) => {
+        const script = document.createElement("script");
+        script.src = src;
+        script.onload = resolve;
+        script.onerror = () => reject(new Error(`could not load ${src}`));
+        document.head.appendChild(script);
+      }),
+    `__fixtures__/${name}`,
+  );
+}
+
+/** Saves a full-page screenshot to tests/artifacts/<name>.png and returns its path. */
+export async function screenshot(page, name) {
+  await mkdir(artifactsDir, { recursive: true });
+  const file = path.join(artifactsDir, `${name}.png`);
+  await page.screenshot({ path: file, fullPage: true });
+  return file;
+}
