@@ -3,6 +3,7 @@
 //! Everything a user or a deployment may want to change lives here with a
 //! documented default, so no importer or rule hard-codes a plant's naming.
 
+use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::fmt;
 
@@ -12,7 +13,7 @@ use crate::model::Location;
 
 /// How a day's calcium value is chosen when a location has several samples
 /// (METHOD §2 step 2).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum ReplicatePolicy {
     /// Mean of the day's distinct samples (the method's default).
     #[default]
@@ -47,7 +48,7 @@ impl fmt::Display for ReplicatePolicy {
 
 /// Caps that protect the app from hostile or accidental huge inputs. They
 /// are checked against declared sizes before anything big is allocated.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Limits {
     /// Largest file accepted, in bytes.
     pub max_file_bytes: u64,
@@ -80,7 +81,7 @@ impl Default for Limits {
 }
 
 /// Plausible-value ranges used by the QA level 3 checks (§5).
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Ranges {
     pub ph: (f64, f64),
     pub calcium_mg_per_l: (f64, f64),
@@ -101,7 +102,7 @@ impl Default for Ranges {
 }
 
 /// An expert's decision on one plant-day (§5 level 5).
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Review {
     pub plant_id: String,
     pub date: NaiveDate,
@@ -109,7 +110,7 @@ pub struct Review {
     pub note: String,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub enum ReviewStatus {
     Unreviewed,
     Approved,
@@ -127,7 +128,7 @@ impl ReviewStatus {
 }
 
 /// Everything that steers a run.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Config {
     pub replicate_policy: ReplicatePolicy,
     /// Lab `unit_type_id` → where that unit sits relative to the dosing.

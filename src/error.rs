@@ -4,19 +4,22 @@
 //! a `FileError` means only that this file contributes nothing, and says
 //! where and what to do. The other files are processed regardless.
 
+use std::borrow::Cow;
 use std::fmt;
+
+use serde::{Deserialize, Serialize};
 
 use crate::model::CellRef;
 
 /// A file that could not be read, with the place the problem was found.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct FileError {
     pub kind: FileErrorKind,
     pub at: CellRef,
 }
 
 /// What went wrong. Each variant's message tells the user what to do.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub enum FileErrorKind {
     /// Zero bytes, or only whitespace.
@@ -26,15 +29,21 @@ pub enum FileErrorKind {
     /// A workbook whose sheets match no known layout.
     UnrecognisedWorkbook { sheets: Vec<String> },
     /// Bytes that are neither text nor a workbook (e.g. a PDF or an image).
-    NotTabular { looks_like: &'static str },
+    NotTabular { looks_like: Cow<'static, str> },
     /// A header lacks a column the kind needs.
-    MissingColumn { kind: &'static str, column: &'static str },
+    MissingColumn {
+        kind: Cow<'static, str>,
+        column: Cow<'static, str>,
+    },
     /// The workbook container or its XML is damaged.
-    Corrupt { format: &'static str, detail: String },
+    Corrupt {
+        format: Cow<'static, str>,
+        detail: String,
+    },
     /// A password-protected workbook.
     Encrypted,
     /// A format we recognise but do not read.
-    Unsupported { format: &'static str },
+    Unsupported { format: Cow<'static, str> },
     /// Over a configured cap (checked before allocating).
     TooLarge { what: String, limit: u64 },
     /// Same bytes as another file already loaded.

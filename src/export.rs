@@ -29,7 +29,12 @@ pub const OUTPUT_FILES: [&str; 6] = [
 ];
 
 /// Write one output by name into `w`.
-pub fn write_output(name: &str, report: &Report, filter: &Filter, w: &mut dyn Write) -> io::Result<()> {
+pub fn write_output(
+    name: &str,
+    report: &Report,
+    filter: &Filter,
+    w: &mut dyn Write,
+) -> io::Result<()> {
     match name {
         "co2_removal.csv" => write_co2(report, filter, w),
         "lab_readings.csv" => write_lab_readings(report, w),
@@ -41,7 +46,10 @@ pub fn write_output(name: &str, report: &Report, filter: &Filter, w: &mut dyn Wr
             s.push('\n');
             w.write_all(s.as_bytes())
         }
-        _ => Err(io::Error::new(io::ErrorKind::InvalidInput, format!("unknown output {name}"))),
+        _ => Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!("unknown output {name}"),
+        )),
     }
 }
 
@@ -191,7 +199,7 @@ pub fn write_co2(report: &Report, filter: &Filter, w: &mut dyn Write) -> io::Res
     header(w, &CO2_COLUMNS)?;
     let mut l = Line::new();
     for d in report.days(filter) {
-        co2_line(&mut l, d, report.method_version);
+        co2_line(&mut l, d, &report.method_version);
         l.end(w)?;
     }
     Ok(())
@@ -390,7 +398,10 @@ pub fn write_files(report: &Report, w: &mut dyn Write) -> io::Result<()> {
         let (status, message) = match (&f.duplicate_of, &f.error) {
             (Some(orig), _) => (
                 "duplicate",
-                crate::error::FileError::new(crate::error::FileErrorKind::Duplicate { of: orig.to_string() }).to_string(),
+                crate::error::FileError::new(crate::error::FileErrorKind::Duplicate {
+                    of: orig.to_string(),
+                })
+                .to_string(),
             ),
             (None, Some(e)) => (e.code(), e.to_string()),
             (None, None) => ("ok", String::new()),
@@ -476,7 +487,7 @@ pub fn summary_json(report: &Report, filter: &Filter) -> String {
         "flags": filter.flags.as_ref().map(|s| s.iter().map(|f| f.as_str()).collect::<Vec<_>>()),
     });
     let v = json!({
-        "method_version": report.method_version,
+        "method_version": &report.method_version,
         "replicate_policy": report.replicate_policy.as_str(),
         "filter": filter_json,
         "all_plants": kpi_json(&Kpis::of(days.iter().copied())),
@@ -499,22 +510,74 @@ mod tests {
 
     #[test]
     fn user_text_is_neutralised_but_numbers_stay_numbers() {
-        assert_eq!(line(|l| { l.theirs("=HYPERLINK(\"x\")"); }), "\"'=HYPERLINK(\"\"x\"\")\"");
-        assert_eq!(line(|l| { l.theirs("+1"); }), "'+1");
-        assert_eq!(line(|l| { l.theirs("@SUM"); }), "'@SUM");
-        assert_eq!(line(|l| { l.theirs("\tx"); }), "'\tx");
-        assert_eq!(line(|l| { l.theirs("-cmd"); }), "'-cmd");
-        assert_eq!(line(|l| { l.num(Some(-1.5)); }), "-1.5");
-        assert_eq!(line(|l| { l.theirs("PLANT_A"); }), "PLANT_A");
+        assert_eq!(
+            line(|l| {
+                l.theirs("=HYPERLINK(\"x\")");
+            }),
+            "\"'=HYPERLINK(\"\"x\"\")\""
+        );
+        assert_eq!(
+            line(|l| {
+                l.theirs("+1");
+            }),
+            "'+1"
+        );
+        assert_eq!(
+            line(|l| {
+                l.theirs("@SUM");
+            }),
+            "'@SUM"
+        );
+        assert_eq!(
+            line(|l| {
+                l.theirs("\tx");
+            }),
+            "'\tx"
+        );
+        assert_eq!(
+            line(|l| {
+                l.theirs("-cmd");
+            }),
+            "'-cmd"
+        );
+        assert_eq!(
+            line(|l| {
+                l.num(Some(-1.5));
+            }),
+            "-1.5"
+        );
+        assert_eq!(
+            line(|l| {
+                l.theirs("PLANT_A");
+            }),
+            "PLANT_A"
+        );
     }
 
     #[test]
     fn floats_are_shortest_round_trip() {
-        assert_eq!(line(|l| { l.num(Some(29.199999999999996)); }), "29.199999999999996");
-        assert_eq!(line(|l| { l.num(Some(31.0)); }), "31");
-        assert_eq!(line(|l| { l.num(None).num(Some(0.1)); }), ",0.1");
+        assert_eq!(
+            line(|l| {
+                l.num(Some(29.199999999999996));
+            }),
+            "29.199999999999996"
+        );
+        assert_eq!(
+            line(|l| {
+                l.num(Some(31.0));
+            }),
+            "31"
+        );
+        assert_eq!(
+            line(|l| {
+                l.num(None).num(Some(0.1));
+            }),
+            ",0.1"
+        );
         let v = 1.802_696_9e-3;
-        let s = line(|l| { l.num(Some(v)); });
+        let s = line(|l| {
+            l.num(Some(v));
+        });
         assert_eq!(s.parse::<f64>().ok(), Some(v));
     }
 }

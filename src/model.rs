@@ -8,14 +8,14 @@ use std::fmt;
 use std::sync::Arc;
 
 use chrono::{NaiveDate, NaiveDateTime};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// An interned piece of text (plant ids, unit ids, file names): cheap to
 /// clone and compare, so millions of sensor readings can share one copy.
 pub type Text = Arc<str>;
 
 /// Where a sample was taken relative to the alkalinity dosing.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Location {
     Upstream,
@@ -35,7 +35,7 @@ impl Location {
 
 /// When a reading was taken. Lab samples carry a sampling day only; sensors
 /// carry a wall-clock time (the plant's local time as written in the file).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub enum When {
     Day(NaiveDate),
     At(NaiveDateTime),
@@ -65,7 +65,7 @@ pub type FileIdx = u32;
 /// A position in a source file, in the user's terms: the sheet (workbooks
 /// only), the 1-based row as Excel or a text editor shows it, and the
 /// 0-based column index (shown as a letter, `H`).
-#[derive(Clone, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct CellRef {
     pub sheet: Option<Text>,
     pub row: Option<u32>,
@@ -125,7 +125,7 @@ pub fn col_letters(col: u32) -> String {
 }
 
 /// One calcium (or other lab) reading, one row of a lab CSV.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct LabReading {
     pub plant_id: Text,
     pub plant_unit_id: Text,
@@ -146,7 +146,7 @@ pub struct LabReading {
 
 /// What a sensor series has in common; readings point at it by index so a
 /// year of minute data stays small.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct SensorSeries {
     pub plant_id: Text,
     pub plant_unit_id: Text,
@@ -160,7 +160,7 @@ pub struct SensorSeries {
 }
 
 /// One sensor reading (one row of a pH log).
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 pub struct SensorReading {
     pub series: u32,
     pub at: NaiveDateTime,
@@ -169,7 +169,7 @@ pub struct SensorReading {
 }
 
 /// One day-row of a plant's operations workbook, before merging (§3).
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct OpsRow {
     pub plant_id: Text,
     pub date: NaiveDate,
@@ -197,7 +197,7 @@ impl OpsRow {
 }
 
 /// Another row seen for a merged day (§3 `superseded`).
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Superseded {
     pub source_file: Text,
     pub source_row: u32,
@@ -206,7 +206,7 @@ pub struct Superseded {
 }
 
 /// One plant-day after merging overlapping reports (§3).
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct PlantOperation {
     pub plant_id: Text,
     pub date: NaiveDate,
@@ -226,7 +226,7 @@ pub struct PlantOperation {
 }
 
 /// The daily quality flag of §4, in check order.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub enum Flag {
     #[serde(rename = "VALID")]
     Valid,
@@ -279,7 +279,7 @@ impl fmt::Display for Flag {
 
 /// The derived columns of a calculated day (§4), kept together so a day
 /// either has all of them or none.
-#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Co2Calc {
     pub ca_delta_mg_per_l: f64,
     pub flow_m3_per_day: f64,
@@ -292,7 +292,7 @@ pub struct Co2Calc {
 }
 
 /// One row of `co2_removal` (§4).
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Co2Day {
     pub plant_id: Text,
     pub date: NaiveDate,
@@ -308,7 +308,7 @@ pub struct Co2Day {
 }
 
 /// QA severity.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
     Error,
@@ -329,7 +329,7 @@ impl Severity {
 }
 
 /// One QA/QC finding (§5). Findings never stop processing.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 pub struct Finding {
     pub level: u8,
     pub check: &'static str,
@@ -341,8 +341,43 @@ pub struct Finding {
     pub message: String,
 }
 
+/// A finding as read back from JSON: the check id is owned text until it
+/// is matched against the catalogue again.
+#[derive(Deserialize)]
+struct FindingWire {
+    level: u8,
+    check: String,
+    severity: Severity,
+    plant_id: Option<Text>,
+    date: Option<NaiveDate>,
+    source_file: Option<Text>,
+    at: CellRef,
+    message: String,
+}
+
+impl<'de> Deserialize<'de> for Finding {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Finding, D::Error> {
+        FindingWire::deserialize(d).map(Finding::from)
+    }
+}
+
+impl From<FindingWire> for Finding {
+    fn from(w: FindingWire) -> Finding {
+        Finding {
+            level: w.level,
+            check: crate::qa::check_id(&w.check),
+            severity: w.severity,
+            plant_id: w.plant_id,
+            date: w.date,
+            source_file: w.source_file,
+            at: w.at,
+            message: w.message,
+        }
+    }
+}
+
 /// Daily statistics of one sensor series' readings, for charts.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct SensorDay {
     pub plant_id: Text,
     pub plant_unit_id: Text,

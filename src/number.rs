@@ -171,7 +171,10 @@ mod tests {
     use super::*;
 
     fn v(s: &str) -> Option<f64> {
-        parse_num(s, Commas::Thousands).ok().flatten().map(|n| n.value)
+        parse_num(s, Commas::Thousands)
+            .ok()
+            .flatten()
+            .map(|n| n.value)
     }
 
     #[test]
@@ -184,7 +187,10 @@ mod tests {
         assert_eq!(v("-1,000"), Some(-1000.0));
         assert_eq!(v("1e3"), Some(1000.0));
         assert_eq!(v(""), None);
-        assert_eq!(parse_num("12,34", Commas::Thousands), Err(NumError::NotANumber));
+        assert_eq!(
+            parse_num("12,34", Commas::Thousands),
+            Err(NumError::NotANumber)
+        );
     }
 
     #[test]
@@ -212,15 +218,30 @@ mod tests {
 
     #[test]
     fn non_finite_and_errors_are_refused() {
-        assert_eq!(parse_num("NaN", Commas::Thousands), Err(NumError::NotFinite));
-        assert_eq!(parse_num("inf", Commas::Thousands), Err(NumError::NotFinite));
-        assert_eq!(parse_num("-Infinity", Commas::Thousands), Err(NumError::NotFinite));
+        assert_eq!(
+            parse_num("NaN", Commas::Thousands),
+            Err(NumError::NotFinite)
+        );
+        assert_eq!(
+            parse_num("inf", Commas::Thousands),
+            Err(NumError::NotFinite)
+        );
+        assert_eq!(
+            parse_num("-Infinity", Commas::Thousands),
+            Err(NumError::NotFinite)
+        );
         assert_eq!(
             parse_num("#N/A", Commas::Thousands),
             Err(NumError::ExcelError("#N/A".into()))
         );
-        assert_eq!(parse_num("Bad", Commas::Thousands), Err(NumError::NotANumber));
-        assert_eq!(parse_num("---", Commas::Thousands), Err(NumError::NotANumber));
+        assert_eq!(
+            parse_num("Bad", Commas::Thousands),
+            Err(NumError::NotANumber)
+        );
+        assert_eq!(
+            parse_num("---", Commas::Thousands),
+            Err(NumError::NotANumber)
+        );
         assert_eq!(parse_num("<", Commas::Thousands), Err(NumError::NotANumber));
     }
 }

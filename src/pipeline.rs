@@ -92,7 +92,10 @@ pub fn assemble(mut files: Vec<FileImport>, config: &Config) -> Report {
                 qa::DUPLICATE_FILE
                     .finding(
                         Severity::Warning,
-                        FileError::new(FileErrorKind::Duplicate { of: orig.to_string() }).to_string(),
+                        FileError::new(FileErrorKind::Duplicate {
+                            of: orig.to_string(),
+                        })
+                        .to_string(),
                     )
                     .file(&f.name),
             ),
@@ -103,7 +106,8 @@ pub fn assemble(mut files: Vec<FileImport>, config: &Config) -> Report {
     let names: Vec<Text> = files.iter().map(|f| f.name.clone()).collect();
 
     let lab: Vec<&LabReading> = active.iter().flat_map(|f| f.records.lab.iter()).collect();
-    let calcium = method::samples::calcium_days(&lab, config.replicate_policy, &names, &mut findings);
+    let calcium =
+        method::samples::calcium_days(&lab, config.replicate_policy, &names, &mut findings);
 
     let ops_rows: Vec<&OpsRow> = active.iter().flat_map(|f| f.records.ops.iter()).collect();
     let infos: Vec<ReportInfo> = files
@@ -127,7 +131,7 @@ pub fn assemble(mut files: Vec<FileImport>, config: &Config) -> Report {
     let sensor_days = sensor_days(&active);
     findings.sort();
     Report {
-        method_version: METHOD_VERSION,
+        method_version: METHOD_VERSION.to_string(),
         replicate_policy: config.replicate_policy,
         files,
         plant_operations,
@@ -169,7 +173,12 @@ fn sensor_days(files: &[&FileImport]) -> Vec<SensorDay> {
         let mut flush = |run: Option<((u32, chrono::NaiveDate), Acc)>| {
             if let Some(((series, date), a)) = run {
                 if let Some(s) = f.records.series.get(series as usize) {
-                    let key = (s.plant_id.clone(), s.plant_unit_id.clone(), s.parameter_name.clone(), date);
+                    let key = (
+                        s.plant_id.clone(),
+                        s.plant_unit_id.clone(),
+                        s.parameter_name.clone(),
+                        date,
+                    );
                     acc.entry(key).or_insert(Acc::EMPTY).add(a);
                 }
             }
@@ -200,15 +209,17 @@ fn sensor_days(files: &[&FileImport]) -> Vec<SensorDay> {
         flush(run);
     }
     acc.into_iter()
-        .map(|((plant_id, plant_unit_id, parameter_name, date), a)| SensorDay {
-            plant_id,
-            plant_unit_id,
-            parameter_name,
-            date,
-            mean: a.sum / f64::from(a.n.max(1)),
-            min: a.min,
-            max: a.max,
-            n: a.n,
-        })
+        .map(
+            |((plant_id, plant_unit_id, parameter_name, date), a)| SensorDay {
+                plant_id,
+                plant_unit_id,
+                parameter_name,
+                date,
+                mean: a.sum / f64::from(a.n.max(1)),
+                min: a.min,
+                max: a.max,
+                n: a.n,
+            },
+        )
         .collect()
 }

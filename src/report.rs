@@ -5,16 +5,19 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{Months, NaiveDate};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::config::ReplicatePolicy;
 use crate::import::FileImport;
-use crate::model::{Co2Day, Finding, Flag, LabReading, PlantOperation, SensorDay, SensorReading, SensorSeries, Severity, Text};
+use crate::model::{
+    Co2Day, Finding, Flag, LabReading, PlantOperation, SensorDay, SensorReading, SensorSeries,
+    Severity, Text,
+};
 
 /// Everything a run produced.
-#[derive(Debug)]
+#[derive(Debug, Serialize, Deserialize)]
 pub struct Report {
-    pub method_version: &'static str,
+    pub method_version: String,
     pub replicate_policy: ReplicatePolicy,
     /// Inputs sorted by name (then content); record `file` indices point here.
     pub files: Vec<FileImport>,
@@ -27,6 +30,39 @@ pub struct Report {
 }
 
 impl Report {
+    /// A copy without the per-row records (what a UI thread needs to show
+    /// and export everything but `lab_readings.csv`).
+    pub fn without_records(&self) -> Report {
+        Report {
+            method_version: self.method_version.clone(),
+            replicate_policy: self.replicate_policy,
+            files: self
+                .files
+                .iter()
+                .map(|f| FileImport {
+                    name: f.name.clone(),
+                    sha256: f.sha256.clone(),
+                    bytes: f.bytes,
+                    kind: f.kind,
+                    plant_id: f.plant_id.clone(),
+                    period: f.period,
+                    generated_at: f.generated_at,
+                    encoding: f.encoding,
+                    sheets: f.sheets.clone(),
+                    account: f.account.clone(),
+                    error: f.error.clone(),
+                    records: Default::default(),
+                    findings: Vec::new(),
+                    duplicate_of: f.duplicate_of.clone(),
+                })
+                .collect(),
+            plant_operations: self.plant_operations.clone(),
+            co2: self.co2.clone(),
+            findings: self.findings.clone(),
+            sensor_days: self.sensor_days.clone(),
+        }
+    }
+
     /// Files that count (not duplicates of an earlier file).
     pub fn active_files(&self) -> impl Iterator<Item = &FileImport> {
         self.files.iter().filter(|f| f.duplicate_of.is_none())
@@ -95,7 +131,7 @@ impl Report {
 }
 
 /// Which days to show or export.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Filter {
     pub plant: Option<String>,
     pub from: Option<NaiveDate>,
@@ -109,7 +145,10 @@ impl Filter {
         self.plant.as_deref().is_none_or(|p| p == &*d.plant_id)
             && self.from.is_none_or(|f| d.date >= f)
             && self.to.is_none_or(|t| d.date <= t)
-            && self.flags.as_ref().is_none_or(|s| s.contains(&d.quality_flag))
+            && self
+                .flags
+                .as_ref()
+                .is_none_or(|s| s.contains(&d.quality_flag))
     }
 
     pub fn is_empty(&self) -> bool {
@@ -118,13 +157,21 @@ impl Filter {
 
     /// `co2_removal_PLANT_A_2025-04-01_2025-06-30.csv`.
     pub fn co2_file_name(&self, report: &Report) -> String {
-        let span = report.days(self).fold(None, |acc: Option<(NaiveDate, NaiveDate)>, d| {
-            Some(acc.map_or((d.date, d.date), |(a, b)| (a.min(d.date), b.max(d.date))))
-        });
+        let span = report
+            .days(self)
+            .fold(None, |acc: Option<(NaiveDate, NaiveDate)>, d| {
+                Some(acc.map_or((d.date, d.date), |(a, b)| (a.min(d.date), b.max(d.date))))
+            });
         let plant = self.plant.clone().unwrap_or_else(|| "all-plants".into());
         let plant: String = plant
             .chars()
-            .map(|c| if c.is_ascii_alphanumeric() || c == '_' || c == '-' { c } else { '_' })
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || c == '_' || c == '-' {
+                    c
+                } else {
+                    '_'
+                }
+            })
             .collect();
         let from = self.from.or(span.map(|s| s.0));
         let to = self.to.or(span.map(|s| s.1));

@@ -4,10 +4,11 @@
 //! UTF-16 from some Windows tools, or as Windows-1252 from older ones. UTF-8
 //! input (the common case, and the large one) is borrowed, never copied.
 
+use serde::{Deserialize, Serialize};
 use std::borrow::Cow;
 
 /// The encoding a text file was read as.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum TextEncoding {
     Utf8,
     Utf8Bom,
@@ -98,7 +99,11 @@ fn lossy_1252(bytes: &[u8]) -> Cow<'static, [u8]> {
 /// its line counter counts `\n`, so such text is given `\n` endings.
 pub fn normalize_lone_cr(text: Cow<'_, [u8]>) -> Cow<'_, [u8]> {
     if text.contains(&b'\r') && !text.contains(&b'\n') {
-        Cow::Owned(text.iter().map(|b| if *b == b'\r' { b'\n' } else { *b }).collect())
+        Cow::Owned(
+            text.iter()
+                .map(|b| if *b == b'\r' { b'\n' } else { *b })
+                .collect(),
+        )
     } else {
         text
     }

@@ -193,7 +193,10 @@ pub fn excel_serial(serial: f64) -> Option<NaiveDateTime> {
 /// `4/1/2025 - 4/30/2025` (as in a Plant A header) → both days.
 pub fn parse_date_range(s: &str) -> Option<(NaiveDate, NaiveDate)> {
     for line in s.lines() {
-        if let Some((a, b)) = line.split_once(" - ").or_else(|| line.split_once('-').filter(|_| line.contains('/'))) {
+        if let Some((a, b)) = line
+            .split_once(" - ")
+            .or_else(|| line.split_once('-').filter(|_| line.contains('/')))
+        {
             if let (Some(a), Some(b)) = (parse_date(a), parse_date(b)) {
                 if a <= b {
                     return Some((a, b));
@@ -308,7 +311,10 @@ mod tests {
         assert_eq!(month_number("JUNE"), Some(6));
         assert_eq!(month_number("Sept"), Some(9));
         assert_eq!(month_number("Ma"), None);
-        assert_eq!(month_end(NaiveDate::from_ymd_opt(2025, 2, 1).unwrap_or_default()), NaiveDate::from_ymd_opt(2025, 2, 28).unwrap_or_default());
+        assert_eq!(
+            month_end(NaiveDate::from_ymd_opt(2025, 2, 1).unwrap_or_default()),
+            NaiveDate::from_ymd_opt(2025, 2, 28).unwrap_or_default()
+        );
     }
 
     #[test]

@@ -144,7 +144,9 @@ EXIT STATUS
                 }
                 "-q" | "--quiet" => quiet = true,
                 "-h" | "--help" => return Err("see the usage below".into()),
-                s if s.starts_with('-') && s.len() > 1 => return Err(format!("unknown option '{s}'")),
+                s if s.starts_with('-') && s.len() > 1 => {
+                    return Err(format!("unknown option '{s}'"))
+                }
                 _ => inputs.push(PathBuf::from(a)),
             }
             i += 1;
@@ -169,7 +171,10 @@ EXIT STATUS
 
     fn is_input_file(p: &Path) -> bool {
         matches!(
-            p.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase).as_deref(),
+            p.extension()
+                .and_then(|e| e.to_str())
+                .map(str::to_ascii_lowercase)
+                .as_deref(),
             Some("csv" | "xlsx" | "xls" | "txt" | "tsv")
         )
     }
@@ -269,7 +274,10 @@ EXIT STATUS
     }
 
     fn print_summary(report: &Report, filter: &Filter, out: &Path) {
-        println!("CREW MRV — method {}, replicate policy {}", report.method_version, report.replicate_policy);
+        println!(
+            "CREW MRV — method {}, replicate policy {}",
+            report.method_version, report.replicate_policy
+        );
         println!("\nFiles ({}):", report.files.len());
         for f in &report.files {
             let acc = f.account_in_run();
@@ -283,7 +291,9 @@ EXIT STATUS
                 f.name,
                 f.kind.map(|k| k.as_str()).unwrap_or("-"),
                 f.plant_id.as_deref().unwrap_or("-"),
-                f.period.map(|(a, b)| format!("{a}..{b}")).unwrap_or_else(|| "-".into()),
+                f.period
+                    .map(|(a, b)| format!("{a}..{b}"))
+                    .unwrap_or_else(|| "-".into()),
                 acc.rows_in,
                 acc.records,
                 acc.skipped_total(),
@@ -315,7 +325,10 @@ EXIT STATUS
             );
         }
         let all = Kpis::of(days.iter().copied());
-        println!("  {:<10} {:>10.3} t over {:>3} valid of {:>3} days", "all", all.co2_removed_t, all.valid_days, all.days);
+        println!(
+            "  {:<10} {:>10.3} t over {:>3} valid of {:>3} days",
+            "all", all.co2_removed_t, all.valid_days, all.days
+        );
         let sev = report.findings_by_severity();
         println!(
             "\nQA findings: {} errors, {} warnings, {} info",

@@ -5,12 +5,12 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::model::Text;
 
 /// Why a row produced no record.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum SkipReason {
     /// Report title, plant id, month, generation time above the header.
@@ -95,7 +95,7 @@ impl fmt::Display for SkipReason {
 }
 
 /// Consecutive skipped rows of one sheet with one reason.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SkipRange {
     pub sheet: Option<Text>,
     pub first_row: u32,
@@ -114,7 +114,7 @@ impl SkipRange {
 }
 
 /// Consecutive rows of one sheet that all became records.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RecordRange {
     pub sheet: Option<Text>,
     pub first_row: u32,
@@ -122,7 +122,7 @@ pub struct RecordRange {
 }
 
 /// Per-file row account.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RowAccount {
     pub rows_in: u64,
     pub records: u64,
@@ -138,7 +138,9 @@ impl RowAccount {
         self.rows_in += 1;
         self.records += 1;
         if let Some(prev) = self.record_rows.last_mut() {
-            if prev.sheet.as_deref() == sheet.map(|s| &**s) && prev.last_row.checked_add(1) == Some(row) {
+            if prev.sheet.as_deref() == sheet.map(|s| &**s)
+                && prev.last_row.checked_add(1) == Some(row)
+            {
                 prev.last_row = row;
                 return;
             }
@@ -156,7 +158,11 @@ impl RowAccount {
             .skipped
             .iter()
             .map(|s| (s.sheet.clone(), s.first_row, s.last_row))
-            .chain(self.record_rows.iter().map(|r| (r.sheet.clone(), r.first_row, r.last_row)))
+            .chain(
+                self.record_rows
+                    .iter()
+                    .map(|r| (r.sheet.clone(), r.first_row, r.last_row)),
+            )
             .collect();
         ranges.sort_by(|a, b| (a.0.as_deref(), a.1).cmp(&(b.0.as_deref(), b.1)));
         let mut out = RowAccount::default();

@@ -75,7 +75,10 @@ mod tests {
     fn headers_normalize() {
         assert_eq!(normalize(" Measurement value "), "measurement value");
         assert_eq!(normalize("\u{feff}unique_id"), "unique id");
-        assert_eq!(normalize("Plnt Ef\n50050\nFLOW MGD"), "plnt ef 50050 flow mgd");
+        assert_eq!(
+            normalize("Plnt Ef\n50050\nFLOW MGD"),
+            "plnt ef 50050 flow mgd"
+        );
         assert_eq!(normalize("sensor-ID"), "sensor id");
     }
 }

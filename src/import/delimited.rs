@@ -73,7 +73,8 @@ pub fn walk(text: &[u8], delimiter: u8, mut f: impl FnMut(Row<'_>)) -> u64 {
 fn leading_line_breaks(text: &[u8], from: usize) -> (u64, u64) {
     let rest = text.get(from..).unwrap_or(&[]);
     let mut n = 0;
-    let crlf = u64::from(from > 0 && text.get(from - 1) == Some(&b'\r') && rest.first() == Some(&b'\n'));
+    let crlf =
+        u64::from(from > 0 && text.get(from - 1) == Some(&b'\r') && rest.first() == Some(&b'\n'));
     let mut i = crlf as usize;
     while i < rest.len() {
         match rest[i] {
@@ -120,7 +121,8 @@ pub fn field<'r>(rec: &'r ByteRecord, idx: Option<usize>) -> &'r str {
 
 /// True when every field is empty or whitespace.
 pub fn is_blank(rec: &ByteRecord) -> bool {
-    rec.iter().all(|f| f.iter().all(|b| b.is_ascii_whitespace()))
+    rec.iter()
+        .all(|f| f.iter().all(|b| b.is_ascii_whitespace()))
 }
 
 #[cfg(test)]

@@ -28,10 +28,7 @@ const UNCERTAINTY: &[&str] = &["uncertainty"];
 
 /// A header that names a lab export.
 pub fn is_header(h: &Header) -> bool {
-    h.has(VALUE)
-        && h.has(PLANT)
-        && h.has(UNIT_TYPE)
-        && (h.has(UNIQUE_ID) || h.has(PARAMETER))
+    h.has(VALUE) && h.has(PLANT) && h.has(UNIT_TYPE) && (h.has(UNIQUE_ID) || h.has(PARAMETER))
 }
 
 struct Cols {
@@ -64,12 +61,17 @@ impl Cols {
     }
 }
 
-fn required(h: &Header, aliases: &[&str], column: &'static str, line: u32) -> Result<usize, FileError> {
+fn required(
+    h: &Header,
+    aliases: &[&str],
+    column: &'static str,
+    line: u32,
+) -> Result<usize, FileError> {
     h.find(aliases).ok_or_else(|| {
         FileError::at(
             FileErrorKind::MissingColumn {
-                kind: "calcium lab CSV",
-                column,
+                kind: "calcium lab CSV".into(),
+                column: column.into(),
             },
             CellRef {
                 row: Some(line),
@@ -79,7 +81,12 @@ fn required(h: &Header, aliases: &[&str], column: &'static str, line: u32) -> Re
     })
 }
 
-pub fn read(ctx: &mut Ctx<'_>, text: &[u8], delimiter: u8, header_line: u32) -> Result<Parsed, FileError> {
+pub fn read(
+    ctx: &mut Ctx<'_>,
+    text: &[u8],
+    delimiter: u8,
+    header_line: u32,
+) -> Result<Parsed, FileError> {
     let mut header = None;
     delimited::walk(text, delimiter, |row| {
         if let Row::Record { line, record } = row {
@@ -119,10 +126,8 @@ pub fn read(ctx: &mut Ctx<'_>, text: &[u8], delimiter: u8, header_line: u32) -> 
         (UNITS, "units (mg/L assumed)"),
     ] {
         if !header.has(aliases) {
-            ctx.findings.push(qa::MISSING_COLUMN.finding(
-                Severity::Warning,
-                format!("No column {name}."),
-            ));
+            ctx.findings
+                .push(qa::MISSING_COLUMN.finding(Severity::Warning, format!("No column {name}.")));
         }
     }
     let commas = if delimiter == b',' {
@@ -156,10 +161,18 @@ pub fn read(ctx: &mut Ctx<'_>, text: &[u8], delimiter: u8, header_line: u32) -> 
         }
         if rec.len() > limits.max_csv_fields {
             ctx.account.skip(None, line, SkipReason::TooManyFields);
-            ctx.findings.row(qa::UNRECOGNISED_ROW.finding(
-                Severity::Warning,
-                format!("Row has {} fields, more than the limit of {}; skipped.", rec.len(), limits.max_csv_fields),
-            ).at(CellRef::row(None, line)));
+            ctx.findings.row(
+                qa::UNRECOGNISED_ROW
+                    .finding(
+                        Severity::Warning,
+                        format!(
+                            "Row has {} fields, more than the limit of {}; skipped.",
+                            rec.len(),
+                            limits.max_csv_fields
+                        ),
+                    )
+                    .at(CellRef::row(None, line)),
+            );
             return;
         }
         if delimited::is_blank(rec) {
@@ -183,7 +196,9 @@ pub fn read(ctx: &mut Ctx<'_>, text: &[u8], delimiter: u8, header_line: u32) -> 
             let msg = if date_text.is_empty() {
                 "Sample date is blank; row skipped.".to_string()
             } else {
-                format!("Sample date '{date_text}' is not a date (expected YYYY-MM-DD); row skipped.")
+                format!(
+                    "Sample date '{date_text}' is not a date (expected YYYY-MM-DD); row skipped."
+                )
             };
             ctx.findings.row(
                 qa::UNPARSEABLE_DATE
@@ -242,7 +257,10 @@ pub fn read(ctx: &mut Ctx<'_>, text: &[u8], delimiter: u8, header_line: u32) -> 
                 qa::QUALIFIED_VALUE
                     .finding(
                         Severity::Warning,
-                        format!("Lab value '{value_text}' is qualified; its number {} is used.", value.value),
+                        format!(
+                            "Lab value '{value_text}' is qualified; its number {} is used.",
+                            value.value
+                        ),
                     )
                     .plant(&plant_id)
                     .on(date)
@@ -284,7 +302,10 @@ pub fn read(ctx: &mut Ctx<'_>, text: &[u8], delimiter: u8, header_line: u32) -> 
             .map(|c| field(rec, Some(c)))
             .filter(|u| !u.is_empty())
             .unwrap_or("mg/L");
-        if parameter == "calcium" && !unit.eq_ignore_ascii_case("mg/L") && unknown_units.insert(unit.to_string()) {
+        if parameter == "calcium"
+            && !unit.eq_ignore_ascii_case("mg/L")
+            && unknown_units.insert(unit.to_string())
+        {
             ctx.findings.push(
                 qa::UNEXPECTED_UNIT
                     .finding(
@@ -301,7 +322,10 @@ pub fn read(ctx: &mut Ctx<'_>, text: &[u8], delimiter: u8, header_line: u32) -> 
                 qa::OUT_OF_RANGE
                     .finding(
                         Severity::Warning,
-                        format!("Calcium {} mg/L is outside the plausible range {lo}–{hi} mg/L.", value.value),
+                        format!(
+                            "Calcium {} mg/L is outside the plausible range {lo}–{hi} mg/L.",
+                            value.value
+                        ),
                     )
                     .plant(&plant_id)
                     .on(date)
@@ -313,7 +337,10 @@ pub fn read(ctx: &mut Ctx<'_>, text: &[u8], delimiter: u8, header_line: u32) -> 
                 qa::IMPLAUSIBLE_DATE
                     .finding(
                         Severity::Warning,
-                        format!("Sample date {date} is before {}.", ctx.config.ranges.earliest_date),
+                        format!(
+                            "Sample date {date} is before {}.",
+                            ctx.config.ranges.earliest_date
+                        ),
                     )
                     .plant(&plant_id)
                     .on(date)
@@ -335,9 +362,12 @@ pub fn read(ctx: &mut Ctx<'_>, text: &[u8], delimiter: u8, header_line: u32) -> 
         }
         let replicate_num = cols.replicate.and_then(|c| {
             let t = field(rec, Some(c));
-            t.parse::<u32>()
-                .ok()
-                .or_else(|| t.parse::<f64>().ok().filter(|v| v.fract() == 0.0 && *v >= 0.0 && *v < 1e9).map(|v| v as u32))
+            t.parse::<u32>().ok().or_else(|| {
+                t.parse::<f64>()
+                    .ok()
+                    .filter(|v| v.fract() == 0.0 && *v >= 0.0 && *v < 1e9)
+                    .map(|v| v as u32)
+            })
         });
         let reading_id = match cols.unique_id.map(|c| field(rec, Some(c))) {
             Some(id) if !id.is_empty() => ctx.intern(id),

@@ -21,18 +21,20 @@ use std::collections::HashSet;
 use std::fmt;
 
 use chrono::{NaiveDate, NaiveDateTime};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 pub use account::{RowAccount, SkipRange, SkipReason};
 
 use crate::config::Config;
 use crate::error::{FileError, FileErrorKind};
-use crate::model::{FileIdx, Finding, LabReading, OpsRow, SensorReading, SensorSeries, Severity, Text};
+use crate::model::{
+    FileIdx, Finding, LabReading, OpsRow, SensorReading, SensorSeries, Severity, Text,
+};
 use crate::qa::{self, FileFindings};
 use crate::text::{self, TextEncoding};
 
 /// The four source kinds (FORMATS.md).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum FileKind {
     CalciumLab,
@@ -68,7 +70,7 @@ impl fmt::Display for FileKind {
 }
 
 /// Records read from one file.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Serialize, Deserialize)]
 pub struct Records {
     pub lab: Vec<LabReading>,
     pub series: Vec<SensorSeries>,
@@ -77,7 +79,7 @@ pub struct Records {
 }
 
 /// Everything known about one input file after import.
-#[derive(Debug)]
+#[derive(Debug, Serialize, Deserialize)]
 pub struct FileImport {
     pub name: Text,
     pub sha256: String,
@@ -142,7 +144,13 @@ impl Ctx<'_> {
 }
 
 /// Read one file. `idx` is its position in the run's sorted file list.
-pub fn import_file(idx: FileIdx, name: &str, bytes: &[u8], sha256: String, config: &Config) -> FileImport {
+pub fn import_file(
+    idx: FileIdx,
+    name: &str,
+    bytes: &[u8],
+    sha256: String,
+    config: &Config,
+) -> FileImport {
     let name: Text = name.into();
     let mut ctx = Ctx {
         idx,
@@ -180,7 +188,10 @@ pub fn import_file(idx: FileIdx, name: &str, bytes: &[u8], sha256: String, confi
                         format!(
                             "Read as {}{}{}: {} rows, {} records, {} skipped ({}).",
                             p.kind.describe(),
-                            p.plant_id.as_deref().map(|p| format!(" for {p}")).unwrap_or_default(),
+                            p.plant_id
+                                .as_deref()
+                                .map(|p| format!(" for {p}"))
+                                .unwrap_or_default(),
                             p.period
                                 .map(|(a, b)| format!(", {a} to {b}"))
                                 .unwrap_or_default(),
@@ -235,7 +246,12 @@ fn dispatch(
         return Err((None, FileError::new(FileErrorKind::Empty)));
     }
     if let Some(looks_like) = foreign_binary(bytes) {
-        return Err((None, FileError::new(FileErrorKind::NotTabular { looks_like })));
+        return Err((
+            None,
+            FileError::new(FileErrorKind::NotTabular {
+                looks_like: looks_like.into(),
+            }),
+        ));
     }
     if workbook::is_zip(bytes) || workbook::is_ole(bytes) {
         let wb = workbook::open(bytes, limits).map_err(|e| (None, e))?;
@@ -253,7 +269,7 @@ fn dispatch(
         return Err((
             None,
             FileError::new(FileErrorKind::NotTabular {
-                looks_like: "binary data",
+                looks_like: "binary data".into(),
             }),
         ));
     }
@@ -275,7 +291,11 @@ fn dispatch(
             Severity::Info,
             format!(
                 "Fields are separated by {} instead of commas.",
-                if delimiter == b';' { "semicolons" } else { "tabs" }
+                if delimiter == b';' {
+                    "semicolons"
+                } else {
+                    "tabs"
+                }
             ),
         ));
     }
@@ -373,7 +393,8 @@ fn read_workbook(ctx: &mut Ctx<'_>, wb: &workbook::Workbook) -> Result<Parsed, F
     let (used, parsed) = match (b, a) {
         (Some((i, layout)), _) => (
             i,
-            plant_b::read(ctx, &wb.sheets[i], layout).map_err(|e| (Some(FileKind::PlantBReport), e)),
+            plant_b::read(ctx, &wb.sheets[i], layout)
+                .map_err(|e| (Some(FileKind::PlantBReport), e)),
         ),
         (None, Some((i, layout))) => (
             i,

@@ -30,7 +30,10 @@ pub fn month_period(name: &str) -> Option<(NaiveDate, NaiveDate)> {
     stem.split(|c: char| !c.is_ascii_alphanumeric())
         .rev()
         .find_map(|tok| {
-            let letters: String = tok.chars().take_while(|c| c.is_ascii_alphabetic()).collect();
+            let letters: String = tok
+                .chars()
+                .take_while(|c| c.is_ascii_alphabetic())
+                .collect();
             let digits = &tok[letters.len()..];
             if letters.len() < 3 || !(digits.len() == 2 || digits.len() == 4) {
                 return None;
@@ -98,18 +101,36 @@ mod tests {
 
     #[test]
     fn names() {
-        assert_eq!(plant_token("PLANT_A-OPS DATA-APR25.xlsx").as_deref(), Some("PLANT_A"));
-        assert_eq!(plant_token("dir/plant_b-MPOR.xlsx").as_deref(), Some("PLANT_B"));
+        assert_eq!(
+            plant_token("PLANT_A-OPS DATA-APR25.xlsx").as_deref(),
+            Some("PLANT_A")
+        );
+        assert_eq!(
+            plant_token("dir/plant_b-MPOR.xlsx").as_deref(),
+            Some("PLANT_B")
+        );
         assert_eq!(plant_token("ops.xlsx"), None);
-        assert_eq!(month_period("PLANT_A-OPS DATA-APR25.xlsx"), Some((d(2025, 4, 1), d(2025, 4, 30))));
-        assert_eq!(month_period("PLANT_A-OPS DATA-JUNE25.xls"), Some((d(2025, 6, 1), d(2025, 6, 30))));
-        assert_eq!(month_period("PLANT_A-OPS DATA-FEB2024.xls"), Some((d(2024, 2, 1), d(2024, 2, 29))));
+        assert_eq!(
+            month_period("PLANT_A-OPS DATA-APR25.xlsx"),
+            Some((d(2025, 4, 1), d(2025, 4, 30)))
+        );
+        assert_eq!(
+            month_period("PLANT_A-OPS DATA-JUNE25.xls"),
+            Some((d(2025, 6, 1), d(2025, 6, 30)))
+        );
+        assert_eq!(
+            month_period("PLANT_A-OPS DATA-FEB2024.xls"),
+            Some((d(2024, 2, 1), d(2024, 2, 29)))
+        );
         assert_eq!(month_period("ops.xlsx"), None);
         assert_eq!(
             report_period("PLANT_B-MPOR_Crew_03212025to04112025.xlsx"),
             Some((d(2025, 3, 21), d(2025, 4, 11)))
         );
         assert_eq!(report_period("report.xlsx"), None);
-        assert_eq!(sensor_prefix("WB0038_PH_2025_sanitized.csv").as_deref(), Some("WB0038"));
+        assert_eq!(
+            sensor_prefix("WB0038_PH_2025_sanitized.csv").as_deref(),
+            Some("WB0038")
+        );
     }
 }

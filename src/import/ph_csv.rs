@@ -29,7 +29,12 @@ pub fn is_header(h: &Header) -> bool {
     h.has(TIMESTAMP) && h.has(&["measurement value"])
 }
 
-pub fn read(ctx: &mut Ctx<'_>, text: &[u8], delimiter: u8, header_line: u32) -> Result<Parsed, FileError> {
+pub fn read(
+    ctx: &mut Ctx<'_>,
+    text: &[u8],
+    delimiter: u8,
+    header_line: u32,
+) -> Result<Parsed, FileError> {
     let mut header = None;
     delimited::walk(text, delimiter, |row| {
         if let Row::Record { line, record } = row {
@@ -42,11 +47,11 @@ pub fn read(ctx: &mut Ctx<'_>, text: &[u8], delimiter: u8, header_line: u32) -> 
         super::reject_lines(ctx, text);
         return Err(FileError::new(FileErrorKind::Empty));
     };
-    let missing = |column| {
+    let missing = |column: &'static str| {
         FileError::at(
             FileErrorKind::MissingColumn {
-                kind: "pH sensor CSV",
-                column,
+                kind: "pH sensor CSV".into(),
+                column: column.into(),
             },
             CellRef {
                 row: Some(header_line),
@@ -142,7 +147,11 @@ pub fn read(ctx: &mut Ctx<'_>, text: &[u8], delimiter: u8, header_line: u32) -> 
                 qa::UNRECOGNISED_ROW
                     .finding(
                         Severity::Warning,
-                        format!("Row has {} fields, more than the limit of {}; skipped.", rec.len(), limits.max_csv_fields),
+                        format!(
+                            "Row has {} fields, more than the limit of {}; skipped.",
+                            rec.len(),
+                            limits.max_csv_fields
+                        ),
                     )
                     .at(CellRef::row(None, line)),
             );
@@ -182,7 +191,10 @@ pub fn read(ctx: &mut Ctx<'_>, text: &[u8], delimiter: u8, header_line: u32) -> 
                 ctx.account.skip(None, line, SkipReason::MissingValue);
                 ctx.findings.row(
                     qa::MISSING_VALUE
-                        .finding(Severity::Info, "Sensor value is blank (dropout); row skipped.")
+                        .finding(
+                            Severity::Info,
+                            "Sensor value is blank (dropout); row skipped.",
+                        )
                         .on(date)
                         .at(at(value_col)),
                 );
@@ -231,7 +243,10 @@ pub fn read(ctx: &mut Ctx<'_>, text: &[u8], delimiter: u8, header_line: u32) -> 
                         .filter(|s| !s.is_empty())
                         .unwrap_or("pH")
                         .to_string();
-                    let unit = unit_col.map(|c| field(rec, Some(c))).unwrap_or("").to_string();
+                    let unit = unit_col
+                        .map(|c| field(rec, Some(c)))
+                        .unwrap_or("")
+                        .to_string();
                     let s = SensorSeries {
                         plant_id: ctx.intern(plant),
                         plant_unit_id: ctx.intern(&unit_type),
@@ -277,11 +292,18 @@ pub fn read(ctx: &mut Ctx<'_>, text: &[u8], delimiter: u8, header_line: u32) -> 
                     .at(at(value_col)),
             );
         }
-        if is_ph && !s.unit.is_empty() && !s.unit.eq_ignore_ascii_case("ph") && units_warned.insert(s.unit.clone()) {
+        if is_ph
+            && !s.unit.is_empty()
+            && !s.unit.eq_ignore_ascii_case("ph")
+            && units_warned.insert(s.unit.clone())
+        {
             let (plant, unit) = (s.plant_id.clone(), s.unit.clone());
             ctx.findings.push(
                 qa::UNEXPECTED_UNIT
-                    .finding(Severity::Warning, format!("pH reported in unit '{unit}', expected pH."))
+                    .finding(
+                        Severity::Warning,
+                        format!("pH reported in unit '{unit}', expected pH."),
+                    )
                     .plant(&plant)
                     .at(at(unit_col.unwrap_or(value_col))),
             );
@@ -289,7 +311,10 @@ pub fn read(ctx: &mut Ctx<'_>, text: &[u8], delimiter: u8, header_line: u32) -> 
         if date < earliest {
             ctx.findings.row(
                 qa::IMPLAUSIBLE_DATE
-                    .finding(Severity::Warning, format!("Timestamp {at_time} is before {earliest}."))
+                    .finding(
+                        Severity::Warning,
+                        format!("Timestamp {at_time} is before {earliest}."),
+                    )
                     .on(date)
                     .at(at(ts_col)),
             );

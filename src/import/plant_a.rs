@@ -99,7 +99,12 @@ pub fn detect(sheet: &Sheet) -> Option<Layout> {
         let mut date_col = None;
         for c in sheet.filled(row) {
             let text = sheet.text(row, c);
-            let first = text.split('\n').next().unwrap_or("").trim().to_ascii_uppercase();
+            let first = text
+                .split('\n')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .to_ascii_uppercase();
             if date_col.is_none() && (first.starts_with("OPERATOR DATA") || first == "DATE") {
                 date_col = Some(c);
                 continue;
@@ -140,11 +145,20 @@ pub fn read(ctx: &mut Ctx<'_>, sheet: &Sheet, layout: Layout) -> Result<Parsed, 
     };
     let header_period = parse_date_range(&sheet.text(layout.header_row, layout.date_col));
     let name_period = names::month_period(&ctx.name);
-    for f in [Field::MaxEffFlow, Field::MinEffFlow, Field::BypassFlow, Field::BypassHours, Field::Precip] {
+    for f in [
+        Field::MaxEffFlow,
+        Field::MinEffFlow,
+        Field::BypassFlow,
+        Field::BypassHours,
+        Field::Precip,
+    ] {
         if !layout.cols.contains_key(&f) {
             ctx.findings.push(
                 qa::MISSING_COLUMN
-                    .finding(Severity::Info, format!("No {} column; left blank.", f.describe()))
+                    .finding(
+                        Severity::Info,
+                        format!("No {} column; left blank.", f.describe()),
+                    )
                     .plant(&plant_id)
                     .at(CellRef::row(sn, layout.header_row + 1)),
             );
@@ -154,7 +168,8 @@ pub fn read(ctx: &mut Ctx<'_>, sheet: &Sheet, layout: Layout) -> Result<Parsed, 
         ctx.account
             .skip_rows(sn, 1, layout.header_row, SkipReason::Preamble);
     }
-    ctx.account.skip(sn, layout.header_row + 1, SkipReason::Header);
+    ctx.account
+        .skip(sn, layout.header_row + 1, SkipReason::Header);
 
     let mut ops = Vec::new();
     let mut seen_values: BTreeMap<Field, bool> = BTreeMap::new();
@@ -198,7 +213,10 @@ pub fn read(ctx: &mut Ctx<'_>, sheet: &Sheet, layout: Layout) -> Result<Parsed, 
         if date < ctx.config.ranges.earliest_date {
             ctx.findings.row(
                 qa::IMPLAUSIBLE_DATE
-                    .finding(Severity::Warning, format!("Date {date} is before {}.", ctx.config.ranges.earliest_date))
+                    .finding(
+                        Severity::Warning,
+                        format!("Date {date} is before {}.", ctx.config.ranges.earliest_date),
+                    )
                     .plant(&plant_id)
                     .on(date)
                     .at(sheet.at(row, layout.date_col)),
@@ -239,7 +257,11 @@ pub fn read(ctx: &mut Ctx<'_>, sheet: &Sheet, layout: Layout) -> Result<Parsed, 
                     qa::EMPTY_COLUMN
                         .finding(
                             Severity::Info,
-                            format!("Column {} ({}) is blank for every day of this file.", crate::model::col_letters(c), f.describe()),
+                            format!(
+                                "Column {} ({}) is blank for every day of this file.",
+                                crate::model::col_letters(c),
+                                f.describe()
+                            ),
                         )
                         .plant(&plant_id)
                         .at(sheet.at(layout.header_row, c)),
@@ -277,7 +299,15 @@ fn number_cell(
             if n.below_detection || n.footnoted {
                 ctx.findings.row(
                     qa::QUALIFIED_VALUE
-                        .finding(Severity::Warning, format!("{} '{}' is qualified; {} is used.", f.describe(), text.trim(), n.value))
+                        .finding(
+                            Severity::Warning,
+                            format!(
+                                "{} '{}' is qualified; {} is used.",
+                                f.describe(),
+                                text.trim(),
+                                n.value
+                            ),
+                        )
                         .plant(plant)
                         .on(date)
                         .at(sheet.at(row, col)),
@@ -289,7 +319,14 @@ fn number_cell(
         Err(e) => {
             ctx.findings.row(
                 qa::UNPARSEABLE_NUMBER
-                    .finding(Severity::Warning, format!("{} '{}' is {e}; treated as blank.", f.describe(), text.trim()))
+                    .finding(
+                        Severity::Warning,
+                        format!(
+                            "{} '{}' is {e}; treated as blank.",
+                            f.describe(),
+                            text.trim()
+                        ),
+                    )
                     .plant(plant)
                     .on(date)
                     .at(sheet.at(row, col)),
@@ -324,7 +361,10 @@ fn check_ranges(
             };
             ctx.findings.row(
                 qa::OUT_OF_RANGE
-                    .finding(Severity::Warning, format!("{} {v} is outside {range}.", f.describe()))
+                    .finding(
+                        Severity::Warning,
+                        format!("{} {v} is outside {range}.", f.describe()),
+                    )
                     .plant(plant)
                     .on(date)
                     .at(sheet.at(row, layout.cols.get(&f).copied().unwrap_or(0))),
@@ -339,14 +379,38 @@ mod tests {
 
     #[test]
     fn headers_are_matched_whole() {
-        assert_eq!(field_of("Plnt Ef\n50050\nFLOW MGD\nMGD\nDaily"), Some(Field::EffFlow));
-        assert_eq!(field_of("Bypass\n50050\nFLOW MGD\nMGD\nDaily"), Some(Field::BypassFlow));
-        assert_eq!(field_of("Max Effluent Flow\n50047\nFLOW MAX MGD\nMGD\nDaily"), Some(Field::MaxEffFlow));
-        assert_eq!(field_of("Min Effluent Flow\n50048\nFLOW MIN MGD\nMGD\nDaily"), Some(Field::MinEffFlow));
-        assert_eq!(field_of("Bypass\nDIVERSION/HRS\nHRS/DAY\nDaily"), Some(Field::BypassHours));
-        assert_eq!(field_of("Weather\nPRECIP TOT DAY\nInches/Day\nDaily"), Some(Field::Precip));
-        assert_eq!(field_of("Weather\n00021\nAIR TEMP deg F\nDegrees F\nDaily"), None);
-        assert_eq!(field_of("Aeration\n40010\nAIR FLOW SCFM\nSCFM\nDaily"), None);
+        assert_eq!(
+            field_of("Plnt Ef\n50050\nFLOW MGD\nMGD\nDaily"),
+            Some(Field::EffFlow)
+        );
+        assert_eq!(
+            field_of("Bypass\n50050\nFLOW MGD\nMGD\nDaily"),
+            Some(Field::BypassFlow)
+        );
+        assert_eq!(
+            field_of("Max Effluent Flow\n50047\nFLOW MAX MGD\nMGD\nDaily"),
+            Some(Field::MaxEffFlow)
+        );
+        assert_eq!(
+            field_of("Min Effluent Flow\n50048\nFLOW MIN MGD\nMGD\nDaily"),
+            Some(Field::MinEffFlow)
+        );
+        assert_eq!(
+            field_of("Bypass\nDIVERSION/HRS\nHRS/DAY\nDaily"),
+            Some(Field::BypassHours)
+        );
+        assert_eq!(
+            field_of("Weather\nPRECIP TOT DAY\nInches/Day\nDaily"),
+            Some(Field::Precip)
+        );
+        assert_eq!(
+            field_of("Weather\n00021\nAIR TEMP deg F\nDegrees F\nDaily"),
+            None
+        );
+        assert_eq!(
+            field_of("Aeration\n40010\nAIR FLOW SCFM\nSCFM\nDaily"),
+            None
+        );
         assert_eq!(field_of(""), None);
     }
 }

@@ -226,8 +226,12 @@ pub fn read(ctx: &mut Ctx<'_>, sheet: &Sheet, layout: Layout) -> Result<Parsed, 
         ctx.account
             .skip_rows(sn, 1, layout.header_top, SkipReason::Preamble);
     }
-    ctx.account
-        .skip_rows(sn, layout.header_top + 1, layout.header_bottom + 1, SkipReason::Header);
+    ctx.account.skip_rows(
+        sn,
+        layout.header_top + 1,
+        layout.header_bottom + 1,
+        SkipReason::Header,
+    );
 
     let mut ops = Vec::new();
     let (mut first, mut last): (Option<NaiveDate>, Option<NaiveDate>) = (None, None);
@@ -254,7 +258,15 @@ pub fn read(ctx: &mut Ctx<'_>, sheet: &Sheet, layout: Layout) -> Result<Parsed, 
             }
             continue;
         };
-        let eff = flow_cell(ctx, sheet, row, layout.eff_col, &plant_id, date, "Effluent flow");
+        let eff = flow_cell(
+            ctx,
+            sheet,
+            row,
+            layout.eff_col,
+            &plant_id,
+            date,
+            "Effluent flow",
+        );
         let inf = layout
             .inf_col
             .and_then(|c| flow_cell(ctx, sheet, row, c, &plant_id, date, "Influent flow"));
@@ -264,7 +276,10 @@ pub fn read(ctx: &mut Ctx<'_>, sheet: &Sheet, layout: Layout) -> Result<Parsed, 
                     qa::IMPLAUSIBLE_DATE
                         .finding(
                             Severity::Warning,
-                            format!("Day {date} is after the report's generation time {}.", g.format("%Y-%m-%d %H:%M")),
+                            format!(
+                                "Day {date} is after the report's generation time {}.",
+                                g.format("%Y-%m-%d %H:%M")
+                            ),
                         )
                         .plant(&plant_id)
                         .on(date)
@@ -275,18 +290,27 @@ pub fn read(ctx: &mut Ctx<'_>, sheet: &Sheet, layout: Layout) -> Result<Parsed, 
         if date < ctx.config.ranges.earliest_date {
             ctx.findings.row(
                 qa::IMPLAUSIBLE_DATE
-                    .finding(Severity::Warning, format!("Day {date} is before {}.", ctx.config.ranges.earliest_date))
+                    .finding(
+                        Severity::Warning,
+                        format!("Day {date} is before {}.", ctx.config.ranges.earliest_date),
+                    )
                     .plant(&plant_id)
                     .on(date)
                     .at(sheet.at(row, 0)),
             );
         }
-        for (v, c, what) in [(eff, Some(layout.eff_col), "Effluent"), (inf, layout.inf_col, "Influent")] {
+        for (v, c, what) in [
+            (eff, Some(layout.eff_col), "Effluent"),
+            (inf, layout.inf_col, "Influent"),
+        ] {
             if let (Some(v), Some(c)) = (v, c) {
                 if v < 0.0 {
                     ctx.findings.row(
                         qa::OUT_OF_RANGE
-                            .finding(Severity::Warning, format!("{what} flow {v} MGD is negative."))
+                            .finding(
+                                Severity::Warning,
+                                format!("{what} flow {v} MGD is negative."),
+                            )
                             .plant(&plant_id)
                             .on(date)
                             .at(sheet.at(row, c)),
@@ -346,7 +370,10 @@ fn flow_cell(
         Data::Error(e) => {
             ctx.findings.row(
                 qa::UNPARSEABLE_NUMBER
-                    .finding(Severity::Warning, format!("{what} shows the error {e}; treated as blank."))
+                    .finding(
+                        Severity::Warning,
+                        format!("{what} shows the error {e}; treated as blank."),
+                    )
                     .plant(plant)
                     .on(date)
                     .at(sheet.at(row, col)),
@@ -361,7 +388,11 @@ fn flow_cell(
                         qa::QUALIFIED_VALUE
                             .finding(
                                 Severity::Warning,
-                                format!("{what} is text '{}' in a number column; {} MGD is used.", text.trim(), n.value),
+                                format!(
+                                    "{what} is text '{}' in a number column; {} MGD is used.",
+                                    text.trim(),
+                                    n.value
+                                ),
                             )
                             .plant(plant)
                             .on(date)
@@ -373,7 +404,10 @@ fn flow_cell(
                 Err(e) => {
                     ctx.findings.row(
                         qa::UNPARSEABLE_NUMBER
-                            .finding(Severity::Warning, format!("{what} '{}' is {e}; treated as blank.", text.trim()))
+                            .finding(
+                                Severity::Warning,
+                                format!("{what} '{}' is {e}; treated as blank.", text.trim()),
+                            )
                             .plant(plant)
                             .on(date)
                             .at(sheet.at(row, col)),

@@ -8,14 +8,37 @@ use super::workbook::Sheet;
 use super::SkipReason;
 
 const SUMMARY_WORDS: &[&str] = &[
-    "SUM", "TOTAL", "TOTALS", "AVG", "AVERAGE", "MEAN", "MAX", "MAXIMUM", "MIN", "MINIMUM", "COUNT",
-    "FORMULA", "STD", "STDEV", "MEDIAN", "GEOMEAN", "GEO MEAN", "MO AVG", "MONTHLY AVG",
-    "WEEKLY AVG", "7 DAY AVG", "30 DAY AVG",
+    "SUM",
+    "TOTAL",
+    "TOTALS",
+    "AVG",
+    "AVERAGE",
+    "MEAN",
+    "MAX",
+    "MAXIMUM",
+    "MIN",
+    "MINIMUM",
+    "COUNT",
+    "FORMULA",
+    "STD",
+    "STDEV",
+    "MEDIAN",
+    "GEOMEAN",
+    "GEO MEAN",
+    "MO AVG",
+    "MONTHLY AVG",
+    "WEEKLY AVG",
+    "7 DAY AVG",
+    "30 DAY AVG",
 ];
 
 /// `Sum`, `TOTAL`, `Avg:` ... in the label column.
 pub fn is_summary_label(text: &str) -> bool {
-    let t = text.trim().trim_end_matches(':').trim().to_ascii_uppercase();
+    let t = text
+        .trim()
+        .trim_end_matches(':')
+        .trim()
+        .to_ascii_uppercase();
     SUMMARY_WORDS.contains(&t.as_str())
 }
 
@@ -26,7 +49,8 @@ pub fn is_tag_code(text: &str) -> bool {
     t.len() >= 3
         && t.contains('_')
         && !t.starts_with('_')
-        && t.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_')
+        && t.bytes()
+            .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_')
         && t.bytes().any(|b| b.is_ascii_uppercase())
 }
 
@@ -64,7 +88,9 @@ mod tests {
 
     #[test]
     fn labels() {
-        for s in ["Sum", "Avg", "Max", "Min", "Count", "Formula", "TOTAL", "AVG", "Total:"] {
+        for s in [
+            "Sum", "Avg", "Max", "Min", "Count", "Formula", "TOTAL", "AVG", "Total:",
+        ] {
             assert!(is_summary_label(s), "{s}");
         }
         assert!(!is_summary_label("4/1/2025"));

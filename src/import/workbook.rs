@@ -161,7 +161,7 @@ pub fn open(bytes: &[u8], limits: &Limits) -> Result<Workbook, FileError> {
         open_xls(bytes, limits)
     } else {
         Err(FileError::new(FileErrorKind::NotTabular {
-            looks_like: "an unknown binary format",
+            looks_like: "an unknown binary format".into(),
         }))
     }
 }
@@ -177,7 +177,7 @@ pub enum ZipKind {
 
 fn corrupt(format: &'static str, detail: impl ToString) -> FileError {
     FileError::new(FileErrorKind::Corrupt {
-        format,
+        format: format.into(),
         detail: detail.to_string(),
     })
 }
@@ -222,17 +222,17 @@ fn open_xlsx(bytes: &[u8], limits: &Limits) -> Result<Workbook, FileError> {
         ZipKind::Xlsx => {}
         ZipKind::Xlsb => {
             return Err(FileError::new(FileErrorKind::Unsupported {
-                format: "Excel binary (.xlsb)",
+                format: "Excel binary (.xlsb)".into(),
             }))
         }
         ZipKind::Ods => {
             return Err(FileError::new(FileErrorKind::Unsupported {
-                format: "OpenDocument spreadsheet (.ods)",
+                format: "OpenDocument spreadsheet (.ods)".into(),
             }))
         }
         ZipKind::Other => {
             return Err(FileError::new(FileErrorKind::NotTabular {
-                looks_like: "a zip archive that is not an Excel workbook",
+                looks_like: "a zip archive that is not an Excel workbook".into(),
             }))
         }
     }
@@ -285,7 +285,11 @@ fn read_xlsx_sheet<RS: Read + Seek>(
         if r >= limits.max_sheet_rows || c >= limits.max_sheet_cols {
             return Err(FileError::at(
                 FileErrorKind::TooLarge {
-                    what: format!("a cell at row {}, column {}", r + 1, crate::model::col_letters(c)),
+                    what: format!(
+                        "a cell at row {}, column {}",
+                        r + 1,
+                        crate::model::col_letters(c)
+                    ),
                     limit: u64::from(limits.max_sheet_rows) * u64::from(limits.max_sheet_cols),
                 },
                 sheet_at(r, c),
@@ -391,6 +395,9 @@ fn anchor_a1(range: Range<Data>) -> Range<Data> {
 }
 
 fn contains_utf16(hay: &[u8], needle: &str) -> bool {
-    let pat: Vec<u8> = needle.encode_utf16().flat_map(|u| u.to_le_bytes()).collect();
+    let pat: Vec<u8> = needle
+        .encode_utf16()
+        .flat_map(|u| u.to_le_bytes())
+        .collect();
     hay.windows(pat.len()).any(|w| w == pat.as_slice())
 }

@@ -39,7 +39,10 @@ mod tests {
     #[test]
     fn worked_example_of_method_md() {
         let c = calculate(31.2, 39.8, 53.7);
-        assert_eq!(format!("{:.7}", c.co2_removed_metric_tons_per_day), "1.8026969");
+        assert_eq!(
+            format!("{:.7}", c.co2_removed_metric_tons_per_day),
+            "1.8026969"
+        );
         assert!((c.ca_delta_mg_per_l - 13.9).abs() < 1e-12);
         // The legacy "≈ 1.806" came from MW_Ca = 40.0; make sure it is not that.
         assert!((c.co2_removed_metric_tons_per_day - 1.806).abs() > 1e-3);
@@ -59,10 +62,15 @@ mod tests {
             let up = 20.0 + ((x >> 20) % 90_000) as f64 / 1000.0;
             let down = up + ((x >> 40) % 30_000) as f64 / 1000.0;
             let c = calculate(flow, up, down);
-            let expected = (down - up) * (flow * 3785.41 * 1000.0) * (100.0869 / 40.078)
+            let expected = (down - up)
+                * (flow * 3785.41 * 1000.0)
+                * (100.0869 / 40.078)
                 * (44.0095 / 100.0869)
                 / 1e9;
-            assert_eq!(c.co2_removed_metric_tons_per_day.to_bits(), expected.to_bits());
+            assert_eq!(
+                c.co2_removed_metric_tons_per_day.to_bits(),
+                expected.to_bits()
+            );
         }
     }
 }

@@ -12,16 +12,29 @@ use crate::model::{CellRef, Co2Day, Finding, Flag, PlantOperation, Severity, Tex
 use crate::qa;
 
 /// Build every plant-day's row, sorted by plant then date.
-pub fn co2_days(ops: &[PlantOperation], calcium: &CalciumDays, findings: &mut Vec<Finding>) -> Vec<Co2Day> {
+pub fn co2_days(
+    ops: &[PlantOperation],
+    calcium: &CalciumDays,
+    findings: &mut Vec<Finding>,
+) -> Vec<Co2Day> {
     let ops_by_day: BTreeMap<(&Text, NaiveDate), &PlantOperation> =
         ops.iter().map(|o| ((&o.plant_id, o.date), o)).collect();
-    let mut keys: BTreeSet<(Text, NaiveDate)> = ops.iter().map(|o| (o.plant_id.clone(), o.date)).collect();
-    keys.extend(calcium.iter().filter(|(_, c)| c.any).map(|(k, _)| k.clone()));
+    let mut keys: BTreeSet<(Text, NaiveDate)> =
+        ops.iter().map(|o| (o.plant_id.clone(), o.date)).collect();
+    keys.extend(
+        calcium
+            .iter()
+            .filter(|(_, c)| c.any)
+            .map(|(k, _)| k.clone()),
+    );
 
     let mut out = Vec::with_capacity(keys.len());
     for (plant, date) in keys {
         let op = ops_by_day.get(&(&plant, date)).copied();
-        let ca = calcium.get(&(plant.clone(), date)).copied().unwrap_or_default();
+        let ca = calcium
+            .get(&(plant.clone(), date))
+            .copied()
+            .unwrap_or_default();
         let day = one_day(&plant, date, op, &ca);
         flag_findings(&day, op, findings);
         out.push(day);
@@ -57,7 +70,10 @@ fn one_day(plant: &Text, date: NaiveDate, op: Option<&PlantOperation>, ca: &DayC
         Some(o) => match o.actual_eff_flow_mgd {
             Some(f) if f > 0.0 => Some(f),
             Some(f) => {
-                failures.push((Flag::InvalidFlow, format!("Effluent flow {f} MGD is not > 0")));
+                failures.push((
+                    Flag::InvalidFlow,
+                    format!("Effluent flow {f} MGD is not > 0"),
+                ));
                 Some(f)
             }
             None => {
@@ -74,7 +90,10 @@ fn one_day(plant: &Text, date: NaiveDate, op: Option<&PlantOperation>, ca: &DayC
         (false, false) => Some("upstream and downstream"),
     };
     if let Some(which) = missing {
-        failures.push((Flag::MissingCaReadings, format!("Missing {which} calcium readings")));
+        failures.push((
+            Flag::MissingCaReadings,
+            format!("Missing {which} calcium readings"),
+        ));
     }
     // Check 3: delta (evaluable whenever both readings exist).
     if let (Some(u), Some(d)) = (up, down) {
@@ -99,7 +118,11 @@ fn one_day(plant: &Text, date: NaiveDate, op: Option<&PlantOperation>, ca: &DayC
         flow_mgd: flow,
         calc,
         quality_flag: flag,
-        validation_message: failures.into_iter().map(|f| f.1).collect::<Vec<_>>().join("; "),
+        validation_message: failures
+            .into_iter()
+            .map(|f| f.1)
+            .collect::<Vec<_>>()
+            .join("; "),
         ca_upstream_n: ca.upstream.map_or(0, |v| v.n),
         ca_downstream_n: ca.downstream.map_or(0, |v| v.n),
         ops_source: op.map(|o| o.source_file.clone()),
@@ -187,17 +210,26 @@ mod tests {
     }
 
     fn run(ops: Vec<PlantOperation>, cal: Vec<(u32, DayCalcium)>) -> (Vec<Co2Day>, Vec<Finding>) {
-        let cal: CalciumDays = cal.into_iter().map(|(day, c)| (("P".into(), d(day)), c)).collect();
+        let cal: CalciumDays = cal
+            .into_iter()
+            .map(|(day, c)| (("P".into(), d(day)), c))
+            .collect();
         let mut f = Vec::new();
         (co2_days(&ops, &cal, &mut f), f)
     }
 
     #[test]
     fn valid_day_is_the_worked_example() {
-        let (days, f) = run(vec![op(1, Some(31.2), false)], vec![(1, ca(Some(39.8), Some(53.7)))]);
+        let (days, f) = run(
+            vec![op(1, Some(31.2), false)],
+            vec![(1, ca(Some(39.8), Some(53.7)))],
+        );
         assert_eq!(days[0].quality_flag, Flag::Valid);
         assert_eq!(days[0].validation_message, "");
-        let t = days[0].calc.map(|c| c.co2_removed_metric_tons_per_day).unwrap_or_default();
+        let t = days[0]
+            .calc
+            .map(|c| c.co2_removed_metric_tons_per_day)
+            .unwrap_or_default();
         assert_eq!(format!("{t:.7}"), "1.8026969");
         assert_eq!((days[0].ca_upstream_n, days[0].ca_downstream_n), (1, 2));
         assert!(f.is_empty());
@@ -207,7 +239,10 @@ mod tests {
     fn no_ops_data() {
         let (days, f) = run(vec![], vec![(2, ca(Some(40.0), None))]);
         assert_eq!(days[0].quality_flag, Flag::NoOpsData);
-        assert_eq!(days[0].validation_message, "No operations data for this day; Missing downstream calcium readings");
+        assert_eq!(
+            days[0].validation_message,
+            "No operations data for this day; Missing downstream calcium readings"
+        );
         assert!(days[0].calc.is_none() && days[0].flow_mgd.is_none());
         assert_eq!(days[0].ca_upstream_mg_per_l, Some(40.0));
         assert_eq!(f[0].check, "no_ops_data");
@@ -216,10 +251,22 @@ mod tests {
     #[test]
     fn invalid_flow_zero_negative_blank_and_provisional() {
         let (days, _) = run(
-            vec![op(1, Some(0.0), false), op(2, Some(-3.0), false), op(3, None, false), op(4, Some(0.0), true)],
-            vec![(1, ca(Some(40.0), Some(50.0))), (2, ca(Some(40.0), Some(50.0))), (3, ca(Some(40.0), Some(50.0))), (4, ca(Some(40.0), Some(50.0)))],
+            vec![
+                op(1, Some(0.0), false),
+                op(2, Some(-3.0), false),
+                op(3, None, false),
+                op(4, Some(0.0), true),
+            ],
+            vec![
+                (1, ca(Some(40.0), Some(50.0))),
+                (2, ca(Some(40.0), Some(50.0))),
+                (3, ca(Some(40.0), Some(50.0))),
+                (4, ca(Some(40.0), Some(50.0))),
+            ],
         );
-        assert!(days.iter().all(|d| d.quality_flag == Flag::InvalidFlow && d.calc.is_none()));
+        assert!(days
+            .iter()
+            .all(|d| d.quality_flag == Flag::InvalidFlow && d.calc.is_none()));
         assert_eq!(days[0].flow_mgd, Some(0.0));
         assert_eq!(days[1].flow_mgd, Some(-3.0));
         assert_eq!(days[2].flow_mgd, None);
@@ -229,33 +276,59 @@ mod tests {
 
     #[test]
     fn missing_calcium_keeps_inputs_and_blanks_derived() {
-        let (days, f) = run(vec![op(1, Some(30.0), false)], vec![(1, ca(None, Some(50.0)))]);
+        let (days, f) = run(
+            vec![op(1, Some(30.0), false)],
+            vec![(1, ca(None, Some(50.0)))],
+        );
         assert_eq!(days[0].quality_flag, Flag::MissingCaReadings);
-        assert_eq!(days[0].validation_message, "Missing upstream calcium readings");
+        assert_eq!(
+            days[0].validation_message,
+            "Missing upstream calcium readings"
+        );
         assert_eq!(days[0].flow_mgd, Some(30.0));
         assert_eq!(days[0].ca_downstream_mg_per_l, Some(50.0));
         assert!(days[0].calc.is_none());
         assert_eq!(f[0].check, "missing_ca_readings");
         let (days, _) = run(vec![op(1, Some(30.0), false)], vec![]);
-        assert_eq!(days[0].validation_message, "Missing upstream and downstream calcium readings");
+        assert_eq!(
+            days[0].validation_message,
+            "Missing upstream and downstream calcium readings"
+        );
     }
 
     #[test]
     fn negative_delta_is_calculated_but_invalid() {
-        let (days, f) = run(vec![op(1, Some(30.0), false)], vec![(1, ca(Some(50.0), Some(45.0)))]);
+        let (days, f) = run(
+            vec![op(1, Some(30.0), false)],
+            vec![(1, ca(Some(50.0), Some(45.0)))],
+        );
         assert_eq!(days[0].quality_flag, Flag::Invalid);
-        let c = days[0].calc.unwrap_or_else(|| co2::calculate(0.0, 0.0, 0.0));
+        let c = days[0]
+            .calc
+            .unwrap_or_else(|| co2::calculate(0.0, 0.0, 0.0));
         assert_eq!(c.ca_delta_mg_per_l, -5.0);
         assert!(c.co2_removed_metric_tons_per_day < 0.0);
         assert_eq!(f[0].check, "invalid_delta");
-        let (days, _) = run(vec![op(1, Some(30.0), false)], vec![(1, ca(Some(50.0), Some(50.0)))]);
-        assert_eq!(days[0].quality_flag, Flag::Invalid, "a zero delta is not > 0");
+        let (days, _) = run(
+            vec![op(1, Some(30.0), false)],
+            vec![(1, ca(Some(50.0), Some(50.0)))],
+        );
+        assert_eq!(
+            days[0].quality_flag,
+            Flag::Invalid,
+            "a zero delta is not > 0"
+        );
     }
 
     #[test]
     fn first_failure_decides_but_all_are_listed() {
-        let (days, _) = run(vec![op(1, Some(0.0), false)], vec![(1, ca(Some(50.0), Some(45.0)))]);
+        let (days, _) = run(
+            vec![op(1, Some(0.0), false)],
+            vec![(1, ca(Some(50.0), Some(45.0)))],
+        );
         assert_eq!(days[0].quality_flag, Flag::InvalidFlow);
-        assert!(days[0].validation_message.contains("; Ca delta -5 mg/L <= 0"));
+        assert!(days[0]
+            .validation_message
+            .contains("; Ca delta -5 mg/L <= 0"));
     }
 }

@@ -26,24 +26,42 @@ impl ReportInfo {
 }
 
 /// Newest first: report time, then file name, then the lower row.
-fn newness<'a>(r: &OpsRow, files: &'a [ReportInfo]) -> (Option<NaiveDateTime>, Option<&'a str>, u32) {
+fn newness<'a>(
+    r: &OpsRow,
+    files: &'a [ReportInfo],
+) -> (Option<NaiveDateTime>, Option<&'a str>, u32) {
     let f = files.get(r.file as usize);
     (f.and_then(ReportInfo::time), f.map(|f| &*f.name), r.row)
 }
 
 /// Merge raw rows (any order) into one row per plant-day.
-pub fn merge(rows: &[&OpsRow], files: &[ReportInfo], findings: &mut Vec<Finding>) -> Vec<PlantOperation> {
-    let name = |r: &OpsRow| files.get(r.file as usize).map(|f| f.name.clone()).unwrap_or_default();
+pub fn merge(
+    rows: &[&OpsRow],
+    files: &[ReportInfo],
+    findings: &mut Vec<Finding>,
+) -> Vec<PlantOperation> {
+    let name = |r: &OpsRow| {
+        files
+            .get(r.file as usize)
+            .map(|f| f.name.clone())
+            .unwrap_or_default()
+    };
     let mut days: BTreeMap<(Text, NaiveDate), Vec<&OpsRow>> = BTreeMap::new();
     for &r in rows {
-        days.entry((r.plant_id.clone(), r.date)).or_default().push(r);
+        days.entry((r.plant_id.clone(), r.date))
+            .or_default()
+            .push(r);
     }
     // (plant, older file, chosen file) → days repeated identically.
     let mut repeats: BTreeMap<(Text, Text, Text), Vec<NaiveDate>> = BTreeMap::new();
     let mut out = Vec::with_capacity(days.len());
     for ((plant, date), mut group) in days {
         group.sort_by(|a, b| newness(b, files).cmp(&newness(a, files)));
-        let real: Vec<&OpsRow> = group.iter().copied().filter(|r| !r.is_provisional()).collect();
+        let real: Vec<&OpsRow> = group
+            .iter()
+            .copied()
+            .filter(|r| !r.is_provisional())
+            .collect();
         let chosen = real.first().copied().unwrap_or(group[0]);
         let provisional = real.is_empty();
         if real.len() > 1 {
@@ -85,7 +103,8 @@ pub fn merge(rows: &[&OpsRow], files: &[ReportInfo], findings: &mut Vec<Finding>
                 );
             }
             for r in &real[1..] {
-                if r.actual_eff_flow_mgd.map(f64::to_bits) == chosen.actual_eff_flow_mgd.map(f64::to_bits)
+                if r.actual_eff_flow_mgd.map(f64::to_bits)
+                    == chosen.actual_eff_flow_mgd.map(f64::to_bits)
                     && r.file != chosen.file
                 {
                     repeats
@@ -122,7 +141,8 @@ pub fn merge(rows: &[&OpsRow], files: &[ReportInfo], findings: &mut Vec<Finding>
                 provisional: r.is_provisional(),
             })
             .collect();
-        superseded.sort_by(|a, b| (&a.source_file, a.source_row).cmp(&(&b.source_file, b.source_row)));
+        superseded
+            .sort_by(|a, b| (&a.source_file, a.source_row).cmp(&(&b.source_file, b.source_row)));
         out.push(PlantOperation {
             plant_id: plant,
             date,
@@ -190,18 +210,28 @@ mod tests {
     }
 
     fn files() -> Vec<ReportInfo> {
-        let at = |m, dd, h| {
-            NaiveDate::from_ymd_opt(2025, m, dd).and_then(|x| x.and_hms_opt(h, 0, 0))
-        };
+        let at =
+            |m, dd, h| NaiveDate::from_ymd_opt(2025, m, dd).and_then(|x| x.and_hms_opt(h, 0, 0));
         vec![
-            ReportInfo { name: "r1.xlsx".into(), generated_at: at(4, 11, 17), period_end: Some(d(11)) },
-            ReportInfo { name: "r2.xlsx".into(), generated_at: at(4, 25, 17), period_end: Some(d(25)) },
+            ReportInfo {
+                name: "r1.xlsx".into(),
+                generated_at: at(4, 11, 17),
+                period_end: Some(d(11)),
+            },
+            ReportInfo {
+                name: "r2.xlsx".into(),
+                generated_at: at(4, 25, 17),
+                period_end: Some(d(25)),
+            },
         ]
     }
 
     #[test]
     fn placeholder_is_replaced_by_the_next_report() {
-        let rows = vec![row(0, 20, 11, Some(0.0), None), row(1, 20, 11, Some(9.2), Some(9.2))];
+        let rows = vec![
+            row(0, 20, 11, Some(0.0), None),
+            row(1, 20, 11, Some(9.2), Some(9.2)),
+        ];
         let mut f = Vec::new();
         let ops = merge(&rows.iter().collect::<Vec<_>>(), &files(), &mut f);
         assert_eq!(ops.len(), 1);
@@ -222,7 +252,10 @@ mod tests {
 
     #[test]
     fn newest_report_wins_and_revision_is_reported() {
-        let rows = vec![row(1, 14, 8, Some(9.194), Some(9.194)), row(0, 18, 8, Some(9.163), Some(9.163))];
+        let rows = vec![
+            row(1, 14, 8, Some(9.194), Some(9.194)),
+            row(0, 18, 8, Some(9.163), Some(9.163)),
+        ];
         let mut f = Vec::new();
         let ops = merge(&rows.iter().collect::<Vec<_>>(), &files(), &mut f);
         assert_eq!(ops[0].actual_eff_flow_mgd, Some(9.194));
@@ -252,10 +285,22 @@ mod tests {
     #[test]
     fn without_generation_time_the_period_end_decides_then_the_name_then_the_row() {
         let files = vec![
-            ReportInfo { name: "a.xlsx".into(), generated_at: None, period_end: Some(d(30)) },
-            ReportInfo { name: "b.xlsx".into(), generated_at: None, period_end: Some(d(30)) },
+            ReportInfo {
+                name: "a.xlsx".into(),
+                generated_at: None,
+                period_end: Some(d(30)),
+            },
+            ReportInfo {
+                name: "b.xlsx".into(),
+                generated_at: None,
+                period_end: Some(d(30)),
+            },
         ];
-        let rows = vec![row(1, 5, 3, Some(2.0), None), row(0, 5, 3, Some(1.0), None), row(1, 9, 3, Some(3.0), None)];
+        let rows = vec![
+            row(1, 5, 3, Some(2.0), None),
+            row(0, 5, 3, Some(1.0), None),
+            row(1, 9, 3, Some(3.0), None),
+        ];
         let mut f = Vec::new();
         let ops = merge(&rows.iter().collect::<Vec<_>>(), &files, &mut f);
         assert_eq!(ops[0].actual_eff_flow_mgd, Some(3.0));

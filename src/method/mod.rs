@@ -31,8 +31,14 @@ mod tests {
         let a = [0.1, 0.2, 0.3, 1e16, -1e16];
         let mut b = a;
         b.reverse();
-        assert_eq!(ordered_mean(&a).map(f64::to_bits), ordered_mean(&b).map(f64::to_bits));
+        assert_eq!(
+            ordered_mean(&a).map(f64::to_bits),
+            ordered_mean(&b).map(f64::to_bits)
+        );
         assert_eq!(ordered_mean(&[]), None);
-        assert_eq!(ordered_mean(&[29.2, 29.199999999999996]), Some((29.199999999999996 + 29.2) / 2.0));
+        assert_eq!(
+            ordered_mean(&[29.2, 29.199999999999996]),
+            Some((29.199999999999996 + 29.2) / 2.0)
+        );
     }
 }

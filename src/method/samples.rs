@@ -160,7 +160,9 @@ pub fn calcium_days(
 fn min_max(values: &[f64]) -> (f64, f64) {
     values
         .iter()
-        .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| (lo.min(*v), hi.max(*v)))
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| {
+            (lo.min(*v), hi.max(*v))
+        })
 }
 
 #[cfg(test)]
@@ -195,13 +197,28 @@ mod tests {
     fn float_noise_duplicates_collapse_with_info() {
         let rs = vec![
             reading("U_01", "primary_clarifier", Location::Upstream, 29.2, 0, 2),
-            reading("U_01", "primary_clarifier", Location::Upstream, 29.199999999999996, 0, 3),
+            reading(
+                "U_01",
+                "primary_clarifier",
+                Location::Upstream,
+                29.199999999999996,
+                0,
+                3,
+            ),
         ];
         let mut f = Vec::new();
-        let days = calcium_days(&rs.iter().collect::<Vec<_>>(), ReplicatePolicy::Mean, &names(), &mut f);
+        let days = calcium_days(
+            &rs.iter().collect::<Vec<_>>(),
+            ReplicatePolicy::Mean,
+            &names(),
+            &mut f,
+        );
         let d = days.values().next().copied().unwrap_or_default();
         assert_eq!(d.upstream.map(|v| v.n), Some(1));
-        assert_eq!(d.upstream.map(|v| v.value), Some((29.199999999999996 + 29.2) / 2.0));
+        assert_eq!(
+            d.upstream.map(|v| v.value),
+            Some((29.199999999999996 + 29.2) / 2.0)
+        );
         assert_eq!(f.len(), 1);
         assert_eq!(f[0].check, "duplicate_sample");
         assert_eq!(f[0].level, 1);
@@ -214,7 +231,12 @@ mod tests {
             reading("U_01", "primary_clarifier", Location::Upstream, 42.01, 0, 3),
         ];
         let mut f = Vec::new();
-        let days = calcium_days(&rs.iter().collect::<Vec<_>>(), ReplicatePolicy::Mean, &names(), &mut f);
+        let days = calcium_days(
+            &rs.iter().collect::<Vec<_>>(),
+            ReplicatePolicy::Mean,
+            &names(),
+            &mut f,
+        );
         let d = days.values().next().copied().unwrap_or_default();
         assert_eq!(d.upstream.map(|v| v.value), Some((42.01 + 43.26) / 2.0));
         assert_eq!(f[0].check, "sample_conflict");
@@ -225,19 +247,62 @@ mod tests {
     #[test]
     fn replicate_policies() {
         let rs = vec![
-            reading("D_02", "secondary_clarifier", Location::Downstream, 60.0, 0, 2),
-            reading("D_01", "secondary_clarifier", Location::Downstream, 50.0, 0, 3),
-            reading("D_01", "secondary_clarifier", Location::Downstream, 52.0, 0, 4),
-            reading("D_03", "secondary_clarifier", Location::Downstream, 55.0, 0, 5),
+            reading(
+                "D_02",
+                "secondary_clarifier",
+                Location::Downstream,
+                60.0,
+                0,
+                2,
+            ),
+            reading(
+                "D_01",
+                "secondary_clarifier",
+                Location::Downstream,
+                50.0,
+                0,
+                3,
+            ),
+            reading(
+                "D_01",
+                "secondary_clarifier",
+                Location::Downstream,
+                52.0,
+                0,
+                4,
+            ),
+            reading(
+                "D_03",
+                "secondary_clarifier",
+                Location::Downstream,
+                55.0,
+                0,
+                5,
+            ),
         ];
         let mut f = Vec::new();
-        let mean = calcium_days(&rs.iter().collect::<Vec<_>>(), ReplicatePolicy::Mean, &names(), &mut f);
+        let mean = calcium_days(
+            &rs.iter().collect::<Vec<_>>(),
+            ReplicatePolicy::Mean,
+            &names(),
+            &mut f,
+        );
         let d = mean.values().next().copied().unwrap_or_default();
         // Samples: D_01 = 51, D_02 = 60, D_03 = 55 → (51 + 55 + 60) / 3.
-        assert_eq!(d.downstream.map(|v| (v.value, v.n)), Some(((51.0 + 55.0 + 60.0) / 3.0, 3)));
-        assert!(f.iter().any(|x| x.check == "replicate_spread" && x.level == 4));
+        assert_eq!(
+            d.downstream.map(|v| (v.value, v.n)),
+            Some(((51.0 + 55.0 + 60.0) / 3.0, 3))
+        );
+        assert!(f
+            .iter()
+            .any(|x| x.check == "replicate_spread" && x.level == 4));
         let mut f = Vec::new();
-        let first = calcium_days(&rs.iter().collect::<Vec<_>>(), ReplicatePolicy::First, &names(), &mut f);
+        let first = calcium_days(
+            &rs.iter().collect::<Vec<_>>(),
+            ReplicatePolicy::First,
+            &names(),
+            &mut f,
+        );
         let d = first.values().next().copied().unwrap_or_default();
         // The first row of the group in input order (row 2), count unchanged.
         assert_eq!(d.downstream.map(|v| (v.value, v.n)), Some((60.0, 3)));
@@ -246,11 +311,30 @@ mod tests {
     #[test]
     fn small_spread_is_not_reported() {
         let rs = vec![
-            reading("D_01", "secondary_clarifier", Location::Downstream, 50.0, 0, 2),
-            reading("D_02", "secondary_clarifier", Location::Downstream, 52.0, 0, 3),
+            reading(
+                "D_01",
+                "secondary_clarifier",
+                Location::Downstream,
+                50.0,
+                0,
+                2,
+            ),
+            reading(
+                "D_02",
+                "secondary_clarifier",
+                Location::Downstream,
+                52.0,
+                0,
+                3,
+            ),
         ];
         let mut f = Vec::new();
-        calcium_days(&rs.iter().collect::<Vec<_>>(), ReplicatePolicy::Mean, &names(), &mut f);
+        calcium_days(
+            &rs.iter().collect::<Vec<_>>(),
+            ReplicatePolicy::Mean,
+            &names(),
+            &mut f,
+        );
         assert!(f.is_empty());
     }
 }

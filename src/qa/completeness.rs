@@ -51,7 +51,10 @@ pub fn missing_partners(calcium: &CalciumDays, findings: &mut Vec<Finding>) {
 
 fn partner(plant: &Text, date: NaiveDate, which: &str) -> Finding {
     qa::MISSING_PARTNER
-        .finding(Severity::Warning, format!("{date} has {which}: the day cannot be calculated."))
+        .finding(
+            Severity::Warning,
+            format!("{date} has {which}: the day cannot be calculated."),
+        )
         .plant(plant)
         .on(date)
 }

@@ -70,6 +70,16 @@ checks! {
     REVIEW_STATUS = ("review_status", 5, "Expert review status");
 }
 
+/// The catalogue's id for `id` (findings read back from JSON), or
+/// `unknown_check`.
+pub fn check_id(id: &str) -> &'static str {
+    ALL_CHECKS
+        .iter()
+        .find(|c| c.id == id)
+        .map(|c| c.id)
+        .unwrap_or("unknown_check")
+}
+
 impl Check {
     /// A finding of this check; refine it with the builder methods.
     pub fn finding(&self, severity: Severity, message: impl Into<String>) -> Finding {

@@ -28,14 +28,19 @@ pub fn delta_outliers(days: &[Co2Day], findings: &mut Vec<Finding>) {
     let mut by_plant: BTreeMap<&Text, Vec<(&Co2Day, f64)>> = BTreeMap::new();
     for d in days {
         if let Some(c) = d.calc {
-            by_plant.entry(&d.plant_id).or_default().push((d, c.ca_delta_mg_per_l));
+            by_plant
+                .entry(&d.plant_id)
+                .or_default()
+                .push((d, c.ca_delta_mg_per_l));
         }
     }
     for (plant, list) in by_plant {
         let deltas: Vec<f64> = list.iter().map(|x| x.1).collect();
         let Some(med) = median(&deltas) else { continue };
         let abs_dev: Vec<f64> = deltas.iter().map(|d| (d - med).abs()).collect();
-        let Some(mad) = median(&abs_dev) else { continue };
+        let Some(mad) = median(&abs_dev) else {
+            continue;
+        };
         let (lo, hi) = (med - 5.0 * mad, med + 5.0 * mad);
         for (day, delta) in list {
             if delta < lo || delta > hi {
@@ -94,7 +99,10 @@ pub fn review_status(days: &[Co2Day], reviews: &[Review], findings: &mut Vec<Fin
                 };
                 findings.push(
                     qa::REVIEW_STATUS
-                        .finding(Severity::Info, format!("Day {} by the reviewer{note}.", r.status.as_str()))
+                        .finding(
+                            Severity::Info,
+                            format!("Day {} by the reviewer{note}.", r.status.as_str()),
+                        )
                         .plant(&d.plant_id)
                         .on(d.date),
                 );
@@ -109,7 +117,10 @@ pub fn review_status(days: &[Co2Day], reviews: &[Review], findings: &mut Vec<Fin
     for (plant, n) in pending {
         findings.push(
             qa::REVIEW_STATUS
-                .finding(Severity::Info, format!("{n} calculated day(s) are unreviewed."))
+                .finding(
+                    Severity::Info,
+                    format!("{n} calculated day(s) are unreviewed."),
+                )
                 .plant(plant),
         );
     }
@@ -131,7 +142,11 @@ mod tests {
             ca_downstream_mg_per_l: Some(down),
             flow_mgd: Some(10.0),
             calc: Some(calc),
-            quality_flag: if down > up { Flag::Valid } else { Flag::Invalid },
+            quality_flag: if down > up {
+                Flag::Valid
+            } else {
+                Flag::Invalid
+            },
             validation_message: String::new(),
             ca_upstream_n: 1,
             ca_downstream_n: 1,

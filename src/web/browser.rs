@@ -20,7 +20,8 @@ pub fn download(name: &str, bytes: &[u8], mime: &str) -> Result<(), String> {
     let parts = Array::of1(&array);
     let opts = web_sys::BlobPropertyBag::new();
     opts.set_type(mime);
-    let blob = web_sys::Blob::new_with_u8_array_sequence_and_options(&parts, &opts).map_err(js_err)?;
+    let blob =
+        web_sys::Blob::new_with_u8_array_sequence_and_options(&parts, &opts).map_err(js_err)?;
     let url = web_sys::Url::create_object_url_with_blob(&blob).map_err(js_err)?;
     let a: web_sys::HtmlAnchorElement = document
         .create_element("a")
@@ -29,7 +30,8 @@ pub fn download(name: &str, bytes: &[u8], mime: &str) -> Result<(), String> {
         .map_err(|_| "not an anchor".to_string())?;
     a.set_href(&url);
     a.set_download(name);
-    a.set_attribute("data-testid", "download-link").map_err(js_err)?;
+    a.set_attribute("data-testid", "download-link")
+        .map_err(js_err)?;
     if let Some(body) = document.body() {
         body.append_child(&a).map_err(js_err)?;
         a.click();

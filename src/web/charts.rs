@@ -28,12 +28,18 @@ fn render(el: &web_sys::HtmlElement, figure: &str) -> Result<(), String> {
         return Err("the chart library did not load".into());
     }
     let obj = js_sys::JSON::parse(figure).map_err(|_| "bad figure".to_string())?;
-    plotly_react(el, &obj).map(|_| ()).map_err(|e| format!("{e:?}"))
+    plotly_react(el, &obj)
+        .map(|_| ())
+        .map_err(|e| format!("{e:?}"))
 }
 
 /// A chart that redraws when its figure changes.
 #[component]
-pub fn Chart(#[prop(into)] plot: Signal<Option<String>>, title: &'static str, testid: &'static str) -> impl IntoView {
+pub fn Chart(
+    #[prop(into)] plot: Signal<Option<String>>,
+    title: &'static str,
+    testid: &'static str,
+) -> impl IntoView {
     let node = NodeRef::<leptos::html::Div>::new();
     let error = RwSignal::new(None::<String>);
     Effect::new(move |_| {
@@ -65,7 +71,9 @@ pub fn flag_color(f: Flag) -> &'static str {
     }
 }
 
-const PLANT_COLORS: [&str; 6] = ["#1565c0", "#ef6c00", "#00838f", "#ad1457", "#558b2f", "#4e342e"];
+const PLANT_COLORS: [&str; 6] = [
+    "#1565c0", "#ef6c00", "#00838f", "#ad1457", "#558b2f", "#4e342e",
+];
 
 fn base_layout(y: &str) -> Layout {
     Layout::new()
@@ -106,7 +114,11 @@ pub fn co2_chart(days: &[&Co2Day], plants: &[String]) -> Option<String> {
                 .iter()
                 .filter_map(|d| d.calc.map(|c| c.co2_removed_metric_tons_per_day))
                 .collect();
-            let name = if multi { format!("{p} {f}") } else { f.to_string() };
+            let name = if multi {
+                format!("{p} {f}")
+            } else {
+                f.to_string()
+            };
             let mut marker = Marker::new().color(flag_color(f));
             if multi && f == Flag::Valid {
                 marker = Marker::new().color(PLANT_COLORS[pi % PLANT_COLORS.len()]);
@@ -117,7 +129,10 @@ pub fn co2_chart(days: &[&Co2Day], plants: &[String]) -> Option<String> {
     if plot.data().is_empty() {
         return None;
     }
-    Some(finish(plot, base_layout("t CO2 / day").bar_mode(BarMode::Group)))
+    Some(finish(
+        plot,
+        base_layout("t CO2 / day").bar_mode(BarMode::Group),
+    ))
 }
 
 /// Daily mean pH per plant unit.
@@ -137,7 +152,11 @@ pub fn ph_chart(series: &[&SensorDay]) -> Option<String> {
             .collect();
         let x: Vec<String> = sel.iter().map(|s| s.date.to_string()).collect();
         let y: Vec<f64> = sel.iter().map(|s| s.mean).collect();
-        plot.add_trace(Scatter::new(x, y).mode(Mode::Lines).name(format!("{plant} {unit}")));
+        plot.add_trace(
+            Scatter::new(x, y)
+                .mode(Mode::Lines)
+                .name(format!("{plant} {unit}")),
+        );
     }
     if plot.data().is_empty() {
         return None;
@@ -149,11 +168,23 @@ pub fn ph_chart(series: &[&SensorDay]) -> Option<String> {
 pub fn ca_chart(days: &[&Co2Day], plants: &[String]) -> Option<String> {
     let mut plot = Plot::new();
     for (pi, p) in plants.iter().enumerate() {
-        let sel: Vec<&Co2Day> = days.iter().copied().filter(|d| *d.plant_id == **p).collect();
+        let sel: Vec<&Co2Day> = days
+            .iter()
+            .copied()
+            .filter(|d| *d.plant_id == **p)
+            .collect();
         let color = PLANT_COLORS[pi % PLANT_COLORS.len()];
         for (label, dash, get) in [
-            ("upstream", plotly::common::DashType::Dot, (|d: &Co2Day| d.ca_upstream_mg_per_l) as fn(&Co2Day) -> Option<f64>),
-            ("downstream", plotly::common::DashType::Solid, |d: &Co2Day| d.ca_downstream_mg_per_l),
+            (
+                "upstream",
+                plotly::common::DashType::Dot,
+                (|d: &Co2Day| d.ca_upstream_mg_per_l) as fn(&Co2Day) -> Option<f64>,
+            ),
+            (
+                "downstream",
+                plotly::common::DashType::Solid,
+                |d: &Co2Day| d.ca_downstream_mg_per_l,
+            ),
         ] {
             let pts: Vec<(String, f64)> = sel
                 .iter()
@@ -191,22 +222,37 @@ pub fn delta_chart(days: &[&Co2Day], plants: &[String]) -> Option<String> {
             if sel.is_empty() {
                 continue;
             }
-            let y: Vec<f64> = sel.iter().filter_map(|d| d.calc.map(|c| c.ca_delta_mg_per_l)).collect();
-            let name = if multi { format!("{p} {f}") } else { f.to_string() };
-            plot.add_trace(Bar::new(dates(&sel), y).name(name).marker(Marker::new().color(flag_color(f))));
+            let y: Vec<f64> = sel
+                .iter()
+                .filter_map(|d| d.calc.map(|c| c.ca_delta_mg_per_l))
+                .collect();
+            let name = if multi {
+                format!("{p} {f}")
+            } else {
+                f.to_string()
+            };
+            plot.add_trace(
+                Bar::new(dates(&sel), y)
+                    .name(name)
+                    .marker(Marker::new().color(flag_color(f))),
+            );
         }
     }
     if plot.data().is_empty() {
         return None;
     }
-    Some(finish(plot, base_layout("Ca delta mg/L").bar_mode(BarMode::Group)))
+    Some(finish(
+        plot,
+        base_layout("Ca delta mg/L").bar_mode(BarMode::Group),
+    ))
 }
 
 /// Effluent flow per plant with bypass flow as bars on a second axis.
 pub fn flow_chart(ops: &[&PlantOperation], plants: &[String]) -> Option<String> {
     let mut plot = Plot::new();
     for (pi, p) in plants.iter().enumerate() {
-        let sel: Vec<&PlantOperation> = ops.iter().copied().filter(|o| *o.plant_id == **p).collect();
+        let sel: Vec<&PlantOperation> =
+            ops.iter().copied().filter(|o| *o.plant_id == **p).collect();
         let color = PLANT_COLORS[pi % PLANT_COLORS.len()];
         let pts: Vec<(String, f64)> = sel
             .iter()
@@ -224,7 +270,11 @@ pub fn flow_chart(ops: &[&PlantOperation], plants: &[String]) -> Option<String> 
         }
         let by: Vec<(String, f64)> = sel
             .iter()
-            .filter_map(|o| o.bypass_flow_mgd.filter(|b| *b > 0.0).map(|v| (o.date.to_string(), v)))
+            .filter_map(|o| {
+                o.bypass_flow_mgd
+                    .filter(|b| *b > 0.0)
+                    .map(|v| (o.date.to_string(), v))
+            })
             .collect();
         if !by.is_empty() {
             let (x, y): (Vec<String>, Vec<f64>) = by.into_iter().unzip();

@@ -29,14 +29,20 @@ pub fn Dashboard() -> impl IntoView {
     let filter = Memo::new(move |_| s.filter());
     let plants = Memo::new(move |_| {
         s.report
-            .with(|r| r.as_ref().map(|r| r.plants().iter().map(|p| p.to_string()).collect::<Vec<_>>()))
+            .with(|r| {
+                r.as_ref()
+                    .map(|r| r.plants().iter().map(|p| p.to_string()).collect::<Vec<_>>())
+            })
             .unwrap_or_default()
     });
     let span = Memo::new(move |_| s.report.with(|r| r.as_ref().and_then(|r| r.date_span())));
     let days = Memo::new(move |_| {
         let f = filter.get();
         s.report
-            .with(|r| r.as_ref().map(|r| r.days(&f).cloned().collect::<Vec<Co2Day>>()))
+            .with(|r| {
+                r.as_ref()
+                    .map(|r| r.days(&f).cloned().collect::<Vec<Co2Day>>())
+            })
             .unwrap_or_default()
     });
     let kpis = Memo::new(move |_| days.with(|d| Kpis::of(d.iter())));
@@ -104,7 +110,10 @@ pub fn Dashboard() -> impl IntoView {
         let mut v = days.get();
         let key = |d: &Co2Day| -> (Option<f64>, String) {
             match by {
-                SortBy::Co2 => (d.calc.map(|c| c.co2_removed_metric_tons_per_day), String::new()),
+                SortBy::Co2 => (
+                    d.calc.map(|c| c.co2_removed_metric_tons_per_day),
+                    String::new(),
+                ),
                 SortBy::Delta => (d.calc.map(|c| c.ca_delta_mg_per_l), String::new()),
                 SortBy::Flow => (d.flow_mgd, String::new()),
                 SortBy::Plant => (None, d.plant_id.to_string()),
@@ -132,7 +141,13 @@ pub fn Dashboard() -> impl IntoView {
     let pages = move || sorted.with(|v| v.len().div_ceil(PAGE).max(1));
     let visible = move || {
         let p = page.get();
-        sorted.with(|v| v.iter().skip(p * PAGE).take(PAGE).cloned().collect::<Vec<_>>())
+        sorted.with(|v| {
+            v.iter()
+                .skip(p * PAGE)
+                .take(PAGE)
+                .cloned()
+                .collect::<Vec<_>>()
+        })
     };
     let header = move |label: &'static str, by: SortBy, class: &'static str| {
         view! {

@@ -190,7 +190,8 @@ pub fn ingest(s: Session, inputs: Vec<Input>) {
         let mut files = s.take_files();
         files.extend(imported);
         s.reassemble(files, true);
-        s.notice.set((!problems.is_empty()).then(|| problems.join("\n")));
+        s.notice
+            .set((!problems.is_empty()).then(|| problems.join("\n")));
         s.last_ms.set(Some(browser::now_ms() - started));
         s.busy.set(None);
     });
@@ -249,8 +250,7 @@ pub fn App() -> impl IntoView {
         dragging.set(true);
     };
     let on_pick = move |ev: leptos::ev::Event| {
-        let input: Option<web_sys::HtmlInputElement> =
-            ev.target().and_then(|t| t.dyn_into().ok());
+        let input: Option<web_sys::HtmlInputElement> = ev.target().and_then(|t| t.dyn_into().ok());
         if let Some(input) = input {
             ingest(s, files_of(input.files()));
             input.set_value("");
@@ -260,7 +260,9 @@ pub fn App() -> impl IntoView {
         spawn_local(async move {
             match sample_inputs().await {
                 Ok(inputs) => ingest(s, inputs),
-                Err(e) => s.notice.set(Some(format!("Sample data could not be loaded: {e}"))),
+                Err(e) => s
+                    .notice
+                    .set(Some(format!("Sample data could not be loaded: {e}"))),
             }
         });
     };
@@ -404,7 +406,8 @@ pub fn download_output(s: Session, name: &str, filter: &Filter) {
 }
 
 pub(crate) fn fmt_num(v: Option<f64>, digits: usize) -> String {
-    v.map(|v| format!("{v:.digits$}")).unwrap_or_else(|| "—".into())
+    v.map(|v| format!("{v:.digits$}"))
+        .unwrap_or_else(|| "—".into())
 }
 
 pub fn mount() {

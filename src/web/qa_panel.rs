@@ -78,7 +78,12 @@ pub fn QaPanel() -> impl IntoView {
         m
     });
     let plants = Memo::new(move |_| {
-        let mut v: Vec<String> = all.with(|rows| rows.iter().map(|r| r.plant.clone()).filter(|p| !p.is_empty()).collect());
+        let mut v: Vec<String> = all.with(|rows| {
+            rows.iter()
+                .map(|r| r.plant.clone())
+                .filter(|p| !p.is_empty())
+                .collect()
+        });
         v.sort();
         v.dedup();
         v
@@ -102,9 +107,19 @@ pub fn QaPanel() -> impl IntoView {
     let pages = move || shown.with(|v| v.len().div_ceil(PAGE).max(1));
     let visible = move || {
         let p = page.get();
-        shown.with(|v| v.iter().skip(p * PAGE).take(PAGE).cloned().enumerate().collect::<Vec<_>>())
+        shown.with(|v| {
+            v.iter()
+                .skip(p * PAGE)
+                .take(PAGE)
+                .cloned()
+                .enumerate()
+                .collect::<Vec<_>>()
+        })
     };
-    let select = move |label: &'static str, sig: RwSignal<String>, opts: Vec<(String, String)>, testid: &'static str| {
+    let select = move |label: &'static str,
+                       sig: RwSignal<String>,
+                       opts: Vec<(String, String)>,
+                       testid: &'static str| {
         view! {
             <label>
                 {label}

@@ -1,0 +1,231 @@
+// The app end to end, against the CLI: the sample files go in through the
+// file input (as a user would pick them), and the KPIs and every download
+// must equal what `crew-mrv run` writes for the same files, policy and
+// filters, byte for byte.
+
+import { test, before } from "node:test";
+import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, readFileSync, readdirSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { openApp, waitForReady, screenshot, repoRoot } from "./harness.mjs";
+
+const dataDir = path.join(repoRoot, "data");
+const cliBin = process.env.CREW_MRV_BIN ?? path.join(repoRoot, "target", "debug", "crew-mrv");
+
+function sampleFiles() {
+  const manifest = JSON.parse(readFileSync(path.join(dataDir, "manifest.json"), "utf8"));
+  return manifest.files.map((f) => path.join(dataDir, f.name));
+}
+
+/** Runs the CLI on the sample files and returns a reader for its outputs. */
+function cli(args) {
+  const out = mkdtempSync(path.join(tmpdir(), "crew-cli-"));
+  execFileSync(cliBin, ["run", "--quiet", "--out", out, ...args, ...sampleFiles()], {
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  return (name) => readFileSync(path.join(out, name));
+}
+
+async function loadSamples(app) {
+  await waitForReady(app);
+  const gen = Number(await app.page.getAttribute("[data-testid=app-ready]", "data-generation"));
+  await app.page.setInputFiles("[data-testid=file-input]", sampleFiles());
+  await waitForGeneration(app, gen + 1);
+}
+
+async function waitForGeneration(app, n) {
+  await app.page.waitForFunction(
+    (n) => {
+      const el = document.querySelector("[data-testid=app-ready]");
+      return el && Number(el.dataset.generation) >= n && !document.querySelector("[data-testid=progress]");
+    },
+    n,
+    { timeout: 60_000 },
+  );
+}
+
+async function generation(app) {
+  return Number(await app.page.getAttribute("[data-testid=app-ready]", "data-generation"));
+}
+
+async function kpis(page) {
+  const raw = async (id) => (await page.textContent(`[data-testid=${id}]`))?.trim() ?? "";
+  const num = (s) => (s === "" ? null : Number(s));
+  return {
+    total: num(await raw("kpi-total-raw")),
+    mean: num(await raw("kpi-mean-raw")),
+    delta: num(await raw("kpi-delta-raw")),
+    days: num(await raw("kpi-days")),
+  };
+}
+
+async function download(page, testid) {
+  const [dl] = await Promise.all([page.waitForEvent("download"), page.click(`[data-testid=${testid}]`)]);
+  const file = await dl.path();
+  return { name: dl.suggestedFilename(), bytes: readFileSync(file) };
+}
+
+async function dateFilter(page) {
+  return {
+    from: await page.inputValue("[data-testid=filter-from]"),
+    to: await page.inputValue("[data-testid=filter-to]"),
+  };
+}
+
+function assertKpisEqual(ui, summary) {
+  assert.equal(ui.total, summary.co2_removed_t);
+  assert.equal(ui.mean, summary.co2_removed_mean_t_per_day);
+  assert.equal(ui.delta, summary.ca_delta_mean_mg_per_l);
+  assert.equal(ui.days, summary.days);
+}
+
+before(() => {
+  assert.ok(sampleFiles().length >= 10, "data/ holds the sample set");
+});
+
+test("sample files picked by the user: files panel, KPIs and downloads equal the CLI", async () => {
+  const app = await openApp();
+  try {
+    await loadSamples(app);
+    const { page } = app;
+
+    // Every file recognised, with a complete row account.
+    await page.click("[data-testid=tab-files]");
+    const rows = await page.$$("[data-testid=file-row]");
+    assert.equal(rows.length, sampleFiles().length);
+    assert.equal(await page.$$eval("[data-testid=file-error]", (e) => e.length), 0);
+    const kinds = await page.$$eval("[data-testid=file-kind]", (e) => e.map((x) => x.textContent));
+    assert.ok(!kinds.includes("not recognised"), kinds.join(","));
+    await page.click("[data-testid=tab-dashboard]");
+
+    // Default range: the last three months of data; the same filter on the CLI.
+    const range = await dateFilter(page);
+    assert.ok(range.from && range.to, "a default date range is set");
+    const filtered = cli(["--from", range.from, "--to", range.to]);
+    const summary = JSON.parse(filtered("summary.json"));
+    assertKpisEqual(await kpis(page), summary.all_plants);
+
+    const co2 = await download(page, "download-co2");
+    assert.equal(co2.name, `co2_removal_all-plants_${range.from}_${range.to}.csv`);
+    assert.ok(co2.bytes.equals(filtered("co2_removal.csv")), "co2_removal.csv equals the CLI's");
+    const sum = await download(page, "download-summary");
+    assert.ok(sum.bytes.equals(filtered("summary.json")), "summary.json equals the CLI's");
+
+    // All dates: the whole record, as the CLI without filters.
+    await page.click("[data-testid=filter-all-dates]");
+    const all = cli([]);
+    assertKpisEqual(await kpis(page), JSON.parse(all("summary.json")).all_plants);
+    assert.ok((await download(page, "download-co2")).bytes.equals(all("co2_removal.csv")));
+
+    await page.click("[data-testid=tab-files]");
+    for (const [id, name] of [
+      ["download-files", "files.csv"],
+      ["download-lab", "lab_readings.csv"],
+      ["download-ops", "plant_operations.csv"],
+    ]) {
+      const d = await download(page, id);
+      assert.equal(d.name, name);
+      assert.ok(d.bytes.equals(all(name)), `${name} equals the CLI's`);
+    }
+    await page.click("[data-testid=tab-qa]");
+    const qa = await download(page, "download-qa");
+    assert.ok(qa.bytes.equals(all("qa_findings.csv")), "qa_findings.csv equals the CLI's");
+    await page.click("[data-testid=tab-dashboard]");
+    await page.waitForSelector("[data-testid=chart-co2] .main-svg");
+    await screenshot(page, "dashboard");
+
+    assert.deepEqual(app.errors, []);
+    assert.deepEqual(app.outside, []);
+  } finally {
+    await app.close();
+  }
+});
+
+test("filters change the table and the KPIs as the CLI's filters do", async () => {
+  const app = await openApp();
+  try {
+    await loadSamples(app);
+    const { page } = app;
+    await page.click("[data-testid=filter-all-dates]");
+    const before = await kpis(page);
+
+    await page.selectOption("[data-testid=filter-plant]", "PLANT_A");
+    const a = cli(["--plant", "PLANT_A"]);
+    assertKpisEqual(await kpis(page), JSON.parse(a("summary.json")).all_plants);
+    assert.ok((await kpis(page)).days < before.days);
+    const rowsA = await page.$$eval("[data-testid=result-row] td:nth-child(2)", (t) => t.map((x) => x.textContent));
+    assert.ok(rowsA.length > 0 && rowsA.every((p) => p === "PLANT_A"));
+    const co2 = await download(page, "download-co2");
+    assert.ok(co2.name.startsWith("co2_removal_PLANT_A_"));
+    assert.ok(co2.bytes.equals(a("co2_removal.csv")));
+
+    // Only VALID days.
+    for (const f of ["INVALID", "MISSING_CA_READINGS", "INVALID_FLOW", "NO_OPS_DATA"]) {
+      await page.uncheck(`[data-testid=flag-${f}]`);
+    }
+    const v = cli(["--plant", "PLANT_A", "--flag", "VALID"]);
+    assertKpisEqual(await kpis(page), JSON.parse(v("summary.json")).all_plants);
+    const flags = await page.$$eval("[data-testid=result-row] .flag-badge", (t) => t.map((x) => x.textContent));
+    assert.ok(flags.every((f) => f === "VALID"));
+    assert.ok((await download(page, "download-co2")).bytes.equals(v("co2_removal.csv")));
+
+    // Replicate policy `first` recomputes at once.
+    await page.selectOption("[data-testid=filter-plant]", "");
+    for (const f of ["INVALID", "MISSING_CA_READINGS", "INVALID_FLOW", "NO_OPS_DATA"]) {
+      await page.check(`[data-testid=flag-${f}]`);
+    }
+    const gen = await generation(app);
+    await page.selectOption("[data-testid=policy]", "first");
+    await waitForGeneration(app, gen + 1);
+    const first = cli(["--replicate-policy", "first"]);
+    assertKpisEqual(await kpis(page), JSON.parse(first("summary.json")).all_plants);
+    assert.ok((await download(page, "download-co2")).bytes.equals(first("co2_removal.csv")));
+
+    assert.deepEqual(app.errors, []);
+    assert.deepEqual(app.outside, []);
+  } finally {
+    await app.close();
+  }
+});
+
+test("a bad file shows its message while the others still load", async () => {
+  const app = await openApp();
+  try {
+    await waitForReady(app);
+    const { page } = app;
+    const gen = await generation(app);
+    await page.setInputFiles("[data-testid=file-input]", [
+      ...sampleFiles().slice(0, 3),
+      { name: "broken.xlsx", mimeType: "application/octet-stream", buffer: Buffer.from("PK\u0003\u0004 not really a zip") },
+      { name: "notes.csv", mimeType: "text/csv", buffer: Buffer.from("name,comment\nbob,hello\n") },
+    ]);
+    await waitForGeneration(app, gen + 1);
+    await page.click("[data-testid=tab-files]");
+    const errors = await page.$$eval("[data-testid=file-error]", (e) => e.map((x) => x.textContent));
+    assert.equal(errors.length, 2, errors.join("\n"));
+    assert.ok(errors.some((e) => e.includes("damaged")), errors.join("\n"));
+    assert.ok(errors.some((e) => e.includes("neither a calcium lab export")), errors.join("\n"));
+    assert.equal((await page.$$("[data-testid=file-row]")).length, 5);
+    assert.deepEqual(app.errors, []);
+  } finally {
+    await app.close();
+  }
+});
+
+test("the sample-data button loads data/ in one click", async () => {
+  const app = await openApp();
+  try {
+    await waitForReady(app);
+    const gen = await generation(app);
+    await app.page.click("[data-testid=load-samples]");
+    await waitForGeneration(app, gen + 1);
+    await app.page.click("[data-testid=tab-files]");
+    assert.equal((await app.page.$$("[data-testid=file-row]")).length, sampleFiles().length);
+    assert.deepEqual(app.errors, []);
+    assert.deepEqual(app.outside, []);
+  } finally {
+    await app.close();
+  }
+});
