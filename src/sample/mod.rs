@@ -16,6 +16,7 @@ mod dates;
 mod error;
 mod lab;
 mod numfmt;
+mod ph;
 mod rng;
 
 use std::path::Path;
@@ -149,6 +150,7 @@ pub fn generate(opts: &SampleOptions) -> Result<Vec<SampleFile>, SampleError> {
     opts.validate()?;
     let mut files = Vec::new();
     files.push(lab::generate(opts)?);
+    files.extend(ph::generate(opts));
     files.sort_by(|a, b| a.name.cmp(&b.name));
     Ok(files)
 }
