@@ -16,8 +16,11 @@ mod dates;
 mod error;
 mod lab;
 mod numfmt;
+mod ole;
 mod ph;
+mod plant_a;
 mod rng;
+mod xls;
 
 use std::path::Path;
 
@@ -151,6 +154,7 @@ pub fn generate(opts: &SampleOptions) -> Result<Vec<SampleFile>, SampleError> {
     let mut files = Vec::new();
     files.push(lab::generate(opts)?);
     files.extend(ph::generate(opts));
+    files.extend(plant_a::generate(opts)?);
     files.sort_by(|a, b| a.name.cmp(&b.name));
     Ok(files)
 }
