@@ -19,6 +19,8 @@ mod numfmt;
 mod ole;
 mod ph;
 mod plant_a;
+mod plant_b;
+mod plant_b_columns;
 mod rng;
 mod xls;
 
@@ -155,6 +157,7 @@ pub fn generate(opts: &SampleOptions) -> Result<Vec<SampleFile>, SampleError> {
     files.push(lab::generate(opts)?);
     files.extend(ph::generate(opts));
     files.extend(plant_a::generate(opts)?);
+    files.extend(plant_b::generate(opts)?);
     files.sort_by(|a, b| a.name.cmp(&b.name));
     Ok(files)
 }
