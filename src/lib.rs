@@ -33,3 +33,8 @@ pub use report::{Filter, Kpis, Report};
 
 #[cfg(target_arch = "wasm32")]
 pub mod web;
+
+/// Deterministic sample files of every source kind (native only: the
+/// legacy `.xls` files are written by Python's xlwt).
+#[cfg(not(target_arch = "wasm32"))]
+pub mod sample;

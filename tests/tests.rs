@@ -1,1 +1,4 @@
 //! Integration tests: one binary, one module per area.
+#![cfg(not(target_arch = "wasm32"))]
+
+mod sample;

@@ -340,8 +340,39 @@ EXIT STATUS
     }
 
     fn sample_cmd(args: &[String]) -> ExitCode {
-        let _ = args;
-        usage("sample is not available in this build")
+        use crew_mrv::sample::{write_dir, SampleOptions};
+        let mut out = None;
+        let mut opts = SampleOptions::committed();
+        let mut i = 0;
+        while i < args.len() {
+            match args[i].as_str() {
+                "--out" | "-o" => match value(args, &mut i, "--out") {
+                    Ok(v) => out = Some(PathBuf::from(v)),
+                    Err(e) => return usage(&e),
+                },
+                "--minute" => opts = SampleOptions::minute(),
+                "--year" => opts = SampleOptions::year(8),
+                "--sensors" => match value(args, &mut i, "--sensors").map(str::parse::<usize>) {
+                    Ok(Ok(n)) if (1..=64).contains(&n) => opts = SampleOptions::year(n),
+                    _ => return usage("--sensors takes a number from 1 to 64 (and implies --year)"),
+                },
+                other => return usage(&format!("unknown option '{other}' for sample")),
+            }
+            i += 1;
+        }
+        let Some(out) = out else {
+            return usage("sample needs --out DIR");
+        };
+        match write_dir(&opts, &out) {
+            Ok(names) => {
+                println!("Wrote {} files to {}", names.len(), out.display());
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("crew-mrv: {e}");
+                ExitCode::from(2)
+            }
+        }
     }
 }
 
