@@ -5,8 +5,9 @@
 //! `4/1/2025` as text or store Excel serial days. A hand-written parser keeps
 //! a year of minute data fast; chrono only validates the calendar.
 //!
-//! A UTC offset or `Z` is accepted and the wall-clock time kept as written:
-//! daily statistics are per plant-local day, which is what the file shows.
+//! A UTC offset or `Z` is accepted and reported with the wall-clock time as
+//! written ([`Zone`]); the sensor importer turns UTC times into the plant's
+//! local time when the file itself states the plant's offset.
 
 use chrono::{Datelike, Duration, NaiveDate, NaiveDateTime, NaiveTime};
 
@@ -89,8 +90,24 @@ fn date_part(c: &mut Cursor<'_>) -> Option<NaiveDate> {
     None
 }
 
+/// What a timestamp said about its time zone.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Zone {
+    /// No zone: the plant's local wall clock.
+    Local,
+    /// `Z` or `+00:00`.
+    Utc,
+    /// A UTC offset in minutes (`-05:00` → -300): local time with its offset.
+    Offset(i32),
+}
+
 /// `H:MM[:SS[.fff]]` then optional ` AM|PM`, `Z` or `±HH[:]MM`.
 fn time_part(c: &mut Cursor<'_>) -> Option<NaiveTime> {
+    time_and_zone(c).map(|(t, _)| t)
+}
+
+fn time_and_zone(c: &mut Cursor<'_>) -> Option<(NaiveTime, Zone)> {
+    let mut zone = Zone::Local;
     let mut h = c.digits(1, 2)?;
     if !c.eat(b':') {
         return None;
@@ -131,18 +148,33 @@ fn time_part(c: &mut Cursor<'_>) -> Option<NaiveTime> {
             (h, false) => h,
         };
     } else if spaces == 0 && !c.done() {
-        // A zone: `Z`, `+05:00`, `-0500`. Validated, then ignored (see module docs).
-        if !c.eat(b'Z') && !c.eat(b'z') {
-            if !(c.eat(b'+') || c.eat(b'-')) {
+        // A zone: `Z`, `+05:00`, `-0500`.
+        if c.eat(b'Z') || c.eat(b'z') {
+            zone = Zone::Utc;
+        } else {
+            let sign = if c.eat(b'+') {
+                1
+            } else if c.eat(b'-') {
+                -1
+            } else {
+                return None;
+            };
+            let oh = c.digits(2, 2)?;
+            c.eat(b':');
+            let om = c.digits(2, 2)?;
+            if oh > 14 || om > 59 {
                 return None;
             }
-            c.digits(2, 2)?;
-            c.eat(b':');
-            c.digits(2, 2)?;
+            let minutes = sign * (oh * 60 + om) as i32;
+            zone = if minutes == 0 {
+                Zone::Utc
+            } else {
+                Zone::Offset(minutes)
+            };
         }
     }
     c.skip_spaces();
-    NaiveTime::from_hms_nano_opt(h, m, s, nanos)
+    NaiveTime::from_hms_nano_opt(h, m, s, nanos).map(|t| (t, zone))
 }
 
 /// A calendar day: `YYYY-MM-DD`, `M/D/YYYY`, or either followed by a time
@@ -163,18 +195,23 @@ pub fn parse_date(s: &str) -> Option<NaiveDate> {
 }
 
 /// A timestamp in any of the forms of the module docs; a bare date is
-/// midnight.
+/// midnight. The wall-clock time is returned as written.
 pub fn parse_datetime(s: &str) -> Option<NaiveDateTime> {
+    parse_timestamp(s).map(|(t, _)| t)
+}
+
+/// Like [`parse_datetime`], with what the text said about its zone.
+pub fn parse_timestamp(s: &str) -> Option<(NaiveDateTime, Zone)> {
     let mut c = Cursor::new(s);
     let d = date_part(&mut c)?;
     if c.done() {
-        return Some(d.and_time(NaiveTime::MIN));
+        return Some((d.and_time(NaiveTime::MIN), Zone::Local));
     }
     if !(c.eat(b'T') || c.eat(b't') || c.skip_spaces() > 0) {
         return None;
     }
-    let t = time_part(&mut c)?;
-    c.done().then(|| d.and_time(t))
+    let (t, z) = time_and_zone(&mut c)?;
+    c.done().then(|| (d.and_time(t), z))
 }
 
 /// Excel's serial day number (1900 date system) as a date-time. Serial 60
@@ -278,6 +315,18 @@ mod tests {
         assert_eq!(dt("4/1/2025 5:11:02 PM"), "2025-04-01 17:11:02");
         assert_eq!(dt("4/1/2025 13:05"), "2025-04-01 13:05:00");
         assert_eq!(dt("2025-04-01"), "2025-04-01 00:00:00");
+    }
+
+    #[test]
+    fn zones_are_reported() {
+        let z = |s: &str| parse_timestamp(s).map(|(_, z)| z);
+        assert_eq!(z("2025-06-15T05:00:00Z"), Some(Zone::Utc));
+        assert_eq!(z("2025-06-15T05:00:00+00:00"), Some(Zone::Utc));
+        assert_eq!(z("2025-06-20T00:00:00-05:00"), Some(Zone::Offset(-300)));
+        assert_eq!(z("2025-06-20T00:00:00+0530"), Some(Zone::Offset(330)));
+        assert_eq!(z("2025-06-20 00:00:00"), Some(Zone::Local));
+        assert_eq!(z("6/20/2025 1:00 PM"), Some(Zone::Local));
+        assert_eq!(z("2025-06-20T00:00:00+25:00"), None);
     }
 
     #[test]

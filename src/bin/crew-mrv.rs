@@ -354,7 +354,9 @@ EXIT STATUS
                 "--year" => opts = SampleOptions::year(8),
                 "--sensors" => match value(args, &mut i, "--sensors").map(str::parse::<usize>) {
                     Ok(Ok(n)) if (1..=64).contains(&n) => opts = SampleOptions::year(n),
-                    _ => return usage("--sensors takes a number from 1 to 64 (and implies --year)"),
+                    _ => {
+                        return usage("--sensors takes a number from 1 to 64 (and implies --year)")
+                    }
                 },
                 other => return usage(&format!("unknown option '{other}' for sample")),
             }

@@ -14,7 +14,7 @@ use crate::error::{FileError, FileErrorKind};
 use crate::model::{CellRef, SensorReading, SensorSeries, Severity};
 use crate::number::{parse_num, Commas};
 use crate::qa;
-use crate::timestamp::parse_datetime;
+use crate::timestamp::{parse_timestamp, Zone};
 
 const TIMESTAMP: &[&str] = &["timestamp", "time stamp", "datetime", "date time"];
 const VALUE: &[&str] = &["measurement value", "value"];
@@ -122,6 +122,11 @@ pub fn read(
     let mut last: Option<NaiveDate> = None;
     let mut plant_ids = std::collections::BTreeSet::new();
     let mut units_warned = std::collections::BTreeSet::new();
+    // UTC readings (`Z`), shifted to local time once the file's own offset
+    // (from its `±HH:MM` readings) is known.
+    let mut utc_readings: Vec<usize> = Vec::new();
+    let mut local_offset: Option<i32> = None;
+    let mut naive_rows = 0u64;
 
     delimited::walk(text, delimiter, |row| {
         let (line, rec) = match row {
@@ -168,7 +173,7 @@ pub fn read(
             ctx.account.skip(None, line, SkipReason::Blank);
             return;
         }
-        let Some(at_time) = parse_datetime(ts) else {
+        let Some((at_time, zone)) = parse_timestamp(ts) else {
             if super::columns::normalize(ts) == header_first {
                 ctx.account.skip(None, line, SkipReason::Header);
                 return;
@@ -319,6 +324,13 @@ pub fn read(
                     .at(at(ts_col)),
             );
         }
+        match zone {
+            Zone::Utc => utc_readings.push(readings.len()),
+            Zone::Offset(m) => {
+                local_offset.get_or_insert(m);
+            }
+            Zone::Local => naive_rows += 1,
+        }
         plant_ids.insert(s.plant_id.clone());
         first = Some(first.map_or(date, |f| f.min(date)));
         last = Some(last.map_or(date, |l| l.max(date)));
@@ -330,6 +342,37 @@ pub fn read(
         });
         ctx.account.record(None, line);
     });
+    if !utc_readings.is_empty() {
+        let n = utc_readings.len();
+        match local_offset {
+            Some(m) => {
+                let shift = chrono::Duration::minutes(i64::from(m));
+                for &i in &utc_readings {
+                    if let Some(r) = readings.get_mut(i) {
+                        r.at = r.at.checked_add_signed(shift).unwrap_or(r.at);
+                    }
+                }
+                first = readings.iter().map(|r| r.at.date()).min();
+                last = readings.iter().map(|r| r.at.date()).max();
+                ctx.findings.push(qa::ENCODING.finding(
+                    Severity::Info,
+                    format!(
+                        "{n} timestamps are in UTC (Z); they were converted to the plant's local time, UTC{}{:02}:{:02}, as stated by the file's own offset timestamps.",
+                        if m < 0 { '−' } else { '+' },
+                        m.abs() / 60,
+                        m.abs() % 60
+                    ),
+                ));
+            }
+            None if naive_rows > 0 => ctx.findings.push(qa::ENCODING.finding(
+                Severity::Warning,
+                format!(
+                    "{n} timestamps are in UTC (Z) and {naive_rows} have no zone; the file does not say the plant's offset, so UTC times are kept as written and their daily means may be shifted."
+                ),
+            )),
+            None => {}
+        }
+    }
     readings.shrink_to_fit();
     let plant_id = if plant_ids.len() == 1 {
         plant_ids.into_iter().next()
