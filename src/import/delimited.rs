@@ -27,13 +27,9 @@ pub fn walk(text: &[u8], delimiter: u8, mut f: impl FnMut(Row<'_>)) -> u64 {
     // Where the last record ended: the failed read at EOF moves the
     // reader past trailing empty lines, which must still be counted.
     let (mut end_line, mut end_byte) = (1u64, 0u64);
-    loop {
-        match rdr.read_byte_record(&mut rec) {
-            Ok(true) => {}
-            // With `flexible` and byte records the reader only fails on I/O,
-            // which a slice cannot produce; stop rather than loop.
-            Ok(false) | Err(_) => break,
-        }
+    // With `flexible` and byte records the reader only fails on I/O, which
+    // a slice cannot produce; an error ends the walk rather than loop.
+    while let Ok(true) = rdr.read_byte_record(&mut rec) {
         // A record's position is where the reader started looking, before
         // the empty lines it skipped; count those from the bytes.
         let (line, byte) = rec
@@ -112,7 +108,7 @@ fn clamp(v: u64) -> u32 {
 
 /// A field as trimmed UTF-8 (invalid bytes cannot occur: the text was
 /// decoded first; fall back to "" rather than panic).
-pub fn field<'r>(rec: &'r ByteRecord, idx: Option<usize>) -> &'r str {
+pub fn field(rec: &ByteRecord, idx: Option<usize>) -> &str {
     idx.and_then(|i| rec.get(i))
         .and_then(|b| std::str::from_utf8(b).ok())
         .map(str::trim)

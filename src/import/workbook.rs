@@ -340,7 +340,7 @@ fn open_xls(bytes: &[u8], limits: &Limits) -> Result<Workbook, FileError> {
     }
     let mut notes = Vec::new();
     let len = bytes.len();
-    if len < 512 || (len - 512) % 512 != 0 {
+    if len < 512 || !(len - 512).is_multiple_of(512) {
         notes.push(format!(
             "the legacy .xls container is non-standard (file size {len} bytes is not 512 + a multiple of 512); read anyway"
         ));

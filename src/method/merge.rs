@@ -228,7 +228,7 @@ mod tests {
 
     #[test]
     fn placeholder_is_replaced_by_the_next_report() {
-        let rows = vec![
+        let rows = [
             row(0, 20, 11, Some(0.0), None),
             row(1, 20, 11, Some(9.2), Some(9.2)),
         ];
@@ -244,7 +244,7 @@ mod tests {
 
     #[test]
     fn only_placeholders_leave_the_day_provisional() {
-        let rows = vec![row(0, 15, 7, Some(0.0), None)];
+        let rows = [row(0, 15, 7, Some(0.0), None)];
         let mut f = Vec::new();
         let ops = merge(&rows.iter().collect::<Vec<_>>(), &files(), &mut f);
         assert!(ops[0].provisional);
@@ -252,7 +252,7 @@ mod tests {
 
     #[test]
     fn newest_report_wins_and_revision_is_reported() {
-        let rows = vec![
+        let rows = [
             row(1, 14, 8, Some(9.194), Some(9.194)),
             row(0, 18, 8, Some(9.163), Some(9.163)),
         ];
@@ -268,7 +268,7 @@ mod tests {
 
     #[test]
     fn identical_repeats_are_one_finding_per_file_pair() {
-        let rows = vec![
+        let rows = [
             row(0, 14, 5, Some(9.0), Some(9.0)),
             row(0, 15, 6, Some(9.1), Some(9.1)),
             row(1, 13, 5, Some(9.0), Some(9.0)),
@@ -296,7 +296,7 @@ mod tests {
                 period_end: Some(d(30)),
             },
         ];
-        let rows = vec![
+        let rows = [
             row(1, 5, 3, Some(2.0), None),
             row(0, 5, 3, Some(1.0), None),
             row(1, 9, 3, Some(3.0), None),

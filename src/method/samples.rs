@@ -195,7 +195,7 @@ mod tests {
 
     #[test]
     fn float_noise_duplicates_collapse_with_info() {
-        let rs = vec![
+        let rs = [
             reading("U_01", "primary_clarifier", Location::Upstream, 29.2, 0, 2),
             reading(
                 "U_01",
@@ -226,7 +226,7 @@ mod tests {
 
     #[test]
     fn real_conflicts_warn_and_use_the_mean() {
-        let rs = vec![
+        let rs = [
             reading("U_01", "primary_clarifier", Location::Upstream, 43.26, 0, 2),
             reading("U_01", "primary_clarifier", Location::Upstream, 42.01, 0, 3),
         ];
@@ -246,7 +246,7 @@ mod tests {
 
     #[test]
     fn replicate_policies() {
-        let rs = vec![
+        let rs = [
             reading(
                 "D_02",
                 "secondary_clarifier",
@@ -310,7 +310,7 @@ mod tests {
 
     #[test]
     fn small_spread_is_not_reported() {
-        let rs = vec![
+        let rs = [
             reading(
                 "D_01",
                 "secondary_clarifier",

@@ -327,7 +327,7 @@ pub fn App() -> impl IntoView {
                 </div>
             </header>
             {move || s.busy.get().map(|p| {
-                let pct = if p.total == 0 { 100 } else { p.done * 100 / p.total };
+                let pct = (p.done * 100).checked_div(p.total).unwrap_or(100);
                 view! {
                     <div class="progress" role="status" aria-live="polite" data-testid="progress">
                         <progress max="100" value=pct.to_string()></progress>
