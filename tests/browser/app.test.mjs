@@ -196,8 +196,9 @@ test("a bad file shows its message while the others still load", async () => {
     await waitForReady(app);
     const { page } = app;
     const gen = await generation(app);
+    const asBuffer = (f) => ({ name: path.basename(f), mimeType: "application/octet-stream", buffer: readFileSync(f) });
     await page.setInputFiles("[data-testid=file-input]", [
-      ...sampleFiles().slice(0, 3),
+      ...sampleFiles().slice(0, 3).map(asBuffer),
       { name: "broken.xlsx", mimeType: "application/octet-stream", buffer: Buffer.from("PK\u0003\u0004 not really a zip") },
       { name: "notes.csv", mimeType: "text/csv", buffer: Buffer.from("name,comment\nbob,hello\n") },
     ]);
