@@ -301,7 +301,7 @@ pub fn Dashboard() -> impl IntoView {
             <div class="pager">
                 <button class="button small" disabled=move || page.get() == 0 on:click=move |_| page.update(|p| *p = p.saturating_sub(1))>"‹ Previous"</button>
                 <span data-testid="results-page">{move || format!("Page {} of {} · {} days", page.get() + 1, pages(), sorted.with(Vec::len))}</span>
-                <button class="button small" disabled=move || page.get() + 1 >= pages() on:click=move |_| page.update(|p| *p += 1)>"Next ›"</button>
+                <button class="button small" disabled=move || { page.get() + 1 >= pages() } on:click=move |_| page.update(|p| *p += 1)>"Next ›"</button>
             </div>
         </section>
     }

@@ -197,7 +197,7 @@ pub fn QaPanel() -> impl IntoView {
             <div class="pager">
                 <button class="button small" disabled=move || page.get() == 0 on:click=move |_| page.update(|p| *p = p.saturating_sub(1))>"‹ Previous"</button>
                 <span>{move || format!("Page {} of {}", page.get() + 1, pages())}</span>
-                <button class="button small" disabled=move || page.get() + 1 >= pages() on:click=move |_| page.update(|p| *p += 1)>"Next ›"</button>
+                <button class="button small" disabled=move || { page.get() + 1 >= pages() } on:click=move |_| page.update(|p| *p += 1)>"Next ›"</button>
             </div>
         </section>
     }
