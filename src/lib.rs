@@ -19,6 +19,7 @@ pub mod method;
 pub mod model;
 pub mod number;
 mod pipeline;
+pub mod protocol;
 pub mod qa;
 mod report;
 pub mod text;
@@ -33,6 +34,10 @@ pub use report::{Filter, Kpis, Report};
 
 #[cfg(target_arch = "wasm32")]
 pub mod web;
+
+/// The Web Worker edge: runs the pipeline off the page's main thread.
+#[cfg(target_arch = "wasm32")]
+pub mod worker;
 
 /// Deterministic sample files of every source kind (native only: the
 /// legacy `.xls` files are written by Python's xlwt).

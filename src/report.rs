@@ -124,6 +124,65 @@ impl Report {
         m
     }
 
+    /// pH (or other sensor) readings of one plant unit between two times,
+    /// in time order; when there are more than `max_points`, the means of
+    /// equal time buckets instead, so a chart never draws millions of
+    /// points.
+    pub fn sensor_points(
+        &self,
+        plant_id: &str,
+        plant_unit_id: &str,
+        from: chrono::NaiveDateTime,
+        to: chrono::NaiveDateTime,
+        max_points: usize,
+    ) -> Vec<(chrono::NaiveDateTime, f64)> {
+        let mut pts: Vec<(chrono::NaiveDateTime, f64)> = self
+            .sensor_readings()
+            .filter(|(s, r)| {
+                &*s.plant_id == plant_id
+                    && &*s.plant_unit_id == plant_unit_id
+                    && s.parameter_name.eq_ignore_ascii_case("ph")
+                    && r.at >= from
+                    && r.at <= to
+            })
+            .map(|(_, r)| (r.at, r.value))
+            .collect();
+        pts.sort_by_key(|p| p.0);
+        let max_points = max_points.max(1);
+        if pts.len() <= max_points {
+            return pts;
+        }
+        let span = (to - from).num_seconds().max(1);
+        let bucket = (span + max_points as i64 - 1) / max_points as i64;
+        let mut out: Vec<(chrono::NaiveDateTime, f64)> = Vec::with_capacity(max_points);
+        let mut cur: Option<(i64, f64, u32)> = None;
+        for (t, v) in pts {
+            let b = (t - from).num_seconds() / bucket.max(1);
+            match &mut cur {
+                Some((cb, sum, n)) if *cb == b => {
+                    *sum += v;
+                    *n += 1;
+                }
+                _ => {
+                    if let Some((cb, sum, n)) = cur.take() {
+                        out.push((
+                            from + chrono::Duration::seconds(cb * bucket),
+                            sum / f64::from(n),
+                        ));
+                    }
+                    cur = Some((b, v, 1));
+                }
+            }
+        }
+        if let Some((cb, sum, n)) = cur {
+            out.push((
+                from + chrono::Duration::seconds(cb * bucket),
+                sum / f64::from(n),
+            ));
+        }
+        out
+    }
+
     /// True when every file was recognised and read.
     pub fn all_files_read(&self) -> bool {
         self.files.iter().all(|f| f.error.is_none())

@@ -2,7 +2,7 @@
 //! yielding to the event loop, timing. Errors come back as text for the
 //! UI; nothing here panics.
 
-use js_sys::{Array, Promise, Uint8Array};
+use js_sys::{Array, Uint8Array};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 
@@ -62,30 +62,4 @@ pub async fn fetch_bytes(url: &str) -> Result<Vec<u8>, String> {
         .await
         .map_err(js_err)?;
     Ok(Uint8Array::new(&buf).to_vec())
-}
-
-/// Let the browser paint and handle input before continuing.
-pub async fn next_tick() {
-    let p = Promise::new(&mut |resolve, _| {
-        if let Some(w) = web_sys::window() {
-            let _ = w.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, 0);
-        }
-    });
-    let _ = JsFuture::from(p).await;
-}
-
-/// Milliseconds since page load.
-pub fn now_ms() -> f64 {
-    web_sys::window()
-        .and_then(|w| w.performance())
-        .map(|p| p.now())
-        .unwrap_or(0.0)
-}
-
-/// Read a picked or dropped file.
-pub async fn read_file(file: web_sys::File) -> Result<Vec<u8>, String> {
-    let f = gloo_file::File::from(file);
-    gloo_file::futures::read_as_bytes(&f)
-        .await
-        .map_err(|e| e.to_string())
 }

@@ -7,6 +7,7 @@ use plotly::common::{Marker, Mode, Title};
 use plotly::layout::{Axis, BarMode, Layout, Legend, Margin};
 use plotly::{Bar, Configuration, Plot, Scatter};
 use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
 
 use crate::model::{Co2Day, Flag, PlantOperation, SensorDay};
 
@@ -33,20 +34,64 @@ fn render(el: &web_sys::HtmlElement, figure: &str) -> Result<(), String> {
         .map_err(|e| format!("{e:?}"))
 }
 
+/// The x range the user zoomed to (`None` when zoomed back out), from a
+/// `plotly_relayout` event's data.
+fn zoom_of(ev: &JsValue) -> Option<Option<(String, String)>> {
+    let get = |k: &str| js_sys::Reflect::get(ev, &JsValue::from_str(k)).ok();
+    if get("xaxis.autorange").is_some_and(|v| v.is_truthy()) {
+        return Some(None);
+    }
+    let a = get("xaxis.range[0]").and_then(|v| v.as_string());
+    let b = get("xaxis.range[1]").and_then(|v| v.as_string());
+    match (a, b) {
+        (Some(a), Some(b)) => Some(Some((a, b))),
+        _ => None,
+    }
+}
+
+/// Call `zoomed` whenever the user zooms the chart in `el`.
+fn listen_zoom(el: &web_sys::HtmlElement, zoomed: Callback<Option<(String, String)>>) {
+    let Ok(on) = js_sys::Reflect::get(el, &JsValue::from_str("on")) else {
+        return;
+    };
+    let Ok(on) = on.dyn_into::<js_sys::Function>() else {
+        return;
+    };
+    let handler = Closure::<dyn FnMut(JsValue)>::new(move |ev: JsValue| {
+        if let Some(z) = zoom_of(&ev) {
+            zoomed.run(z);
+        }
+    });
+    let _ = on.call2(el, &JsValue::from_str("plotly_relayout"), handler.as_ref());
+    // Lives as long as the chart element, i.e. the page.
+    handler.forget();
+}
+
 /// A chart that redraws when its figure changes.
 #[component]
 pub fn Chart(
     #[prop(into)] plot: Signal<Option<String>>,
     title: &'static str,
     testid: &'static str,
+    /// Told the x range whenever the user zooms (None: zoomed out).
+    #[prop(optional)]
+    zoomed: Option<Callback<Option<(String, String)>>>,
 ) -> impl IntoView {
     let node = NodeRef::<leptos::html::Div>::new();
     let error = RwSignal::new(None::<String>);
+    let listening = StoredValue::new(false);
     Effect::new(move |_| {
         let p = plot.get();
         if let (Some(el), Some(p)) = (node.get(), p) {
             let el: &web_sys::HtmlElement = &el;
-            error.set(render(el, &p).err());
+            let result = render(el, &p);
+            if result.is_ok() && !listening.get_value() {
+                if let Some(cb) = zoomed {
+                    listen_zoom(el, cb);
+                    listening.set_value(true);
+                }
+            }
+            error.set(result.err());
         }
     });
     view! {
@@ -85,11 +130,21 @@ fn base_layout(y: &str) -> Layout {
 }
 
 /// The figure as plotly JSON: plotly.rs types are not `Send`, so signals
-/// carry the JSON.
+/// carry the JSON. A constant `uirevision` keeps the user's zoom when the
+/// data under a chart changes.
 fn finish(mut plot: Plot, layout: Layout) -> String {
     plot.set_layout(layout);
     plot.set_configuration(Configuration::new().responsive(true).display_logo(false));
-    plot.to_json()
+    let json = plot.to_json();
+    match serde_json::from_str::<serde_json::Value>(&json) {
+        Ok(mut v) => {
+            if let Some(l) = v.get_mut("layout").and_then(|l| l.as_object_mut()) {
+                l.insert("uirevision".into(), serde_json::Value::from("keep"));
+            }
+            v.to_string()
+        }
+        Err(_) => json,
+    }
 }
 
 fn dates(days: &[&Co2Day]) -> Vec<String> {
@@ -162,6 +217,32 @@ pub fn ph_chart(series: &[&SensorDay]) -> Option<String> {
         return None;
     }
     Some(finish(plot, base_layout("daily mean pH")))
+}
+
+/// Sensor readings at full (or bucketed) resolution for a zoomed range.
+pub fn ph_detail_chart(
+    series: &[(String, String, Vec<(chrono::NaiveDateTime, f64)>)],
+) -> Option<String> {
+    let mut plot = Plot::new();
+    for (plant, unit, pts) in series {
+        if pts.is_empty() {
+            continue;
+        }
+        let x: Vec<String> = pts
+            .iter()
+            .map(|p| p.0.format("%Y-%m-%d %H:%M:%S").to_string())
+            .collect();
+        let y: Vec<f64> = pts.iter().map(|p| p.1).collect();
+        plot.add_trace(
+            Scatter::new(x, y)
+                .mode(Mode::Lines)
+                .name(format!("{plant} {unit}")),
+        );
+    }
+    if plot.data().is_empty() {
+        return None;
+    }
+    Some(finish(plot, base_layout("pH (readings)")))
 }
 
 /// Calcium upstream vs downstream per plant.

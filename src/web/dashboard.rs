@@ -79,7 +79,74 @@ pub fn Dashboard() -> impl IntoView {
             })
         })
     });
+    // Zoomed into a short range, the pH chart shows the readings themselves
+    // (bucketed to at most 2,000 points per unit) fetched from the worker.
+    let ph_detail = RwSignal::new(None::<Vec<(String, String, Vec<(chrono::NaiveDateTime, f64)>)>>);
+    let zoom_seq = StoredValue::new(0u32);
+    let on_zoom = Callback::new(move |range: Option<(String, String)>| {
+        zoom_seq.update_value(|z| *z += 1);
+        let seq = zoom_seq.get_value();
+        let range = range.and_then(|(a, b)| {
+            Some((
+                crate::timestamp::parse_datetime(&a)?,
+                crate::timestamp::parse_datetime(&b)?,
+            ))
+        });
+        let Some((from, to)) = range.filter(|(a, b)| (*b - *a) <= chrono::Duration::days(14))
+        else {
+            ph_detail.set(None);
+            return;
+        };
+        let units: Vec<(String, String)> = s.report.with_untracked(|r| {
+            let mut v: Vec<(String, String)> = r
+                .as_ref()
+                .map(|r| {
+                    r.sensor_days
+                        .iter()
+                        .filter(|d| d.parameter_name.eq_ignore_ascii_case("ph"))
+                        .filter(|d| {
+                            s.plant
+                                .get_untracked()
+                                .as_deref()
+                                .is_none_or(|p| p == &*d.plant_id)
+                        })
+                        .map(|d| (d.plant_id.to_string(), d.plant_unit_id.to_string()))
+                        .collect()
+                })
+                .unwrap_or_default();
+            v.sort();
+            v.dedup();
+            v
+        });
+        ph_detail.set(Some(Vec::new()));
+        for (plant, unit) in units {
+            let (p2, u2) = (plant.clone(), unit.clone());
+            let id = super::bridge::expect_points(Box::new(move |points| {
+                if zoom_seq.get_value() == seq {
+                    ph_detail.update(|d| {
+                        if let Some(d) = d {
+                            d.push((p2, u2, points));
+                            d.sort_by(|a, b| (&a.0, &a.1).cmp(&(&b.0, &b.1)));
+                        }
+                    });
+                }
+            }));
+            s.send_request(crate::protocol::Request::SensorPoints {
+                id,
+                plant_id: plant,
+                plant_unit_id: unit,
+                from,
+                to,
+                max_points: 2000,
+            });
+        }
+    });
     let ph_plot = Signal::derive(move || {
+        if let Some(detail) = ph_detail.get() {
+            if !detail.is_empty() {
+                return charts::ph_detail_chart(&detail);
+            }
+        }
         let f = filter.get();
         s.report.with(|r| {
             r.as_ref().and_then(|r| {
@@ -251,7 +318,7 @@ pub fn Dashboard() -> impl IntoView {
 
             <div class="charts">
                 <Chart plot=co2_plot title="Daily CO2 removed (t/day), by flag" testid="chart-co2" />
-                <Chart plot=ph_plot title="Daily mean pH per plant unit" testid="chart-ph" />
+                <Chart plot=ph_plot title="pH per plant unit (daily means; zoom below two weeks for readings)" testid="chart-ph" zoomed=on_zoom />
                 <Chart plot=ca_plot title="Calcium upstream vs downstream (mg/L)" testid="chart-ca" />
                 <Chart plot=delta_plot title="Ca delta (mg/L)" testid="chart-delta" />
                 <Chart plot=flow_plot title="Effluent flow with bypass (MGD)" testid="chart-flow" />

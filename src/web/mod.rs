@@ -3,6 +3,7 @@
 //! the CLI runs, and renders the report. It never computes an MRV number:
 //! key figures, tables and downloads all come from the core.
 
+mod bridge;
 mod browser;
 mod charts;
 mod dashboard;
@@ -17,15 +18,8 @@ use leptos::task::spawn_local;
 use wasm_bindgen::JsCast;
 
 use crate::model::Flag;
-use crate::{assemble, read_file, Config, FileImport, Filter, ReplicatePolicy, Report};
-
-/// Work in progress, for the progress bar.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Progress {
-    pub done: usize,
-    pub total: usize,
-    pub current: String,
-}
+use crate::protocol::{FileSource, Progress, Request};
+use crate::{Filter, ReplicatePolicy, Report};
 
 /// Everything the page holds. Copy handles to signals; the root owns them.
 #[derive(Clone, Copy)]
@@ -60,13 +54,6 @@ impl Session {
         }
     }
 
-    pub fn config(&self) -> Config {
-        Config {
-            replicate_policy: self.policy.get_untracked(),
-            ..Config::default()
-        }
-    }
-
     /// The dashboard filter as the core understands it.
     pub fn filter(&self) -> Filter {
         let flags = self.flags.get();
@@ -82,38 +69,17 @@ impl Session {
         }
     }
 
-    /// Re-run the method over the files already read (settings changed or
-    /// a file was removed). `reset_range` puts the date filter back to the
-    /// default when the set of files changed.
-    fn reassemble(&self, files: Vec<FileImport>, reset_range: bool) {
-        let report = if files.is_empty() {
-            None
-        } else {
-            Some(assemble(files, &self.config()))
-        };
-        if reset_range {
-            let range = report.as_ref().and_then(Report::default_range);
-            self.from.set(range.map(|r| r.0));
-            self.to.set(range.map(|r| r.1));
-            let plants = report.as_ref().map(Report::plants).unwrap_or_default();
-            if let Some(p) = self.plant.get_untracked() {
-                if !plants.iter().any(|x| **x == *p) {
-                    self.plant.set(None);
-                }
-            }
-        }
-        self.report.set(report);
-        self.generation.update(|g| *g += 1);
+    /// A request without files.
+    pub fn send_request(&self, req: Request) {
+        self.send(req, &js_sys::Array::new());
     }
 
-    fn take_files(&self) -> Vec<FileImport> {
-        let mut out = Vec::new();
-        self.report.update_untracked(|r| {
-            if let Some(r) = r.take() {
-                out = r.files;
-            }
-        });
-        out
+    fn send(&self, req: Request, files: &js_sys::Array) {
+        if let Err(e) = bridge::send(&req, files) {
+            self.busy.set(None);
+            self.notice
+                .set(Some(format!("Could not start processing: {e}")));
+        }
     }
 
     pub fn set_policy(&self, p: ReplicatePolicy) {
@@ -121,19 +87,15 @@ impl Session {
             return;
         }
         self.policy.set(p);
-        let files = self.take_files();
-        self.reassemble(files, false);
+        self.send(Request::SetPolicy(p), &js_sys::Array::new());
     }
 
-    pub fn remove_file(&self, name: String, sha: String) {
-        let mut files = self.take_files();
-        files.retain(|f| !(*f.name == *name && f.sha256 == sha));
-        self.reassemble(files, true);
+    pub fn remove_file(&self, name: String, sha256: String) {
+        self.send(Request::Remove { name, sha256 }, &js_sys::Array::new());
     }
 
     pub fn clear(&self) {
-        let _ = self.take_files();
-        self.reassemble(Vec::new(), true);
+        self.send(Request::Clear, &js_sys::Array::new());
     }
 }
 
@@ -152,49 +114,31 @@ impl Input {
     }
 }
 
-/// Read and import files one at a time, showing progress and letting the
-/// page breathe between files, then re-run the method once.
+/// Hand files to the worker, which reads and imports them one at a time
+/// (reporting progress) and then re-runs the method once.
 pub fn ingest(s: Session, inputs: Vec<Input>) {
     if inputs.is_empty() {
         return;
     }
-    spawn_local(async move {
-        let started = browser::now_ms();
-        let total = inputs.len();
-        let config = s.config();
-        let mut imported = Vec::with_capacity(total);
-        let mut problems = Vec::new();
-        for (i, input) in inputs.into_iter().enumerate() {
-            let name = input.name();
-            s.busy.set(Some(Progress {
-                done: i,
-                total,
-                current: name.clone(),
-            }));
-            browser::next_tick().await;
-            let bytes = match input {
-                Input::Picked(f) => browser::read_file(f).await,
-                Input::Url { url, .. } => browser::fetch_bytes(&url).await,
-            };
-            match bytes {
-                Ok(b) => imported.push(read_file(&name, &b, &config)),
-                Err(e) => problems.push(format!("{name}: could not be read by the browser ({e})")),
+    let attached = js_sys::Array::new();
+    let mut files = Vec::with_capacity(inputs.len());
+    for input in inputs {
+        let name = input.name();
+        let source = match input {
+            Input::Picked(f) => {
+                attached.push(&f);
+                FileSource::Attached(attached.length() as usize - 1)
             }
-        }
-        s.busy.set(Some(Progress {
-            done: total,
-            total,
-            current: "computing daily CO2".into(),
-        }));
-        browser::next_tick().await;
-        let mut files = s.take_files();
-        files.extend(imported);
-        s.reassemble(files, true);
-        s.notice
-            .set((!problems.is_empty()).then(|| problems.join("\n")));
-        s.last_ms.set(Some(browser::now_ms() - started));
-        s.busy.set(None);
-    });
+            Input::Url { url, .. } => FileSource::Url(url),
+        };
+        files.push((name, source));
+    }
+    s.busy.set(Some(Progress {
+        done: 0,
+        total: files.len(),
+        current: "starting".into(),
+    }));
+    s.send(Request::Add { files }, &attached);
 }
 
 /// The sample files listed in `data/manifest.json`.
@@ -235,6 +179,11 @@ enum Tab {
 pub fn App() -> impl IntoView {
     let s = Session::new();
     provide_context(s);
+    if let Err(e) = bridge::connect(s) {
+        s.notice.set(Some(format!(
+            "This browser could not start the processing worker ({e}); files cannot be read here."
+        )));
+    }
     let tab = RwSignal::new(Tab::Dashboard);
     let dragging = RwSignal::new(false);
 
@@ -380,8 +329,28 @@ pub fn App() -> impl IntoView {
     }
 }
 
-/// Download one of the core's outputs.
+pub(crate) fn mime_of(name: &str) -> &'static str {
+    if name.ends_with(".json") {
+        "application/json"
+    } else {
+        "text/csv;charset=utf-8"
+    }
+}
+
+/// Download one of the core's outputs. The page's copy of the report lacks
+/// the per-row records, so `lab_readings.csv` is written by the worker.
 pub fn download_output(s: Session, name: &str, filter: &Filter) {
+    if name == "lab_readings.csv" {
+        s.send(
+            Request::Export {
+                id: 0,
+                name: name.to_string(),
+                filter: filter.clone(),
+            },
+            &js_sys::Array::new(),
+        );
+        return;
+    }
     let result = s.report.with_untracked(|r| {
         r.as_ref().map(|r| {
             let bytes = crate::export::output_bytes(name, r, filter);
@@ -394,12 +363,7 @@ pub fn download_output(s: Session, name: &str, filter: &Filter) {
         })
     });
     if let Some((file, bytes)) = result {
-        let mime = if name.ends_with(".json") {
-            "application/json"
-        } else {
-            "text/csv;charset=utf-8"
-        };
-        if let Err(e) = browser::download(&file, &bytes, mime) {
+        if let Err(e) = browser::download(&file, &bytes, mime_of(&file)) {
             s.notice.set(Some(format!("Download failed: {e}")));
         }
     }

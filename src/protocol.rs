@@ -1,0 +1,157 @@
+//! Messages between the page and the worker that runs the pipeline.
+//!
+//! The page sends requests (with browser `File` handles alongside, so file
+//! bytes are read in the worker and never copied through the page); the
+//! worker keeps every record and answers with progress, the report without
+//! its per-row records, and export bytes. Plain serde types: the same
+//! protocol is unit-tested natively.
+
+use chrono::NaiveDateTime;
+use serde::{Deserialize, Serialize};
+
+use crate::config::ReplicatePolicy;
+use crate::report::{Filter, Report};
+
+/// Where the bytes of a file to add come from.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum FileSource {
+    /// The n-th `File` sent alongside the request.
+    Attached(usize),
+    /// A same-origin URL (the sample data).
+    Url(String),
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum Request {
+    Add {
+        files: Vec<(String, FileSource)>,
+    },
+    Remove {
+        name: String,
+        sha256: String,
+    },
+    Clear,
+    SetPolicy(ReplicatePolicy),
+    /// One of `export::OUTPUT_FILES`, for the given filter.
+    Export {
+        id: u32,
+        name: String,
+        filter: Filter,
+    },
+    /// Sensor readings of one series between two times, at most `max_points`
+    /// (bucket means when there are more), for a zoomed chart.
+    SensorPoints {
+        id: u32,
+        plant_id: String,
+        plant_unit_id: String,
+        from: NaiveDateTime,
+        to: NaiveDateTime,
+        max_points: usize,
+    },
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Progress {
+    pub done: usize,
+    pub total: usize,
+    pub current: String,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+pub enum Reply {
+    Ready,
+    Progress(Progress),
+    /// The report without per-row records; `files_changed` tells the page
+    /// to reset its date range.
+    Report {
+        report: Option<Report>,
+        files_changed: bool,
+        elapsed_ms: f64,
+        /// Files the worker could not obtain at all (e.g. a failed fetch).
+        problems: Vec<String>,
+    },
+    /// Export bytes travel beside the message as a transferred buffer.
+    Export {
+        id: u32,
+        name: String,
+        file_name: String,
+    },
+    SensorPoints {
+        id: u32,
+        points: Vec<(NaiveDateTime, f64)>,
+    },
+    Failed(String),
+}
+
+impl Request {
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).unwrap_or_default()
+    }
+
+    pub fn from_json(s: &str) -> Result<Request, String> {
+        serde_json::from_str(s).map_err(|e| e.to_string())
+    }
+}
+
+impl Reply {
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).unwrap_or_default()
+    }
+
+    pub fn from_json(s: &str) -> Result<Reply, String> {
+        serde_json::from_str(s).map_err(|e| e.to_string())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{run, Config, Source};
+
+    #[test]
+    fn requests_round_trip() {
+        let r = Request::Add {
+            files: vec![
+                ("a.csv".into(), FileSource::Attached(0)),
+                ("b.xlsx".into(), FileSource::Url("data/b.xlsx".into())),
+            ],
+        };
+        assert_eq!(Request::from_json(&r.to_json()), Ok(r));
+    }
+
+    #[test]
+    fn a_report_survives_the_trip_bit_for_bit() {
+        let lab = "unique_id,date,plant_id,unit_type_id,parameter_name,units,value\n\
+                   U1,2025-04-01,P,primary_clarifier,calcium,mg/L,39.8\n\
+                   D1,2025-04-01,P,secondary_clarifier,calcium,mg/L,53.7\n\
+                   D2,2025-04-01,P,secondary_clarifier,calcium,mg/L,53.70000000000001\n";
+        let report = run(
+            &[Source::new("lab.csv", lab.as_bytes())],
+            &Config::default(),
+        );
+        let reply = Reply::Report {
+            report: Some(report.without_records()),
+            files_changed: true,
+            elapsed_ms: 1.0,
+            problems: vec![],
+        };
+        let back = Reply::from_json(&reply.to_json());
+        let Ok(Reply::Report {
+            report: Some(back), ..
+        }) = back
+        else {
+            panic!("no report came back");
+        };
+        for name in crate::export::OUTPUT_FILES {
+            if name == "lab_readings.csv" {
+                continue;
+            }
+            assert_eq!(
+                crate::export::output_bytes(name, &back, &Filter::default()),
+                crate::export::output_bytes(name, &report, &Filter::default()),
+                "{name}"
+            );
+        }
+        assert_eq!(back.findings, report.findings);
+    }
+}

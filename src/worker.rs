@@ -1,0 +1,263 @@
+//! The worker side of the browser app (wasm32 only). It holds every file's
+//! records, runs the same pipeline as the CLI, and answers the page with
+//! the protocol of `crate::protocol`. Requests are handled one at a time,
+//! in order; file bytes are read here, so the page never holds them.
+
+use std::cell::RefCell;
+use std::collections::VecDeque;
+use std::rc::Rc;
+
+use js_sys::{Array, Object, Reflect, Uint8Array};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+use wasm_bindgen_futures::{spawn_local, JsFuture};
+use web_sys::{DedicatedWorkerGlobalScope, MessageEvent};
+
+use crate::protocol::{FileSource, Progress, Reply, Request};
+use crate::{assemble, read_file, Config, FileImport, ReplicatePolicy, Report};
+
+struct State {
+    report: Option<Report>,
+    policy: ReplicatePolicy,
+    queue: VecDeque<(Request, Array)>,
+    busy: bool,
+}
+
+fn scope() -> DedicatedWorkerGlobalScope {
+    js_sys::global().unchecked_into()
+}
+
+fn post(reply: &Reply, transfer: Option<&Uint8Array>) {
+    let msg = Object::new();
+    let _ = Reflect::set(&msg, &"json".into(), &reply.to_json().into());
+    match transfer {
+        Some(bytes) => {
+            let _ = Reflect::set(&msg, &"bytes".into(), bytes);
+            let list = Array::of1(&bytes.buffer());
+            let _ = scope().post_message_with_transfer(&msg, &list);
+        }
+        None => {
+            let _ = scope().post_message(&msg);
+        }
+    }
+}
+
+fn now_ms() -> f64 {
+    js_sys::Date::now()
+}
+
+/// Start listening; called once from the worker binary's `main`.
+pub fn start() {
+    console_error_panic_hook::set_once();
+    let state = Rc::new(RefCell::new(State {
+        report: None,
+        policy: ReplicatePolicy::Mean,
+        queue: VecDeque::new(),
+        busy: false,
+    }));
+    let st = state.clone();
+    let onmessage = Closure::<dyn FnMut(MessageEvent)>::new(move |ev: MessageEvent| {
+        let data = ev.data();
+        let json = Reflect::get(&data, &"json".into())
+            .ok()
+            .and_then(|j| j.as_string())
+            .unwrap_or_default();
+        let files: Array = Reflect::get(&data, &"files".into())
+            .ok()
+            .and_then(|f| f.dyn_into().ok())
+            .unwrap_or_default();
+        match Request::from_json(&json) {
+            Ok(req) => {
+                st.borrow_mut().queue.push_back((req, files));
+                pump(st.clone());
+            }
+            Err(e) => post(&Reply::Failed(format!("bad request: {e}")), None),
+        }
+    });
+    scope().set_onmessage(Some(onmessage.as_ref().unchecked_ref()));
+    // The handler lives as long as the worker.
+    onmessage.forget();
+    post(&Reply::Ready, None);
+}
+
+/// Handle queued requests in order, one at a time.
+fn pump(state: Rc<RefCell<State>>) {
+    if state.borrow().busy {
+        return;
+    }
+    state.borrow_mut().busy = true;
+    spawn_local(async move {
+        loop {
+            let next = state.borrow_mut().queue.pop_front();
+            let Some((req, files)) = next else { break };
+            handle(&state, req, files).await;
+        }
+        state.borrow_mut().busy = false;
+    });
+}
+
+fn config(policy: ReplicatePolicy) -> Config {
+    Config {
+        replicate_policy: policy,
+        ..Config::default()
+    }
+}
+
+fn take_files(state: &Rc<RefCell<State>>) -> Vec<FileImport> {
+    state
+        .borrow_mut()
+        .report
+        .take()
+        .map(|r| r.files)
+        .unwrap_or_default()
+}
+
+fn publish(
+    state: &Rc<RefCell<State>>,
+    files: Vec<FileImport>,
+    files_changed: bool,
+    started: f64,
+    problems: Vec<String>,
+) {
+    let policy = state.borrow().policy;
+    let report = if files.is_empty() {
+        None
+    } else {
+        Some(assemble(files, &config(policy)))
+    };
+    let view = report.as_ref().map(Report::without_records);
+    state.borrow_mut().report = report;
+    post(
+        &Reply::Report {
+            report: view,
+            files_changed,
+            elapsed_ms: now_ms() - started,
+            problems,
+        },
+        None,
+    );
+}
+
+async fn read_source(name: &str, source: &FileSource, files: &Array) -> Result<Vec<u8>, String> {
+    match source {
+        FileSource::Attached(i) => {
+            let file: web_sys::File = files
+                .get(*i as u32)
+                .dyn_into()
+                .map_err(|_| format!("{name}: the browser handed over no file"))?;
+            gloo_file::futures::read_as_bytes(&gloo_file::File::from(file))
+                .await
+                .map_err(|e| format!("{name}: the browser could not read the file ({e})"))
+        }
+        FileSource::Url(url) => {
+            let resp: web_sys::Response = JsFuture::from(scope().fetch_with_str(url))
+                .await
+                .map_err(|_| format!("{name}: could not be fetched"))?
+                .dyn_into()
+                .map_err(|_| format!("{name}: no response"))?;
+            if !resp.ok() {
+                return Err(format!("{name}: HTTP {}", resp.status()));
+            }
+            let p = resp
+                .array_buffer()
+                .map_err(|_| format!("{name}: unreadable response"))?;
+            let buf = JsFuture::from(p)
+                .await
+                .map_err(|_| format!("{name}: unreadable response"))?;
+            Ok(Uint8Array::new(&buf).to_vec())
+        }
+    }
+}
+
+async fn handle(state: &Rc<RefCell<State>>, req: Request, files: Array) {
+    let started = now_ms();
+    match req {
+        Request::Add { files: list } => {
+            let total = list.len();
+            let cfg = config(state.borrow().policy);
+            let mut imported = Vec::with_capacity(total);
+            let mut problems = Vec::new();
+            for (i, (name, source)) in list.iter().enumerate() {
+                post(
+                    &Reply::Progress(Progress {
+                        done: i,
+                        total,
+                        current: name.clone(),
+                    }),
+                    None,
+                );
+                match read_source(name, source, &files).await {
+                    // The bytes are dropped as soon as the file is parsed.
+                    Ok(bytes) => imported.push(read_file(name, &bytes, &cfg)),
+                    Err(e) => problems.push(e),
+                }
+            }
+            post(
+                &Reply::Progress(Progress {
+                    done: total,
+                    total,
+                    current: "computing daily CO2".into(),
+                }),
+                None,
+            );
+            let mut all = take_files(state);
+            all.extend(imported);
+            publish(state, all, true, started, problems);
+        }
+        Request::Remove { name, sha256 } => {
+            let mut all = take_files(state);
+            all.retain(|f| !(*f.name == *name && f.sha256 == sha256));
+            publish(state, all, true, started, Vec::new());
+        }
+        Request::Clear => {
+            let _ = take_files(state);
+            publish(state, Vec::new(), true, started, Vec::new());
+        }
+        Request::SetPolicy(p) => {
+            state.borrow_mut().policy = p;
+            let all = take_files(state);
+            publish(state, all, false, started, Vec::new());
+        }
+        Request::Export { id, name, filter } => {
+            let out = state.borrow().report.as_ref().map(|r| {
+                let file_name = if name == "co2_removal.csv" {
+                    filter.co2_file_name(r)
+                } else {
+                    name.clone()
+                };
+                (file_name, crate::export::output_bytes(&name, r, &filter))
+            });
+            match out {
+                Some((file_name, bytes)) => {
+                    let arr = Uint8Array::from(bytes.as_slice());
+                    drop(bytes);
+                    post(
+                        &Reply::Export {
+                            id,
+                            name,
+                            file_name,
+                        },
+                        Some(&arr),
+                    );
+                }
+                None => post(&Reply::Failed("nothing to export yet".into()), None),
+            }
+        }
+        Request::SensorPoints {
+            id,
+            plant_id,
+            plant_unit_id,
+            from,
+            to,
+            max_points,
+        } => {
+            let points = state
+                .borrow()
+                .report
+                .as_ref()
+                .map(|r| r.sensor_points(&plant_id, &plant_unit_id, from, to, max_points))
+                .unwrap_or_default();
+            post(&Reply::SensorPoints { id, points }, None);
+        }
+    }
+}
