@@ -1,1 +1,9 @@
 //! Integration tests: one binary, one module per area.
+//!
+//! Every fixture is generated in code by `fixtures`; every file any test
+//! reads has its row account checked (`rows_in == records + skipped`).
+#![cfg(not(target_arch = "wasm32"))]
+
+mod fixtures;
+
+mod regression;

@@ -24,9 +24,15 @@ const UNIT_TYPE: &[&str] = &["unit type id", "unit type"];
 const PLANT: &[&str] = &["plant id", "plant"];
 const PARAMETER: &[&str] = &["process value", "parameter name", "parameter"];
 
-/// A header that names a sensor log.
+/// A header that names a sensor log: two of its distinctive columns
+/// (timestamp, measurement value, sensor id, process value), so a log that
+/// lacks a required one is reported as lacking it, not as an unknown CSV.
 pub fn is_header(h: &Header) -> bool {
-    h.has(TIMESTAMP) && h.has(&["measurement value"])
+    [TIMESTAMP, &["measurement value"], SENSOR, &["process value"]]
+        .iter()
+        .filter(|a| h.has(a))
+        .count()
+        >= 2
 }
 
 pub fn read(ctx: &mut Ctx<'_>, text: &[u8], delimiter: u8, header_line: u32) -> Result<Parsed, FileError> {
