@@ -6,4 +6,5 @@
 
 mod fixtures;
 
+mod lab_csv;
 mod regression;
