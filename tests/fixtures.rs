@@ -26,6 +26,11 @@ pub fn serial(date: NaiveDate) -> i64 {
     (date - d(1899, 12, 30)).num_days()
 }
 
+/// Rounded to 2 decimals, as plant staff type numbers.
+pub fn round2(v: f64) -> f64 {
+    (v * 100.0).round() / 100.0
+}
+
 /// `1437.3` → `1,437.30`: numbers as Plant A's trailer rows write them.
 pub fn thousands(v: f64, decimals: usize) -> String {
     let s = format!("{:.*}", decimals, v.abs());
@@ -392,8 +397,8 @@ impl ADay {
         let mut cells: [String; A_NCOLS] = Default::default();
         cells[A_DATE] = format!("{}/{}/{}", date.month(), date.day(), date.year());
         cells[A_EFF] = eff.to_string();
-        cells[A_MAX] = (eff + 12.5).to_string();
-        cells[A_MIN] = (eff - 8.25).to_string();
+        cells[A_MAX] = round2(eff + 12.5).to_string();
+        cells[A_MIN] = round2(eff - 8.25).to_string();
         cells[A_BYPASS] = "0".into();
         cells[A_BYPASS_HRS] = "0".into();
         cells[A_PRECIP] = "0.4181".into();

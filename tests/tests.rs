@@ -7,4 +7,6 @@
 mod fixtures;
 
 mod lab_csv;
+mod ph_csv;
+mod plant_a;
 mod regression;
