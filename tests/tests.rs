@@ -9,4 +9,5 @@ mod fixtures;
 mod lab_csv;
 mod ph_csv;
 mod plant_a;
+mod plant_b;
 mod regression;
