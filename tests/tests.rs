@@ -6,6 +6,8 @@
 
 mod fixtures;
 
+mod detect;
+
 mod lab_csv;
 mod ph_csv;
 mod plant_a;
