@@ -9,6 +9,7 @@ mod fixtures;
 mod detect;
 
 mod lab_csv;
+mod method;
 mod ph_csv;
 mod plant_a;
 mod plant_b;
