@@ -13,4 +13,5 @@ mod method;
 mod ph_csv;
 mod plant_a;
 mod plant_b;
+mod qa;
 mod regression;
