@@ -11,6 +11,7 @@ mod detect;
 mod lab_csv;
 mod method;
 mod ph_csv;
+mod pipeline;
 mod plant_a;
 mod plant_b;
 mod qa;
