@@ -42,3 +42,45 @@ fn missing_required_column_is_named_not_reported_as_unrecognised_csv() {
         assert!(e.to_string().contains(&format!("'{column}'")), "{e}");
     }
 }
+
+/// A pH log repeats its header mid-file (logs concatenated by hand). The
+/// repeat was recognised only when `Timestamp` was the first column; with
+/// the columns in another order it was counted as an unreadable timestamp
+/// and reported as a level 3 warning.
+#[test]
+fn repeated_ph_header_with_timestamp_not_first_is_a_header() {
+    let rows = vec![
+        ph_row(
+            "2025-04-01 00:00:00",
+            "7.1",
+            "WB0038",
+            "aeration",
+            "PLANT_A",
+        ),
+        ph_row(
+            "2025-04-01 00:01:00",
+            "7.2",
+            "WB0038",
+            "aeration",
+            "PLANT_A",
+        ),
+    ];
+    let mut t = ph_table(rows);
+    t.permute(&[1, 0, 2, 3, 4, 5, 6]);
+    let header = csv_line(&t.header, ',');
+    let mut text = t.to_text(',');
+    text.push_str(&header);
+    text.push_str(&csv_line(&t.rows[0], ','));
+    let f = read_file("WB0038_PH_2025.csv", text.as_bytes(), &Config::default());
+    assert_balanced(&f);
+    assert_eq!(f.account.records, 3);
+    assert_eq!(
+        f.account.by_reason().get(&crew_mrv::SkipReason::Header),
+        Some(&2)
+    );
+    assert!(
+        file_findings(&f, "unparseable_date").is_empty(),
+        "{:?}",
+        f.findings
+    );
+}

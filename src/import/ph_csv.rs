@@ -108,7 +108,9 @@ pub fn read(ctx: &mut Ctx<'_>, text: &[u8], delimiter: u8, header_line: u32) -> 
     } else {
         Commas::Decimal
     };
-    let header_first = header.names.first().cloned().unwrap_or_default();
+    // A repeated header row is told by its timestamp field, which then
+    // holds the timestamp column's own name (wherever that column sits).
+    let ts_name = header.names.get(ts_col).cloned().unwrap_or_default();
     let limits = ctx.config.limits.clone();
     let (ph_lo, ph_hi) = ctx.config.ranges.ph;
     let earliest = ctx.config.ranges.earliest_date;
@@ -166,7 +168,7 @@ pub fn read(ctx: &mut Ctx<'_>, text: &[u8], delimiter: u8, header_line: u32) -> 
             return;
         }
         let Some(at_time) = parse_datetime(ts) else {
-            if super::columns::normalize(ts) == header_first {
+            if super::columns::normalize(ts) == ts_name {
                 ctx.account.skip(None, line, SkipReason::Header);
                 return;
             }
