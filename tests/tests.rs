@@ -14,5 +14,6 @@ mod ph_csv;
 mod pipeline;
 mod plant_a;
 mod plant_b;
+mod properties;
 mod qa;
 mod regression;
