@@ -84,3 +84,24 @@ fn repeated_ph_header_with_timestamp_not_first_is_a_header() {
         f.findings
     );
 }
+
+/// `crew-mrv run --help` answered "see the usage below", printed no usage
+/// and exited 2.
+#[test]
+fn run_help_prints_the_help_and_exits_0() {
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_crew-mrv"))
+        .args(["run", "--help"])
+        .output()
+        .expect("run crew-mrv");
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let help = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        help.contains("--replicate-policy") && help.contains("EXIT STATUS"),
+        "{help}"
+    );
+}
