@@ -6,6 +6,7 @@
 
 mod fixtures;
 
+mod cli;
 mod detect;
 
 mod lab_csv;
