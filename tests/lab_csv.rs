@@ -442,3 +442,42 @@ fn blank_lines_and_crlf_are_counted() {
     assert_eq!(f.account.rows_in, 8);
     assert_eq!(reasons(&f).get(&SkipReason::Blank), Some(&5));
 }
+
+#[test]
+fn a_sample_repeated_across_two_files_is_collapsed_naming_both() {
+    let day = d(2025, 4, 2);
+    let a = lab_table(lab_pair("PLANT_A", day, 40.0, 50.0)).to_text(',');
+    let b = lab_table(vec![lab_row("PLANT_A", UP, day, 1, "40.000000000000007")]).to_text(',');
+    let r = run_default(&[src("lab_q2_b.csv", b), src("lab_q2_a.csv", a)]);
+    let dup = findings(&r, "duplicate_sample");
+    assert_eq!(dup.len(), 1);
+    assert!(
+        dup[0].message.contains("lab_q2_a.csv row 2")
+            && dup[0].message.contains("lab_q2_b.csv row 2"),
+        "{}",
+        dup[0].message
+    );
+    assert_eq!(
+        dup[0].source_file.as_deref(),
+        Some("lab_q2_a.csv"),
+        "located at the first row in input order"
+    );
+    assert_eq!(co2_day(&r, "PLANT_A", day).ca_upstream_n, 1);
+}
+
+#[test]
+fn text_from_files_cannot_run_as_a_spreadsheet_formula() {
+    let day = d(2025, 4, 2);
+    let mut t = lab_table(lab_pair("=HYPERLINK(\"http://x\")", day, 40.0, 50.0));
+    t.set(0, "notes", "@SUM(A1)");
+    let r = run_default(&[src(LAB, t.to_text(','))]);
+    let co2 = output(&r, "co2_removal.csv");
+    assert!(
+        co2.contains("\"'=HYPERLINK(\"\"http://x\"\")\",2025-04-02,"),
+        "{co2}"
+    );
+    assert!(!co2.lines().any(|l| l.starts_with('=')));
+    let lab = parse_csv(&output(&r, "lab_readings.csv")).1;
+    assert_eq!(lab[0]["plant_id"], "'=HYPERLINK(\"http://x\")");
+    assert_eq!(lab[0]["value"], "40", "numbers are left alone");
+}

@@ -252,3 +252,34 @@ fn ph_outside_0_to_14_is_kept_and_reported() {
     );
     assert_eq!(o[0].plant_id.as_deref(), Some("PLANT_A"));
 }
+
+#[test]
+fn many_dropouts_are_listed_ten_by_ten_then_counted_never_dropped() {
+    let day = d(2025, 4, 1);
+    let rows = (0..40)
+        .map(|i| {
+            let v = if i % 4 == 0 { "7.0" } else { "" };
+            ph_row(
+                &ts(at(day, 1, i), Ts::IsoSpace),
+                v,
+                "WB0038",
+                "aeration_basin",
+                "PLANT_A",
+            )
+        })
+        .collect();
+    let f = read(PH, &ph_table(rows).to_text(','));
+    assert_eq!(reasons(&f).get(&SkipReason::MissingValue), Some(&30));
+    let mv = file_findings(&f, "missing_value");
+    assert_eq!(mv.len(), 11, "10 listed one by one and one summary");
+    let summary = mv
+        .iter()
+        .find(|x| x.message.starts_with("20 more rows like this"))
+        .expect("summary");
+    assert!(
+        summary.message.contains("(rows 16, 17, 19, 20, 21, 23,"),
+        "{}",
+        summary.message
+    );
+    assert_eq!(summary.at.col_letters(), "B");
+}

@@ -322,3 +322,30 @@ fn legacy_xls_months_from_the_sample_data_load() {
         }
     }
 }
+
+#[test]
+fn real_excel_dates_and_numbers_read_like_text_ones() {
+    let text = PlantA::month(d(2025, 4, 1), &[36.8, 41.25]);
+    let want = read(APR, &text).records.ops;
+    // The same month with a real date cell and real numbers.
+    let mut wb = rust_xlsxwriter::Workbook::new();
+    let ws = wb.add_worksheet();
+    ws.set_name("OPERATOR DATA").expect("name");
+    let fmt = rust_xlsxwriter::Format::new().set_num_format("m/d/yyyy");
+    for (c, &l) in text.order.iter().enumerate() {
+        ws.write_string(0, c as u16, plant_a_header(l, text.period))
+            .expect("w");
+        for (i, day) in text.days.iter().enumerate() {
+            let r = 1 + i as u32;
+            if l == A_DATE {
+                ws.write_number_with_format(r, c as u16, serial(day.date) as f64, &fmt)
+                    .expect("w");
+            } else if let Ok(v) = day.cells[l].replace(',', "").parse::<f64>() {
+                ws.write_number(r, c as u16, v).expect("w");
+            }
+        }
+    }
+    let f = read_file(APR, &wb.save_to_buffer().expect("xlsx"), &Config::default());
+    assert_balanced(&f);
+    assert_eq!(f.records.ops, want);
+}

@@ -399,3 +399,65 @@ fn the_newest_report_wins_whatever_the_file_names_say() {
         (Some(9.194), "a_second.xlsx")
     );
 }
+
+#[test]
+fn without_an_influent_column_a_zero_effluent_is_a_placeholder() {
+    let mut days = PlantB::days_from(d(2025, 4, 4), &[9.1, 9.2]);
+    days[1].eff = 0.0;
+    let wb = PlantB::new(days);
+    let bytes = no_influent_flow(&wb);
+    let f = read_file(&wb.file_name(), &bytes, &Config::default());
+    assert_balanced(&f);
+    assert_eq!(f.records.ops.len(), 2);
+    assert!(f
+        .records
+        .ops
+        .iter()
+        .all(|o| !o.has_influent_column && o.actual_inf_flow_mgd.is_none()));
+    let mc = file_findings(&f, "missing_column");
+    assert_eq!(mc.len(), 1);
+    assert_eq!(
+        (mc[0].level, mc[0].severity, mc[0].at.row),
+        (2, Severity::Warning, Some(8))
+    );
+    let r = run_default(&[src(&wb.file_name(), bytes)]);
+    assert!(!r.plant_operations[0].provisional);
+    assert!(
+        r.plant_operations[1].provisional,
+        "0 cannot be told from a placeholder"
+    );
+}
+
+/// A minimal report whose column B is `RAW / INF / LEVEL / FT`: no
+/// influent flow column.
+fn no_influent_flow(wb: &PlantB) -> Vec<u8> {
+    let mut x = rust_xlsxwriter::Workbook::new();
+    let ws = x.add_worksheet();
+    ws.set_name(B_SHEET).expect("name");
+    ws.write_string(1, 0, "PLANT_B").expect("w");
+    ws.write_string(2, 0, "April, 2025").expect("w");
+    ws.write_string(3, 0, "4/30/2025 5:11:02 PM").expect("w");
+    for (c, labels) in [
+        (
+            1u16,
+            ["INFLUENT DATA", "1", "RAW", "INF", "LEVEL", "", "FT"],
+        ),
+        (7, ["EFFLUENT DATA", "7", "FIN", "EFF", "FLOW", "", "MGD"]),
+    ] {
+        for (i, l) in labels.iter().enumerate() {
+            if !l.is_empty() {
+                ws.write_string(5 + i as u32, c, *l).expect("w");
+            }
+        }
+    }
+    ws.write_string(7, 0, "DATE").expect("w");
+    let fmt = rust_xlsxwriter::Format::new().set_num_format("ddd\\-dd");
+    for (i, day) in wb.days.iter().enumerate() {
+        let r = 12 + i as u32;
+        ws.write_number_with_format(r, 0, serial(day.date) as f64, &fmt)
+            .expect("w");
+        ws.write_number(r, 1, 3.5).expect("w");
+        ws.write_number(r, 7, day.eff).expect("w");
+    }
+    x.save_to_buffer().expect("xlsx")
+}
