@@ -105,3 +105,32 @@ fn run_help_prints_the_help_and_exits_0() {
         "{help}"
     );
 }
+
+/// CSVs may carry a preamble above the header (the header is looked for in
+/// the first 20 lines), but the delimiter was guessed from the first line
+/// only: a semicolon export with a one-line preamble was read as commas
+/// and rejected as an unknown CSV.
+#[test]
+fn delimiter_is_sniffed_past_a_preamble() {
+    let t = lab_table(lab_pair("PLANT_A", d(2025, 4, 2), 40.5, 50.0));
+    for (delim, preamble) in [
+        (';', "Exported by LIMS, version 4"),
+        ('\t', "Q2 2025 results"),
+    ] {
+        let text = format!("{preamble}\n\n{}", t.to_text(delim).replace("40.5", "40,5"));
+        let f = read_file("lab.csv", text.as_bytes(), &Config::default());
+        assert_balanced(&f);
+        assert_eq!(
+            f.kind,
+            Some(FileKind::CalciumLab),
+            "{delim:?}: {:?}",
+            f.error
+        );
+        let v: Vec<f64> = f.records.lab.iter().map(|r| r.value).collect();
+        assert_eq!(v, [40.5, 50.0], "{delim:?}");
+        assert_eq!(
+            f.account.by_reason().get(&crew_mrv::SkipReason::Preamble),
+            Some(&1)
+        );
+    }
+}
