@@ -219,6 +219,12 @@ fn exit_2_on_usage_errors() {
         assert!(stderr(&r).contains("--help"), "{args:?} points at the help");
     }
     assert!(!out.exists(), "nothing written on a usage error");
+    // An output path that is a file cannot be written.
+    let blocker = tmp.path().join("blocker");
+    std::fs::write(&blocker, "x").expect("write");
+    let r = crew(&["run", "-q", "--out", blocker.to_str().expect("utf-8"), i]);
+    assert_eq!(code(&r), 2, "{}", stderr(&r));
+    assert!(stderr(&r).contains("cannot write"), "{}", stderr(&r));
     let missing = tmp.path().join("nope.csv");
     let r = crew(&["run", "--out", o, missing.to_str().expect("utf-8")]);
     assert_eq!(code(&r), 2, "{}", stderr(&r));

@@ -363,3 +363,49 @@ fn bad_files_never_stop_the_others() {
     );
     assert!(files[1]["message"].contains("PDF"));
 }
+
+#[test]
+fn caps_refuse_huge_inputs_before_reading_them() {
+    use crew_mrv::config::Limits;
+    let lab = lab_text();
+    let small = Config {
+        limits: Limits {
+            max_file_bytes: 100,
+            ..Limits::default()
+        },
+        ..Config::default()
+    };
+    let f = read_file("lab.csv", lab.as_bytes(), &small);
+    assert_balanced(&f);
+    assert_eq!(f.error.as_ref().map(|e| e.code()), Some("too_large"));
+    assert!(f
+        .error
+        .as_ref()
+        .expect("error")
+        .to_string()
+        .contains("limit of 100"));
+    // One cell at XFD1048576 must not make a 17-billion-cell sheet.
+    let mut wb = Workbook::new();
+    let ws = wb.add_worksheet();
+    ws.write_string(0, 0, "OPERATOR DATA").expect("w");
+    ws.write_string(1_048_575, 16_383, "far away").expect("w");
+    let f = error("far.xlsx", &wb.save_to_buffer().expect("xlsx"));
+    assert_eq!(f.error.as_ref().map(|e| e.code()), Some("too_large"));
+    // Too many fields on a CSV line: the row is skipped and reported.
+    let few = Config {
+        limits: Limits {
+            max_csv_fields: 30,
+            ..Limits::default()
+        },
+        ..Config::default()
+    };
+    let mut text = lab_text();
+    text.push_str(&",x".repeat(40));
+    text.push('\n');
+    let f = read_file("lab.csv", text.as_bytes(), &few);
+    assert_balanced(&f);
+    assert_eq!(f.records.lab.len(), 2);
+    assert_eq!(reasons(&f).get(&SkipReason::TooManyFields), Some(&1));
+    let u = file_findings(&f, "unrecognised_row");
+    assert_eq!((u[0].level, u[0].at.row), (3, Some(4)));
+}

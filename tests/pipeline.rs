@@ -343,3 +343,27 @@ fn the_filter_narrows_co2_removal_and_the_summary() {
     assert_eq!(s["all_plants"]["days"], 5);
     assert!(s["plants"].get("PLANT_A").is_none());
 }
+
+#[test]
+fn files_with_the_same_name_are_ordered_by_content() {
+    let a = lab_table(lab_pair("PLANT_A", d(2025, 4, 1), 40.0, 50.0)).to_text(',');
+    let b = lab_table(lab_pair("PLANT_A", d(2025, 4, 1), 41.0, 52.0)).to_text(',');
+    let one = run_default(&[src("lab.csv", a.clone()), src("lab.csv", b.clone())]);
+    let two = run_default(&[src("lab.csv", b), src("lab.csv", a)]);
+    assert_eq!(all_outputs(&one), all_outputs(&two));
+    // Same sample ids with other values: one sample each, in conflict.
+    assert_eq!(co2_day(&one, "PLANT_A", d(2025, 4, 1)).ca_upstream_n, 1);
+    assert_eq!(findings(&one, "sample_conflict").len(), 2);
+}
+
+#[test]
+fn the_default_range_is_the_last_three_months_of_data() {
+    let lab: Vec<Vec<String>> = [d(2025, 1, 15), d(2025, 3, 2), d(2025, 6, 30)]
+        .iter()
+        .flat_map(|x| lab_pair("PLANT_A", *x, 40.0, 50.0))
+        .collect();
+    let r = run_default(&[src("lab.csv", lab_table(lab).to_text(','))]);
+    assert_eq!(r.date_span(), Some((d(2025, 1, 15), d(2025, 6, 30))));
+    assert_eq!(r.default_range(), Some((d(2025, 3, 31), d(2025, 6, 30))));
+    assert_eq!(r.plants().len(), 1);
+}
