@@ -461,3 +461,30 @@ fn no_influent_flow(wb: &PlantB) -> Vec<u8> {
     }
     x.save_to_buffer().expect("xlsx")
 }
+
+#[test]
+fn a_newer_placeholder_never_overrides_an_older_real_flow() {
+    // The newer report carries a placeholder for a day an older one measured.
+    let old = PlantB::new(PlantB::days_from(d(2025, 4, 1), &[9.1, 9.2, 9.3]));
+    let mut days = PlantB::days_from(d(2025, 4, 2), &[9.2, 9.3, 9.4]);
+    days[1] = BDay::placeholder(d(2025, 4, 3));
+    let new = PlantB::new(days);
+    let r = run_default(&[
+        src(&old.file_name(), old.xlsx()),
+        src(&new.file_name(), new.xlsx()),
+    ]);
+    let o = op(&r, d(2025, 4, 3));
+    assert!(!o.provisional);
+    assert_eq!(
+        (o.actual_eff_flow_mgd, &*o.source_file),
+        (Some(9.3), old.file_name().as_str())
+    );
+    assert_eq!(o.superseded.len(), 1);
+    assert!(o.superseded[0].provisional);
+    assert!(
+        findings(&r, "revised_flow").is_empty(),
+        "a placeholder is not a revision"
+    );
+    assert!(findings(&r, "provisional_day").is_empty());
+    assert_eq!(co2_day(&r, "PLANT_B", d(2025, 4, 3)).flow_mgd, Some(9.3));
+}
