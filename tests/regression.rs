@@ -134,3 +134,36 @@ fn delimiter_is_sniffed_past_a_preamble() {
         );
     }
 }
+
+/// Past ten findings of one kind a file's findings are summarised; the
+/// summary said "Last example" but quoted (and pointed at) the first row
+/// past the cap.
+#[test]
+fn capped_findings_summary_quotes_the_last_example() {
+    let rows = (0..15)
+        .map(|i| {
+            let t = format!("2025-04-01 00:{i:02}:00");
+            ph_row(&t, &format!("bad{i}"), "WB0038", "aeration", "PLANT_A")
+        })
+        .collect();
+    let f = read_file(
+        "WB0038_PH_2025.csv",
+        ph_table(rows).to_text(',').as_bytes(),
+        &Config::default(),
+    );
+    assert_balanced(&f);
+    let un = file_findings(&f, "unparseable_number");
+    assert_eq!(un.len(), 11);
+    let summary = un
+        .iter()
+        .find(|x| x.message.starts_with("5 more rows"))
+        .expect("summary");
+    assert!(
+        summary
+            .message
+            .ends_with("Last example: Sensor value 'bad14' is not a number; row skipped."),
+        "{}",
+        summary.message
+    );
+    assert_eq!(summary.at.row, Some(16));
+}
