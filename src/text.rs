@@ -110,32 +110,50 @@ pub fn normalize_lone_cr(text: Cow<'_, [u8]>) -> Cow<'_, [u8]> {
 }
 
 /// The field delimiter of a delimited text file, guessed from its first
-/// non-empty line: the most frequent of comma, semicolon and tab outside
-/// quotes (comma wins ties, being the documented format).
+/// lines (a preamble may sit above the header): the one of comma, semicolon
+/// and tab that is most frequent outside quotes on any single line among
+/// the first 20 non-empty ones (comma wins ties, being the documented
+/// format).
 pub fn sniff_delimiter(text: &[u8]) -> u8 {
-    let line = text
-        .split(|b| *b == b'\n')
-        .find(|l| l.iter().any(|b| !b.is_ascii_whitespace()))
-        .unwrap_or(&[]);
+    const LINES: usize = 20;
+    let candidates = [b',', b';', b'\t'];
+    let mut best = [0usize; 3];
     let mut counts = [0usize; 3];
     let mut in_quotes = false;
-    for &b in line {
+    let mut nonblank = false;
+    let mut lines = 0;
+    for &b in text.iter().chain(std::iter::once(&b'\n')) {
         match b {
             b'"' => in_quotes = !in_quotes,
+            b'\n' if !in_quotes => {
+                for (b, c) in best.iter_mut().zip(&mut counts) {
+                    *b = (*b).max(std::mem::take(c));
+                }
+                if nonblank {
+                    lines += 1;
+                    if lines == LINES {
+                        break;
+                    }
+                }
+                nonblank = false;
+                continue;
+            }
             b',' if !in_quotes => counts[0] += 1,
             b';' if !in_quotes => counts[1] += 1,
             b'\t' if !in_quotes => counts[2] += 1,
             _ => {}
         }
-    }
-    let candidates = [b',', b';', b'\t'];
-    let mut best = 0;
-    for i in 1..3 {
-        if counts[i] > counts[best] {
-            best = i;
+        if !b.is_ascii_whitespace() {
+            nonblank = true;
         }
     }
-    candidates[best]
+    let mut pick = 0;
+    for i in 1..3 {
+        if best[i] > best[pick] {
+            pick = i;
+        }
+    }
+    candidates[pick]
 }
 
 /// True when the bytes look like text at all (no NULs, few control bytes),
@@ -190,6 +208,11 @@ mod tests {
         assert_eq!(sniff_delimiter(b"\n\na;b;c\n"), b';');
         assert_eq!(sniff_delimiter(b"a\tb\tc\n"), b'\t');
         assert_eq!(sniff_delimiter(b"\"x;y;z\",b\n"), b',');
+        assert_eq!(
+            sniff_delimiter(b"Exported by LIMS, v4\n\na;b;c;d\n1;2;3;4\n"),
+            b';'
+        );
+        assert_eq!(sniff_delimiter(b"a,b,c\n\"x;y;z;w\nmore;;;;\",2,3\n"), b',');
     }
 
     #[test]

@@ -1,4 +1,21 @@
 //! Integration tests: one binary, one module per area.
+//!
+//! Every fixture is generated in code by `fixtures` (or, for the sample
+//! data, by `crew_mrv::sample`); every file any test reads has its row
+//! account checked (`rows_in == records + skipped`).
 #![cfg(not(target_arch = "wasm32"))]
 
+mod fixtures;
+
+mod cli;
+mod detect;
+mod lab_csv;
+mod method;
+mod ph_csv;
+mod pipeline;
+mod plant_a;
+mod plant_b;
+mod properties;
+mod qa;
+mod regression;
 mod sample;

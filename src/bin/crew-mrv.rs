@@ -87,6 +87,10 @@ EXIT STATUS
                 );
                 ExitCode::SUCCESS
             }
+            Some("run") if args[1..].iter().any(|a| a == "-h" || a == "--help") => {
+                print!("{HELP}");
+                ExitCode::SUCCESS
+            }
             Some("run") => match parse_run(&args[1..]) {
                 Ok(a) => run_cmd(a),
                 Err(e) => usage(&e),
@@ -143,7 +147,6 @@ EXIT STATUS
                     filter.flags.get_or_insert_with(BTreeSet::new).insert(f);
                 }
                 "-q" | "--quiet" => quiet = true,
-                "-h" | "--help" => return Err("see the usage below".into()),
                 s if s.starts_with('-') && s.len() > 1 => {
                     return Err(format!("unknown option '{s}'"))
                 }

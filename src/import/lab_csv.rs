@@ -26,9 +26,16 @@ const UNITS: &[&str] = &["units", "unit"];
 const VALUE: &[&str] = &["value", "result"];
 const UNCERTAINTY: &[&str] = &["uncertainty"];
 
-/// A header that names a lab export.
+/// A header that names a lab export: a sample id or parameter column and
+/// at least three of the four required columns. One required column may be
+/// missing, so that the file is reported as a lab export lacking that
+/// column rather than as an unknown CSV.
 pub fn is_header(h: &Header) -> bool {
-    h.has(VALUE) && h.has(PLANT) && h.has(UNIT_TYPE) && (h.has(UNIQUE_ID) || h.has(PARAMETER))
+    let required = [VALUE, PLANT, UNIT_TYPE, DATE]
+        .iter()
+        .filter(|a| h.has(a))
+        .count();
+    (h.has(UNIQUE_ID) || h.has(PARAMETER)) && required >= 3
 }
 
 struct Cols {

@@ -24,9 +24,24 @@ const UNIT_TYPE: &[&str] = &["unit type id", "unit type"];
 const PLANT: &[&str] = &["plant id", "plant"];
 const PARAMETER: &[&str] = &["process value", "parameter name", "parameter"];
 
-/// A header that names a sensor log.
+/// Distinct series (sensor + extra-column combinations) one file may make
+/// before extra columns stop splitting series.
+const MAX_SERIES_PER_FILE: usize = 256;
+
+/// A header that names a sensor log: two of its distinctive columns
+/// (timestamp, measurement value, sensor id, process value), so a log that
+/// lacks a required one is reported as lacking it, not as an unknown CSV.
 pub fn is_header(h: &Header) -> bool {
-    h.has(TIMESTAMP) && h.has(&["measurement value"])
+    [
+        TIMESTAMP,
+        &["measurement value"],
+        SENSOR,
+        &["process value"],
+    ]
+    .iter()
+    .filter(|a| h.has(a))
+    .count()
+        >= 2
 }
 
 pub fn read(
@@ -102,12 +117,29 @@ pub fn read(
     let key_cols: Vec<usize> = (0..header.raw.len())
         .filter(|i| *i != ts_col && *i != value_col)
         .collect();
+    // Columns that name the series; used alone once the extra columns have
+    // shown too many variants (e.g. a per-row id), so a log can never turn
+    // into one series per row.
+    let mut coarse_cols: Vec<usize> = [
+        Some(plant_col),
+        sensor_col,
+        unit_type_col,
+        param_col,
+        unit_col,
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    coarse_cols.sort_unstable();
+    let mut coarse = false;
     let commas = if delimiter == b',' {
         Commas::Thousands
     } else {
         Commas::Decimal
     };
-    let header_first = header.names.first().cloned().unwrap_or_default();
+    // A repeated header row is told by its timestamp field, which then
+    // holds the timestamp column's own name (wherever that column sits).
+    let ts_name = header.names.get(ts_col).cloned().unwrap_or_default();
     let limits = ctx.config.limits.clone();
     let (ph_lo, ph_hi) = ctx.config.ranges.ph;
     let earliest = ctx.config.ranges.earliest_date;
@@ -174,7 +206,7 @@ pub fn read(
             return;
         }
         let Some((at_time, zone)) = parse_timestamp(ts) else {
-            if super::columns::normalize(ts) == header_first {
+            if super::columns::normalize(ts) == ts_name {
                 ctx.account.skip(None, line, SkipReason::Header);
                 return;
             }
@@ -222,7 +254,23 @@ pub fn read(
         // The series is whatever the row says besides time and value; rows
         // of one series repeat it, so compare bytes before hashing.
         key.clear();
-        for &c in &key_cols {
+        if !coarse && series.len() >= MAX_SERIES_PER_FILE {
+            coarse = true;
+            ctx.findings.push(qa::FILE_RECOGNISED.finding(
+                Severity::Warning,
+                format!(
+                    "The extra columns ({}) take more than {MAX_SERIES_PER_FILE} different combinations; from row {line} on, readings keep the extra columns of the first row of their sensor.",
+                    key_cols
+                        .iter()
+                        .filter(|c| !coarse_cols.contains(c))
+                        .filter_map(|c| header.raw.get(*c).cloned())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            ));
+        }
+        key.push(u8::from(coarse));
+        for &c in if coarse { &coarse_cols } else { &key_cols } {
             key.extend_from_slice(rec.get(c).unwrap_or(b""));
             key.push(0x1f);
         }

@@ -152,7 +152,14 @@ fn preamble(sheet: &Sheet, header_top: u32) -> Preamble {
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
             && t.bytes().any(|b| b.is_ascii_alphabetic());
-        if p.plant.is_none() && ident {
+        // A `PLANT_…` id beats any other identifier-like word (a one-word
+        // title such as `DMR` must not become the plant).
+        let plant_like = t.to_ascii_uppercase().starts_with("PLANT");
+        let better = match &p.plant {
+            None => true,
+            Some((cur, _)) => plant_like && !cur.starts_with("PLANT"),
+        };
+        if ident && better {
             p.plant = Some((t.to_ascii_uppercase(), r));
         }
     }

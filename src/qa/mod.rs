@@ -174,9 +174,8 @@ impl FileFindings {
                     o.more_rows.push(r);
                 }
             }
-            if o.template.is_none() {
-                o.template = Some(f);
-            }
+            // The summary quotes the last example, so keep the latest.
+            o.template = Some(f);
         }
     }
 

@@ -219,10 +219,11 @@ pub fn ph_chart(series: &[&SensorDay]) -> Option<String> {
     Some(finish(plot, base_layout("daily mean pH")))
 }
 
+/// One plant unit's readings: plant, unit, (time, value) points.
+pub type SeriesPoints = (String, String, Vec<(chrono::NaiveDateTime, f64)>);
+
 /// Sensor readings at full (or bucketed) resolution for a zoomed range.
-pub fn ph_detail_chart(
-    series: &[(String, String, Vec<(chrono::NaiveDateTime, f64)>)],
-) -> Option<String> {
+pub fn ph_detail_chart(series: &[SeriesPoints]) -> Option<String> {
     let mut plot = Plot::new();
     for (plant, unit, pts) in series {
         if pts.is_empty() {

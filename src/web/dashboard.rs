@@ -81,7 +81,7 @@ pub fn Dashboard() -> impl IntoView {
     });
     // Zoomed into a short range, the pH chart shows the readings themselves
     // (bucketed to at most 2,000 points per unit) fetched from the worker.
-    let ph_detail = RwSignal::new(None::<Vec<(String, String, Vec<(chrono::NaiveDateTime, f64)>)>>);
+    let ph_detail = RwSignal::new(None::<Vec<charts::SeriesPoints>>);
     let zoom_seq = StoredValue::new(0u32);
     let on_zoom = Callback::new(move |range: Option<(String, String)>| {
         zoom_seq.update_value(|z| *z += 1);

@@ -1,0 +1,398 @@
+//! The `crew-mrv` command line, run as a process: exit codes, outputs,
+//! filters and help.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use crew_mrv::export::{output_bytes, OUTPUT_FILES};
+use crew_mrv::{Config, Filter, Source};
+
+use crate::fixtures::*;
+
+/// A fresh directory under the system temp dir, removed on drop.
+struct TempDir(PathBuf);
+
+impl TempDir {
+    fn new(tag: &str) -> TempDir {
+        static N: AtomicUsize = AtomicUsize::new(0);
+        let n = N.fetch_add(1, Ordering::SeqCst);
+        let p = std::env::temp_dir().join(format!("crew-mrv-cli-{}-{tag}-{n}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&p);
+        std::fs::create_dir_all(&p).expect("temp dir");
+        TempDir(p)
+    }
+
+    fn path(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn crew(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_crew-mrv"))
+        .args(args)
+        .output()
+        .expect("run crew-mrv")
+}
+
+fn code(o: &Output) -> i32 {
+    o.status.code().expect("exit code")
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+/// Two plants' files: a Plant A month, a Plant B report, a lab file.
+fn inputs() -> Vec<Source> {
+    let a = PlantA::month(d(2025, 4, 1), &[31.2, 40.0, 0.0, 35.5]);
+    let b = PlantB::new(PlantB::days_from(d(2025, 4, 1), &[9.1, 9.2, 9.3]));
+    let mut lab = lab_pair("PLANT_A", d(2025, 4, 1), 39.8, 53.7);
+    lab.extend(lab_pair("PLANT_A", d(2025, 4, 2), 50.0, 45.0));
+    lab.push(lab_row("PLANT_A", UP, d(2025, 4, 4), 1, "41"));
+    lab.push(lab_row("PLANT_A", UP, d(2025, 4, 4), 2, "45"));
+    lab.push(lab_row("PLANT_A", DOWN, d(2025, 4, 4), 1, "55"));
+    lab.extend(lab_pair("PLANT_B", d(2025, 4, 2), 30.0, 38.0));
+    lab.extend(lab_pair("PLANT_B", d(2025, 4, 9), 30.0, 38.0));
+    vec![
+        Source::new("PLANT_A-OPS DATA-APR25.xlsx", a.xlsx()),
+        Source::new(b.file_name(), b.xlsx()),
+        Source::new("lab_results.csv", lab_table(lab).to_text(',').into_bytes()),
+    ]
+}
+
+fn write_inputs(dir: &Path, sources: &[Source]) {
+    std::fs::create_dir_all(dir).expect("dir");
+    for s in sources {
+        std::fs::write(dir.join(&s.name), &s.bytes).expect("write input");
+    }
+}
+
+fn read(dir: &Path, name: &str) -> String {
+    std::fs::read_to_string(dir.join(name)).unwrap_or_else(|e| panic!("{name}: {e}"))
+}
+
+fn co2_dates(dir: &Path) -> Vec<(String, String, String)> {
+    parse_csv(&read(dir, "co2_removal.csv"))
+        .1
+        .into_iter()
+        .map(|r| {
+            (
+                r["plant_id"].clone(),
+                r["date"].clone(),
+                r["quality_flag"].clone(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn exit_0_writes_all_six_outputs_identical_to_the_library() {
+    let tmp = TempDir::new("ok");
+    let input = tmp.path().join("in");
+    let out = tmp.path().join("out/nested");
+    let sources = inputs();
+    write_inputs(&input, &sources);
+    // Files the directory walk must ignore.
+    std::fs::write(input.join("README.md"), "not an input").expect("write");
+    std::fs::write(input.join(".hidden.csv"), "name,price\n").expect("write");
+    let o = crew(&[
+        "run",
+        "--out",
+        out.to_str().expect("utf-8"),
+        input.to_str().expect("utf-8"),
+    ]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let report = crew_mrv::run(&sources, &Config::default());
+    for name in OUTPUT_FILES {
+        let got = std::fs::read(out.join(name)).unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert!(
+            got == output_bytes(name, &report, &Filter::default()),
+            "{name} differs from the library's"
+        );
+    }
+    let text = stdout(&o);
+    assert!(
+        text.contains("PLANT_A") && text.contains("co2_removal.csv"),
+        "{text}"
+    );
+    assert_eq!(
+        parse_csv(&read(&out, "files.csv")).1.len(),
+        3,
+        "README.md and hidden files are not inputs"
+    );
+}
+
+#[test]
+fn exit_1_when_a_file_is_unreadable_but_the_others_are_written() {
+    let tmp = TempDir::new("unreadable");
+    let input = tmp.path().join("in");
+    let out = tmp.path().join("out");
+    write_inputs(&input, &inputs());
+    std::fs::write(input.join("scan.xlsx"), b"%PDF-1.4 this is a scan").expect("write");
+    let o = crew(&[
+        "run",
+        "-q",
+        "--out",
+        out.to_str().expect("utf-8"),
+        input.to_str().expect("utf-8"),
+    ]);
+    assert_eq!(code(&o), 1, "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("scan.xlsx") && stderr(&o).contains("PDF"),
+        "{}",
+        stderr(&o)
+    );
+    assert_eq!(stdout(&o), "", "--quiet prints nothing but errors");
+    for name in OUTPUT_FILES {
+        assert!(out.join(name).is_file(), "{name} written");
+    }
+    let files = parse_csv(&read(&out, "files.csv")).1;
+    let scan = files
+        .iter()
+        .find(|f| f["name"] == "scan.xlsx")
+        .expect("listed");
+    assert_eq!(scan["status"], "not_tabular");
+    assert!(
+        co2_dates(&out).iter().any(|x| x.2 == "VALID"),
+        "the other files were processed"
+    );
+}
+
+#[test]
+fn exit_2_on_usage_errors() {
+    let tmp = TempDir::new("usage");
+    let input = tmp.path().join("in");
+    write_inputs(&input, &inputs());
+    let out = tmp.path().join("out");
+    let (i, o) = (input.to_str().expect("utf-8"), out.to_str().expect("utf-8"));
+    let cases: Vec<(Vec<&str>, &str)> = vec![
+        (vec!["run", i], "--out"),
+        (vec!["run", "--out", o], "input"),
+        (vec!["run", "--out"], "--out needs a value"),
+        (
+            vec!["run", "--bogus", "--out", o, i],
+            "unknown option '--bogus'",
+        ),
+        (
+            vec!["run", "--replicate-policy", "median", "--out", o, i],
+            "mean or first",
+        ),
+        (
+            vec!["run", "--from", "2025-13-01", "--out", o, i],
+            "YYYY-MM-DD",
+        ),
+        (
+            vec!["run", "--to", "4/30/2025", "--out", o, i],
+            "YYYY-MM-DD",
+        ),
+        (
+            vec![
+                "run",
+                "--from",
+                "2025-05-01",
+                "--to",
+                "2025-04-01",
+                "--out",
+                o,
+                i,
+            ],
+            "after",
+        ),
+        (vec!["run", "--flag", "GREAT", "--out", o, i], "GREAT"),
+        (vec!["frobnicate"], "unknown command"),
+    ];
+    for (args, says) in cases {
+        let r = crew(&args);
+        assert_eq!(code(&r), 2, "{args:?}: {}", stderr(&r));
+        assert!(stderr(&r).contains(says), "{args:?}: {}", stderr(&r));
+        assert!(stderr(&r).contains("--help"), "{args:?} points at the help");
+    }
+    assert!(!out.exists(), "nothing written on a usage error");
+    // An output path that is a file cannot be written.
+    let blocker = tmp.path().join("blocker");
+    std::fs::write(&blocker, "x").expect("write");
+    let r = crew(&["run", "-q", "--out", blocker.to_str().expect("utf-8"), i]);
+    assert_eq!(code(&r), 2, "{}", stderr(&r));
+    assert!(stderr(&r).contains("cannot write"), "{}", stderr(&r));
+    let missing = tmp.path().join("nope.csv");
+    let r = crew(&["run", "--out", o, missing.to_str().expect("utf-8")]);
+    assert_eq!(code(&r), 2, "{}", stderr(&r));
+    assert!(stderr(&r).contains("nope.csv"));
+}
+
+#[test]
+fn help_mentions_every_option_and_exit_code() {
+    for args in [&["--help"][..], &["-h"], &[]] {
+        let o = crew(args);
+        assert_eq!(code(&o), 0);
+        let h = stdout(&o);
+        for opt in [
+            "run",
+            "--out",
+            "--replicate-policy",
+            "mean",
+            "first",
+            "--plant",
+            "--from",
+            "--to",
+            "--flag",
+            "--quiet",
+            "VALID",
+            "INVALID",
+            "MISSING_CA_READINGS",
+            "INVALID_FLOW",
+            "NO_OPS_DATA",
+            "co2_removal.csv",
+            "lab_readings.csv",
+            "plant_operations.csv",
+            "qa_findings.csv",
+            "files.csv",
+            "summary.json",
+        ] {
+            assert!(h.contains(opt), "{opt} in help");
+        }
+        for exit in ["0  ", "1  ", "2  "] {
+            assert!(h.contains(exit), "exit status {exit}");
+        }
+    }
+    let o = crew(&["--version"]);
+    assert_eq!(code(&o), 0);
+    assert!(stdout(&o).contains(crew_mrv::METHOD_VERSION));
+}
+
+#[test]
+fn plant_from_to_and_flag_filter_co2_removal() {
+    let tmp = TempDir::new("filter");
+    let input = tmp.path().join("in");
+    write_inputs(&input, &inputs());
+    let i = input.to_str().expect("utf-8").to_string();
+    let run = |extra: &[&str], tag: &str| {
+        let out = tmp.path().join(tag);
+        let mut args = vec!["run", "-q", "--out", out.to_str().expect("utf-8")];
+        args.extend_from_slice(extra);
+        args.push(&i);
+        let o = crew(&args);
+        assert_eq!(code(&o), 0, "{extra:?}: {}", stderr(&o));
+        co2_dates(&out)
+    };
+    let all = run(&[], "all");
+    assert_eq!(all.len(), 8);
+    let p = |v: &[(&str, &str, &str)]| -> Vec<(String, String, String)> {
+        v.iter()
+            .map(|(a, b, c)| (a.to_string(), b.to_string(), c.to_string()))
+            .collect()
+    };
+    assert_eq!(
+        run(&["--plant", "PLANT_B"], "plant"),
+        p(&[
+            ("PLANT_B", "2025-04-01", "MISSING_CA_READINGS"),
+            ("PLANT_B", "2025-04-02", "VALID"),
+            ("PLANT_B", "2025-04-03", "MISSING_CA_READINGS"),
+            ("PLANT_B", "2025-04-09", "NO_OPS_DATA"),
+        ])
+    );
+    assert_eq!(
+        run(&["--from", "2025-04-02", "--to=2025-04-03"], "range"),
+        p(&[
+            ("PLANT_A", "2025-04-02", "INVALID"),
+            ("PLANT_A", "2025-04-03", "INVALID_FLOW"),
+            ("PLANT_B", "2025-04-02", "VALID"),
+            ("PLANT_B", "2025-04-03", "MISSING_CA_READINGS"),
+        ])
+    );
+    assert_eq!(
+        run(&["--flag", "VALID", "--flag", "no_ops_data"], "flags"),
+        p(&[
+            ("PLANT_A", "2025-04-01", "VALID"),
+            ("PLANT_A", "2025-04-04", "VALID"),
+            ("PLANT_B", "2025-04-02", "VALID"),
+            ("PLANT_B", "2025-04-09", "NO_OPS_DATA"),
+        ])
+    );
+    assert_eq!(
+        run(
+            &[
+                "--plant",
+                "PLANT_A",
+                "--flag",
+                "VALID",
+                "--to",
+                "2025-04-01"
+            ],
+            "combined"
+        ),
+        p(&[("PLANT_A", "2025-04-01", "VALID")])
+    );
+    // The filter narrows co2_removal.csv and the summary, not the audit trail.
+    let out = tmp.path().join("combined");
+    assert_eq!(parse_csv(&read(&out, "files.csv")).1.len(), 3);
+    let s: serde_json::Value = serde_json::from_str(&read(&out, "summary.json")).expect("json");
+    assert_eq!(s["all_plants"]["days"], 1);
+    assert_eq!(s["filter"]["plant"], "PLANT_A");
+}
+
+#[test]
+fn replicate_policy_first_changes_the_days_calcium() {
+    let tmp = TempDir::new("policy");
+    let input = tmp.path().join("in");
+    write_inputs(&input, &inputs());
+    let i = input.to_str().expect("utf-8");
+    let value = |policy: &str| {
+        let out = tmp.path().join(policy);
+        let o = crew(&[
+            "run",
+            "-q",
+            "--replicate-policy",
+            policy,
+            "--out",
+            out.to_str().expect("utf-8"),
+            i,
+        ]);
+        assert_eq!(code(&o), 0, "{}", stderr(&o));
+        let rows = parse_csv(&read(&out, "co2_removal.csv")).1;
+        let row = rows
+            .iter()
+            .find(|r| r["plant_id"] == "PLANT_A" && r["date"] == "2025-04-04")
+            .expect("row")
+            .clone();
+        (
+            row["ca_upstream_mg_per_l"].clone(),
+            row["ca_upstream_n"].clone(),
+        )
+    };
+    assert_eq!(value("mean"), ("43".to_string(), "2".to_string()));
+    assert_eq!(value("first"), ("41".to_string(), "2".to_string()));
+}
+
+#[test]
+fn files_named_directly_are_read_whatever_their_extension() {
+    let tmp = TempDir::new("direct");
+    let sources = inputs();
+    let lab = tmp.path().join("lab.export");
+    std::fs::write(&lab, &sources[2].bytes).expect("write");
+    let out = tmp.path().join("out");
+    let o = crew(&[
+        "run",
+        "-q",
+        "--out",
+        out.to_str().expect("utf-8"),
+        lab.to_str().expect("utf-8"),
+    ]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let files = parse_csv(&read(&out, "files.csv")).1;
+    assert_eq!(
+        (files[0]["name"].as_str(), files[0]["kind"].as_str()),
+        ("lab.export", "calcium_lab")
+    );
+}

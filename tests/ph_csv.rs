@@ -1,0 +1,285 @@
+//! pH sensor log quirks (FORMATS §2).
+
+use crew_mrv::model::Severity;
+use crew_mrv::{read_file, Config, FileKind, SkipReason};
+
+use crate::fixtures::*;
+
+const PH: &str = "WB0038_PH_2025_sanitized.csv";
+
+fn read(name: &str, text: &str) -> crew_mrv::FileImport {
+    let f = read_file(name, text.as_bytes(), &Config::default());
+    assert_balanced(&f);
+    f
+}
+
+#[test]
+fn every_timestamp_form_is_read_as_the_wall_clock_written() {
+    let day = d(2025, 4, 1);
+    let times = [
+        at(day, 0, 5),
+        at(day, 9, 30),
+        at(day, 12, 0),
+        at(day, 13, 5),
+        at(day, 23, 59),
+    ];
+    for form in ALL_TS {
+        let rows = times
+            .iter()
+            .map(|t| ph_row(&ts(*t, form), "7.2", "WB0038", "aeration_basin", "PLANT_A"))
+            .collect();
+        let text = ph_table(rows).to_text(',');
+        let f = read(PH, &text);
+        assert_eq!(f.kind, Some(FileKind::PhSensor), "{form:?}");
+        let got: Vec<_> = f.records.sensor.iter().map(|r| r.at).collect();
+        assert_eq!(got, times, "{form:?}: {text}");
+        assert_eq!(f.account.records, 5, "{form:?}");
+        assert!(file_findings(&f, "unparseable_date").is_empty(), "{form:?}");
+    }
+}
+
+#[test]
+fn unreadable_timestamps_are_skipped_with_their_location() {
+    let day = d(2025, 4, 1);
+    let rows = vec![
+        ph_row(
+            &ts(at(day, 0, 0), Ts::IsoSpace),
+            "7.2",
+            "WB0038",
+            "aeration_basin",
+            "PLANT_A",
+        ),
+        ph_row(
+            "4/31/2025 1:00 PM",
+            "7.2",
+            "WB0038",
+            "aeration_basin",
+            "PLANT_A",
+        ),
+        ph_row("yesterday", "7.2", "WB0038", "aeration_basin", "PLANT_A"),
+    ];
+    let f = read(PH, &ph_table(rows).to_text(','));
+    assert_eq!(f.account.records, 1);
+    assert_eq!(reasons(&f).get(&SkipReason::UnparseableDate), Some(&2));
+    let u = file_findings(&f, "unparseable_date");
+    assert_eq!(u.len(), 2);
+    assert_eq!(
+        (u[0].at.row, u[0].at.col_letters().as_str()),
+        (Some(3), "A")
+    );
+    assert_eq!((u[0].level, u[0].severity), (3, Severity::Warning));
+}
+
+#[test]
+fn blank_values_are_dropouts_skipped_as_missing_value() {
+    let day = d(2025, 4, 1);
+    let rows = (0..6)
+        .map(|i| {
+            let v = if i % 2 == 1 { "" } else { "7.0" };
+            ph_row(
+                &ts(at(day, 1, i), Ts::IsoT),
+                v,
+                "WB0038",
+                "aeration_basin",
+                "PLANT_A",
+            )
+        })
+        .collect();
+    let f = read(PH, &ph_table(rows).to_text(','));
+    assert_eq!(f.account.records, 3);
+    assert_eq!(reasons(&f).get(&SkipReason::MissingValue), Some(&3));
+    let mv = file_findings(&f, "missing_value");
+    assert_eq!(mv.len(), 3);
+    assert_eq!((mv[0].level, mv[0].severity), (2, Severity::Info));
+    assert_eq!(
+        (mv[0].at.row, mv[0].at.col_letters().as_str()),
+        (Some(3), "B")
+    );
+    assert_eq!(mv[0].date, Some(day));
+}
+
+#[test]
+fn non_numeric_values_are_skipped_as_unparseable() {
+    let day = d(2025, 4, 1);
+    let bad = ["Bad", "NaN", "#N/A", "---", "inf"];
+    let mut rows: Vec<Vec<String>> = bad
+        .iter()
+        .enumerate()
+        .map(|(i, v)| {
+            ph_row(
+                &ts(at(day, 2, i as u32), Ts::Us),
+                v,
+                "WB0038",
+                "aeration_basin",
+                "PLANT_A",
+            )
+        })
+        .collect();
+    rows.push(ph_row(
+        &ts(at(day, 3, 0), Ts::Us),
+        "6.95",
+        "WB0038",
+        "aeration_basin",
+        "PLANT_A",
+    ));
+    let f = read(PH, &ph_table(rows).to_text(','));
+    assert_eq!(f.account.records, 1);
+    assert_eq!(f.records.sensor[0].value, 6.95);
+    assert_eq!(reasons(&f).get(&SkipReason::UnparseableValue), Some(&5));
+    let un = file_findings(&f, "unparseable_number");
+    assert_eq!(un.len(), 5);
+    assert!(un[0].message.contains("'Bad'"), "{}", un[0].message);
+    assert_eq!((un[0].level, un[0].severity), (3, Severity::Warning));
+    assert_eq!(un[2].at.row, Some(4));
+}
+
+#[test]
+fn several_sensors_in_several_files_and_in_one_file() {
+    let day = d(2025, 4, 1);
+    let one = |sensor: &str, unit: &str, v: &str| {
+        (0..4)
+            .map(|i| ph_row(&ts(at(day, 6, i), Ts::IsoSpace), v, sensor, unit, "PLANT_A"))
+            .collect::<Vec<_>>()
+    };
+    let a = ph_table(one("WB0038", "aeration_basin", "7.0")).to_text(',');
+    let b = ph_table(one("WB0039", "secondary_clarifier", "7.6")).to_text(',');
+    let mut mixed = one("WB0040", "primary_clarifier", "6.5");
+    mixed.extend(one("WB0041", "primary_clarifier", "6.7"));
+    let c = ph_table(mixed).to_text(',');
+    let r = run_default(&[
+        src("WB0038_PH_2025_sanitized.csv", a),
+        src("WB0039_PH_2025_sanitized.csv", b),
+        src("mixed_sensors.csv", c),
+    ]);
+    assert_eq!(r.sensor_readings().count(), 16);
+    let f = file(&r, "mixed_sensors.csv");
+    let ids: Vec<&str> = f.records.series.iter().map(|s| &*s.sensor_id).collect();
+    assert_eq!(ids, ["WB0040", "WB0041"]);
+    // Daily statistics per plant, unit and parameter.
+    let units: Vec<(&str, f64, u32)> = r
+        .sensor_days
+        .iter()
+        .map(|s| (&*s.plant_unit_id, s.mean, s.n))
+        .collect();
+    assert_eq!(
+        units,
+        [
+            ("aeration_basin", 7.0, 4),
+            ("primary_clarifier", (6.5 * 4.0 + 6.7 * 4.0) / 8.0, 8),
+            ("secondary_clarifier", 7.6, 4)
+        ]
+    );
+    assert!(r.co2.is_empty(), "pH is not part of the CO2 day set");
+    let lr = output(&r, "lab_readings.csv");
+    assert_eq!(lr.lines().count(), 17);
+    assert!(lr.contains("PLANT_A,aeration_basin,other,2025-04-01T06:00:00,pH,,7,pH,,,WB0038,,WB0038_PH_2025_sanitized.csv,2,"));
+}
+
+#[test]
+fn sensor_id_from_the_file_name_and_extra_columns_as_metadata() {
+    let day = d(2025, 4, 1);
+    let mut t = ph_table(vec![ph_row(
+        &ts(at(day, 0, 0), Ts::IsoZ),
+        "7.3",
+        "",
+        "aeration_basin",
+        "PLANT_A",
+    )]);
+    t.drop_col("sensor_id");
+    t.add_col("Quality", |_| "Good".into());
+    t.add_col("Site", |_| "North, bay 2".into());
+    let f = read(PH, &t.to_text(','));
+    assert_eq!(&*f.records.series[0].sensor_id, "WB0038");
+    let meta: serde_json::Value =
+        serde_json::from_str(&f.records.series[0].metadata).expect("json");
+    assert_eq!(meta["Quality"], "Good");
+    assert_eq!(meta["Site"], "North, bay 2");
+    assert!(file_findings(&f, "missing_column")
+        .iter()
+        .any(|x| x.message.contains("WB0038")));
+}
+
+#[test]
+fn semicolon_logs_with_decimal_commas() {
+    let day = d(2025, 4, 1);
+    let rows = vec![
+        ph_row(
+            &ts(at(day, 0, 0), Ts::IsoSpace),
+            "7,25",
+            "WB0038",
+            "aeration_basin",
+            "PLANT_A",
+        ),
+        ph_row(
+            &ts(at(day, 0, 1), Ts::IsoSpace),
+            "7.5",
+            "WB0038",
+            "aeration_basin",
+            "PLANT_A",
+        ),
+    ];
+    let f = read(PH, &ph_table(rows).to_text(';'));
+    let v: Vec<f64> = f.records.sensor.iter().map(|r| r.value).collect();
+    assert_eq!(v, [7.25, 7.5]);
+}
+
+#[test]
+fn ph_outside_0_to_14_is_kept_and_reported() {
+    let day = d(2025, 4, 1);
+    let rows = vec![
+        ph_row(
+            &ts(at(day, 0, 0), Ts::IsoSpace),
+            "15.2",
+            "WB0038",
+            "aeration_basin",
+            "PLANT_A",
+        ),
+        ph_row(
+            &ts(at(day, 0, 1), Ts::IsoSpace),
+            "7.5",
+            "WB0038",
+            "aeration_basin",
+            "PLANT_A",
+        ),
+    ];
+    let f = read(PH, &ph_table(rows).to_text(','));
+    assert_eq!(f.account.records, 2);
+    let o = file_findings(&f, "out_of_range");
+    assert_eq!(o.len(), 1);
+    assert_eq!(
+        (o[0].level, o[0].at.row, o[0].at.col_letters().as_str()),
+        (3, Some(2), "B")
+    );
+    assert_eq!(o[0].plant_id.as_deref(), Some("PLANT_A"));
+}
+
+#[test]
+fn many_dropouts_are_listed_ten_by_ten_then_counted_never_dropped() {
+    let day = d(2025, 4, 1);
+    let rows = (0..40)
+        .map(|i| {
+            let v = if i % 4 == 0 { "7.0" } else { "" };
+            ph_row(
+                &ts(at(day, 1, i), Ts::IsoSpace),
+                v,
+                "WB0038",
+                "aeration_basin",
+                "PLANT_A",
+            )
+        })
+        .collect();
+    let f = read(PH, &ph_table(rows).to_text(','));
+    assert_eq!(reasons(&f).get(&SkipReason::MissingValue), Some(&30));
+    let mv = file_findings(&f, "missing_value");
+    assert_eq!(mv.len(), 11, "10 listed one by one and one summary");
+    let summary = mv
+        .iter()
+        .find(|x| x.message.starts_with("20 more rows like this"))
+        .expect("summary");
+    assert!(
+        summary.message.contains("(rows 16, 17, 19, 20, 21, 23,"),
+        "{}",
+        summary.message
+    );
+    assert_eq!(summary.at.col_letters(), "B");
+}
