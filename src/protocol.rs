@@ -69,6 +69,9 @@ pub enum Reply {
         elapsed_ms: f64,
         /// Files the worker could not obtain at all (e.g. a failed fetch).
         problems: Vec<String>,
+        /// The worker's WebAssembly memory: it never shrinks, so this is its
+        /// peak so far.
+        worker_memory_bytes: u64,
     },
     /// Export bytes travel beside the message as a transferred buffer.
     Export {
@@ -134,6 +137,7 @@ mod tests {
             files_changed: true,
             elapsed_ms: 1.0,
             problems: vec![],
+            worker_memory_bytes: 0,
         };
         let back = Reply::from_json(&reply.to_json());
         let Ok(Reply::Report {

@@ -18,6 +18,29 @@ pub enum Row<'r> {
 /// Walk `text` (UTF-8) calling `f` for every row in order. Returns the
 /// number of physical lines seen.
 pub fn walk(text: &[u8], delimiter: u8, mut f: impl FnMut(Row<'_>)) -> u64 {
+    walk_while(text, delimiter, |row| {
+        f(row);
+        true
+    });
+    total_lines(text)
+}
+
+/// The record that starts on 1-based `line`, reading no further.
+pub fn record_at(text: &[u8], delimiter: u8, line: u32) -> Option<ByteRecord> {
+    let mut found = None;
+    walk_while(text, delimiter, |row| match row {
+        Row::Record { line: l, record } if l == line => {
+            found = Some(record.clone());
+            false
+        }
+        Row::Record { line: l, .. } | Row::Blank { line: l, .. } => l < line,
+    });
+    found
+}
+
+/// Like [`walk`], stopping as soon as `f` returns false (e.g. once a header
+/// is found): looking at the top of a 40 MB log must not parse all of it.
+pub fn walk_while(text: &[u8], delimiter: u8, mut f: impl FnMut(Row<'_>) -> bool) {
     let mut rdr = ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)
@@ -38,16 +61,20 @@ pub fn walk(text: &[u8], delimiter: u8, mut f: impl FnMut(Row<'_>)) -> u64 {
             .unwrap_or((1, 0));
         let (crlf, blank) = leading_line_breaks(text, byte as usize);
         let line = line + crlf;
-        if blank > 0 {
-            f(Row::Blank {
+        if blank > 0
+            && !f(Row::Blank {
                 line: clamp(line),
                 count: clamp(blank),
-            });
+            })
+        {
+            return;
         }
-        f(Row::Record {
+        if !f(Row::Record {
             line: clamp(line + blank),
             record: &rec,
-        });
+        }) {
+            return;
+        }
         end_line = rdr.position().line();
         end_byte = rdr.position().byte();
     }
@@ -58,7 +85,6 @@ pub fn walk(text: &[u8], delimiter: u8, mut f: impl FnMut(Row<'_>)) -> u64 {
             count: clamp(trailing),
         });
     }
-    total_lines(text)
 }
 
 /// Empty lines starting at `from`: line breaks (`\n`, `\r\n` or a lone

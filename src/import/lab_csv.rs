@@ -94,14 +94,8 @@ pub fn read(
     delimiter: u8,
     header_line: u32,
 ) -> Result<Parsed, FileError> {
-    let mut header = None;
-    delimited::walk(text, delimiter, |row| {
-        if let Row::Record { line, record } = row {
-            if line == header_line {
-                header = Some(Header::from_record(record));
-            }
-        }
-    });
+    let header =
+        delimited::record_at(text, delimiter, header_line).map(|r| Header::from_record(&r));
     let Some(header) = header else {
         super::reject_lines(ctx, text);
         return Err(FileError::new(FileErrorKind::Empty));

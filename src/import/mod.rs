@@ -346,10 +346,7 @@ enum CsvKind {
 fn detect_csv(utf8: &[u8], delimiter: u8) -> Option<(CsvKind, u32)> {
     let mut found = None;
     let mut seen = 0;
-    delimited::walk(utf8, delimiter, |row| {
-        if found.is_some() || seen >= 20 {
-            return;
-        }
+    delimited::walk_while(utf8, delimiter, |row| {
         if let delimited::Row::Record { line, record } = row {
             seen += 1;
             let h = columns::Header::from_record(record);
@@ -359,6 +356,7 @@ fn detect_csv(utf8: &[u8], delimiter: u8) -> Option<(CsvKind, u32)> {
                 found = Some((CsvKind::Ph, line));
             }
         }
+        found.is_none() && seen < 20
     });
     found
 }

@@ -23,6 +23,11 @@ struct Bridge {
     worker: Worker,
     next_id: u32,
     waiting: HashMap<u32, PointsCallback>,
+    /// Until the worker has said `Ready` its message handler may not exist
+    /// yet (its wasm is still compiling) and a message would be lost, so
+    /// requests wait here.
+    ready: bool,
+    queued: Vec<Object>,
 }
 
 thread_local! {
@@ -62,6 +67,8 @@ pub fn connect(s: Session) -> Result<(), String> {
             worker,
             next_id: 1,
             waiting: HashMap::new(),
+            ready: false,
+            queued: Vec::new(),
         })
     });
     Ok(())
@@ -70,17 +77,22 @@ pub fn connect(s: Session) -> Result<(), String> {
 /// Send a request, with `files` (browser `File`s) alongside.
 pub fn send(req: &Request, files: &Array) -> Result<(), String> {
     BRIDGE.with(|b| {
-        let b = b.borrow();
-        let Some(bridge) = b.as_ref() else {
+        let mut b = b.borrow_mut();
+        let Some(bridge) = b.as_mut() else {
             return Err("the processing worker is not running".to_string());
         };
         let msg = Object::new();
         Reflect::set(&msg, &"json".into(), &req.to_json().into()).map_err(|e| format!("{e:?}"))?;
         Reflect::set(&msg, &"files".into(), files).map_err(|e| format!("{e:?}"))?;
-        bridge
-            .worker
-            .post_message(&msg)
-            .map_err(|e| format!("{e:?}"))
+        if bridge.ready {
+            bridge
+                .worker
+                .post_message(&msg)
+                .map_err(|e| format!("{e:?}"))
+        } else {
+            bridge.queued.push(msg);
+            Ok(())
+        }
     })
 }
 
@@ -102,14 +114,25 @@ pub fn expect_points(done: PointsCallback) -> u32 {
 
 fn apply(s: Session, reply: Reply, bytes: Option<Uint8Array>) {
     match reply {
-        Reply::Ready => {}
+        Reply::Ready => BRIDGE.with(|b| {
+            if let Some(bridge) = b.borrow_mut().as_mut() {
+                bridge.ready = true;
+                for msg in std::mem::take(&mut bridge.queued) {
+                    if bridge.worker.post_message(&msg).is_err() {
+                        s.notice.set(Some("A request could not be handed to the processing worker; reload the page.".into()));
+                    }
+                }
+            }
+        }),
         Reply::Progress(p) => s.busy.set(Some(p)),
         Reply::Report {
             report,
             files_changed,
             elapsed_ms,
             problems,
+            worker_memory_bytes,
         } => {
+            s.worker_memory.set(Some(worker_memory_bytes));
             if files_changed {
                 let range = report.as_ref().and_then(Report::default_range);
                 s.from.set(range.map(|r| r.0));

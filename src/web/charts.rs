@@ -80,18 +80,35 @@ pub fn Chart(
     let node = NodeRef::<leptos::html::Div>::new();
     let error = RwSignal::new(None::<String>);
     let listening = StoredValue::new(false);
-    Effect::new(move |_| {
-        let p = plot.get();
-        if let (Some(el), Some(p)) = (node.get(), p) {
-            let el: &web_sys::HtmlElement = &el;
-            let result = render(el, &p);
-            if result.is_ok() && !listening.get_value() {
-                if let Some(cb) = zoomed {
-                    listen_zoom(el, cb);
-                    listening.set_value(true);
-                }
+    let latest = StoredValue::new(None::<String>);
+    let pending = StoredValue::new(false);
+    // Each chart draws in a task of its own, after the page has updated:
+    // five Plotly renders in one task would block input for too long.
+    let draw = move || {
+        pending.set_value(false);
+        let (Some(el), Some(p)) = (node.get_untracked(), latest.get_value()) else {
+            return;
+        };
+        let el: &web_sys::HtmlElement = &el;
+        let result = render(el, &p);
+        if result.is_ok() && !listening.get_value() {
+            if let Some(cb) = zoomed {
+                listen_zoom(el, cb);
+                listening.set_value(true);
             }
-            error.set(result.err());
+        }
+        error.set(result.err());
+    };
+    Effect::new(move |_| {
+        latest.set_value(plot.get());
+        node.track();
+        if !pending.get_value() {
+            pending.set_value(true);
+            let cb = Closure::once_into_js(draw);
+            if let Some(w) = web_sys::window() {
+                let _ =
+                    w.set_timeout_with_callback_and_timeout_and_arguments_0(cb.unchecked_ref(), 0);
+            }
         }
     });
     view! {

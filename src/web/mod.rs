@@ -36,6 +36,8 @@ pub struct Session {
     pub generation: RwSignal<u32>,
     /// How long the last batch of files took, from first read to report.
     pub last_ms: RwSignal<Option<f64>>,
+    /// The worker's WebAssembly memory after the last batch (its peak).
+    pub worker_memory: RwSignal<Option<u64>>,
 }
 
 impl Session {
@@ -51,6 +53,7 @@ impl Session {
             flags: RwSignal::new(Flag::ALL.into_iter().collect()),
             generation: RwSignal::new(0),
             last_ms: RwSignal::new(None),
+            worker_memory: RwSignal::new(None),
         }
     }
 
@@ -234,6 +237,7 @@ pub fn App() -> impl IntoView {
             on:dragleave=move |_| dragging.set(false)
             data-testid="app-ready"
             data-generation=move || s.generation.get().to_string()
+            data-rows=move || s.report.with(|r| r.as_ref().map(|r| r.files.iter().map(|f| f.account.rows_in).sum::<u64>().to_string()).unwrap_or_default())
         >
             <header class="top">
                 <div class="brand">
@@ -322,7 +326,10 @@ pub fn App() -> impl IntoView {
             <footer class="foot">
                 {format!("Method {} · everything runs locally in this page", crate::METHOD_VERSION)}
                 {move || s.last_ms.get().map(|ms| view! {
-                    <span data-testid="last-ms" data-ms=format!("{ms:.0}")>{format!(" · last files processed in {:.0} ms", ms)}</span>
+                    <span data-testid="last-ms" data-ms=format!("{ms:.0}")>{format!(" · last change processed in {:.0} ms", ms)}</span>
+                })}
+                {move || s.worker_memory.get().map(|b| view! {
+                    <span data-testid="worker-memory" data-bytes=b.to_string()>{format!(" · worker memory {:.0} MB", b as f64 / 1e6)}</span>
                 })}
             </footer>
         </div>

@@ -52,8 +52,10 @@ export function isLocalUrl(raw) {
  *   requests  every URL the page asked for, in order
  *   outside   the subset of `requests` that would have left the machine
  *   close()   shuts browser and server down; call it in a finally block
+ * `init` is a function run in the page before any of its scripts (e.g. to
+ * install performance observers).
  */
-export async function openApp({ base = "/", path: subPath = "" } = {}) {
+export async function openApp({ base = "/", path: subPath = "", init = null } = {}) {
   const server = await startServer({
     root: distDir,
     host: LOCAL_HOST,
@@ -84,6 +86,9 @@ export async function openApp({ base = "/", path: subPath = "" } = {}) {
     });
     context.on("request", (request) => requests.push(request.url()));
 
+    if (init) {
+      await context.addInitScript(init);
+    }
     const page = await context.newPage();
     page.on("console", (msg) => {
       if (msg.type() === "error") {

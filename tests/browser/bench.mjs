@@ -1,0 +1,113 @@
+// `make bench` (browser half): from files handed to the file input to the
+// dashboard rendered, in headless Chromium, for the sample set and for a
+// generated year. Prints one Markdown table row per set. Not a test: the
+// numbers go into README.md, nothing asserts on timings.
+//
+//   node tests/browser/bench.mjs [DIR LABEL]...
+
+import { readdirSync, statSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import path from "node:path";
+import { openApp, waitForReady } from "./harness.mjs";
+
+function files(dir) {
+  return readdirSync(dir)
+    .filter((n) => /\.(csv|xlsx|xls)$/i.test(n))
+    .sort()
+    .map((n) => path.join(dir, n));
+}
+
+/** Resident memory of every Chromium process, in MB. */
+function chromiumRssMb() {
+  try {
+    const out = execFileSync("ps", ["-C", "chromium", "-o", "rss="], { encoding: "utf8" });
+    return out.split("\n").reduce((s, l) => s + (Number(l.trim()) || 0), 0) / 1024;
+  } catch {
+    return 0;
+  }
+}
+
+// Runs in the page before anything else: records long tasks and when the
+// app became ready.
+function observe() {
+  window.__longTasks = [];
+  try {
+    new PerformanceObserver((list) => {
+      for (const e of list.getEntries()) {
+        window.__longTasks.push({ start: e.startTime, duration: e.duration });
+      }
+    }).observe({ type: "longtask", buffered: true });
+  } catch {}
+  new MutationObserver((_, obs) => {
+    if (document.querySelector("[data-testid=app-ready]")) {
+      window.__readyAt = performance.now();
+      obs.disconnect();
+    }
+  }).observe(document, { childList: true, subtree: true });
+}
+
+async function bench(dir, label) {
+  const list = files(dir);
+  const mb = list.reduce((s, f) => s + statSync(f).size, 0) / 1e6;
+  const app = await openApp({ init: observe });
+  try {
+    await waitForReady(app);
+    const { page } = app;
+    const readyMs = await page.evaluate(() => window.__readyAt);
+    const baseRss = chromiumRssMb();
+    let peakRss = baseRss;
+    const sampler = setInterval(() => {
+      peakRss = Math.max(peakRss, chromiumRssMb());
+    }, 100);
+    const t0 = await page.evaluate(() => performance.now());
+    await page.setInputFiles("[data-testid=file-input]", list);
+    await page.waitForFunction(
+      () => Number(document.querySelector("[data-testid=app-ready]")?.dataset.generation) >= 1,
+      null,
+      { timeout: 600_000, polling: 50 },
+    );
+    const tReport = await page.evaluate(() => performance.now());
+    await page.waitForSelector("[data-testid=chart-co2] .main-svg", { timeout: 120_000 });
+    await page.waitForFunction(() => !document.querySelector("[data-testid=progress]"));
+    const tDash = await page.evaluate(() => performance.now());
+    clearInterval(sampler);
+    peakRss = Math.max(peakRss, chromiumRssMb());
+    const tasks = await page.evaluate(() => window.__longTasks);
+    const during = tasks.filter((t) => t.start >= t0 && t.start < tReport);
+    const after = tasks.filter((t) => t.start >= tReport && t.start <= tDash);
+    const maxDuring = during.reduce((m, t) => Math.max(m, t.duration), 0);
+    const maxAfter = after.reduce((m, t) => Math.max(m, t.duration), 0);
+    const workerMs = Number(await page.getAttribute("[data-testid=last-ms]", "data-ms"));
+    if (process.env.BENCH_VERBOSE) {
+      console.error(label, { t0, tReport, tDash, workerMs, tasks: tasks.filter((t) => t.start >= t0) });
+    }
+    const workerMb = Number(await page.getAttribute("[data-testid=worker-memory]", "data-bytes")) / 1e6;
+    const secs = (tDash - t0) / 1000;
+    const rows = Number(
+      await page.evaluate(async () => {
+        const el = document.querySelector("[data-testid=app-ready]");
+        return el ? el.dataset.rows ?? "" : "";
+      }),
+    );
+    if (app.errors.length) {
+      console.error(`errors: ${app.errors.join("\n")}`);
+    }
+    console.log(
+      `| browser | ${label} | ${list.length} | ${mb.toFixed(1)} | ${secs.toFixed(2)} s (worker ${(workerMs / 1000).toFixed(2)} s) | ${(mb / secs).toFixed(0)} MB/s | ${rows ? (rows / secs / 1e6).toFixed(2) + " M rows/s" : "-"} | worker wasm ${workerMb.toFixed(0)} MB; Chromium RSS +${(peakRss - baseRss).toFixed(0)} MB | first load ${readyMs.toFixed(0)} ms; longest main-thread task while processing ${maxDuring.toFixed(0)} ms (${during.length} over 50 ms), while rendering ${maxAfter.toFixed(0)} ms |`,
+    );
+  } finally {
+    await app.close();
+  }
+}
+
+const args = process.argv.slice(2);
+const sets = [];
+for (let i = 0; i < args.length; i += 2) {
+  sets.push([args[i], args[i + 1] ?? args[i]]);
+}
+if (sets.length === 0) {
+  sets.push([path.resolve("data"), "sample"]);
+}
+for (const [dir, label] of sets) {
+  await bench(dir, label);
+}
