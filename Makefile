@@ -17,13 +17,14 @@ export PATH := $(CURDIR)/node_modules/.bin:$(HOME)/.cargo/bin:$(PATH)
 export TRUNK_OFFLINE := true
 export TRUNK_SKIP_VERSION_CHECK := true
 
-.PHONY: help setup web dist run test lint unit browser-test
+.PHONY: help setup web dist run test lint unit browser-test bench
 
 help:
 	@echo "make run    build the site and serve it at http://$(HOST):$(PORT)"
 	@echo "make test   fmt, clippy (native + wasm32), cargo test, release build, browser tests"
 	@echo "make setup  install missing tools only (.ci/setup)"
 	@echo "make web    build dist/ only"
+	@echo "make bench  native and browser benchmarks (sample set and a generated year)"
 
 setup:
 	@.ci/setup
@@ -55,3 +56,18 @@ browser-test:
 # entry point.
 test: setup
 	@$(MAKE) --no-print-directory lint unit dist browser-test
+
+# Benchmarks (not part of `make test`): the native core and the browser,
+# on the sample set and on a generated year (8 minute-cadence pH sensors,
+# a year of workbooks; ~370 MB, generated once into target/, never
+# committed). Prints Markdown table rows for README.md.
+BENCH_YEAR := target/bench-data/year
+bench: setup
+	cargo build --release --quiet --bin crew-mrv --example bench
+	@test -f $(BENCH_YEAR)/manifest.json || ./target/release/crew-mrv sample --year --out $(BENCH_YEAR)
+	@$(MAKE) --no-print-directory dist
+	@echo "| where | set | files | MB | drop to dashboard | throughput | rows | memory | notes |"
+	@echo "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"
+	@./target/release/examples/bench data sample
+	@./target/release/examples/bench $(BENCH_YEAR) year
+	@node tests/browser/bench.mjs data sample $(BENCH_YEAR) year
