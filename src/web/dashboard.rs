@@ -190,11 +190,15 @@ pub fn Dashboard() -> impl IntoView {
         };
         v.sort_by(|a, b| {
             let (ka, kb) = (key(a), key(b));
+            // Blank values stay last in both directions.
+            match (ka.0, kb.0) {
+                (Some(_), None) => return Ordering::Less,
+                (None, Some(_)) => return Ordering::Greater,
+                _ => {}
+            }
             let o = match (ka.0, kb.0) {
                 (Some(x), Some(y)) => x.total_cmp(&y),
-                (Some(_), None) => Ordering::Less,
-                (None, Some(_)) => Ordering::Greater,
-                (None, None) => ka.1.cmp(&kb.1),
+                _ => ka.1.cmp(&kb.1),
             };
             let o = o.then_with(|| (a.date, &a.plant_id).cmp(&(b.date, &b.plant_id)));
             if asc {

@@ -188,6 +188,7 @@ pub fn App() -> impl IntoView {
         )));
     }
     let tab = RwSignal::new(Tab::Dashboard);
+    let picker = NodeRef::<leptos::html::Input>::new();
     let dragging = RwSignal::new(false);
 
     // Drop anywhere on the page.
@@ -245,10 +246,17 @@ pub fn App() -> impl IntoView {
                     <p class="tagline">"Daily CO2 removal from plant, lab and sensor files — computed in your browser; no data leaves this device."</p>
                 </div>
                 <div class="inputs">
-                    <label class="button primary" for="file-input">"Add files…"</label>
+                    // A real button (keyboard and screen readers) that opens
+                    // the hidden file input.
+                    <button class="button primary" data-testid="add-files"
+                        on:click=move |_| { if let Some(i) = picker.get() { i.click(); } }>
+                        "Add files…"
+                    </button>
                     <input
                         id="file-input"
+                        node_ref=picker
                         class="visually-hidden"
+                        tabindex="-1"
                         type="file"
                         multiple
                         accept=".csv,.xlsx,.xls,.txt,.tsv"

@@ -230,3 +230,52 @@ test("the sample-data button loads data/ in one click", async () => {
     await app.close();
   }
 });
+
+test("the table sorts and pages, QA filters narrow the list, a removed file is gone", async () => {
+  const app = await openApp();
+  try {
+    await loadSamples(app);
+    const { page } = app;
+    await page.click("[data-testid=filter-all-dates]");
+    const pageText = async () => (await page.textContent("[data-testid=results-page]")).trim();
+    assert.match(await pageText(), /^Page 1 of \d+ · \d+ days$/);
+
+    // Sort by CO2, descending: the first row holds the largest value.
+    const co2Header = page.locator("button.sort", { hasText: "CO2 t/day" });
+    await co2Header.click();
+    await co2Header.click();
+    const co2s = await page.$$eval("[data-testid=result-row] td:nth-child(8)", (t) =>
+      t.map((x) => x.textContent).filter((v) => v !== "—").map(Number),
+    );
+    assert.ok(co2s.length > 1);
+    assert.deepEqual(co2s, [...co2s].sort((a, b) => b - a));
+
+    const firstPage = await page.$$eval("[data-testid=result-row] td:first-child", (t) => t.map((x) => x.textContent));
+    await page.click("button:has-text('Next ›') >> nth=0");
+    assert.match(await pageText(), /^Page 2 of/);
+    const secondPage = await page.$$eval("[data-testid=result-row] td:first-child", (t) => t.map((x) => x.textContent));
+    assert.notDeepEqual(firstPage, secondPage);
+
+    // QA: level 4 warnings only.
+    await page.click("[data-testid=tab-qa]");
+    const all = Number((await page.textContent("[data-testid=qa-shown]")).split(" ")[0]);
+    await page.selectOption("[data-testid=qa-level]", "4");
+    await page.selectOption("[data-testid=qa-severity]", "warning");
+    const shown = Number((await page.textContent("[data-testid=qa-shown]")).split(" ")[0]);
+    assert.ok(shown > 0 && shown < all, `${shown} of ${all}`);
+    const levels = await page.$$eval("[data-testid=qa-table] tbody tr td:first-child", (t) => t.map((x) => x.textContent));
+    assert.ok(levels.every((l) => l === "4"));
+
+    // Remove the lab file: every day loses its calcium.
+    await page.click("[data-testid=tab-files]");
+    const gen = await generation(app);
+    await page.click("button[aria-label='Remove calcium_lab_results_2025Q2.csv']");
+    await waitForGeneration(app, gen + 1);
+    assert.equal((await page.$$("[data-testid=file-row]")).length, sampleFiles().length - 1);
+    await page.click("[data-testid=tab-dashboard]");
+    assert.equal(await page.textContent("[data-testid=kpi-flag-VALID]"), "VALID: 0");
+    assert.deepEqual(app.errors, []);
+  } finally {
+    await app.close();
+  }
+});
