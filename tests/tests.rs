@@ -6,6 +6,7 @@
 #![cfg(not(target_arch = "wasm32"))]
 
 mod fixtures;
+mod golden;
 
 mod cli;
 mod detect;
