@@ -327,9 +327,13 @@ pub fn App() -> impl IntoView {
                         {move || counts().map(|(_, _, q)| format!("QA findings ({q})"))}
                     </button>
                 </nav>
-                <div hidden=move || tab.get() != Tab::Dashboard><dashboard::Dashboard /></div>
-                <div hidden=move || tab.get() != Tab::Files><files::FilesPanel /></div>
-                <div hidden=move || tab.get() != Tab::Qa><qa_panel::QaPanel /></div>
+                // Only the visible panel exists, so a new report renders one
+                // panel, not three.
+                {move || match tab.get() {
+                    Tab::Dashboard => view! { <dashboard::Dashboard /> }.into_any(),
+                    Tab::Files => view! { <files::FilesPanel /> }.into_any(),
+                    Tab::Qa => view! { <qa_panel::QaPanel /> }.into_any(),
+                }}
             </Show>
             <footer class="foot">
                 {format!("Method {} · everything runs locally in this page", crate::METHOD_VERSION)}
