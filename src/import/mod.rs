@@ -7,6 +7,8 @@
 //! back with an error and the rest of the run goes on.
 
 mod account;
+mod biff;
+mod cfb;
 mod columns;
 mod delimited;
 mod lab_csv;

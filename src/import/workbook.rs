@@ -16,6 +16,8 @@ use crate::error::{FileError, FileErrorKind};
 use crate::model::{CellRef, Text};
 use crate::timestamp::excel_serial;
 
+use super::{biff, cfb};
+
 /// A workbook container format.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum WorkbookFormat {
@@ -345,7 +347,36 @@ fn open_xls(bytes: &[u8], limits: &Limits) -> Result<Workbook, FileError> {
             "the legacy .xls container is non-standard (file size {len} bytes is not 512 + a multiple of 512); read anyway"
         ));
     }
-    let mut wb: Xls<_> = Xls::new(Cursor::new(bytes)).map_err(|e| match e {
+    // calamine never sees the file itself: the Workbook stream is read by
+    // our checked container reader, checked and rewritten record by record
+    // (see `biff`), and handed over in a fresh container.
+    let compound = cfb::Compound::open(bytes).map_err(|e| corrupt("xls", e))?;
+    let stream = match compound.stream("Workbook") {
+        Some(s) => s.map_err(|e| corrupt("xls", e))?,
+        None if compound.has_stream("Book") => {
+            return Err(FileError::new(FileErrorKind::Unsupported {
+                format: "Excel 5.0/95 and older .xls".into(),
+            }))
+        }
+        None => {
+            let what = if compound.has_stream("WordDocument") {
+                "a Word document"
+            } else if compound.has_stream("PowerPoint Document") {
+                "a PowerPoint presentation"
+            } else {
+                "an Office file that holds no Excel workbook"
+            };
+            return Err(FileError::new(FileErrorKind::NotTabular {
+                looks_like: what.into(),
+            }));
+        }
+    };
+    let normalized = biff::normalize(&stream, limits)?;
+    drop(stream);
+    notes.extend(normalized.notes);
+    let clean = cfb::write_single_stream("Workbook", &normalized.stream);
+    drop(normalized.stream);
+    let mut wb: Xls<_> = Xls::new(Cursor::new(clean)).map_err(|e| match e {
         calamine::XlsError::Password => FileError::new(FileErrorKind::Encrypted),
         e => corrupt("xls", e),
     })?;
@@ -356,15 +387,6 @@ fn open_xls(bytes: &[u8], limits: &Limits) -> Result<Workbook, FileError> {
             Ok(r) => r,
             Err(e) => return Err(corrupt("xls", format!("sheet '{name}': {e}"))),
         };
-        if let Some((r, c)) = range.end() {
-            let area = (u64::from(r) + 1) * (u64::from(c) + 1);
-            if area > limits.max_sheet_cells {
-                return Err(FileError::new(FileErrorKind::TooLarge {
-                    what: format!("sheet '{name}' ({area} cells)"),
-                    limit: limits.max_sheet_cells,
-                }));
-            }
-        }
         let range = anchor_a1(range);
         sheets.push(Sheet::new(&name, range, false));
     }
