@@ -238,6 +238,7 @@ fn open_xlsx(bytes: &[u8], limits: &Limits) -> Result<Workbook, FileError> {
             }))
         }
     }
+    check_shared_strings(bytes, limits)?;
     let mut wb: Xlsx<_> = Xlsx::new(Cursor::new(bytes)).map_err(|e| corrupt("xlsx", e))?;
     let is_1904 = wb.has_1904_epoch();
     let names = wb.sheet_names();
@@ -251,6 +252,133 @@ fn open_xlsx(bytes: &[u8], limits: &Limits) -> Result<Workbook, FileError> {
         sheets,
         notes: Vec::new(),
     })
+}
+
+/// calamine reads the whole shared string table when it opens a workbook,
+/// and first reserves room for as many strings as the table's
+/// `uniqueCount` claims: a 1 KB file claiming a billion strings aborts the
+/// app. So the table is streamed through once beforehand (its size is
+/// already capped): the claim, the real number of strings and the longest
+/// text are checked against the caps before calamine allocates anything.
+fn check_shared_strings(bytes: &[u8], limits: &Limits) -> Result<(), FileError> {
+    let mut archive = zip::ZipArchive::new(Cursor::new(bytes)).map_err(|e| corrupt("zip", e))?;
+    for i in 0..archive.len() {
+        let name = match archive.name_for_index(i) {
+            Some(Ok(n)) if n.to_ascii_lowercase().ends_with("sharedstrings.xml") => n.to_string(),
+            _ => continue,
+        };
+        let mut part = archive
+            .by_index(i)
+            .map_err(|e| corrupt("xlsx", format!("{name}: {e}")))?;
+        let mut scan = StringsScan::default();
+        let mut buf = vec![0u8; 64 * 1024];
+        loop {
+            let n = match part.read(&mut buf) {
+                Ok(0) => break,
+                Ok(n) => n,
+                Err(e) => return Err(corrupt("xlsx", format!("{name}: {e}"))),
+            };
+            scan.feed(&buf[..n]);
+            if scan.longest_text > limits.max_field_bytes as u64 {
+                return Err(FileError::new(FileErrorKind::TooLarge {
+                    what: format!("a text cell of more than {} bytes", limits.max_field_bytes),
+                    limit: limits.max_field_bytes as u64,
+                }));
+            }
+            if scan.strings > limits.max_sheet_cells {
+                return Err(FileError::new(FileErrorKind::TooLarge {
+                    what: format!(
+                        "the shared string table (more than {} strings)",
+                        limits.max_sheet_cells
+                    ),
+                    limit: limits.max_sheet_cells,
+                }));
+            }
+        }
+        // A writer may round its claim; a claim beyond the real count that
+        // would cost real memory is a lie.
+        if let Some(claim) = scan.claimed {
+            if claim > scan.strings.max(10_000) {
+                return Err(corrupt(
+                    "xlsx",
+                    format!("{name} claims {claim} strings but holds {}", scan.strings),
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Running counts over a shared string table's XML, fed in pieces.
+#[derive(Default)]
+struct StringsScan {
+    /// `uniqueCount` of the `<sst>` element, once seen.
+    claimed: Option<u64>,
+    /// `<si` elements (with or without a namespace prefix).
+    strings: u64,
+    /// The longest run of bytes outside tags, in bytes.
+    longest_text: u64,
+    text: u64,
+    /// The last bytes of the previous piece, so a token split between two
+    /// pieces is still seen.
+    tail: Vec<u8>,
+    head: Vec<u8>,
+}
+
+impl StringsScan {
+    fn feed(&mut self, piece: &[u8]) {
+        for &b in piece {
+            if b == b'<' {
+                self.text = 0;
+            } else {
+                self.text += 1;
+                self.longest_text = self.longest_text.max(self.text);
+            }
+        }
+        let mut joined = std::mem::take(&mut self.tail);
+        let overlap = joined.len();
+        joined.extend_from_slice(piece);
+        self.strings += joined
+            .windows(4)
+            .enumerate()
+            .filter(|(i, w)| {
+                // Count each match once: only those ending in the new piece.
+                i + 4 > overlap
+                    && (w[0] == b'<' || w[0] == b':')
+                    && w[1] == b's'
+                    && w[2] == b'i'
+                    && matches!(w[3], b'>' | b' ' | b'/' | b'\t' | b'\n' | b'\r')
+            })
+            .count() as u64;
+        if self.claimed.is_none() && self.head.len() < 4096 {
+            self.head.extend_from_slice(&piece[..piece.len().min(4096)]);
+            self.claimed = unique_count(&self.head);
+        }
+        let keep = joined.len().min(3);
+        self.tail = joined[joined.len() - keep..].to_vec();
+    }
+}
+
+/// `uniqueCount="N"` in the opening of a shared string table.
+fn unique_count(head: &[u8]) -> Option<u64> {
+    let key = b"uniqueCount=";
+    let at = head.windows(key.len()).position(|w| w == key)? + key.len();
+    let rest = head.get(at + 1..)?;
+    let digits: Vec<u8> = rest
+        .iter()
+        .take_while(|b| b.is_ascii_digit())
+        .copied()
+        .collect();
+    if digits.is_empty() {
+        return None;
+    }
+    // More digits than a u64 holds is a claim past any cap.
+    Some(
+        std::str::from_utf8(&digits)
+            .ok()
+            .and_then(|d| d.parse().ok())
+            .unwrap_or(u64::MAX),
+    )
 }
 
 /// Stream one sheet's cells, refusing it as soon as its cells or extent
