@@ -7,6 +7,9 @@
 
 use csv::{ByteRecord, ReaderBuilder};
 
+use super::SkipReason;
+use crate::config::Limits;
+
 /// What the walker hands to the importer for each row.
 pub enum Row<'r> {
     /// `count` consecutive empty lines starting at `line`.
@@ -113,6 +116,42 @@ pub fn field(rec: &ByteRecord, idx: Option<usize>) -> &str {
         .and_then(|b| std::str::from_utf8(b).ok())
         .map(str::trim)
         .unwrap_or("")
+}
+
+/// Why a row is over the caps: too many fields, or one field too large
+/// (with its 0-based column).
+pub struct Oversized {
+    pub reason: SkipReason,
+    pub col: Option<u32>,
+    pub message: String,
+}
+
+/// The caps on one row, checked before any field is looked at.
+pub fn oversized(rec: &ByteRecord, limits: &Limits) -> Option<Oversized> {
+    if rec.len() > limits.max_csv_fields {
+        return Some(Oversized {
+            reason: SkipReason::TooManyFields,
+            col: None,
+            message: format!(
+                "Row has {} fields, more than the limit of {}; skipped.",
+                rec.len(),
+                limits.max_csv_fields
+            ),
+        });
+    }
+    let (col, f) = rec
+        .iter()
+        .enumerate()
+        .find(|(_, f)| f.len() > limits.max_field_bytes)?;
+    Some(Oversized {
+        reason: SkipReason::FieldTooLarge,
+        col: u32::try_from(col).ok(),
+        message: format!(
+            "A field of {} bytes is larger than the limit of {} bytes; row skipped.",
+            f.len(),
+            limits.max_field_bytes
+        ),
+    })
 }
 
 /// True when every field is empty or whitespace.

@@ -8,7 +8,7 @@
 
 mod account;
 mod biff;
-mod cfb;
+pub mod cfb;
 mod columns;
 mod delimited;
 mod lab_csv;
@@ -310,7 +310,11 @@ fn dispatch(
             let first = utf8
                 .split(|b| *b == b'\n')
                 .find(|l| l.iter().any(|b| !b.is_ascii_whitespace()))
-                .map(|l| String::from_utf8_lossy(l).trim().to_string())
+                .map(|l| {
+                    // Only the start is quoted: the line may be 100 MB.
+                    let head = &l[..l.len().min(4 * crate::text::QUOTE_CHARS)];
+                    String::from_utf8_lossy(head).trim().to_string()
+                })
                 .unwrap_or_default();
             reject_lines(ctx, &utf8);
             Err((
