@@ -279,9 +279,10 @@ fn check_shared_strings(bytes: &[u8], limits: &Limits) -> Result<(), FileError> 
                 Err(e) => return Err(corrupt("xlsx", format!("{name}: {e}"))),
             };
             scan.feed(&buf[..n]);
-            if scan.longest_text > limits.max_field_bytes as u64 {
+            // Read on to the end of the long text, to say how long it is.
+            if scan.longest_text > limits.max_field_bytes as u64 && scan.text < scan.longest_text {
                 return Err(FileError::new(FileErrorKind::TooLarge {
-                    what: format!("a text cell of more than {} bytes", limits.max_field_bytes),
+                    what: format!("a text cell of {} bytes", scan.longest_text),
                     limit: limits.max_field_bytes as u64,
                 }));
             }
@@ -294,6 +295,12 @@ fn check_shared_strings(bytes: &[u8], limits: &Limits) -> Result<(), FileError> 
                     limit: limits.max_sheet_cells,
                 }));
             }
+        }
+        if scan.longest_text > limits.max_field_bytes as u64 {
+            return Err(FileError::new(FileErrorKind::TooLarge {
+                what: format!("a text cell of {} bytes", scan.longest_text),
+                limit: limits.max_field_bytes as u64,
+            }));
         }
         // A writer may round its claim; a claim beyond the real count that
         // would cost real memory is a lie.
@@ -314,49 +321,61 @@ fn check_shared_strings(bytes: &[u8], limits: &Limits) -> Result<(), FileError> 
 struct StringsScan {
     /// `uniqueCount` of the `<sst>` element, once seen.
     claimed: Option<u64>,
-    /// `<si` elements (with or without a namespace prefix).
+    /// `<si>` elements (with or without a namespace prefix).
     strings: u64,
-    /// The longest run of bytes outside tags, in bytes.
+    /// The longest run of bytes between two `<`, and the current one.
     longest_text: u64,
     text: u64,
-    /// The last bytes of the previous piece, so a token split between two
-    /// pieces is still seen.
-    tail: Vec<u8>,
+    /// The start of a tag cut off at the end of the previous piece.
+    tag: Option<Vec<u8>>,
     head: Vec<u8>,
 }
 
 impl StringsScan {
     fn feed(&mut self, piece: &[u8]) {
-        for &b in piece {
-            if b == b'<' {
-                self.text = 0;
-            } else {
-                self.text += 1;
-                self.longest_text = self.longest_text.max(self.text);
-            }
-        }
-        let mut joined = std::mem::take(&mut self.tail);
-        let overlap = joined.len();
-        joined.extend_from_slice(piece);
-        self.strings += joined
-            .windows(4)
-            .enumerate()
-            .filter(|(i, w)| {
-                // Count each match once: only those ending in the new piece.
-                i + 4 > overlap
-                    && (w[0] == b'<' || w[0] == b':')
-                    && w[1] == b's'
-                    && w[2] == b'i'
-                    && matches!(w[3], b'>' | b' ' | b'/' | b'\t' | b'\n' | b'\r')
-            })
-            .count() as u64;
         if self.claimed.is_none() && self.head.len() < 4096 {
             self.head.extend_from_slice(&piece[..piece.len().min(4096)]);
             self.claimed = unique_count(&self.head);
         }
-        let keep = joined.len().min(3);
-        self.tail = joined[joined.len() - keep..].to_vec();
+        let mut segments = piece.split(|b| *b == b'<');
+        // The first segment continues the previous piece's last one.
+        if let Some(first) = segments.next() {
+            self.text += first.len() as u64;
+            if let Some(mut tag) = self.tag.take() {
+                tag.extend_from_slice(&first[..first.len().min(16)]);
+                self.tag_or_carry(&tag);
+            }
+        }
+        for seg in segments {
+            self.longest_text = self.longest_text.max(self.text);
+            self.text = seg.len() as u64;
+            self.tag_or_carry(seg);
+        }
+        self.longest_text = self.longest_text.max(self.text);
     }
+
+    /// Count a tag's start, or keep it for the next piece while its name
+    /// may still go on there.
+    fn tag_or_carry(&mut self, tag: &[u8]) {
+        if tag.len() < 16 && !tag.iter().any(|b| is_tag_end(*b)) {
+            self.tag = Some(tag.to_vec());
+        } else {
+            self.count_tag(tag);
+        }
+    }
+
+    /// `seg` starts right after a `<`: count it when it opens a string.
+    fn count_tag(&mut self, seg: &[u8]) {
+        let name = seg.split(|b| is_tag_end(*b)).next().unwrap_or(&[]);
+        let local = name.rsplit(|b| *b == b':').next().unwrap_or(&[]);
+        if local == b"si" && name.len() < seg.len() {
+            self.strings += 1;
+        }
+    }
+}
+
+fn is_tag_end(b: u8) -> bool {
+    matches!(b, b'>' | b'/' | b' ' | b'\t' | b'\n' | b'\r')
 }
 
 /// `uniqueCount="N"` in the opening of a shared string table.
@@ -550,4 +569,26 @@ fn contains_utf16(hay: &[u8], needle: &str) -> bool {
         .flat_map(|u| u.to_le_bytes())
         .collect();
     hay.windows(pat.len()).any(|w| w == pat.as_slice())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shared_string_scan_counts_across_piece_boundaries() {
+        let xml = b"<?xml?><sst count=\"9\" uniqueCount=\"3\"><si><t>ab</t></si><x:si>\
+                    <t>cdefgh</t></x:si><si/><sis>no</sis></sst>";
+        for size in 1..xml.len() {
+            let mut s = StringsScan::default();
+            for piece in xml.chunks(size) {
+                s.feed(piece);
+            }
+            assert_eq!(
+                (s.strings, s.claimed, s.longest_text),
+                (3, Some(3), 30),
+                "pieces of {size}"
+            );
+        }
+    }
 }
