@@ -5,6 +5,8 @@
 //! blank lines are recovered from the gaps between records' line numbers.
 //! Rows are numbered as a text editor (or Excel opening the CSV) shows them.
 
+use std::ops::ControlFlow;
+
 use csv::{ByteRecord, ReaderBuilder};
 
 use super::SkipReason;
@@ -18,9 +20,17 @@ pub enum Row<'r> {
     Record { line: u32, record: &'r ByteRecord },
 }
 
-/// Walk `text` (UTF-8) calling `f` for every row in order. Returns the
-/// number of physical lines seen.
-pub fn walk(text: &[u8], delimiter: u8, mut f: impl FnMut(Row<'_>)) -> u64 {
+/// Walk `text` (UTF-8) calling `f` for every row in order.
+pub fn walk(text: &[u8], delimiter: u8, mut f: impl FnMut(Row<'_>)) {
+    walk_until(text, delimiter, |row| {
+        f(row);
+        ControlFlow::Continue(())
+    });
+}
+
+/// Like [`walk`], stopping as soon as `f` says so: finding a header must
+/// not parse the rest of a 40 MB file.
+pub fn walk_until(text: &[u8], delimiter: u8, mut f: impl FnMut(Row<'_>) -> ControlFlow<()>) {
     let mut rdr = ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)
@@ -42,26 +52,31 @@ pub fn walk(text: &[u8], delimiter: u8, mut f: impl FnMut(Row<'_>)) -> u64 {
         let (crlf, blank) = leading_line_breaks(text, byte as usize);
         let line = line + crlf;
         if blank > 0 {
-            f(Row::Blank {
+            let row = Row::Blank {
                 line: clamp(line),
                 count: clamp(blank),
-            });
+            };
+            if f(row).is_break() {
+                return;
+            }
         }
-        f(Row::Record {
+        let row = Row::Record {
             line: clamp(line + blank),
             record: &rec,
-        });
+        };
+        if f(row).is_break() {
+            return;
+        }
         end_line = rdr.position().line();
         end_byte = rdr.position().byte();
     }
     let (crlf, trailing) = leading_line_breaks(text, end_byte as usize);
     if trailing > 0 {
-        f(Row::Blank {
+        let _ = f(Row::Blank {
             line: clamp(end_line + crlf),
             count: clamp(trailing),
         });
     }
-    total_lines(text)
 }
 
 /// Empty lines starting at `from`: line breaks (`\n`, `\r\n` or a lone
@@ -87,6 +102,7 @@ fn leading_line_breaks(text: &[u8], from: usize) -> (u64, u64) {
     (crlf, n)
 }
 
+#[cfg(test)]
 /// Lines as an editor counts them: a final line break does not open a new
 /// line. `\r\n` and a lone `\r` end a line like `\n`.
 pub fn total_lines(text: &[u8]) -> u64 {
@@ -166,7 +182,8 @@ mod tests {
 
     fn rows(text: &str) -> Vec<String> {
         let mut out = Vec::new();
-        let total = walk(text.as_bytes(), b',', |r| match r {
+        let total = total_lines(text.as_bytes());
+        walk(text.as_bytes(), b',', |r| match r {
             Row::Blank { line, count } => out.push(format!("blank {line}+{count}")),
             Row::Record { line, record } => out.push(format!("rec {line} {}", record.len())),
         });
@@ -201,7 +218,8 @@ mod tests {
         for text in ["", "\n", "\n\n", "a\n\nb", "a,\"q\n\n\"\n\nb\n", "x"] {
             let mut n = 0u64;
             let mut extra = 0u64;
-            let total = walk(text.as_bytes(), b',', |r| match r {
+            let total = total_lines(text.as_bytes());
+            walk(text.as_bytes(), b',', |r| match r {
                 Row::Blank { count, .. } => n += u64::from(count),
                 Row::Record { record, .. } => {
                     n += 1;

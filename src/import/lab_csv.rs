@@ -89,12 +89,14 @@ pub fn read(
     header_line: u32,
 ) -> Result<Parsed, FileError> {
     let mut header = None;
-    delimited::walk(text, delimiter, |row| {
-        if let Row::Record { line, record } = row {
+    delimited::walk_until(text, delimiter, |row| match row {
+        Row::Record { line, record } if line >= header_line => {
             if line == header_line {
                 header = Some(Header::from_record(record));
             }
+            std::ops::ControlFlow::Break(())
         }
+        _ => std::ops::ControlFlow::Continue(()),
     });
     let Some(header) = header else {
         super::reject_lines(ctx, text);

@@ -21,6 +21,7 @@ pub mod workbook;
 
 use std::collections::HashSet;
 use std::fmt;
+use std::ops::ControlFlow;
 
 use chrono::{NaiveDate, NaiveDateTime};
 use serde::{Deserialize, Serialize};
@@ -205,6 +206,23 @@ pub fn import_file(
                     )
                     .plant_opt(p.plant_id.as_ref()),
             );
+            if ctx.account.records == 0 {
+                ctx.findings.push(
+                    qa::FILE_RECOGNISED
+                        .finding(
+                            Severity::Warning,
+                            format!(
+                                "No row of this file could be used ({}). Check that it is the complete export, not just its header.",
+                                if ctx.account.rows_in == 0 {
+                                    "it has no rows".to_string()
+                                } else {
+                                    ctx.account.reasons_line()
+                                }
+                            ),
+                        )
+                        .plant_opt(p.plant_id.as_ref()),
+                );
+            }
             out.kind = Some(p.kind);
             out.plant_id = p.plant_id;
             out.period = p.period;
@@ -352,10 +370,7 @@ enum CsvKind {
 fn detect_csv(utf8: &[u8], delimiter: u8) -> Option<(CsvKind, u32)> {
     let mut found = None;
     let mut seen = 0;
-    delimited::walk(utf8, delimiter, |row| {
-        if found.is_some() || seen >= 20 {
-            return;
-        }
+    delimited::walk_until(utf8, delimiter, |row| {
         if let delimited::Row::Record { line, record } = row {
             seen += 1;
             let h = columns::Header::from_record(record);
@@ -364,6 +379,11 @@ fn detect_csv(utf8: &[u8], delimiter: u8) -> Option<(CsvKind, u32)> {
             } else if ph_csv::is_header(&h) {
                 found = Some((CsvKind::Ph, line));
             }
+        }
+        if found.is_some() || seen >= 20 {
+            ControlFlow::Break(())
+        } else {
+            ControlFlow::Continue(())
         }
     });
     found
