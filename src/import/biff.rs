@@ -268,14 +268,12 @@ pub fn normalize(stream: &[u8], limits: &Limits) -> Result<Normalized, FileError
     }
     match u16_at(first.data, 0) {
         Some(0x0600) => {}
-        Some(v) => {
+        Some(0x0002 | 0x0007 | 0x0200 | 0x0300 | 0x0400 | 0x0500) => {
             return Err(FileError::new(FileErrorKind::Unsupported {
-                format: format!(
-                    "Excel 5.0/95 and older .xls (BIFF version {v:#06x}); only Excel 97-2003 .xls"
-                )
-                .into(),
+                format: "Excel 5.0/95 and older .xls".into(),
             }))
         }
+        Some(v) => return Err(corrupt(format!("unknown BIFF version {v:#06x}"))),
         None => return Err(corrupt("the first BOF record is cut off")),
     }
 
