@@ -1,4 +1,5 @@
 //! Integration tests: one binary, one module per area.
 #![cfg(not(target_arch = "wasm32"))]
 
+mod hostile;
 mod sample;
