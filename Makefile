@@ -17,13 +17,14 @@ export PATH := $(CURDIR)/node_modules/.bin:$(HOME)/.cargo/bin:$(PATH)
 export TRUNK_OFFLINE := true
 export TRUNK_SKIP_VERSION_CHECK := true
 
-.PHONY: help setup web dist run test lint unit browser-test
+.PHONY: help setup web dist run test lint unit browser-test fuzz-smoke fuzz
 
 help:
 	@echo "make run    build the site and serve it at http://$(HOST):$(PORT)"
-	@echo "make test   fmt, clippy (native + wasm32), cargo test, release build, browser tests"
+	@echo "make test   fmt, clippy (native + wasm32), cargo test, fuzz smoke run, release build, browser tests"
 	@echo "make setup  install missing tools only (.ci/setup)"
 	@echo "make web    build dist/ only"
+	@echo "make fuzz   fuzz every target for FUZZ_SECONDS each (default 600)"
 
 setup:
 	@.ci/setup
@@ -51,7 +52,19 @@ unit:
 browser-test:
 	node --test tests/browser/
 
+# Fuzzing (fuzz/, its own cargo project). The smoke run gives each target a
+# few seconds from the seed corpora: any panic, abort, timeout or oversized
+# allocation fails the build. `make fuzz` is the long run.
+FUZZ_SMOKE_SECONDS ?= 4
+FUZZ_SECONDS ?= 600
+
+fuzz-smoke:
+	fuzz/run.sh $(FUZZ_SMOKE_SECONDS)
+
+fuzz: setup
+	fuzz/run.sh $(FUZZ_SECONDS)
+
 # The steps below `setup` assume the tools are installed; `test` is the
 # entry point.
 test: setup
-	@$(MAKE) --no-print-directory lint unit dist browser-test
+	@$(MAKE) --no-print-directory lint unit fuzz-smoke dist browser-test
