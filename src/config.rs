@@ -69,6 +69,10 @@ pub struct Limits {
     /// a wide header over many short rows would otherwise multiply the
     /// file's size in memory.
     pub max_metadata_bytes: usize,
+    /// Largest workbook part that is parsed whole when an `.xlsx` is opened
+    /// (styles, the workbook part, relationships, theme), by its declared
+    /// size in bytes: the styles become structures many times their size.
+    pub max_open_part_bytes: u64,
 }
 
 impl Default for Limits {
@@ -82,6 +86,7 @@ impl Default for Limits {
             max_field_bytes: 1024 * 1024,
             max_csv_fields: 10_000,
             max_metadata_bytes: 64 * 1024 * 1024,
+            max_open_part_bytes: 16 * 1024 * 1024,
         }
     }
 }

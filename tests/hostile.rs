@@ -535,6 +535,46 @@ fn unpacked_size_cap_is_configurable() {
 }
 
 #[test]
+fn parts_read_whole_at_open_have_their_own_cap() {
+    // Every `<xf/>` of the styles becomes a full style record in calamine,
+    // so the styles part is capped by its declared size.
+    let xlsx = plant_a_xlsx(&[("4/1/2025", "36.8", "0")]);
+    let config = Config {
+        limits: Limits {
+            max_open_part_bytes: 500,
+            ..Limits::default()
+        },
+        ..Config::default()
+    };
+    let r = run_config(
+        vec![Source::new("PLANT_A-OPS DATA-APR25.xlsx", xlsx)],
+        &config,
+    );
+    let (kind, msg) = error(&r, "PLANT_A-OPS DATA-APR25.xlsx");
+    assert!(matches!(kind, FileErrorKind::TooLarge { .. }));
+    assert_has(&msg, &["the workbook part", "exceeds the limit of 500"]);
+}
+
+#[test]
+fn long_inline_text_in_a_sheet_is_refused_before_calamine_builds_it() {
+    let base = plant_a_xlsx(&[("4/1/2025", "36.8", "0")]);
+    let sheet = format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?><worksheet xmlns=\"http://schemas.openxmlformats.org/spreadsheetml/2006/main\"><sheetData><row r=\"1\"><c r=\"A1\" t=\"inlineStr\"><is><t>{}</t></is></c></row></sheetData></worksheet>",
+        "x".repeat(3 << 20)
+    );
+    let r = run_with_good(vec![Source::new(
+        "PLANT_A-OPS DATA-APR25.xlsx",
+        with_part(&base, "xl/worksheets/sheet1.xml", sheet.as_bytes(), true),
+    )]);
+    let (kind, msg) = error(&r, "PLANT_A-OPS DATA-APR25.xlsx");
+    assert!(matches!(kind, FileErrorKind::TooLarge { .. }));
+    assert_has(
+        &msg,
+        &["a text cell of 314", "exceeds the limit of 1048576"],
+    );
+}
+
+#[test]
 fn far_cell_in_xlsx_is_refused_with_its_place() {
     let mut wb = Workbook::new();
     let ws = wb.add_worksheet();

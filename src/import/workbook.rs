@@ -238,7 +238,7 @@ fn open_xlsx(bytes: &[u8], limits: &Limits) -> Result<Workbook, FileError> {
             }))
         }
     }
-    check_shared_strings(bytes, limits)?;
+    check_parts(bytes, limits)?;
     let mut wb: Xlsx<_> = Xlsx::new(Cursor::new(bytes)).map_err(|e| corrupt("xlsx", e))?;
     let is_1904 = wb.has_1904_epoch();
     let names = wb.sheet_names();
@@ -254,19 +254,67 @@ fn open_xlsx(bytes: &[u8], limits: &Limits) -> Result<Workbook, FileError> {
     })
 }
 
+/// How calamine treats a workbook part, judged from its name.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Part {
+    /// Read whole at open, reserving what its `uniqueCount` claims.
+    SharedStrings,
+    /// Streamed cell by cell, but each text value is built whole.
+    Worksheet,
+    /// Parsed whole at open into structures many times the XML's size
+    /// (every `<xf/>` of the styles becomes a full style record).
+    ReadAtOpen,
+    /// Not read (images, drawings, printer settings ...).
+    Other,
+}
+
+fn part_kind(name: &str) -> Part {
+    let n = name.to_ascii_lowercase();
+    if n.ends_with("sharedstrings.xml") {
+        Part::SharedStrings
+    } else if n.contains("worksheets/") && n.ends_with(".xml") {
+        Part::Worksheet
+    } else if n.ends_with("styles.xml")
+        || n.ends_with("workbook.xml")
+        || n.ends_with(".rels")
+        || (n.contains("theme/") && n.ends_with(".xml"))
+    {
+        Part::ReadAtOpen
+    } else {
+        Part::Other
+    }
+}
+
 /// calamine reads the whole shared string table when it opens a workbook,
 /// and first reserves room for as many strings as the table's
 /// `uniqueCount` claims: a 1 KB file claiming a billion strings aborts the
-/// app. So the table is streamed through once beforehand (its size is
-/// already capped): the claim, the real number of strings and the longest
-/// text are checked against the caps before calamine allocates anything.
-fn check_shared_strings(bytes: &[u8], limits: &Limits) -> Result<(), FileError> {
+/// app. It turns the styles into structures far larger than their XML, and
+/// builds each text value whole before we see it. So before calamine opens
+/// anything, the parts it reads at open are checked against their cap by
+/// their declared sizes, and the string table and the sheets are streamed
+/// through once (their sizes are already capped): the claim, the real
+/// number of strings and the longest text are checked against the caps.
+fn check_parts(bytes: &[u8], limits: &Limits) -> Result<(), FileError> {
     let mut archive = zip::ZipArchive::new(Cursor::new(bytes)).map_err(|e| corrupt("zip", e))?;
     for i in 0..archive.len() {
-        let name = match archive.name_for_index(i) {
-            Some(Ok(n)) if n.to_ascii_lowercase().ends_with("sharedstrings.xml") => n.to_string(),
+        let (name, kind) = match archive.name_for_index(i) {
+            Some(Ok(n)) => (n.to_string(), part_kind(&n)),
             _ => continue,
         };
+        match kind {
+            Part::Other => continue,
+            Part::ReadAtOpen => {
+                let size = archive.by_index_raw(i).map(|f| f.size()).unwrap_or(0);
+                if size > limits.max_open_part_bytes {
+                    return Err(FileError::new(FileErrorKind::TooLarge {
+                        what: format!("the workbook part {name} ({size} bytes)"),
+                        limit: limits.max_open_part_bytes,
+                    }));
+                }
+                continue;
+            }
+            Part::SharedStrings | Part::Worksheet => {}
+        }
         let mut part = archive
             .by_index(i)
             .map_err(|e| corrupt("xlsx", format!("{name}: {e}")))?;
@@ -286,7 +334,7 @@ fn check_shared_strings(bytes: &[u8], limits: &Limits) -> Result<(), FileError> 
                     limit: limits.max_field_bytes as u64,
                 }));
             }
-            if scan.strings > limits.max_sheet_cells {
+            if kind == Part::SharedStrings && scan.strings > limits.max_sheet_cells {
                 return Err(FileError::new(FileErrorKind::TooLarge {
                     what: format!(
                         "the shared string table (more than {} strings)",
@@ -304,7 +352,7 @@ fn check_shared_strings(bytes: &[u8], limits: &Limits) -> Result<(), FileError> 
         }
         // A writer may round its claim; a claim beyond the real count that
         // would cost real memory is a lie.
-        if let Some(claim) = scan.claimed {
+        if let Some(claim) = scan.claimed.filter(|_| kind == Part::SharedStrings) {
             if claim > scan.strings.max(10_000) {
                 return Err(corrupt(
                     "xlsx",
