@@ -532,9 +532,6 @@ fn read_xlsx_sheet<RS: Read + Seek>(
 }
 
 fn open_xls(bytes: &[u8], limits: &Limits) -> Result<Workbook, FileError> {
-    if contains_utf16(bytes, "EncryptedPackage") || contains_utf16(bytes, "EncryptionInfo") {
-        return Err(FileError::new(FileErrorKind::Encrypted));
-    }
     let mut notes = Vec::new();
     let len = bytes.len();
     if len < 512 || !(len - 512).is_multiple_of(512) {
@@ -546,6 +543,10 @@ fn open_xls(bytes: &[u8], limits: &Limits) -> Result<Workbook, FileError> {
     // our checked container reader, checked and rewritten record by record
     // (see `biff`), and handed over in a fresh container.
     let compound = cfb::Compound::open(bytes).map_err(|e| corrupt("xls", e))?;
+    // A password-protected .xlsx is an OLE2 file holding the encrypted zip.
+    if compound.has_stream("EncryptedPackage") || compound.has_stream("EncryptionInfo") {
+        return Err(FileError::new(FileErrorKind::Encrypted));
+    }
     let stream = match compound.stream("Workbook") {
         Some(s) => s.map_err(|e| corrupt("xls", e))?,
         None if compound.has_stream("Book") => {
@@ -611,13 +612,6 @@ fn anchor_a1(range: Range<Data>) -> Range<Data> {
     }
 }
 
-fn contains_utf16(hay: &[u8], needle: &str) -> bool {
-    let pat: Vec<u8> = needle
-        .encode_utf16()
-        .flat_map(|u| u.to_le_bytes())
-        .collect();
-    hay.windows(pat.len()).any(|w| w == pat.as_slice())
-}
 
 #[cfg(test)]
 mod tests {
