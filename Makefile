@@ -17,14 +17,15 @@ export PATH := $(CURDIR)/node_modules/.bin:$(HOME)/.cargo/bin:$(PATH)
 export TRUNK_OFFLINE := true
 export TRUNK_SKIP_VERSION_CHECK := true
 
-.PHONY: help setup web dist run test lint unit browser-test bench
+.PHONY: help setup web dist run test lint unit browser-test bench fuzz-smoke fuzz
 
 help:
 	@echo "make run    build the site and serve it at http://$(HOST):$(PORT)"
-	@echo "make test   fmt, clippy (native + wasm32), cargo test, release build, browser tests"
+	@echo "make test   fmt, clippy (native + wasm32), cargo test, fuzz smoke run, release build, browser tests"
 	@echo "make setup  install missing tools only (.ci/setup)"
 	@echo "make web    build dist/ only"
 	@echo "make bench  native and browser benchmarks (sample set and a generated year)"
+	@echo "make fuzz   fuzz every target for FUZZ_SECONDS each (default 600)"
 
 setup:
 	@.ci/setup
@@ -52,10 +53,22 @@ unit:
 browser-test:
 	node --test tests/browser/
 
+# Fuzzing (fuzz/, its own cargo project). The smoke run gives each target a
+# few seconds from the seed corpora: any panic, abort, timeout or oversized
+# allocation fails the build. `make fuzz` is the long run.
+FUZZ_SMOKE_SECONDS ?= 4
+FUZZ_SECONDS ?= 600
+
+fuzz-smoke:
+	fuzz/run.sh $(FUZZ_SMOKE_SECONDS)
+
+fuzz: setup
+	fuzz/run.sh $(FUZZ_SECONDS)
+
 # The steps below `setup` assume the tools are installed; `test` is the
 # entry point.
 test: setup
-	@$(MAKE) --no-print-directory lint unit dist browser-test
+	@$(MAKE) --no-print-directory lint unit fuzz-smoke dist browser-test
 
 # Benchmarks (not part of `make test`): the native core and the browser,
 # on the sample set and on a generated year (8 minute-cadence pH sensors,

@@ -64,6 +64,15 @@ pub struct Limits {
     pub max_field_bytes: usize,
     /// Largest number of fields in one CSV line.
     pub max_csv_fields: usize,
+    /// Largest total size of the extra columns kept as metadata for one
+    /// CSV file's rows, in bytes. Every row repeats the header's names, so
+    /// a wide header over many short rows would otherwise multiply the
+    /// file's size in memory.
+    pub max_metadata_bytes: usize,
+    /// Largest workbook part that is parsed whole when an `.xlsx` is opened
+    /// (styles, the workbook part, relationships, theme), by its declared
+    /// size in bytes: the styles become structures many times their size.
+    pub max_open_part_bytes: u64,
 }
 
 impl Default for Limits {
@@ -76,6 +85,8 @@ impl Default for Limits {
             max_uncompressed_bytes: 1024 * 1024 * 1024,
             max_field_bytes: 1024 * 1024,
             max_csv_fields: 10_000,
+            max_metadata_bytes: 64 * 1024 * 1024,
+            max_open_part_bytes: 16 * 1024 * 1024,
         }
     }
 }

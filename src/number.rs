@@ -68,7 +68,11 @@ pub fn parse_num(text: &str, commas: Commas) -> Result<Option<Num>, NumError> {
         return Ok(None);
     }
     if s.starts_with('#') {
-        return Err(NumError::ExcelError(s.to_string()));
+        // Excel's error values are short; a long '#…' text is quoted only
+        // in part.
+        return Err(NumError::ExcelError(
+            crate::text::clip(s, crate::text::QUOTE_CHARS).into_owned(),
+        ));
     }
     let mut num = Num::plain(0.0);
     if let Some(rest) = s.strip_suffix('*') {

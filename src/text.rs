@@ -156,6 +156,19 @@ pub fn sniff_delimiter(text: &[u8]) -> u8 {
     candidates[pick]
 }
 
+/// At most `max` characters of a user's text, for quoting it in a message:
+/// a 100 MB cell must not become a 100 MB message (shown, exported and
+/// copied for every finding that quotes it).
+pub fn clip(s: &str, max: usize) -> Cow<'_, str> {
+    match s.char_indices().nth(max) {
+        None => Cow::Borrowed(s),
+        Some((at, _)) => Cow::Owned(format!("{}… ({} bytes in all)", &s[..at], s.len())),
+    }
+}
+
+/// How many characters of a user's text a message quotes.
+pub const QUOTE_CHARS: usize = 80;
+
 /// True when the bytes look like text at all (no NULs, few control bytes),
 /// checked on a prefix so binary files are refused cheaply.
 pub fn looks_like_text(utf8: &[u8]) -> bool {
@@ -213,6 +226,13 @@ mod tests {
             b';'
         );
         assert_eq!(sniff_delimiter(b"a,b,c\n\"x;y;z;w\nmore;;;;\",2,3\n"), b',');
+    }
+
+    #[test]
+    fn clip_keeps_short_text_and_cuts_long_text_on_a_char_boundary() {
+        assert_eq!(clip("abc", 3), "abc");
+        assert_eq!(clip("ééééé", 2), "éé… (10 bytes in all)");
+        assert_eq!(clip("", 0), "");
     }
 
     #[test]

@@ -10,6 +10,7 @@ mod golden;
 
 mod cli;
 mod detect;
+mod hostile;
 mod lab_csv;
 mod method;
 mod ph_csv;

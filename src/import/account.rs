@@ -35,6 +35,8 @@ pub enum SkipReason {
     MissingKey,
     /// More fields than the configured cap.
     TooManyFields,
+    /// A field larger than the configured cap.
+    FieldTooLarge,
     /// A row that fits no part of the layout.
     Unrecognised,
     /// A sheet the layout does not use.
@@ -59,6 +61,7 @@ impl SkipReason {
             SkipReason::UnparseableDate => "unparseable_date",
             SkipReason::MissingKey => "missing_key",
             SkipReason::TooManyFields => "too_many_fields",
+            SkipReason::FieldTooLarge => "field_too_large",
             SkipReason::Unrecognised => "unrecognised",
             SkipReason::UnusedSheet => "unused_sheet",
             SkipReason::DuplicateFile => "duplicate_file",
@@ -80,6 +83,7 @@ impl SkipReason {
             SkipReason::UnparseableDate => "date unreadable",
             SkipReason::MissingKey => "plant or unit blank",
             SkipReason::TooManyFields => "too many fields",
+            SkipReason::FieldTooLarge => "field too large",
             SkipReason::Unrecognised => "unrecognised row",
             SkipReason::UnusedSheet => "sheet not used",
             SkipReason::DuplicateFile => "duplicate file",

@@ -2,6 +2,13 @@
 
 use csv::ByteRecord;
 
+use crate::config::Limits;
+use crate::error::{FileError, FileErrorKind};
+use crate::model::{col_letters, CellRef, Severity};
+use crate::qa;
+
+use super::Ctx;
+
 /// A header name reduced to compare: lower case, `_`, `-` and runs of
 /// white space (including line breaks) become one space.
 pub fn normalize(name: &str) -> String {
@@ -47,6 +54,101 @@ impl Header {
 
     pub fn has(&self, aliases: &[&str]) -> bool {
         self.find(aliases).is_some()
+    }
+
+    /// The header row (1-based `line`) within the caps on fields per line
+    /// and bytes per field: every data row is read against it.
+    pub fn within(&self, limits: &Limits, line: u32) -> Result<(), FileError> {
+        let at = |col: Option<u32>| CellRef {
+            sheet: None,
+            row: Some(line),
+            col,
+        };
+        if self.raw.len() > limits.max_csv_fields {
+            return Err(FileError::at(
+                FileErrorKind::TooLarge {
+                    what: format!("the header row's {} columns", self.raw.len()),
+                    limit: limits.max_csv_fields as u64,
+                },
+                at(None),
+            ));
+        }
+        if let Some((c, n)) = self
+            .raw
+            .iter()
+            .enumerate()
+            .find(|(_, n)| n.len() > limits.max_field_bytes)
+        {
+            let col = u32::try_from(c).unwrap_or(u32::MAX);
+            return Err(FileError::at(
+                FileErrorKind::TooLarge {
+                    what: format!(
+                        "the header of column {} ({} bytes)",
+                        col_letters(col),
+                        n.len()
+                    ),
+                    limit: limits.max_field_bytes as u64,
+                },
+                at(Some(col)),
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// The extra columns of a file's rows, kept as JSON until the file's
+/// budget is spent; after that rows keep none, and the file gets one
+/// finding saying from which row on.
+pub struct MetadataBudget {
+    left: usize,
+    dropped_from: Option<u32>,
+    dropped: u64,
+}
+
+impl MetadataBudget {
+    pub fn new(bytes: usize) -> Self {
+        MetadataBudget {
+            left: bytes,
+            dropped_from: None,
+            dropped: 0,
+        }
+    }
+
+    /// The row's metadata, or `None` once the budget is spent.
+    pub fn next(
+        &mut self,
+        header: &Header,
+        rec: &ByteRecord,
+        used: &[Option<usize>],
+        line: u32,
+    ) -> Option<String> {
+        if self.dropped_from.is_none() {
+            let m = metadata_json(header, rec, used);
+            if m.len() <= self.left {
+                self.left -= m.len();
+                return Some(m);
+            }
+            self.dropped_from = Some(line);
+        }
+        self.dropped += 1;
+        None
+    }
+
+    pub fn report(&self, ctx: &mut Ctx<'_>) {
+        if let Some(line) = self.dropped_from {
+            ctx.findings.push(
+                qa::MISSING_COLUMN
+                    .finding(
+                        Severity::Warning,
+                        format!(
+                            "The extra columns of {} rows (from row {line} on) were not kept: together they pass the limit of {} bytes. The values the calculation uses were all read.",
+                            self.dropped,
+                            ctx.config.limits.max_metadata_bytes
+                        ),
+                    )
+                    .at(CellRef::row(None, line)),
+            );
+        }
     }
 }
 

@@ -5,7 +5,12 @@
 //! blank lines are recovered from the gaps between records' line numbers.
 //! Rows are numbered as a text editor (or Excel opening the CSV) shows them.
 
+use std::ops::ControlFlow;
+
 use csv::{ByteRecord, ReaderBuilder};
+
+use super::SkipReason;
+use crate::config::Limits;
 
 /// What the walker hands to the importer for each row.
 pub enum Row<'r> {
@@ -15,32 +20,17 @@ pub enum Row<'r> {
     Record { line: u32, record: &'r ByteRecord },
 }
 
-/// Walk `text` (UTF-8) calling `f` for every row in order. Returns the
-/// number of physical lines seen.
-pub fn walk(text: &[u8], delimiter: u8, mut f: impl FnMut(Row<'_>)) -> u64 {
-    walk_while(text, delimiter, |row| {
+/// Walk `text` (UTF-8) calling `f` for every row in order.
+pub fn walk(text: &[u8], delimiter: u8, mut f: impl FnMut(Row<'_>)) {
+    walk_until(text, delimiter, |row| {
         f(row);
-        true
+        ControlFlow::Continue(())
     });
-    total_lines(text)
 }
 
-/// The record that starts on 1-based `line`, reading no further.
-pub fn record_at(text: &[u8], delimiter: u8, line: u32) -> Option<ByteRecord> {
-    let mut found = None;
-    walk_while(text, delimiter, |row| match row {
-        Row::Record { line: l, record } if l == line => {
-            found = Some(record.clone());
-            false
-        }
-        Row::Record { line: l, .. } | Row::Blank { line: l, .. } => l < line,
-    });
-    found
-}
-
-/// Like [`walk`], stopping as soon as `f` returns false (e.g. once a header
-/// is found): looking at the top of a 40 MB log must not parse all of it.
-pub fn walk_while(text: &[u8], delimiter: u8, mut f: impl FnMut(Row<'_>) -> bool) {
+/// Like [`walk`], stopping as soon as `f` says so: finding a header must
+/// not parse the rest of a 40 MB file.
+pub fn walk_until(text: &[u8], delimiter: u8, mut f: impl FnMut(Row<'_>) -> ControlFlow<()>) {
     let mut rdr = ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)
@@ -61,18 +51,20 @@ pub fn walk_while(text: &[u8], delimiter: u8, mut f: impl FnMut(Row<'_>) -> bool
             .unwrap_or((1, 0));
         let (crlf, blank) = leading_line_breaks(text, byte as usize);
         let line = line + crlf;
-        if blank > 0
-            && !f(Row::Blank {
+        if blank > 0 {
+            let row = Row::Blank {
                 line: clamp(line),
                 count: clamp(blank),
-            })
-        {
-            return;
+            };
+            if f(row).is_break() {
+                return;
+            }
         }
-        if !f(Row::Record {
+        let row = Row::Record {
             line: clamp(line + blank),
             record: &rec,
-        }) {
+        };
+        if f(row).is_break() {
             return;
         }
         end_line = rdr.position().line();
@@ -80,7 +72,7 @@ pub fn walk_while(text: &[u8], delimiter: u8, mut f: impl FnMut(Row<'_>) -> bool
     }
     let (crlf, trailing) = leading_line_breaks(text, end_byte as usize);
     if trailing > 0 {
-        f(Row::Blank {
+        let _ = f(Row::Blank {
             line: clamp(end_line + crlf),
             count: clamp(trailing),
         });
@@ -110,6 +102,7 @@ fn leading_line_breaks(text: &[u8], from: usize) -> (u64, u64) {
     (crlf, n)
 }
 
+#[cfg(test)]
 /// Lines as an editor counts them: a final line break does not open a new
 /// line. `\r\n` and a lone `\r` end a line like `\n`.
 pub fn total_lines(text: &[u8]) -> u64 {
@@ -141,6 +134,42 @@ pub fn field(rec: &ByteRecord, idx: Option<usize>) -> &str {
         .unwrap_or("")
 }
 
+/// Why a row is over the caps: too many fields, or one field too large
+/// (with its 0-based column).
+pub struct Oversized {
+    pub reason: SkipReason,
+    pub col: Option<u32>,
+    pub message: String,
+}
+
+/// The caps on one row, checked before any field is looked at.
+pub fn oversized(rec: &ByteRecord, limits: &Limits) -> Option<Oversized> {
+    if rec.len() > limits.max_csv_fields {
+        return Some(Oversized {
+            reason: SkipReason::TooManyFields,
+            col: None,
+            message: format!(
+                "Row has {} fields, more than the limit of {}; skipped.",
+                rec.len(),
+                limits.max_csv_fields
+            ),
+        });
+    }
+    let (col, f) = rec
+        .iter()
+        .enumerate()
+        .find(|(_, f)| f.len() > limits.max_field_bytes)?;
+    Some(Oversized {
+        reason: SkipReason::FieldTooLarge,
+        col: u32::try_from(col).ok(),
+        message: format!(
+            "A field of {} bytes is larger than the limit of {} bytes; row skipped.",
+            f.len(),
+            limits.max_field_bytes
+        ),
+    })
+}
+
 /// True when every field is empty or whitespace.
 pub fn is_blank(rec: &ByteRecord) -> bool {
     rec.iter()
@@ -153,7 +182,8 @@ mod tests {
 
     fn rows(text: &str) -> Vec<String> {
         let mut out = Vec::new();
-        let total = walk(text.as_bytes(), b',', |r| match r {
+        let total = total_lines(text.as_bytes());
+        walk(text.as_bytes(), b',', |r| match r {
             Row::Blank { line, count } => out.push(format!("blank {line}+{count}")),
             Row::Record { line, record } => out.push(format!("rec {line} {}", record.len())),
         });
@@ -188,7 +218,8 @@ mod tests {
         for text in ["", "\n", "\n\n", "a\n\nb", "a,\"q\n\n\"\n\nb\n", "x"] {
             let mut n = 0u64;
             let mut extra = 0u64;
-            let total = walk(text.as_bytes(), b',', |r| match r {
+            let total = total_lines(text.as_bytes());
+            walk(text.as_bytes(), b',', |r| match r {
                 Row::Blank { count, .. } => n += u64::from(count),
                 Row::Record { record, .. } => {
                     n += 1;

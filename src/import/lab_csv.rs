@@ -6,13 +6,14 @@
 
 use chrono::NaiveDate;
 
-use super::columns::{metadata_json, Header};
+use super::columns::{Header, MetadataBudget};
 use super::delimited::{self, field, Row};
 use super::{Ctx, FileKind, Parsed, Records, SkipReason};
 use crate::error::{FileError, FileErrorKind};
 use crate::model::{CellRef, LabReading, Location, Severity, When};
 use crate::number::{parse_num, Commas};
 use crate::qa;
+use crate::text::{clip, QUOTE_CHARS};
 use crate::timestamp::parse_date;
 
 const UNIQUE_ID: &[&str] = &["unique id", "sample id"];
@@ -94,12 +95,24 @@ pub fn read(
     delimiter: u8,
     header_line: u32,
 ) -> Result<Parsed, FileError> {
-    let header =
-        delimited::record_at(text, delimiter, header_line).map(|r| Header::from_record(&r));
+    let mut header = None;
+    delimited::walk_until(text, delimiter, |row| match row {
+        Row::Record { line, record } if line >= header_line => {
+            if line == header_line {
+                header = Some(Header::from_record(record));
+            }
+            std::ops::ControlFlow::Break(())
+        }
+        _ => std::ops::ControlFlow::Continue(()),
+    });
     let Some(header) = header else {
         super::reject_lines(ctx, text);
         return Err(FileError::new(FileErrorKind::Empty));
     };
+    if let Err(e) = header.within(&ctx.config.limits, header_line) {
+        super::reject_lines(ctx, text);
+        return Err(e);
+    }
     let cols = (|| {
         Ok::<_, FileError>(Cols {
             unique_id: header.find(UNIQUE_ID),
@@ -143,6 +156,7 @@ pub fn read(
     let mut plants = std::collections::BTreeSet::new();
     let mut unknown_units = std::collections::BTreeSet::new();
     let limits = ctx.config.limits.clone();
+    let mut metadata = MetadataBudget::new(limits.max_metadata_bytes);
     delimited::walk(text, delimiter, |row| {
         let (line, rec) = match row {
             Row::Blank { line, count } => {
@@ -160,19 +174,16 @@ pub fn read(
             ctx.account.skip(None, line, SkipReason::Header);
             return;
         }
-        if rec.len() > limits.max_csv_fields {
-            ctx.account.skip(None, line, SkipReason::TooManyFields);
+        if let Some(o) = delimited::oversized(rec, &limits) {
+            ctx.account.skip(None, line, o.reason);
             ctx.findings.row(
                 qa::UNRECOGNISED_ROW
-                    .finding(
-                        Severity::Warning,
-                        format!(
-                            "Row has {} fields, more than the limit of {}; skipped.",
-                            rec.len(),
-                            limits.max_csv_fields
-                        ),
-                    )
-                    .at(CellRef::row(None, line)),
+                    .finding(Severity::Warning, o.message)
+                    .at(CellRef {
+                        sheet: None,
+                        row: Some(line),
+                        col: o.col,
+                    }),
             );
             return;
         }
@@ -198,7 +209,8 @@ pub fn read(
                 "Sample date is blank; row skipped.".to_string()
             } else {
                 format!(
-                    "Sample date '{date_text}' is not a date (expected YYYY-MM-DD); row skipped."
+                    "Sample date '{}' is not a date (expected YYYY-MM-DD); row skipped.",
+                    clip(date_text, QUOTE_CHARS)
                 )
             };
             ctx.findings.row(
@@ -244,7 +256,10 @@ pub fn read(
                     qa::UNPARSEABLE_NUMBER
                         .finding(
                             Severity::Warning,
-                            format!("Lab value '{value_text}' is {e}; row skipped."),
+                            format!(
+                                "Lab value '{}' is {e}; row skipped.",
+                                clip(value_text, QUOTE_CHARS)
+                            ),
                         )
                         .plant(&plant_id)
                         .on(date)
@@ -259,7 +274,8 @@ pub fn read(
                     .finding(
                         Severity::Warning,
                         format!(
-                            "Lab value '{value_text}' is qualified; its number {} is used.",
+                            "Lab value '{}' is qualified; its number {} is used.",
+                            clip(value_text, QUOTE_CHARS),
                             value.value
                         ),
                     )
@@ -276,7 +292,10 @@ pub fn read(
                         qa::UNPARSEABLE_NUMBER
                             .finding(
                                 Severity::Warning,
-                                format!("Uncertainty '{t}' is {e}; left blank."),
+                                format!(
+                                    "Uncertainty '{}' is {e}; left blank.",
+                                    clip(t, QUOTE_CHARS)
+                                ),
                             )
                             .plant(&plant_id)
                             .on(date)
@@ -311,7 +330,10 @@ pub fn read(
                 qa::UNEXPECTED_UNIT
                     .finding(
                         Severity::Warning,
-                        format!("Calcium reported in '{unit}', expected mg/L; values are used as they are."),
+                        format!(
+                            "Calcium reported in '{}', expected mg/L; values are used as they are.",
+                            clip(unit, QUOTE_CHARS)
+                        ),
                     )
                     .plant(&plant_id)
                     .at(at(cols.units.unwrap_or(cols.value))),
@@ -354,7 +376,10 @@ pub fn read(
                 qa::UNKNOWN_LOCATION
                     .finding(
                         Severity::Info,
-                        format!("Unit '{unit_type}' is neither upstream nor downstream in the settings; its readings are kept but not used for CO2."),
+                        format!(
+                            "Unit '{}' is neither upstream nor downstream in the settings; its readings are kept but not used for CO2.",
+                            clip(unit_type, QUOTE_CHARS)
+                        ),
                     )
                     .plant(&plant_id)
                     .on(date)
@@ -378,7 +403,10 @@ pub fn read(
         let medium = ctx.intern(cols.medium.map(|c| field(rec, Some(c))).unwrap_or(""));
         let parameter_name = ctx.intern(&parameter);
         let unit = ctx.intern(unit);
-        let metadata = ctx.intern(&metadata_json(&header, rec, &used));
+        let metadata = match metadata.next(&header, rec, &used, line) {
+            Some(m) => ctx.intern(&m),
+            None => ctx.intern("{}"),
+        };
         first = Some(first.map_or(date, |f| f.min(date)));
         last = Some(last.map_or(date, |l| l.max(date)));
         plants.insert(plant_id.clone());
@@ -400,6 +428,7 @@ pub fn read(
         });
         ctx.account.record(None, line);
     });
+    metadata.report(ctx);
     let plant_id = if plants.len() == 1 {
         plants.into_iter().next()
     } else {

@@ -7,6 +7,8 @@
 //! back with an error and the rest of the run goes on.
 
 mod account;
+mod biff;
+pub mod cfb;
 mod columns;
 mod delimited;
 mod lab_csv;
@@ -19,6 +21,7 @@ pub mod workbook;
 
 use std::collections::HashSet;
 use std::fmt;
+use std::ops::ControlFlow;
 
 use chrono::{NaiveDate, NaiveDateTime};
 use serde::{Deserialize, Serialize};
@@ -203,6 +206,23 @@ pub fn import_file(
                     )
                     .plant_opt(p.plant_id.as_ref()),
             );
+            if ctx.account.records == 0 {
+                ctx.findings.push(
+                    qa::FILE_RECOGNISED
+                        .finding(
+                            Severity::Warning,
+                            format!(
+                                "No row of this file could be used ({}). Check that it is the complete export, not just its header.",
+                                if ctx.account.rows_in == 0 {
+                                    "it has no rows".to_string()
+                                } else {
+                                    ctx.account.reasons_line()
+                                }
+                            ),
+                        )
+                        .plant_opt(p.plant_id.as_ref()),
+                );
+            }
             out.kind = Some(p.kind);
             out.plant_id = p.plant_id;
             out.period = p.period;
@@ -308,7 +328,11 @@ fn dispatch(
             let first = utf8
                 .split(|b| *b == b'\n')
                 .find(|l| l.iter().any(|b| !b.is_ascii_whitespace()))
-                .map(|l| String::from_utf8_lossy(l).trim().to_string())
+                .map(|l| {
+                    // Only the start is quoted: the line may be 100 MB.
+                    let head = &l[..l.len().min(4 * crate::text::QUOTE_CHARS)];
+                    String::from_utf8_lossy(head).trim().to_string()
+                })
                 .unwrap_or_default();
             reject_lines(ctx, &utf8);
             Err((
@@ -346,7 +370,7 @@ enum CsvKind {
 fn detect_csv(utf8: &[u8], delimiter: u8) -> Option<(CsvKind, u32)> {
     let mut found = None;
     let mut seen = 0;
-    delimited::walk_while(utf8, delimiter, |row| {
+    delimited::walk_until(utf8, delimiter, |row| {
         if let delimited::Row::Record { line, record } = row {
             seen += 1;
             let h = columns::Header::from_record(record);
@@ -356,7 +380,11 @@ fn detect_csv(utf8: &[u8], delimiter: u8) -> Option<(CsvKind, u32)> {
                 found = Some((CsvKind::Ph, line));
             }
         }
-        found.is_none() && seen < 20
+        if found.is_some() || seen >= 20 {
+            ControlFlow::Break(())
+        } else {
+            ControlFlow::Continue(())
+        }
     });
     found
 }

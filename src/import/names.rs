@@ -51,36 +51,28 @@ pub fn month_period(name: &str) -> Option<(NaiveDate, NaiveDate)> {
 
 /// `..._03212025to04112025.xlsx` → the report period.
 pub fn report_period(name: &str) -> Option<(NaiveDate, NaiveDate)> {
-    let lower = base_name(name).to_ascii_lowercase();
-    let bytes = lower.as_bytes();
-    let mut found = None;
-    // Try every "to" with 8 digits on both sides.
-    let mut search = 0;
-    while let Some(rel) = lower[search..].find("to") {
-        let i = search + rel;
-        if i >= 8 && i + 10 <= bytes.len() {
-            let a = &lower[i - 8..i];
-            let b = &lower[i + 2..i + 10];
-            if let (Some(a), Some(b)) = (mmddyyyy(a), mmddyyyy(b)) {
-                if a <= b {
-                    found = Some((a, b));
-                    break;
-                }
-            }
+    // Bytes, not `str` slices: the eight bytes before a "to" may start in
+    // the middle of a multi-byte character of a non-ASCII name.
+    let bytes = base_name(name).as_bytes();
+    (8..bytes.len().saturating_sub(9)).find_map(|i| {
+        if !bytes[i..i + 2].eq_ignore_ascii_case(b"to") {
+            return None;
         }
-        search = i + 2;
-    }
-    found
+        let a = mmddyyyy(&bytes[i - 8..i])?;
+        let b = mmddyyyy(&bytes[i + 2..i + 10])?;
+        (a <= b).then_some((a, b))
+    })
 }
 
-fn mmddyyyy(s: &str) -> Option<NaiveDate> {
-    if s.len() != 8 || !s.bytes().all(|b| b.is_ascii_digit()) {
+fn mmddyyyy(s: &[u8]) -> Option<NaiveDate> {
+    if s.len() != 8 || !s.iter().all(u8::is_ascii_digit) {
         return None;
     }
-    let m = s[0..2].parse().ok()?;
-    let d = s[2..4].parse().ok()?;
-    let y = s[4..8].parse().ok()?;
-    NaiveDate::from_ymd_opt(y, m, d)
+    let n = |r: std::ops::Range<usize>| {
+        s[r].iter()
+            .fold(0u32, |acc, d| acc * 10 + u32::from(d - b'0'))
+    };
+    NaiveDate::from_ymd_opt(n(4..8) as i32, n(0..2), n(2..4))
 }
 
 /// `WB0038_PH_2025_sanitized.csv` → `WB0038`.
@@ -94,6 +86,17 @@ pub fn sensor_prefix(name: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn report_period_of_a_non_ascii_name_does_not_panic() {
+        // "to" eight bytes after the middle of a two-byte character.
+        assert_eq!(report_period("é1234567to12345678.xlsx"), None);
+        assert_eq!(report_period("a03212025toé4112025"), None);
+        assert_eq!(
+            report_period("ü_03212025to04112025.xlsx"),
+            Some((d(2025, 3, 21), d(2025, 4, 11)))
+        );
+    }
 
     fn d(y: i32, m: u32, dd: u32) -> NaiveDate {
         NaiveDate::from_ymd_opt(y, m, dd).unwrap_or_default()
@@ -128,6 +131,10 @@ mod tests {
             Some((d(2025, 3, 21), d(2025, 4, 11)))
         );
         assert_eq!(report_period("report.xlsx"), None);
+        assert_eq!(
+            report_period("X_03212025TO04112025"),
+            Some((d(2025, 3, 21), d(2025, 4, 11)))
+        );
         assert_eq!(
             sensor_prefix("WB0038_PH_2025_sanitized.csv").as_deref(),
             Some("WB0038")

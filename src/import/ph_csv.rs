@@ -7,13 +7,14 @@ use std::collections::HashMap;
 
 use chrono::NaiveDate;
 
-use super::columns::{metadata_json, Header};
+use super::columns::{Header, MetadataBudget};
 use super::delimited::{self, field, Row};
 use super::{names, Ctx, FileKind, Parsed, Records, SkipReason};
 use crate::error::{FileError, FileErrorKind};
 use crate::model::{CellRef, SensorReading, SensorSeries, Severity};
 use crate::number::{parse_num, Commas};
 use crate::qa;
+use crate::text::{clip, QUOTE_CHARS};
 use crate::timestamp::{parse_timestamp, Zone};
 
 const TIMESTAMP: &[&str] = &["timestamp", "time stamp", "datetime", "date time"];
@@ -50,12 +51,24 @@ pub fn read(
     delimiter: u8,
     header_line: u32,
 ) -> Result<Parsed, FileError> {
-    let header =
-        delimited::record_at(text, delimiter, header_line).map(|r| Header::from_record(&r));
+    let mut header = None;
+    delimited::walk_until(text, delimiter, |row| match row {
+        Row::Record { line, record } if line >= header_line => {
+            if line == header_line {
+                header = Some(Header::from_record(record));
+            }
+            std::ops::ControlFlow::Break(())
+        }
+        _ => std::ops::ControlFlow::Continue(()),
+    });
     let Some(header) = header else {
         super::reject_lines(ctx, text);
         return Err(FileError::new(FileErrorKind::Empty));
     };
+    if let Err(e) = header.within(&ctx.config.limits, header_line) {
+        super::reject_lines(ctx, text);
+        return Err(e);
+    }
     let missing = |column: &'static str| {
         FileError::at(
             FileErrorKind::MissingColumn {
@@ -135,6 +148,7 @@ pub fn read(
     // holds the timestamp column's own name (wherever that column sits).
     let ts_name = header.names.get(ts_col).cloned().unwrap_or_default();
     let limits = ctx.config.limits.clone();
+    let mut metadata = MetadataBudget::new(limits.max_metadata_bytes);
     let (ph_lo, ph_hi) = ctx.config.ranges.ph;
     let earliest = ctx.config.ranges.earliest_date;
 
@@ -172,19 +186,16 @@ pub fn read(
             ctx.account.skip(None, line, reason);
             return;
         }
-        if rec.len() > limits.max_csv_fields {
-            ctx.account.skip(None, line, SkipReason::TooManyFields);
+        if let Some(o) = delimited::oversized(rec, &limits) {
+            ctx.account.skip(None, line, o.reason);
             ctx.findings.row(
                 qa::UNRECOGNISED_ROW
-                    .finding(
-                        Severity::Warning,
-                        format!(
-                            "Row has {} fields, more than the limit of {}; skipped.",
-                            rec.len(),
-                            limits.max_csv_fields
-                        ),
-                    )
-                    .at(CellRef::row(None, line)),
+                    .finding(Severity::Warning, o.message)
+                    .at(CellRef {
+                        sheet: None,
+                        row: Some(line),
+                        col: o.col,
+                    }),
             );
             return;
         }
@@ -209,7 +220,10 @@ pub fn read(
                 qa::UNPARSEABLE_DATE
                     .finding(
                         Severity::Warning,
-                        format!("Timestamp '{ts}' is not a date and time; row skipped."),
+                        format!(
+                            "Timestamp '{}' is not a date and time; row skipped.",
+                            clip(ts, QUOTE_CHARS)
+                        ),
                     )
                     .at(at(ts_col)),
             );
@@ -237,7 +251,10 @@ pub fn read(
                     qa::UNPARSEABLE_NUMBER
                         .finding(
                             Severity::Warning,
-                            format!("Sensor value '{value_text}' is {e}; row skipped."),
+                            format!(
+                                "Sensor value '{}' is {e}; row skipped.",
+                                clip(value_text, QUOTE_CHARS)
+                            ),
                         )
                         .on(date)
                         .at(at(value_col)),
@@ -264,9 +281,22 @@ pub fn read(
             ));
         }
         key.push(u8::from(coarse));
-        for &c in if coarse { &coarse_cols } else { &key_cols } {
-            key.extend_from_slice(rec.get(c).unwrap_or(b""));
-            key.push(0x1f);
+        let cols = if coarse { &coarse_cols } else { &key_cols };
+        for &c in cols {
+            match rec.get(c) {
+                Some(f) => {
+                    key.extend_from_slice(f);
+                    key.push(0x1f);
+                }
+                // A short row: its missing fields are all empty, so the
+                // rest of the key is one fill rather than a loop over a
+                // wide header for every row.
+                None => {
+                    let missing = cols.len() - cols.partition_point(|k| *k < c);
+                    key.resize(key.len() + missing, 0x1f);
+                    break;
+                }
+            }
         }
         let sid = if let Some(id) = last_series.filter(|_| key == last_key) {
             id
@@ -302,7 +332,10 @@ pub fn read(
                         parameter_name: ctx.intern(&param),
                         unit: ctx.intern(&unit),
                         file: ctx.idx,
-                        metadata: ctx.intern(&metadata_json(&header, rec, &used)),
+                        metadata: match metadata.next(&header, rec, &used, line) {
+                            Some(m) => ctx.intern(&m),
+                            None => ctx.intern("{}"),
+                        },
                     };
                     let id = series.len() as u32;
                     series.push(s);
@@ -349,7 +382,10 @@ pub fn read(
                 qa::UNEXPECTED_UNIT
                     .finding(
                         Severity::Warning,
-                        format!("pH reported in unit '{unit}', expected pH."),
+                        format!(
+                            "pH reported in unit '{}', expected pH.",
+                            clip(&unit, QUOTE_CHARS)
+                        ),
                     )
                     .plant(&plant)
                     .at(at(unit_col.unwrap_or(value_col))),
@@ -415,6 +451,7 @@ pub fn read(
             None => {}
         }
     }
+    metadata.report(ctx);
     readings.shrink_to_fit();
     let plant_id = if plant_ids.len() == 1 {
         plant_ids.into_iter().next()

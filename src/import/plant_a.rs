@@ -13,6 +13,7 @@ use crate::error::FileError;
 use crate::model::{CellRef, OpsRow, Severity, Text};
 use crate::number::{parse_num, Commas};
 use crate::qa;
+use crate::text::{clip, QUOTE_CHARS};
 use crate::timestamp::parse_date_range;
 
 pub const SHEET_NAME: &str = "OPERATOR DATA";
@@ -190,7 +191,7 @@ pub fn read(ctx: &mut Ctx<'_>, sheet: &Sheet, layout: Layout) -> Result<Parsed, 
                                 if label.trim().is_empty() {
                                     "Row has values but no date in the date column; skipped.".to_string()
                                 } else {
-                                    format!("'{}' in the date column is not a date (expected M/D/YYYY); row skipped.", label.trim())
+                                    format!("'{}' in the date column is not a date (expected M/D/YYYY); row skipped.", clip(label.trim(), QUOTE_CHARS))
                                 },
                             )
                             .plant(&plant_id)
@@ -304,7 +305,7 @@ fn number_cell(
                             format!(
                                 "{} '{}' is qualified; {} is used.",
                                 f.describe(),
-                                text.trim(),
+                                clip(text.trim(), QUOTE_CHARS),
                                 n.value
                             ),
                         )
@@ -324,7 +325,7 @@ fn number_cell(
                         format!(
                             "{} '{}' is {e}; treated as blank.",
                             f.describe(),
-                            text.trim()
+                            clip(text.trim(), QUOTE_CHARS)
                         ),
                     )
                     .plant(plant)

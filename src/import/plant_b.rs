@@ -12,6 +12,7 @@ use crate::error::FileError;
 use crate::model::{CellRef, OpsRow, Severity, Text};
 use crate::number::{parse_num, Commas};
 use crate::qa;
+use crate::text::{clip, QUOTE_CHARS};
 use crate::timestamp::{parse_datetime, parse_month_year};
 
 pub const SHEET_NAME: &str = "SHT-S1 DMR SUM";
@@ -177,7 +178,11 @@ pub fn read(ctx: &mut Ctx<'_>, sheet: &Sheet, layout: Layout) -> Result<Parsed, 
                 qa::PLANT_MISMATCH
                     .finding(
                         Severity::Warning,
-                        format!("The sheet says plant {p} but the file name says {n}; the sheet's {p} is used."),
+                        format!(
+                            "The sheet says plant {} but the file name says {}; the sheet's plant is used.",
+                            clip(p, QUOTE_CHARS),
+                            clip(n, QUOTE_CHARS)
+                        ),
                     )
                     .at(CellRef::cell(sn, row + 1, 0)),
             );
@@ -213,7 +218,10 @@ pub fn read(ctx: &mut Ctx<'_>, sheet: &Sheet, layout: Layout) -> Result<Parsed, 
                     format!(
                         "Column {} also holds a flow in MGD ({}); the effluent flow is read from column {} (EFF FLOW MGD).",
                         crate::model::col_letters(c),
-                        tokens(sheet, c, layout.date_row, layout.header_bottom).join(" "),
+                        clip(
+                            &tokens(sheet, c, layout.date_row, layout.header_bottom).join(" "),
+                            QUOTE_CHARS
+                        ),
                         crate::model::col_letters(layout.eff_col)
                     ),
                 )
@@ -255,7 +263,7 @@ pub fn read(ctx: &mut Ctx<'_>, sheet: &Sheet, layout: Layout) -> Result<Parsed, 
                                 Severity::Warning,
                                 format!(
                                     "Row fits no part of the report layout (column A: '{}'); skipped.",
-                                    sheet.text(row, 0).trim()
+                                    clip(sheet.text(row, 0).trim(), QUOTE_CHARS)
                                 ),
                             )
                             .plant(&plant_id)
@@ -397,7 +405,7 @@ fn flow_cell(
                                 Severity::Warning,
                                 format!(
                                     "{what} is text '{}' in a number column; {} MGD is used.",
-                                    text.trim(),
+                                    clip(text.trim(), QUOTE_CHARS),
                                     n.value
                                 ),
                             )
@@ -413,7 +421,10 @@ fn flow_cell(
                         qa::UNPARSEABLE_NUMBER
                             .finding(
                                 Severity::Warning,
-                                format!("{what} '{}' is {e}; treated as blank.", text.trim()),
+                                format!(
+                                    "{what} '{}' is {e}; treated as blank.",
+                                    clip(text.trim(), QUOTE_CHARS)
+                                ),
                             )
                             .plant(plant)
                             .on(date)

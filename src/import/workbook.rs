@@ -16,6 +16,8 @@ use crate::error::{FileError, FileErrorKind};
 use crate::model::{CellRef, Text};
 use crate::timestamp::excel_serial;
 
+use super::{biff, cfb};
+
 /// A workbook container format.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum WorkbookFormat {
@@ -236,6 +238,7 @@ fn open_xlsx(bytes: &[u8], limits: &Limits) -> Result<Workbook, FileError> {
             }))
         }
     }
+    check_parts(bytes, limits)?;
     let mut wb: Xlsx<_> = Xlsx::new(Cursor::new(bytes)).map_err(|e| corrupt("xlsx", e))?;
     let is_1904 = wb.has_1904_epoch();
     let names = wb.sheet_names();
@@ -249,6 +252,200 @@ fn open_xlsx(bytes: &[u8], limits: &Limits) -> Result<Workbook, FileError> {
         sheets,
         notes: Vec::new(),
     })
+}
+
+/// How calamine treats a workbook part, judged from its name.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Part {
+    /// Read whole at open, reserving what its `uniqueCount` claims.
+    SharedStrings,
+    /// Streamed cell by cell, but each text value is built whole.
+    Worksheet,
+    /// Parsed whole at open into structures many times the XML's size
+    /// (every `<xf/>` of the styles becomes a full style record).
+    ReadAtOpen,
+    /// Not read (images, drawings, printer settings ...).
+    Other,
+}
+
+fn part_kind(name: &str) -> Part {
+    let n = name.to_ascii_lowercase();
+    if n.ends_with("sharedstrings.xml") {
+        Part::SharedStrings
+    } else if n.contains("worksheets/") && n.ends_with(".xml") {
+        Part::Worksheet
+    } else if n.ends_with("styles.xml")
+        || n.ends_with("workbook.xml")
+        || n.ends_with(".rels")
+        || (n.contains("theme/") && n.ends_with(".xml"))
+    {
+        Part::ReadAtOpen
+    } else {
+        Part::Other
+    }
+}
+
+/// calamine reads the whole shared string table when it opens a workbook,
+/// and first reserves room for as many strings as the table's
+/// `uniqueCount` claims: a 1 KB file claiming a billion strings aborts the
+/// app. It turns the styles into structures far larger than their XML, and
+/// builds each text value whole before we see it. So before calamine opens
+/// anything, the parts it reads at open are checked against their cap by
+/// their declared sizes, and the string table and the sheets are streamed
+/// through once (their sizes are already capped): the claim, the real
+/// number of strings and the longest text are checked against the caps.
+fn check_parts(bytes: &[u8], limits: &Limits) -> Result<(), FileError> {
+    let mut archive = zip::ZipArchive::new(Cursor::new(bytes)).map_err(|e| corrupt("zip", e))?;
+    for i in 0..archive.len() {
+        let (name, kind) = match archive.name_for_index(i) {
+            Some(Ok(n)) => (n.to_string(), part_kind(&n)),
+            _ => continue,
+        };
+        match kind {
+            Part::Other => continue,
+            Part::ReadAtOpen => {
+                let size = archive.by_index_raw(i).map(|f| f.size()).unwrap_or(0);
+                if size > limits.max_open_part_bytes {
+                    return Err(FileError::new(FileErrorKind::TooLarge {
+                        what: format!("the workbook part {name} ({size} bytes)"),
+                        limit: limits.max_open_part_bytes,
+                    }));
+                }
+                continue;
+            }
+            Part::SharedStrings | Part::Worksheet => {}
+        }
+        let mut part = archive
+            .by_index(i)
+            .map_err(|e| corrupt("xlsx", format!("{name}: {e}")))?;
+        let mut scan = StringsScan::default();
+        let mut buf = vec![0u8; 64 * 1024];
+        loop {
+            let n = match part.read(&mut buf) {
+                Ok(0) => break,
+                Ok(n) => n,
+                Err(e) => return Err(corrupt("xlsx", format!("{name}: {e}"))),
+            };
+            scan.feed(&buf[..n]);
+            // Read on to the end of the long text, to say how long it is.
+            if scan.longest_text > limits.max_field_bytes as u64 && scan.text < scan.longest_text {
+                return Err(FileError::new(FileErrorKind::TooLarge {
+                    what: format!("a text cell of {} bytes", scan.longest_text),
+                    limit: limits.max_field_bytes as u64,
+                }));
+            }
+            if kind == Part::SharedStrings && scan.strings > limits.max_sheet_cells {
+                return Err(FileError::new(FileErrorKind::TooLarge {
+                    what: format!(
+                        "the shared string table (more than {} strings)",
+                        limits.max_sheet_cells
+                    ),
+                    limit: limits.max_sheet_cells,
+                }));
+            }
+        }
+        if scan.longest_text > limits.max_field_bytes as u64 {
+            return Err(FileError::new(FileErrorKind::TooLarge {
+                what: format!("a text cell of {} bytes", scan.longest_text),
+                limit: limits.max_field_bytes as u64,
+            }));
+        }
+        // A writer may round its claim; a claim beyond the real count that
+        // would cost real memory is a lie.
+        if let Some(claim) = scan.claimed.filter(|_| kind == Part::SharedStrings) {
+            if claim > scan.strings.max(10_000) {
+                return Err(corrupt(
+                    "xlsx",
+                    format!("{name} claims {claim} strings but holds {}", scan.strings),
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Running counts over a shared string table's XML, fed in pieces.
+#[derive(Default)]
+struct StringsScan {
+    /// `uniqueCount` of the `<sst>` element, once seen.
+    claimed: Option<u64>,
+    /// `<si>` elements (with or without a namespace prefix).
+    strings: u64,
+    /// The longest run of bytes between two `<`, and the current one.
+    longest_text: u64,
+    text: u64,
+    /// The start of a tag cut off at the end of the previous piece.
+    tag: Option<Vec<u8>>,
+    head: Vec<u8>,
+}
+
+impl StringsScan {
+    fn feed(&mut self, piece: &[u8]) {
+        if self.claimed.is_none() && self.head.len() < 4096 {
+            self.head.extend_from_slice(&piece[..piece.len().min(4096)]);
+            self.claimed = unique_count(&self.head);
+        }
+        let mut segments = piece.split(|b| *b == b'<');
+        // The first segment continues the previous piece's last one.
+        if let Some(first) = segments.next() {
+            self.text += first.len() as u64;
+            if let Some(mut tag) = self.tag.take() {
+                tag.extend_from_slice(&first[..first.len().min(16)]);
+                self.tag_or_carry(&tag);
+            }
+        }
+        for seg in segments {
+            self.longest_text = self.longest_text.max(self.text);
+            self.text = seg.len() as u64;
+            self.tag_or_carry(seg);
+        }
+        self.longest_text = self.longest_text.max(self.text);
+    }
+
+    /// Count a tag's start, or keep it for the next piece while its name
+    /// may still go on there.
+    fn tag_or_carry(&mut self, tag: &[u8]) {
+        if tag.len() < 16 && !tag.iter().any(|b| is_tag_end(*b)) {
+            self.tag = Some(tag.to_vec());
+        } else {
+            self.count_tag(tag);
+        }
+    }
+
+    /// `seg` starts right after a `<`: count it when it opens a string.
+    fn count_tag(&mut self, seg: &[u8]) {
+        let name = seg.split(|b| is_tag_end(*b)).next().unwrap_or(&[]);
+        let local = name.rsplit(|b| *b == b':').next().unwrap_or(&[]);
+        if local == b"si" && name.len() < seg.len() {
+            self.strings += 1;
+        }
+    }
+}
+
+fn is_tag_end(b: u8) -> bool {
+    matches!(b, b'>' | b'/' | b' ' | b'\t' | b'\n' | b'\r')
+}
+
+/// `uniqueCount="N"` in the opening of a shared string table.
+fn unique_count(head: &[u8]) -> Option<u64> {
+    let key = b"uniqueCount=";
+    let at = head.windows(key.len()).position(|w| w == key)? + key.len();
+    let rest = head.get(at + 1..)?;
+    let digits: Vec<u8> = rest
+        .iter()
+        .take_while(|b| b.is_ascii_digit())
+        .copied()
+        .collect();
+    if digits.is_empty() {
+        return None;
+    }
+    // More digits than a u64 holds is a claim past any cap.
+    Some(
+        std::str::from_utf8(&digits)
+            .ok()
+            .and_then(|d| d.parse().ok())
+            .unwrap_or(u64::MAX),
+    )
 }
 
 /// Stream one sheet's cells, refusing it as soon as its cells or extent
@@ -335,9 +532,6 @@ fn read_xlsx_sheet<RS: Read + Seek>(
 }
 
 fn open_xls(bytes: &[u8], limits: &Limits) -> Result<Workbook, FileError> {
-    if contains_utf16(bytes, "EncryptedPackage") || contains_utf16(bytes, "EncryptionInfo") {
-        return Err(FileError::new(FileErrorKind::Encrypted));
-    }
     let mut notes = Vec::new();
     let len = bytes.len();
     if len < 512 || !(len - 512).is_multiple_of(512) {
@@ -345,7 +539,40 @@ fn open_xls(bytes: &[u8], limits: &Limits) -> Result<Workbook, FileError> {
             "the legacy .xls container is non-standard (file size {len} bytes is not 512 + a multiple of 512); read anyway"
         ));
     }
-    let mut wb: Xls<_> = Xls::new(Cursor::new(bytes)).map_err(|e| match e {
+    // calamine never sees the file itself: the Workbook stream is read by
+    // our checked container reader, checked and rewritten record by record
+    // (see `biff`), and handed over in a fresh container.
+    let compound = cfb::Compound::open(bytes).map_err(|e| corrupt("xls", e))?;
+    // A password-protected .xlsx is an OLE2 file holding the encrypted zip.
+    if compound.has_stream("EncryptedPackage") || compound.has_stream("EncryptionInfo") {
+        return Err(FileError::new(FileErrorKind::Encrypted));
+    }
+    let stream = match compound.stream("Workbook") {
+        Some(s) => s.map_err(|e| corrupt("xls", e))?,
+        None if compound.has_stream("Book") => {
+            return Err(FileError::new(FileErrorKind::Unsupported {
+                format: "Excel 5.0/95 and older .xls".into(),
+            }))
+        }
+        None => {
+            let what = if compound.has_stream("WordDocument") {
+                "a Word document"
+            } else if compound.has_stream("PowerPoint Document") {
+                "a PowerPoint presentation"
+            } else {
+                "an Office file that holds no Excel workbook"
+            };
+            return Err(FileError::new(FileErrorKind::NotTabular {
+                looks_like: what.into(),
+            }));
+        }
+    };
+    let normalized = biff::normalize(&stream, limits)?;
+    drop(stream);
+    notes.extend(normalized.notes);
+    let clean = cfb::write_single_stream("Workbook", &normalized.stream);
+    drop(normalized.stream);
+    let mut wb: Xls<_> = Xls::new(Cursor::new(clean)).map_err(|e| match e {
         calamine::XlsError::Password => FileError::new(FileErrorKind::Encrypted),
         e => corrupt("xls", e),
     })?;
@@ -356,15 +583,6 @@ fn open_xls(bytes: &[u8], limits: &Limits) -> Result<Workbook, FileError> {
             Ok(r) => r,
             Err(e) => return Err(corrupt("xls", format!("sheet '{name}': {e}"))),
         };
-        if let Some((r, c)) = range.end() {
-            let area = (u64::from(r) + 1) * (u64::from(c) + 1);
-            if area > limits.max_sheet_cells {
-                return Err(FileError::new(FileErrorKind::TooLarge {
-                    what: format!("sheet '{name}' ({area} cells)"),
-                    limit: limits.max_sheet_cells,
-                }));
-            }
-        }
         let range = anchor_a1(range);
         sheets.push(Sheet::new(&name, range, false));
     }
@@ -394,10 +612,24 @@ fn anchor_a1(range: Range<Data>) -> Range<Data> {
     }
 }
 
-fn contains_utf16(hay: &[u8], needle: &str) -> bool {
-    let pat: Vec<u8> = needle
-        .encode_utf16()
-        .flat_map(|u| u.to_le_bytes())
-        .collect();
-    hay.windows(pat.len()).any(|w| w == pat.as_slice())
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shared_string_scan_counts_across_piece_boundaries() {
+        let xml = b"<?xml?><sst count=\"9\" uniqueCount=\"3\"><si><t>ab</t></si><x:si>\
+                    <t>cdefgh</t></x:si><si/><sis>no</sis></sst>";
+        for size in 1..xml.len() {
+            let mut s = StringsScan::default();
+            for piece in xml.chunks(size) {
+                s.feed(piece);
+            }
+            assert_eq!(
+                (s.strings, s.claimed, s.longest_text),
+                (3, Some(3), 30),
+                "pieces of {size}"
+            );
+        }
+    }
 }

@@ -1,0 +1,149 @@
+#!/usr/bin/env python3
+"""Seed corpora for the fuzz targets, cut from the sample files in data/.
+
+Seeds are kept small (the head of each CSV, the XML parts of each .xlsx,
+the Workbook stream of each .xls) so the fuzzers spend their time on
+structure, not on megabytes of minute data. Writes fuzz/corpus/<target>/;
+an existing seed is left alone, so the corpora the fuzzers grew survive.
+"""
+import hashlib
+import os
+import re
+import struct
+import sys
+import zipfile
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+DATA = os.path.join(ROOT, "data")
+CORPUS = os.path.join(ROOT, "fuzz", "corpus")
+SEP = b"\0--8<--\0"
+
+
+def put(target, data):
+    d = os.path.join(CORPUS, target)
+    os.makedirs(d, exist_ok=True)
+    path = os.path.join(d, "seed-" + hashlib.sha1(data).hexdigest()[:16])
+    if not os.path.exists(path):
+        with open(path, "wb") as f:
+            f.write(data)
+
+
+def head(path, lines):
+    with open(path, "rb") as f:
+        return b"".join(f.readline() for _ in range(lines))
+
+
+def trim_rows(xml, first, last):
+    """The sheet XML with only its first and last few rows."""
+    starts = [m.start() for m in re.finditer(rb"<row[ >]", xml)]
+    end = xml.find(b"</sheetData>")
+    if len(starts) <= first + last or end < 0:
+        return xml
+    keep = xml[:starts[first]] + xml[starts[-last]:end]
+    return keep + xml[end:]
+
+
+def xlsx_parts(path, first, last):
+    with zipfile.ZipFile(path) as z:
+        names = z.namelist()
+        sheet = next(n for n in names if n.startswith("xl/worksheets/sheet"))
+        parts = [trim_rows(z.read(sheet), first, last)]
+        for n in ("xl/sharedStrings.xml", "xl/styles.xml"):
+            parts.append(z.read(n) if n in names else b"")
+    return b"\0".join(parts)
+
+
+def ole_stream(data, want):
+    """The named stream of a compound file (enough of MS-CFB for seeds)."""
+    ssz = 1 << struct.unpack_from("<H", data, 30)[0]
+    sec = lambda i: data[(i + 1) * ssz:(i + 2) * ssz]
+    difat = [x for x in struct.unpack_from("<109I", data, 76) if x < 0xFFFFFFFA]
+    fat = []
+    for s in difat:
+        fat += struct.unpack("<%dI" % (len(sec(s)) // 4), sec(s))
+
+    def chain(i):
+        out = []
+        while i < 0xFFFFFFFA and len(out) <= len(fat):
+            out.append(i)
+            i = fat[i]
+        return out
+
+    dirs = b"".join(sec(i) for i in chain(struct.unpack_from("<I", data, 48)[0]))
+    for off in range(0, len(dirs) - 127, 128):
+        e = dirs[off:off + 128]
+        nlen = struct.unpack_from("<H", e, 64)[0]
+        name = e[:max(nlen - 2, 0)].decode("utf-16-le", "replace")
+        start, size = struct.unpack_from("<II", e, 116)
+        if name == want and size >= 4096:
+            return b"".join(sec(i) for i in chain(start))[:size]
+    return None
+
+
+def tiny_xls():
+    """A three-day Plant A sheet as a bare BIFF8 stream, when xlwt is here."""
+    try:
+        import xlwt
+    except ImportError:
+        return None
+    wb = xlwt.Workbook()
+    ws = wb.add_sheet("OPERATOR DATA")
+    head = ["OPERATOR DATA\nDaily\n4/1/2025 - 4/3/2025",
+            "Plnt Ef\n50050\nFLOW MGD\nMGD\nDaily",
+            "Bypass\nDIVERSION/HRS\nHRS/DAY\nDaily"]
+    for c, h in enumerate(head):
+        ws.write(0, c, h)
+    for r, (d, flow, hrs) in enumerate([("4/1/2025", "36.8", "0"),
+                                        ("4/2/2025", "1,437.30", "2.5"),
+                                        ("4/3/2025", "#N/A", "")], start=1):
+        ws.write(r, 0, d)
+        ws.write(r, 1, flow)
+        ws.write(r, 2, hrs)
+    ws.write(4, 0, "Sum")
+    ws.write(4, 1, 38.2)
+    ws.write(5, 0, xlwt.Formula("1+1"))
+    return wb.get_biff_data()
+
+
+def main():
+    files = sorted(os.listdir(DATA))
+    small = {}
+    for name in files:
+        path = os.path.join(DATA, name)
+        if name.startswith("calcium") and name.endswith(".csv"):
+            small[name] = head(path, 12)
+            put("lab_csv", small[name])
+            put("lab_csv", head(path, 40))
+        elif "_PH_" in name and name.endswith(".csv"):
+            small[name] = head(path, 20)
+            put("ph_csv", small[name])
+        elif name.endswith(".xlsx"):
+            target = "plant_a_xlsx" if name.startswith("PLANT_A") else "plant_b_xlsx"
+            raw = open(path, "rb").read()
+            put(target, raw)
+            keep = (4, 2) if name.startswith("PLANT_A") else (14, 3)
+            put(target, xlsx_parts(path, *keep))
+            small[name] = raw
+        elif name.endswith(".xls"):
+            tiny = tiny_xls()
+            if tiny:
+                put("plant_a_xls", tiny)
+            raw = open(path, "rb").read()
+            put("plant_a_xls", raw)
+            stream = ole_stream(raw, "Workbook")
+            if stream:
+                put("plant_a_xls", stream)
+            small[name] = raw
+    # The pipeline: a few files together, names included.
+    groups = [
+        [n for n in small if n.startswith("calcium") or n.startswith("PLANT_B")][:3],
+        [n for n in small if n.startswith("calcium") or n.startswith("PLANT_A")][:3],
+        [n for n in small if "_PH_" in n][:2],
+    ]
+    for g in groups:
+        put("pipeline", SEP.join(n.encode() + b"\n" + small[n] for n in g))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# Run every fuzz target (or those named) for SECONDS each, one after the
+# other, from the seed corpora cut from data/. Stops at the first finding
+# (libFuzzer writes it to fuzz/artifacts/<target>/ and exits non-zero).
+#
+#   fuzz/run.sh SECONDS [TARGET...]
+#
+# cargo-fuzz needs unstable compiler flags; the stable toolchain accepts
+# them with RUSTC_BOOTSTRAP=1. AddressSanitizer is what lets libFuzzer
+# catch a single oversized allocation (-malloc_limit_mb) as a finding.
+set -euo pipefail
+
+cd "$(dirname "${BASH_SOURCE[0]}")"
+seconds="${1:?usage: fuzz/run.sh SECONDS [TARGET...]}"
+shift
+targets=("$@")
+if [ "${#targets[@]}" -eq 0 ]; then
+  targets=(lab_csv ph_csv plant_a_xls plant_a_xlsx plant_b_xlsx pipeline)
+fi
+
+export RUSTC_BOOTSTRAP=1
+python3 make-seeds.py
+# -O: the release profile of fuzz/Cargo.toml decides on debug assertions
+# and overflow checks (on for our code, off for calamine's wrapping
+# arithmetic), not cargo-fuzz's blanket flags.
+flags=(-O --sanitizer address)
+cargo fuzz build "${flags[@]}" 2>&1 | tail -n 1
+
+total=0
+log="$(mktemp)"
+trap 'rm -f "$log"' EXIT
+# Small inputs run fast and are where the structure is; workbooks need room
+# for a sheet's XML or a Workbook stream.
+max_len() {
+  case "$1" in
+    lab_csv | ph_csv) echo 4096 ;;
+    plant_a_xls | pipeline) echo 32768 ;;
+    *) echo 65536 ;;
+  esac
+}
+
+for t in "${targets[@]}"; do
+  mkdir -p "corpus/$t" "artifacts/$t"
+  if ! cargo fuzz run "${flags[@]}" "$t" "corpus/$t" -- \
+      -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2560 \
+      -malloc_limit_mb=1024 -max_len="$(max_len "$t")" -print_final_stats=1 \
+      -artifact_prefix="artifacts/$t/" >"$log" 2>&1; then
+    grep -E "ERROR|panicked|SUMMARY|Test unit written" "$log" | head -n 20 >&2 || true
+    echo "fuzz: $t found a problem; see fuzz/artifacts/$t/" >&2
+    exit 1
+  fi
+  runs="$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -n 1)"
+  runs="${runs:-0}"
+  total=$((total + runs))
+  printf 'fuzz %-14s %9s runs in %ss, no finding\n' "$t" "$runs" "$seconds"
+done
+printf 'fuzz %-14s %9s runs, no finding\n' "all" "$total"
