@@ -389,6 +389,35 @@ fn detect_csv(utf8: &[u8], delimiter: u8) -> Option<(CsvKind, u32)> {
     found
 }
 
+/// The header row of a delimited file (1-based `header_line`, found by
+/// detection), read without parsing the rest and checked against the caps.
+/// On failure every line is accounted as rejected.
+fn read_header(
+    ctx: &mut Ctx<'_>,
+    text: &[u8],
+    delimiter: u8,
+    header_line: u32,
+) -> Result<columns::Header, FileError> {
+    let mut header = None;
+    delimited::walk_until(text, delimiter, |row| match row {
+        delimited::Row::Record { line, record } if line >= header_line => {
+            if line == header_line {
+                header = Some(columns::Header::from_record(record));
+            }
+            ControlFlow::Break(())
+        }
+        _ => ControlFlow::Continue(()),
+    });
+    let checked = match header {
+        None => Err(FileError::new(FileErrorKind::Empty)),
+        Some(h) => h.within(&ctx.config.limits, header_line).map(|()| h),
+    };
+    if checked.is_err() {
+        reject_lines(ctx, text);
+    }
+    checked
+}
+
 /// Count every line of a rejected text file as skipped.
 fn reject_lines(ctx: &mut Ctx<'_>, utf8: &[u8]) {
     let mut account = RowAccount::default();

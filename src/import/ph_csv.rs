@@ -51,24 +51,7 @@ pub fn read(
     delimiter: u8,
     header_line: u32,
 ) -> Result<Parsed, FileError> {
-    let mut header = None;
-    delimited::walk_until(text, delimiter, |row| match row {
-        Row::Record { line, record } if line >= header_line => {
-            if line == header_line {
-                header = Some(Header::from_record(record));
-            }
-            std::ops::ControlFlow::Break(())
-        }
-        _ => std::ops::ControlFlow::Continue(()),
-    });
-    let Some(header) = header else {
-        super::reject_lines(ctx, text);
-        return Err(FileError::new(FileErrorKind::Empty));
-    };
-    if let Err(e) = header.within(&ctx.config.limits, header_line) {
-        super::reject_lines(ctx, text);
-        return Err(e);
-    }
+    let header = super::read_header(ctx, text, delimiter, header_line)?;
     let missing = |column: &'static str| {
         FileError::at(
             FileErrorKind::MissingColumn {
