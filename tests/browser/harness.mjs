@@ -11,7 +11,7 @@ import { startServer } from "../../.ci/serve.mjs";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 export const repoRoot = path.resolve(here, "..", "..");
-export const distDir = path.join(repoRoot, "dist");
+export const distDir = process.env.CREW_DIST ?? path.join(repoRoot, "dist");
 export const artifactsDir = path.join(repoRoot, "tests", "artifacts");
 const fixturesDir = path.join(here, "fixtures");
 
