@@ -67,6 +67,33 @@ fn listen_zoom(el: &web_sys::HtmlElement, zoomed: Callback<Option<(String, Strin
     handler.forget();
 }
 
+/// Set `visible` once `el` comes within 50 px of the viewport (and stop
+/// watching). Without IntersectionObserver, at once.
+fn watch_visibility(el: &web_sys::HtmlElement, visible: RwSignal<bool>) {
+    let cb = Closure::<dyn FnMut(js_sys::Array, web_sys::IntersectionObserver)>::new(
+        move |entries: js_sys::Array, obs: web_sys::IntersectionObserver| {
+            let seen = entries.iter().any(|e| {
+                e.dyn_into::<web_sys::IntersectionObserverEntry>()
+                    .map(|e| e.is_intersecting())
+                    .unwrap_or(true)
+            });
+            if seen {
+                obs.disconnect();
+                visible.set(true);
+            }
+        },
+    );
+    let opts = web_sys::IntersectionObserverInit::new();
+    opts.set_root_margin("50px");
+    match web_sys::IntersectionObserver::new_with_options(cb.as_ref().unchecked_ref(), &opts) {
+        Ok(obs) => {
+            obs.observe(el);
+            cb.forget();
+        }
+        Err(_) => visible.set(true),
+    }
+}
+
 /// A chart that redraws when its figure changes.
 #[component]
 pub fn Chart(
@@ -99,9 +126,22 @@ pub fn Chart(
         }
         error.set(result.err());
     };
+    // Off-screen charts wait until they come near the viewport: five Plotly
+    // renders are most of the work after a report arrives.
+    let visible = RwSignal::new(false);
+    Effect::new(move |_| {
+        if let Some(el) = node.get() {
+            if !visible.get_untracked() {
+                watch_visibility(&el, visible);
+            }
+        }
+    });
     Effect::new(move |_| {
         latest.set_value(plot.get());
         node.track();
+        if !visible.get() {
+            return;
+        }
         if !pending.get_value() {
             pending.set_value(true);
             let cb = Closure::once_into_js(draw);

@@ -133,7 +133,12 @@ test("sample files picked by the user: files panel, KPIs and downloads equal the
     const qa = await download(page, "download-qa");
     assert.ok(qa.bytes.equals(all("qa_findings.csv")), "qa_findings.csv equals the CLI's");
     await page.click("[data-testid=tab-dashboard]");
-    await page.waitForSelector("[data-testid=chart-co2] .main-svg");
+    // Charts draw as they come into view: scroll through all five.
+    for (const id of ["chart-co2", "chart-ph", "chart-ca", "chart-delta", "chart-flow"]) {
+      await page.locator(`[data-testid=${id}]`).scrollIntoViewIfNeeded();
+      await page.waitForSelector(`[data-testid=${id}] .main-svg`);
+    }
+    await page.evaluate(() => window.scrollTo(0, 0));
     await screenshot(page, "dashboard");
 
     assert.deepEqual(app.errors, []);
