@@ -137,11 +137,12 @@ pub fn Chart(
         }
     });
     Effect::new(move |_| {
-        latest.set_value(plot.get());
         node.track();
+        // An unseen chart does not even build its figure.
         if !visible.get() {
             return;
         }
+        latest.set_value(plot.get());
         if !pending.get_value() {
             pending.set_value(true);
             let cb = Closure::once_into_js(draw);
