@@ -15,6 +15,9 @@ use crate::model::{Co2Day, Flag, PlantOperation, SensorDay};
 extern "C" {
     #[wasm_bindgen(catch, js_namespace = Plotly, js_name = react)]
     fn plotly_react(el: &web_sys::HtmlElement, figure: &JsValue) -> Result<JsValue, JsValue>;
+
+    #[wasm_bindgen(catch, js_namespace = Plotly, js_name = purge)]
+    fn plotly_purge(el: &web_sys::HtmlElement) -> Result<JsValue, JsValue>;
 }
 
 fn plotly_loaded() -> bool {
@@ -111,9 +114,19 @@ pub fn Chart(
     let pending = StoredValue::new(false);
     // Each chart draws in a task of its own, after the page has updated:
     // five Plotly renders in one task would block input for too long.
+    let empty = RwSignal::new(false);
     let draw = move || {
         pending.set_value(false);
-        let (Some(el), Some(p)) = (node.get_untracked(), latest.get_value()) else {
+        let figure = latest.get_value();
+        empty.set(figure.is_none());
+        let Some(el) = node.get_untracked() else {
+            return;
+        };
+        let Some(p) = figure else {
+            // Nothing to show now: clear what an earlier filter drew.
+            if plotly_loaded() {
+                let _ = plotly_purge(&el);
+            }
             return;
         };
         let el: &web_sys::HtmlElement = &el;
@@ -155,9 +168,7 @@ pub fn Chart(
     view! {
         <figure class="chart" data-testid=testid>
             <figcaption>{title}</figcaption>
-            <Show when=move || plot.with(Option::is_none)>
-                <p class="muted">"No data for the current filters."</p>
-            </Show>
+            {move || empty.get().then(|| view! { <p class="muted">"No data for the current filters."</p> })}
             <div class="plot" node_ref=node aria-label=title role="img"></div>
             {move || error.get().map(|e| view! { <p class="error">{e}</p> })}
         </figure>
