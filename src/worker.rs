@@ -139,15 +139,18 @@ fn publish(
     );
 }
 
-/// SHA-256 by the browser's own implementation (WebCrypto), several times
-/// faster than hashing in WebAssembly; `None` where it is unavailable. The
-/// same digest as `crate::sha256_hex` (tested natively against the sample
-/// files' hashes by the browser tests, which compare files.csv bytes).
-async fn sha256_web(buffer: &js_sys::ArrayBuffer) -> Option<String> {
+/// Start SHA-256 by the browser's own implementation (WebCrypto), several
+/// times faster than hashing in WebAssembly and running while we parse;
+/// `None` where it is unavailable. The digest is the one `crate::sha256_hex`
+/// gives (the browser tests compare files.csv with the CLI's byte for byte).
+fn sha256_start(buffer: &js_sys::ArrayBuffer) -> Option<js_sys::Promise> {
     let subtle = scope().crypto().ok()?.subtle();
-    let promise = subtle
+    subtle
         .digest_with_str_and_buffer_source("SHA-256", buffer)
-        .ok()?;
+        .ok()
+}
+
+async fn sha256_finish(promise: js_sys::Promise) -> Option<String> {
     let digest = JsFuture::from(promise).await.ok()?;
     let digest = Uint8Array::new(&digest).to_vec();
     let mut hex = String::with_capacity(64);
@@ -202,7 +205,20 @@ async fn handle(state: &Rc<RefCell<State>>, req: Request, files: Array) {
             let cfg = config(state.borrow().policy);
             let mut imported = Vec::with_capacity(total);
             let mut problems = Vec::new();
-            for (i, (name, source)) in list.iter().enumerate() {
+            // Reading a file (browser I/O) and hashing it (WebCrypto) run
+            // while the previous file is parsed: only the parse is ours.
+            let start_read = |i: usize| -> Option<js_sys::Promise> {
+                let (name, source) = list.get(i)?.clone();
+                let files = files.clone();
+                Some(wasm_bindgen_futures::future_to_promise(async move {
+                    read_source(&name, &source, &files)
+                        .await
+                        .map(JsValue::from)
+                        .map_err(|e| JsValue::from_str(&e))
+                }))
+            };
+            let mut next = start_read(0);
+            for (i, (name, _)) in list.iter().enumerate() {
                 post(
                     &Reply::Progress(Progress {
                         done: i,
@@ -211,14 +227,29 @@ async fn handle(state: &Rc<RefCell<State>>, req: Request, files: Array) {
                     }),
                     None,
                 );
-                match read_source(name, source, &files).await {
+                let Some(reading) = next.take() else { break };
+                let read = JsFuture::from(reading).await;
+                next = start_read(i + 1);
+                let buffer: Result<js_sys::ArrayBuffer, String> = match read {
+                    Ok(v) => v.dyn_into().map_err(|_| format!("{name}: unreadable")),
+                    Err(e) => Err(e
+                        .as_string()
+                        .unwrap_or_else(|| format!("{name}: unreadable"))),
+                };
+                match buffer {
                     // The bytes are dropped as soon as the file is parsed.
                     Ok(buffer) => {
-                        let sha = sha256_web(&buffer).await;
+                        let digest = sha256_start(&buffer);
                         let bytes = Uint8Array::new(&buffer).to_vec();
                         drop(buffer);
-                        let sha = sha.unwrap_or_else(|| crate::sha256_hex(&bytes));
-                        imported.push(crate::import::import_file(0, name, &bytes, sha, &cfg));
+                        let mut f =
+                            crate::import::import_file(0, name, &bytes, String::new(), &cfg);
+                        f.sha256 = match digest {
+                            Some(p) => sha256_finish(p).await,
+                            None => None,
+                        }
+                        .unwrap_or_else(|| crate::sha256_hex(&bytes));
+                        imported.push(f);
                     }
                     Err(e) => problems.push(e),
                 }
