@@ -1317,3 +1317,19 @@ fn regression_cell_reference_overflow_panicked_in_debug_builds() {
     )]);
     assert!(file(&r, "ops.xlsx").error.is_some());
 }
+
+/// Found in review: rows alternating between skip reasons (a bad line, a
+/// blank line, ...) cost a skipped range each, ~16 bytes of account per
+/// byte of input; a 100 MB file would have needed ~2 GB.
+#[test]
+fn regression_alternating_skip_reasons_grew_the_account_without_bound() {
+    let mut text = format!("{LAB_HEADER}\n");
+    for _ in 0..250_000 {
+        text.push_str("x\n\n");
+    }
+    let r = run_with_good(vec![Source::new("lab_alternating.csv", text)]);
+    let f = file(&r, "lab_alternating.csv");
+    assert_eq!(f.account.rows_in, 500_001);
+    assert!(f.account.skipped.len() <= crew_mrv::import::MAX_SKIP_RANGES);
+    assert!(f.account.by_reason().contains_key(&SkipReason::Various));
+}

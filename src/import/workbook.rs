@@ -612,7 +612,6 @@ fn anchor_a1(range: Range<Data>) -> Range<Data> {
     }
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;
