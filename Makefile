@@ -60,7 +60,7 @@ FUZZ_SMOKE_SECONDS ?= 4
 FUZZ_SECONDS ?= 600
 
 fuzz-smoke:
-	fuzz/run.sh $(FUZZ_SMOKE_SECONDS)
+	SEEDS_ONLY=1 fuzz/run.sh $(FUZZ_SMOKE_SECONDS)
 
 fuzz: setup
 	fuzz/run.sh $(FUZZ_SECONDS)

@@ -53,7 +53,8 @@ pub struct Limits {
     /// Largest file accepted, in bytes.
     pub max_file_bytes: u64,
     /// Largest number of cells a worksheet may span (rows x columns of its
-    /// used range).
+    /// used range from A1), and of cells and shared strings it may hold;
+    /// all sheets of a workbook together may span twice this.
     pub max_sheet_cells: u64,
     /// Largest row or column count a worksheet may declare.
     pub max_sheet_rows: u32,

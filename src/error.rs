@@ -102,10 +102,19 @@ impl fmt::Display for FileError {
                  whose row 1 starts 'OPERATOR DATA' with a 'Plnt Ef … FLOW MGD' column, or a \
                  Plant B monthly report with a 'DATE' header row and EFF/FLOW/MGD column). \
                  Sheets found: {}",
-                if sheets.is_empty() {
-                    "none".to_string()
-                } else {
-                    sheets.join(", ")
+                {
+                    // A hostile workbook may name thousands of sheets, or
+                    // very long ones.
+                    let shown: Vec<_> = sheets
+                        .iter()
+                        .take(10)
+                        .map(|s| crate::text::clip(s, crate::text::QUOTE_CHARS))
+                        .collect();
+                    match sheets.len() {
+                        0 => "none".to_string(),
+                        n if n > 10 => format!("{} and {} more", shown.join(", "), n - 10),
+                        _ => shown.join(", "),
+                    }
                 }
             ),
             FileErrorKind::NotTabular { looks_like } => write!(

@@ -575,6 +575,66 @@ fn long_inline_text_in_a_sheet_is_refused_before_calamine_builds_it() {
 }
 
 #[test]
+fn sheets_together_are_capped_too() {
+    let mut wb = Workbook::new();
+    for _ in 0..3 {
+        let ws = wb.add_worksheet();
+        for r in 0..10u32 {
+            for c in 0..10u16 {
+                ws.write_number(r, c, 1.0).expect("cell");
+            }
+        }
+    }
+    let config = Config {
+        limits: Limits {
+            max_sheet_cells: 100,
+            ..Limits::default()
+        },
+        ..Config::default()
+    };
+    let r = run_config(
+        vec![Source::new(
+            "three.xlsx",
+            wb.save_to_buffer().expect("xlsx"),
+        )],
+        &config,
+    );
+    let (_, msg) = error(&r, "three.xlsx");
+    assert_has(
+        &msg,
+        &[
+            "the workbook's sheets together (300 cells up to 'Sheet3')",
+            "limit of 200",
+        ],
+    );
+}
+
+#[test]
+fn many_sheets_sharing_one_large_part_are_refused() {
+    // 300 sheet entries, one relationship, one 2 MB sheet part: calamine
+    // would inflate that part 300 times.
+    let base = plant_a_xlsx(&[("4/1/2025", "36.8", "0")]);
+    let mut sheet = b"<?xml version=\"1.0\" encoding=\"UTF-8\"?><worksheet xmlns=\"http://schemas.openxmlformats.org/spreadsheetml/2006/main\"><sheetData><row r=\"1\"><c r=\"A1\"><v>1</v></c></row>".to_vec();
+    for _ in 0..(2 << 20) / 8 {
+        sheet.extend_from_slice(b"<!-- -->");
+    }
+    sheet.extend_from_slice(b"</sheetData></worksheet>");
+    let sheets: String = (0..300)
+        .map(|i| format!("<sheet name=\"S{i}\" sheetId=\"{}\" r:id=\"rId1\"/>", i + 1))
+        .collect();
+    let workbook = format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?><workbook xmlns=\"http://schemas.openxmlformats.org/spreadsheetml/2006/main\" xmlns:r=\"http://schemas.openxmlformats.org/officeDocument/2006/relationships\"><sheets>{sheets}</sheets></workbook>"
+    );
+    let xlsx = with_part(&base, "xl/worksheets/sheet1.xml", &sheet, false);
+    let xlsx = with_part(&xlsx, "xl/workbook.xml", workbook.as_bytes(), false);
+    let r = run_with_good(vec![Source::new("shared.xlsx", xlsx)]);
+    let (kind, msg) = error(&r, "shared.xlsx");
+    assert!(matches!(kind, FileErrorKind::Corrupt { .. }), "{kind:?}");
+    assert_has(&msg, &["read over and over"]);
+    assert!(msg.len() < 2_000, "{msg}");
+}
+
+#[test]
 fn far_cell_in_xlsx_is_refused_with_its_place() {
     let mut wb = Workbook::new();
     let ws = wb.add_worksheet();
@@ -1316,4 +1376,20 @@ fn regression_cell_reference_overflow_panicked_in_debug_builds() {
         with_part(&base, "xl/worksheets/sheet1.xml", sheet.as_bytes(), true),
     )]);
     assert!(file(&r, "ops.xlsx").error.is_some());
+}
+
+/// Found in review: rows alternating between skip reasons (a bad line, a
+/// blank line, ...) cost a skipped range each, ~16 bytes of account per
+/// byte of input; a 100 MB file would have needed ~2 GB.
+#[test]
+fn regression_alternating_skip_reasons_grew_the_account_without_bound() {
+    let mut text = format!("{LAB_HEADER}\n");
+    for _ in 0..250_000 {
+        text.push_str("x\n\n");
+    }
+    let r = run_with_good(vec![Source::new("lab_alternating.csv", text)]);
+    let f = file(&r, "lab_alternating.csv");
+    assert_eq!(f.account.rows_in, 500_001);
+    assert!(f.account.skipped.len() <= crew_mrv::import::MAX_SKIP_RANGES);
+    assert!(f.account.by_reason().contains_key(&SkipReason::Various));
 }

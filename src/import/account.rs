@@ -45,6 +45,9 @@ pub enum SkipReason {
     DuplicateFile,
     /// The file was rejected (see its error).
     FileRejected,
+    /// Adjacent rows skipped for different reasons in a file that has
+    /// more separate skipped ranges than the account keeps one by one.
+    Various,
 }
 
 impl SkipReason {
@@ -66,6 +69,7 @@ impl SkipReason {
             SkipReason::UnusedSheet => "unused_sheet",
             SkipReason::DuplicateFile => "duplicate_file",
             SkipReason::FileRejected => "file_rejected",
+            SkipReason::Various => "various",
         }
     }
 
@@ -88,6 +92,7 @@ impl SkipReason {
             SkipReason::UnusedSheet => "sheet not used",
             SkipReason::DuplicateFile => "duplicate file",
             SkipReason::FileRejected => "file rejected",
+            SkipReason::Various => "various reasons (too many runs to list)",
         }
     }
 }
@@ -124,6 +129,12 @@ pub struct RecordRange {
     pub first_row: u32,
     pub last_row: u32,
 }
+
+/// Separate skipped ranges kept one by one per file. A file whose rows
+/// alternate between skip reasons (`x`, blank, `x`, blank ...) would
+/// otherwise cost a range of ~32 bytes for every 2 bytes of input; past
+/// this many, adjacent skipped rows share one range (reason `Various`).
+pub const MAX_SKIP_RANGES: usize = 100_000;
 
 /// Per-file row account.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -187,11 +198,15 @@ impl RowAccount {
             return;
         }
         self.rows_in += u64::from(last - first) + 1;
+        let full = self.skipped.len() >= MAX_SKIP_RANGES;
         if let Some(prev) = self.skipped.last_mut() {
-            if prev.reason == reason
-                && prev.sheet.as_deref() == sheet.map(|s| &**s)
+            if prev.sheet.as_deref() == sheet.map(|s| &**s)
                 && prev.last_row.checked_add(1) == Some(first)
+                && (prev.reason == reason || full)
             {
+                if prev.reason != reason {
+                    prev.reason = SkipReason::Various;
+                }
                 prev.last_row = last;
                 return;
             }
@@ -234,6 +249,26 @@ impl RowAccount {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn alternating_skip_reasons_stop_growing_the_account() {
+        let mut a = RowAccount::default();
+        for row in 1..=(3 * MAX_SKIP_RANGES as u32) {
+            let reason = if row % 2 == 0 {
+                SkipReason::Blank
+            } else {
+                SkipReason::UnparseableDate
+            };
+            a.skip(None, row, reason);
+        }
+        assert_eq!(a.skipped.len(), MAX_SKIP_RANGES);
+        assert_eq!(a.rows_in, 3 * MAX_SKIP_RANGES as u64);
+        assert!(a.balances());
+        assert_eq!(
+            a.skipped.last().map(|s| s.reason),
+            Some(SkipReason::Various)
+        );
+    }
 
     #[test]
     fn consecutive_skips_merge_and_balance() {

@@ -40,6 +40,13 @@ const FORMULA: u16 = 0x0006;
 /// BIFF8 records carry at most this many data bytes.
 const MAX_RECORD: usize = 8224;
 
+/// Excel itself writes at most a few thousand of each; more are ignored
+/// (formats, cell styles) or refuse the file (sheets), so a stream of tiny
+/// records cannot grow into a much larger rewritten one.
+const MAX_XFS: usize = 65_536;
+const MAX_FORMATS: usize = 65_536;
+const MAX_SHEETS: usize = 4_096;
+
 /// Error codes a BOOLERR cell may hold (calamine refuses others).
 const ERROR_CODES: [u8; 8] = [0x00, 0x07, 0x0F, 0x17, 0x1D, 0x24, 0x2A, 0x2B];
 
@@ -296,11 +303,19 @@ pub fn normalize(stream: &[u8], limits: &Limits) -> Result<Normalized, FileError
                     u16_at(r.data, 0),
                     r.data.get(2..).and_then(|d| unicode_string(d, &r.cont)),
                 ) {
-                    formats.push((id, s));
+                    if formats.len() < MAX_FORMATS {
+                        formats.push((id, s));
+                    }
                 }
             }
-            XF => xfs.push(u16_at(r.data, 2).unwrap_or(0)),
+            XF if xfs.len() < MAX_XFS => xfs.push(u16_at(r.data, 2).unwrap_or(0)),
             BOUNDSHEET => {
+                if bound.len() >= MAX_SHEETS {
+                    return Err(FileError::new(FileErrorKind::TooLarge {
+                        what: format!("a workbook of more than {MAX_SHEETS} sheets"),
+                        limit: MAX_SHEETS as u64,
+                    }));
+                }
                 let pos = u32_at(r.data, 0).ok_or_else(|| corrupt("a sheet record is cut off"))?;
                 let name = r
                     .data

@@ -26,7 +26,7 @@ use std::ops::ControlFlow;
 use chrono::{NaiveDate, NaiveDateTime};
 use serde::{Deserialize, Serialize};
 
-pub use account::{RowAccount, SkipRange, SkipReason};
+pub use account::{RowAccount, SkipRange, SkipReason, MAX_SKIP_RANGES};
 
 use crate::config::Config;
 use crate::error::{FileError, FileErrorKind};

@@ -239,13 +239,22 @@ fn open_xlsx(bytes: &[u8], limits: &Limits) -> Result<Workbook, FileError> {
         }
     }
     check_parts(bytes, limits)?;
-    let mut wb: Xlsx<_> = Xlsx::new(Cursor::new(bytes)).map_err(|e| corrupt("xlsx", e))?;
+    let file = Budgeted {
+        inner: Cursor::new(bytes),
+        left: (bytes.len() as u64)
+            .saturating_mul(4)
+            .saturating_add(1 << 20),
+    };
+    let mut wb: Xlsx<_> = Xlsx::new(file).map_err(|e| corrupt("xlsx", e))?;
     let is_1904 = wb.has_1904_epoch();
     let names = wb.sheet_names();
     let mut sheets = Vec::with_capacity(names.len());
+    let mut total = 0u64;
     for name in names {
         let range = read_xlsx_sheet(&mut wb, &name, limits)?;
-        sheets.push(Sheet::new(&name, range, is_1904));
+        let sheet = Sheet::new(&name, range, is_1904);
+        total = add_area(total, &sheet, limits)?;
+        sheets.push(sheet);
     }
     Ok(Workbook {
         format: WorkbookFormat::Xlsx,
@@ -448,6 +457,51 @@ fn unique_count(head: &[u8]) -> Option<u64> {
     )
 }
 
+/// The file's bytes for calamine, with a budget on how much of them may be
+/// read in all: many sheet entries pointing at one large part would
+/// otherwise have it inflated again for each. A normal workbook reads
+/// each part once.
+struct Budgeted<'a> {
+    inner: Cursor<&'a [u8]>,
+    left: u64,
+}
+
+impl Read for Budgeted<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.left = self.left.checked_sub(n as u64).ok_or_else(|| {
+            std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                "its parts are read over and over (several sheets share one part)",
+            )
+        })?;
+        Ok(n)
+    }
+}
+
+impl Seek for Budgeted<'_> {
+    fn seek(&mut self, pos: std::io::SeekFrom) -> std::io::Result<u64> {
+        self.inner.seek(pos)
+    }
+}
+
+/// All sheets of a workbook together may span twice the per-sheet cap, so
+/// a thousand sheets at the cap cannot add up to gigabytes.
+fn add_area(total: u64, sheet: &Sheet, limits: &Limits) -> Result<u64, FileError> {
+    let total = total.saturating_add(u64::from(sheet.rows()) * u64::from(sheet.cols()));
+    let limit = limits.max_sheet_cells.saturating_mul(2);
+    if total > limit {
+        return Err(FileError::new(FileErrorKind::TooLarge {
+            what: format!(
+                "the workbook's sheets together ({total} cells up to '{}')",
+                sheet.name
+            ),
+            limit,
+        }));
+    }
+    Ok(total)
+}
+
 /// Stream one sheet's cells, refusing it as soon as its cells or extent
 /// pass the caps: a single cell at XFD1048576 must not allocate 17 billion.
 fn read_xlsx_sheet<RS: Read + Seek>(
@@ -578,13 +632,15 @@ fn open_xls(bytes: &[u8], limits: &Limits) -> Result<Workbook, FileError> {
     })?;
     let names = wb.sheet_names();
     let mut sheets = Vec::with_capacity(names.len());
+    let mut total = 0u64;
     for name in names {
         let range = match wb.worksheet_range(&name) {
             Ok(r) => r,
             Err(e) => return Err(corrupt("xls", format!("sheet '{name}': {e}"))),
         };
-        let range = anchor_a1(range);
-        sheets.push(Sheet::new(&name, range, false));
+        let sheet = Sheet::new(&name, anchor_a1(range), false);
+        total = add_area(total, &sheet, limits)?;
+        sheets.push(sheet);
     }
     Ok(Workbook {
         format: WorkbookFormat::Xls,
