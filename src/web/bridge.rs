@@ -47,6 +47,17 @@ pub fn connect(s: Session) -> Result<(), String> {
             .ok()
             .and_then(|b| b.dyn_into().ok());
         match Reply::from_json(&json) {
+            // A report is parsed in this task and rendered in the next, so
+            // neither keeps the page from handling input for long.
+            Ok(reply @ Reply::Report { .. }) => {
+                let cb = Closure::once_into_js(move || apply(s, reply, bytes));
+                let scheduled = web_sys::window().map(|w| {
+                    w.set_timeout_with_callback_and_timeout_and_arguments_0(cb.unchecked_ref(), 0)
+                });
+                if !matches!(scheduled, Some(Ok(_))) {
+                    s.notice.set(Some("The page could not schedule rendering; reload it.".into()));
+                }
+            }
             Ok(reply) => apply(s, reply, bytes),
             Err(e) => s.notice.set(Some(format!("The processing worker sent a message this page cannot read ({e}). Reload the page."))),
         }
