@@ -79,7 +79,7 @@ bench: setup
 	cargo build --release --quiet --bin crew-mrv --example bench
 	@test -f $(BENCH_YEAR)/manifest.json || ./target/release/crew-mrv sample --year --out $(BENCH_YEAR)
 	@$(MAKE) --no-print-directory dist
-	@echo "| where | set | files | MB | drop to dashboard | throughput | rows | memory | notes |"
+	@echo "| where | set | files | MB | time | throughput | rows | memory | notes |"
 	@echo "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"
 	@./target/release/examples/bench data sample
 	@./target/release/examples/bench $(BENCH_YEAR) year
