@@ -15,7 +15,7 @@ use std::io::{self, Write};
 use chrono::{Datelike, NaiveDate, NaiveDateTime, Timelike};
 use serde_json::{json, Map, Value};
 
-use crate::model::{col_letters, Co2Day, Finding, When};
+use crate::model::{col_letters, Co2Day, Finding};
 use crate::report::{Filter, Kpis, Report};
 
 /// The files of a full export, in the order the CLI lists them.
@@ -289,7 +289,6 @@ pub fn write_lab_readings(report: &Report, w: &mut dyn Write) -> io::Result<()> 
             .theirs(&s.metadata);
         l.end(w)?;
     }
-    let _ = When::Day;
     Ok(())
 }
 

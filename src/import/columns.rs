@@ -152,8 +152,9 @@ impl MetadataBudget {
     }
 }
 
-/// Build a JSON object of the fields whose columns are not in `used`, in
-/// column order, keyed by the header as written.
+/// Build a JSON object of the fields whose columns are not in `used`, keyed
+/// by the header as written (keys sorted, so the text is the same however
+/// a file orders its columns).
 pub fn metadata_json(header: &Header, rec: &ByteRecord, used: &[Option<usize>]) -> String {
     let mut map = serde_json::Map::new();
     for (i, key) in header.raw.iter().enumerate() {
