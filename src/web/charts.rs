@@ -44,8 +44,15 @@ fn zoom_of(ev: &JsValue) -> Option<Option<(String, String)>> {
     if get("xaxis.autorange").is_some_and(|v| v.is_truthy()) {
         return Some(None);
     }
-    let a = get("xaxis.range[0]").and_then(|v| v.as_string());
-    let b = get("xaxis.range[1]").and_then(|v| v.as_string());
+    // A drag on the chart reports `xaxis.range[0]`/`[1]`; a programmatic
+    // relayout may report `xaxis.range` as a pair.
+    let pair = get("xaxis.range").and_then(|v| v.dyn_into::<js_sys::Array>().ok());
+    let a = get("xaxis.range[0]")
+        .and_then(|v| v.as_string())
+        .or_else(|| pair.as_ref().and_then(|p| p.get(0).as_string()));
+    let b = get("xaxis.range[1]")
+        .and_then(|v| v.as_string())
+        .or_else(|| pair.as_ref().and_then(|p| p.get(1).as_string()));
     match (a, b) {
         (Some(a), Some(b)) => Some(Some((a, b))),
         _ => None,

@@ -284,3 +284,38 @@ test("the table sorts and pages, QA filters narrow the list, a removed file is g
     await app.close();
   }
 });
+
+test("the pH chart shows daily means, and the readings themselves when zoomed below two weeks", async () => {
+  const app = await openApp();
+  try {
+    await loadSamples(app);
+    const { page } = app;
+    await page.click("[data-testid=filter-all-dates]");
+    const plot = "[data-testid=chart-ph] .plot";
+    await page.locator("[data-testid=chart-ph]").scrollIntoViewIfNeeded();
+    await page.waitForSelector(`${plot} .main-svg`);
+    const points = () =>
+      page.evaluate((sel) => document.querySelector(sel).data.map((t) => t.x.length), plot);
+    const daily = await points();
+    // One point per day per plant unit: a quarter at most.
+    assert.ok(daily.every((n) => n <= 92), daily.join(","));
+    await page.evaluate(
+      (sel) => window.Plotly.relayout(document.querySelector(sel), { "xaxis.range": ["2025-05-01", "2025-05-03"] }),
+      plot,
+    );
+    // Readings every 15 minutes over two days: far more than daily points.
+    await page.waitForFunction(
+      (sel) => document.querySelector(sel).data.some((t) => t.x.length > 100),
+      plot,
+      { timeout: 20_000 },
+    );
+    const yTitle = await page.evaluate((sel) => document.querySelector(sel).layout.yaxis.title.text, plot);
+    assert.equal(yTitle, "pH (readings)");
+    // Zoomed out again: back to daily means.
+    await page.evaluate((sel) => window.Plotly.relayout(document.querySelector(sel), { "xaxis.autorange": true }), plot);
+    await page.waitForFunction((sel) => document.querySelector(sel).data.every((t) => t.x.length <= 92), plot);
+    assert.deepEqual(app.errors, []);
+  } finally {
+    await app.close();
+  }
+});
