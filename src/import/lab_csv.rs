@@ -149,25 +149,7 @@ pub fn read(
             }
             Row::Record { line, record } => (line, record),
         };
-        if line < header_line {
-            ctx.account.skip(None, line, SkipReason::Preamble);
-            return;
-        }
-        if line == header_line {
-            ctx.account.skip(None, line, SkipReason::Header);
-            return;
-        }
-        if let Some(o) = delimited::oversized(rec, &limits) {
-            ctx.account.skip(None, line, o.reason);
-            ctx.findings.row(
-                qa::UNRECOGNISED_ROW
-                    .finding(Severity::Warning, o.message)
-                    .at(CellRef {
-                        sheet: None,
-                        row: Some(line),
-                        col: o.col,
-                    }),
-            );
+        if super::skip_before_data(ctx, line, header_line, rec, &limits) {
             return;
         }
         if delimited::is_blank(rec) {

@@ -418,6 +418,37 @@ fn read_header(
     checked
 }
 
+/// Account for a CSV row that cannot be data: above or on the header line,
+/// or over the field caps (with a finding). True when the row was skipped.
+fn skip_before_data(
+    ctx: &mut Ctx<'_>,
+    line: u32,
+    header_line: u32,
+    rec: &csv::ByteRecord,
+    limits: &crate::config::Limits,
+) -> bool {
+    let reason = if line < header_line {
+        SkipReason::Preamble
+    } else if line == header_line {
+        SkipReason::Header
+    } else if let Some(o) = delimited::oversized(rec, limits) {
+        ctx.findings.row(
+            qa::UNRECOGNISED_ROW
+                .finding(Severity::Warning, o.message)
+                .at(crate::model::CellRef {
+                    sheet: None,
+                    row: Some(line),
+                    col: o.col,
+                }),
+        );
+        o.reason
+    } else {
+        return false;
+    };
+    ctx.account.skip(None, line, reason);
+    true
+}
+
 /// Count every line of a rejected text file as skipped.
 fn reject_lines(ctx: &mut Ctx<'_>, utf8: &[u8]) {
     let mut account = RowAccount::default();

@@ -160,26 +160,7 @@ pub fn read(
             }
             Row::Record { line, record } => (line, record),
         };
-        if line <= header_line {
-            let reason = if line == header_line {
-                SkipReason::Header
-            } else {
-                SkipReason::Preamble
-            };
-            ctx.account.skip(None, line, reason);
-            return;
-        }
-        if let Some(o) = delimited::oversized(rec, &limits) {
-            ctx.account.skip(None, line, o.reason);
-            ctx.findings.row(
-                qa::UNRECOGNISED_ROW
-                    .finding(Severity::Warning, o.message)
-                    .at(CellRef {
-                        sheet: None,
-                        row: Some(line),
-                        col: o.col,
-                    }),
-            );
+        if super::skip_before_data(ctx, line, header_line, rec, &limits) {
             return;
         }
         let at = |col: usize| CellRef {
