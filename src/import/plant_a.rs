@@ -11,7 +11,6 @@ use super::workbook::Sheet;
 use super::{names, sheet_rows, Ctx, FileKind, Parsed, Records, SkipReason};
 use crate::error::FileError;
 use crate::model::{CellRef, OpsRow, Severity, Text};
-use crate::number::{parse_num, Commas};
 use crate::qa;
 use crate::text::{clip, QUOTE_CHARS};
 use crate::timestamp::parse_date_range;
@@ -203,7 +202,16 @@ pub fn read(ctx: &mut Ctx<'_>, sheet: &Sheet, layout: Layout) -> Result<Parsed, 
         };
         let mut values: BTreeMap<Field, Option<f64>> = BTreeMap::new();
         for (&f, &c) in &layout.cols {
-            let v = number_cell(ctx, sheet, row, c, &plant_id, date, f);
+            let v = sheet_rows::number_cell(
+                ctx,
+                sheet,
+                row,
+                c,
+                &plant_id,
+                date,
+                f.describe(),
+                sheet_rows::Stored::AsText,
+            );
             if v.is_some() {
                 seen_values.insert(f, true);
             }
@@ -281,60 +289,6 @@ pub fn read(ctx: &mut Ctx<'_>, sheet: &Sheet, layout: Layout) -> Result<Parsed, 
             ..Records::default()
         },
     })
-}
-
-/// A number stored as text (or as a number); blank → `None`; unreadable →
-/// `None` plus a finding naming the cell.
-fn number_cell(
-    ctx: &mut Ctx<'_>,
-    sheet: &Sheet,
-    row: u32,
-    col: u32,
-    plant: &Text,
-    date: NaiveDate,
-    f: Field,
-) -> Option<f64> {
-    let text = sheet.text(row, col);
-    match parse_num(&text, Commas::Thousands) {
-        Ok(Some(n)) => {
-            if n.below_detection || n.footnoted {
-                ctx.findings.row(
-                    qa::QUALIFIED_VALUE
-                        .finding(
-                            Severity::Warning,
-                            format!(
-                                "{} '{}' is qualified; {} is used.",
-                                f.describe(),
-                                clip(text.trim(), QUOTE_CHARS),
-                                n.value
-                            ),
-                        )
-                        .plant(plant)
-                        .on(date)
-                        .at(sheet.at(row, col)),
-                );
-            }
-            Some(n.value)
-        }
-        Ok(None) => None,
-        Err(e) => {
-            ctx.findings.row(
-                qa::UNPARSEABLE_NUMBER
-                    .finding(
-                        Severity::Warning,
-                        format!(
-                            "{} '{}' is {e}; treated as blank.",
-                            f.describe(),
-                            clip(text.trim(), QUOTE_CHARS)
-                        ),
-                    )
-                    .plant(plant)
-                    .on(date)
-                    .at(sheet.at(row, col)),
-            );
-            None
-        }
-    }
 }
 
 fn check_ranges(

@@ -3,14 +3,12 @@
 //! one row per day with formula dates and flows (only cached values are
 //! used), then summary rows, footnotes and a closing row of tag codes.
 
-use calamine::Data;
 use chrono::{NaiveDate, NaiveDateTime};
 
 use super::workbook::Sheet;
 use super::{names, sheet_rows, Ctx, FileKind, Parsed, Records, SkipReason};
 use crate::error::FileError;
 use crate::model::{CellRef, OpsRow, Severity, Text};
-use crate::number::{parse_num, Commas};
 use crate::qa;
 use crate::text::{clip, QUOTE_CHARS};
 use crate::timestamp::{parse_datetime, parse_month_year};
@@ -273,18 +271,14 @@ pub fn read(ctx: &mut Ctx<'_>, sheet: &Sheet, layout: Layout) -> Result<Parsed, 
             }
             continue;
         };
-        let eff = flow_cell(
-            ctx,
-            sheet,
-            row,
-            layout.eff_col,
-            &plant_id,
-            date,
-            "Effluent flow",
-        );
+        let flow = |ctx: &mut Ctx<'_>, col: u32, what: &str| {
+            let stored = sheet_rows::Stored::AsNumbers;
+            sheet_rows::number_cell(ctx, sheet, row, col, &plant_id, date, what, stored)
+        };
+        let eff = flow(ctx, layout.eff_col, "Effluent flow (MGD)");
         let inf = layout
             .inf_col
-            .and_then(|c| flow_cell(ctx, sheet, row, c, &plant_id, date, "Influent flow"));
+            .and_then(|c| flow(ctx, c, "Influent flow (MGD)"));
         if let Some(g) = generated_at {
             if date > g.date() {
                 ctx.findings.row(
@@ -365,74 +359,4 @@ pub fn read(ctx: &mut Ctx<'_>, sheet: &Sheet, layout: Layout) -> Result<Parsed, 
             ..Records::default()
         },
     })
-}
-
-/// A flow cell's cached value. Text (which flows should never be) is read
-/// with its qualifiers and reported; error values count as blank.
-fn flow_cell(
-    ctx: &mut Ctx<'_>,
-    sheet: &Sheet,
-    row: u32,
-    col: u32,
-    plant: &Text,
-    date: NaiveDate,
-    what: &str,
-) -> Option<f64> {
-    match sheet.get(row, col) {
-        Data::Float(f) if f.is_finite() => Some(*f),
-        Data::Int(i) => Some(*i as f64),
-        Data::Empty => None,
-        Data::Error(e) => {
-            ctx.findings.row(
-                qa::UNPARSEABLE_NUMBER
-                    .finding(
-                        Severity::Warning,
-                        format!("{what} shows the error {e}; treated as blank."),
-                    )
-                    .plant(plant)
-                    .on(date)
-                    .at(sheet.at(row, col)),
-            );
-            None
-        }
-        _ => {
-            let text = sheet.text(row, col);
-            match parse_num(&text, Commas::Thousands) {
-                Ok(Some(n)) => {
-                    ctx.findings.row(
-                        qa::QUALIFIED_VALUE
-                            .finding(
-                                Severity::Warning,
-                                format!(
-                                    "{what} is text '{}' in a number column; {} MGD is used.",
-                                    clip(text.trim(), QUOTE_CHARS),
-                                    n.value
-                                ),
-                            )
-                            .plant(plant)
-                            .on(date)
-                            .at(sheet.at(row, col)),
-                    );
-                    Some(n.value)
-                }
-                Ok(None) => None,
-                Err(e) => {
-                    ctx.findings.row(
-                        qa::UNPARSEABLE_NUMBER
-                            .finding(
-                                Severity::Warning,
-                                format!(
-                                    "{what} '{}' is {e}; treated as blank.",
-                                    clip(text.trim(), QUOTE_CHARS)
-                                ),
-                            )
-                            .plant(plant)
-                            .on(date)
-                            .at(sheet.at(row, col)),
-                    );
-                    None
-                }
-            }
-        }
-    }
 }

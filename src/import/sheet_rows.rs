@@ -3,9 +3,14 @@
 //! the layout does not explain (which is reported, not guessed at).
 
 use calamine::Data;
+use chrono::NaiveDate;
 
 use super::workbook::Sheet;
-use super::SkipReason;
+use super::{Ctx, SkipReason};
+use crate::model::{Severity, Text};
+use crate::number::{parse_num, Commas};
+use crate::qa;
+use crate::text::{clip, QUOTE_CHARS};
 
 const SUMMARY_WORDS: &[&str] = &[
     "SUM",
@@ -80,6 +85,85 @@ pub fn classify(sheet: &Sheet, row: u32, label_col: u32) -> Option<SkipReason> {
         }
     }
     None
+}
+
+/// How a layout stores its numbers, which decides what text in a number
+/// cell means.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Stored {
+    /// Plant A: every number is text (`'36.8'`); only qualified text (`<2`,
+    /// `311*`) is worth a finding.
+    AsText,
+    /// Plant B flows: real numbers; any text there is reported.
+    AsNumbers,
+}
+
+/// A number cell of a day row: `None` when blank; text read with its
+/// qualifiers and thousands separators; anything unreadable (an error
+/// value, a word) is `None` plus a finding naming the cell. `what` names
+/// the column for people.
+#[allow(clippy::too_many_arguments)]
+pub fn number_cell(
+    ctx: &mut Ctx<'_>,
+    sheet: &Sheet,
+    row: u32,
+    col: u32,
+    plant: &Text,
+    date: NaiveDate,
+    what: &str,
+    stored: Stored,
+) -> Option<f64> {
+    let unreadable = |ctx: &mut Ctx<'_>, message: String| {
+        ctx.findings.row(
+            qa::UNPARSEABLE_NUMBER
+                .finding(Severity::Warning, message)
+                .plant(plant)
+                .on(date)
+                .at(sheet.at(row, col)),
+        );
+        None
+    };
+    match sheet.get(row, col) {
+        Data::Float(f) if f.is_finite() => Some(*f),
+        Data::Int(i) => Some(*i as f64),
+        Data::Empty => None,
+        Data::Error(e) => unreadable(
+            ctx,
+            format!("{what} shows the error {e}; treated as blank."),
+        ),
+        _ => {
+            let text = sheet.text(row, col);
+            let shown = clip(text.trim(), QUOTE_CHARS);
+            match parse_num(&text, Commas::Thousands) {
+                Ok(Some(n)) => {
+                    let qualified = n.below_detection || n.footnoted;
+                    let message = match stored {
+                        Stored::AsText if qualified => Some(format!(
+                            "{what} '{shown}' is qualified; {} is used.",
+                            n.value
+                        )),
+                        Stored::AsText => None,
+                        Stored::AsNumbers => Some(format!(
+                            "{what} is text '{shown}' in a number column; {} is used.",
+                            n.value
+                        )),
+                    };
+                    if let Some(message) = message {
+                        ctx.findings.row(
+                            qa::QUALIFIED_VALUE
+                                .finding(Severity::Warning, message)
+                                .plant(plant)
+                                .on(date)
+                                .at(sheet.at(row, col)),
+                        );
+                    }
+                    Some(n.value)
+                }
+                Ok(None) => None,
+                Err(e) => unreadable(ctx, format!("{what} '{shown}' is {e}; treated as blank.")),
+            }
+        }
+    }
 }
 
 #[cfg(test)]
