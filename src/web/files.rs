@@ -15,6 +15,8 @@ struct FileRow {
     rows_in: u64,
     records: u64,
     skipped: Vec<(String, u64)>,
+    /// Every skipped range, in the user's terms ("sheet X rows 35–36: blank").
+    ranges: Vec<String>,
     problem: Option<String>,
     encoding: Option<String>,
 }
@@ -46,6 +48,21 @@ pub fn FilesPanel() -> impl IntoView {
                                 rows_in: acc.rows_in,
                                 records: acc.records,
                                 skipped: acc.by_reason().into_iter().map(|(k, n)| (k.describe().to_string(), n)).collect(),
+                                ranges: acc
+                                    .skipped
+                                    .iter()
+                                    .map(|r| {
+                                        let rows = if r.first_row == r.last_row {
+                                            format!("row {}", r.first_row)
+                                        } else {
+                                            format!("rows {}–{}", r.first_row, r.last_row)
+                                        };
+                                        match &r.sheet {
+                                            Some(sh) => format!("{sh}, {rows}: {}", r.reason.describe()),
+                                            None => format!("{rows}: {}", r.reason.describe()),
+                                        }
+                                    })
+                                    .collect(),
                                 problem,
                                 encoding: f.encoding.map(|e| e.as_str().to_string()),
                             }
@@ -98,6 +115,19 @@ pub fn FilesPanel() -> impl IntoView {
                                 <td class="num">{r.records}</td>
                                 <td class="skips">
                                     {r.skipped.iter().map(|(k, n)| view! { <span class="chip">{format!("{k}: {n}")}</span> }).collect_view()}
+                                    {(!r.ranges.is_empty()).then(|| {
+                                        let shown = r.ranges.len().min(200);
+                                        let more = r.ranges.len() - shown;
+                                        view! {
+                                            <details class="ranges">
+                                                <summary>"which rows"</summary>
+                                                <ul>
+                                                    {r.ranges.iter().take(shown).map(|x| view! { <li>{x.clone()}</li> }).collect_view()}
+                                                    {(more > 0).then(|| view! { <li class="muted">{format!("… and {more} more ranges (see the QA findings and files.csv)")}</li> })}
+                                                </ul>
+                                            </details>
+                                        }
+                                    })}
                                 </td>
                                 <td>
                                     <button class="button subtle small"
