@@ -197,6 +197,17 @@ async fn read_source(
     }
 }
 
+/// Fault injection for the browser tests: when this worker's global has
+/// `crewMrvTrapOn` set to a file's name, reading that file traps exactly as
+/// an out-of-memory abort does, so the tests exercise the page's recovery
+/// with a real trap. Nothing in the app sets it.
+fn trap_requested(name: &str) -> bool {
+    Reflect::get(&js_sys::global(), &"crewMrvTrapOn".into())
+        .ok()
+        .and_then(|v| v.as_string())
+        .is_some_and(|n| n == name)
+}
+
 async fn handle(state: &Rc<RefCell<State>>, req: Request, files: Array) {
     let started = now_ms();
     match req {
@@ -239,6 +250,9 @@ async fn handle(state: &Rc<RefCell<State>>, req: Request, files: Array) {
                 match buffer {
                     // The bytes are dropped as soon as the file is parsed.
                     Ok(buffer) => {
+                        if trap_requested(name) {
+                            core::arch::wasm32::unreachable();
+                        }
                         let digest = sha256_start(&buffer);
                         let bytes = Uint8Array::new(&buffer).to_vec();
                         drop(buffer);

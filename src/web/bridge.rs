@@ -2,9 +2,15 @@
 //! go out as JSON with `File` handles beside them, replies come back and
 //! update the session's signals. Only the report without per-row records
 //! crosses over; `lab_readings.csv` is written in the worker.
+//!
+//! A worker can die under the page (an out-of-memory abort on a huge file,
+//! or any trap). The page keeps every request that changed the worker's
+//! state, with its `File` handles (no bytes), so it can start a fresh
+//! worker and replay them, leaving out the file that was being read when
+//! the old one died: the user loses one file, not the session.
 
 use std::cell::RefCell;
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 
 use chrono::NaiveDateTime;
 use js_sys::{Array, Object, Reflect, Uint8Array};
@@ -15,12 +21,19 @@ use web_sys::{MessageEvent, Worker};
 
 use super::{browser, Session};
 use crate::protocol::{Reply, Request};
-use crate::Report;
+use crate::{ReplicatePolicy, Report};
 
 type PointsCallback = Box<dyn FnOnce(Vec<(NaiveDateTime, f64)>)>;
 
-struct Bridge {
+/// A worker whose handlers live exactly as long as it does.
+struct Running {
     worker: Worker,
+    _onmessage: Closure<dyn FnMut(MessageEvent)>,
+    _onerror: Closure<dyn FnMut(web_sys::ErrorEvent)>,
+}
+
+struct Bridge {
+    running: Running,
     next_id: u32,
     waiting: HashMap<u32, PointsCallback>,
     /// Until the worker has said `Ready` its message handler may not exist
@@ -28,14 +41,33 @@ struct Bridge {
     /// requests wait here.
     ready: bool,
     queued: Vec<Object>,
+    /// State-changing requests the worker has answered, in order: replaying
+    /// them into a fresh worker rebuilds what the user had loaded.
+    applied: Vec<(Request, Array)>,
+    /// State-changing requests sent and not yet answered, oldest first. The
+    /// worker handles requests in order, so the oldest is the one at work.
+    pending: VecDeque<(Request, Array)>,
+    /// Which file of the oldest pending `Add` the worker said it was
+    /// reading; `None` once it moved on to computing.
+    reading: Option<usize>,
+    /// Restarts since the last report; bounds a crash loop.
+    restarts: u32,
 }
 
 thread_local! {
     static BRIDGE: RefCell<Option<Bridge>> = const { RefCell::new(None) };
 }
 
-/// Start the worker and route its replies into `s`.
-pub fn connect(s: Session) -> Result<(), String> {
+/// Requests whose effect lives in the worker and must survive a restart.
+fn changes_state(req: &Request) -> bool {
+    matches!(
+        req,
+        Request::Add { .. } | Request::Remove { .. } | Request::Clear | Request::SetPolicy(_)
+    )
+}
+
+/// Start a worker that routes its replies into `s`.
+fn spawn(s: Session) -> Result<Running, String> {
     let worker = Worker::new("./worker_loader.js").map_err(|e| format!("{e:?}"))?;
     let onmessage = Closure::<dyn FnMut(MessageEvent)>::new(move |ev: MessageEvent| {
         let data = ev.data();
@@ -50,6 +82,7 @@ pub fn connect(s: Session) -> Result<(), String> {
             // A report is parsed in this task and rendered in the next, so
             // neither keeps the page from handling input for long.
             Ok(reply @ Reply::Report { .. }) => {
+                acknowledge();
                 let cb = Closure::once_into_js(move || apply(s, reply, bytes));
                 let scheduled = web_sys::window().map(|w| {
                     w.set_timeout_with_callback_and_timeout_and_arguments_0(cb.unchecked_ref(), 0)
@@ -63,23 +96,38 @@ pub fn connect(s: Session) -> Result<(), String> {
         }
     });
     worker.set_onmessage(Some(onmessage.as_ref().unchecked_ref()));
-    onmessage.forget();
     let onerror = Closure::<dyn FnMut(web_sys::ErrorEvent)>::new(move |ev: web_sys::ErrorEvent| {
-        s.busy.set(None);
-        s.notice.set(Some(format!(
-            "The processing worker stopped ({}). Reload the page to start again; your files were not sent anywhere.",
-            ev.message()
-        )));
+        // Handled here; the console still shows the worker's own error.
+        ev.prevent_default();
+        let why = ev.message();
+        // Not inside this handler: recovery replaces the worker it belongs to.
+        let cb = Closure::once_into_js(move || recover(s, &why));
+        if let Some(w) = web_sys::window() {
+            let _ = w.set_timeout_with_callback_and_timeout_and_arguments_0(cb.unchecked_ref(), 0);
+        }
     });
     worker.set_onerror(Some(onerror.as_ref().unchecked_ref()));
-    onerror.forget();
+    Ok(Running {
+        worker,
+        _onmessage: onmessage,
+        _onerror: onerror,
+    })
+}
+
+/// Start the worker and route its replies into `s`.
+pub fn connect(s: Session) -> Result<(), String> {
+    let running = spawn(s)?;
     BRIDGE.with(|b| {
         *b.borrow_mut() = Some(Bridge {
-            worker,
+            running,
             next_id: 1,
             waiting: HashMap::new(),
             ready: false,
             queued: Vec::new(),
+            applied: Vec::new(),
+            pending: VecDeque::new(),
+            reading: None,
+            restarts: 0,
         })
     });
     Ok(())
@@ -97,14 +145,149 @@ pub fn send(req: &Request, files: &Array) -> Result<(), String> {
         Reflect::set(&msg, &"files".into(), files).map_err(|e| format!("{e:?}"))?;
         if bridge.ready {
             bridge
+                .running
                 .worker
                 .post_message(&msg)
-                .map_err(|e| format!("{e:?}"))
+                .map_err(|e| format!("{e:?}"))?;
         } else {
             bridge.queued.push(msg);
-            Ok(())
+        }
+        if changes_state(req) {
+            bridge.pending.push_back((req.clone(), files.clone()));
+        }
+        Ok(())
+    })
+}
+
+/// The worker answered its oldest state-changing request.
+fn acknowledge() {
+    BRIDGE.with(|b| {
+        if let Some(bridge) = b.borrow_mut().as_mut() {
+            bridge.reading = None;
+            bridge.restarts = 0;
+            match bridge.pending.pop_front() {
+                Some((Request::Clear, _)) => bridge.applied.clear(),
+                Some(done) => bridge.applied.push(done),
+                None => {}
+            }
         }
     })
+}
+
+/// What a dead worker was doing, and so what the replay leaves out.
+enum LeftOut {
+    /// The file being read.
+    File(String),
+    /// A whole batch: the worker died computing with these files added.
+    Batch(Vec<String>),
+    /// A removal or a policy change that could not be computed.
+    Change(&'static str),
+    /// The worker died idle; everything is replayed.
+    Nothing,
+}
+
+/// Replace a dead worker and replay what it held, minus what killed it.
+fn recover(s: Session, why: &str) {
+    let plan = BRIDGE.with(|b| {
+        let mut b = b.borrow_mut();
+        let bridge = b.as_mut()?;
+        bridge.running.worker.terminate();
+        bridge.restarts += 1;
+        let mut replay = std::mem::take(&mut bridge.applied);
+        let mut pending = std::mem::take(&mut bridge.pending);
+        let reading = bridge.reading.take();
+        bridge.queued.clear();
+        bridge.waiting.clear();
+        bridge.ready = false;
+        let left_out = match pending.pop_front() {
+            Some((Request::Add { mut files }, attached)) => match reading {
+                Some(i) if i < files.len() => {
+                    let (name, _) = files.remove(i);
+                    if !files.is_empty() {
+                        replay.push((Request::Add { files }, attached));
+                    }
+                    LeftOut::File(name)
+                }
+                _ => LeftOut::Batch(files.into_iter().map(|(n, _)| n).collect()),
+            },
+            Some((Request::Remove { .. }, _)) => LeftOut::Change("removing a file"),
+            Some((Request::SetPolicy(_), _)) => LeftOut::Change("changing the replicate policy"),
+            Some((other, attached)) => {
+                replay.push((other, attached));
+                LeftOut::Nothing
+            }
+            None => LeftOut::Nothing,
+        };
+        replay.extend(pending);
+        Some((left_out, replay, bridge.restarts))
+    });
+    let Some((left_out, replay, restarts)) = plan else {
+        return;
+    };
+    // Every restart drops a file or a change, so this only bounds a worker
+    // that dies idle again and again.
+    if restarts > 5 {
+        s.busy.set(None);
+        s.notice.set(Some(format!(
+            "The processing worker keeps stopping ({why}). Reload the page to start again; your files were not sent anywhere."
+        )));
+        return;
+    }
+    let what = match &left_out {
+        LeftOut::File(name) => format!(
+            "The processing worker stopped while reading {name} ({why}). That file was left out and the other files were loaded again. \
+             The usual cause is a file too large for this browser tab's memory: split it, or run it through the crew-mrv command-line tool."
+        ),
+        LeftOut::Batch(names) => format!(
+            "The processing worker stopped while computing with {} ({why}). Those files were left out and the earlier ones were loaded again.",
+            names.join(", ")
+        ),
+        LeftOut::Change(what) => format!(
+            "The processing worker stopped while {what} ({why}). That change was undone and the files were loaded again."
+        ),
+        LeftOut::Nothing => format!(
+            "The processing worker stopped ({why}) and was restarted with the same files."
+        ),
+    };
+    s.notice.set(Some(what));
+    s.busy.set(Some(crate::protocol::Progress {
+        done: 0,
+        total: 0,
+        current: "restarting the processing worker".into(),
+    }));
+    s.policy.set(
+        replay
+            .iter()
+            .rev()
+            .find_map(|(r, _)| match r {
+                Request::SetPolicy(p) => Some(*p),
+                _ => None,
+            })
+            .unwrap_or(ReplicatePolicy::Mean),
+    );
+    let started = spawn(s).and_then(|running| {
+        BRIDGE.with(|b| {
+            if let Some(bridge) = b.borrow_mut().as_mut() {
+                bridge.running = running;
+            }
+        });
+        replay.iter().try_for_each(|(req, files)| send(req, files))
+    });
+    match started {
+        Ok(()) if replay.is_empty() => {
+            // Nothing to rebuild: show the empty state, not a stale report.
+            s.busy.set(None);
+            s.report.set(None);
+            s.generation.update(|g| *g += 1);
+        }
+        Ok(()) => {}
+        Err(e) => {
+            s.busy.set(None);
+            s.notice.set(Some(format!(
+                "The processing worker stopped ({why}) and could not be restarted ({e}). Reload the page to start again."
+            )));
+        }
+    }
 }
 
 /// A fresh request id, with `done` called when the reply comes.
@@ -129,13 +312,20 @@ fn apply(s: Session, reply: Reply, bytes: Option<Uint8Array>) {
             if let Some(bridge) = b.borrow_mut().as_mut() {
                 bridge.ready = true;
                 for msg in std::mem::take(&mut bridge.queued) {
-                    if bridge.worker.post_message(&msg).is_err() {
+                    if bridge.running.worker.post_message(&msg).is_err() {
                         s.notice.set(Some("A request could not be handed to the processing worker; reload the page.".into()));
                     }
                 }
             }
         }),
-        Reply::Progress(p) => s.busy.set(Some(p)),
+        Reply::Progress(p) => {
+            BRIDGE.with(|b| {
+                if let Some(bridge) = b.borrow_mut().as_mut() {
+                    bridge.reading = (p.done < p.total).then_some(p.done);
+                }
+            });
+            s.busy.set(Some(p));
+        }
         Reply::Report {
             report,
             files_changed,

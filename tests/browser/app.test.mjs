@@ -20,9 +20,9 @@ function sampleFiles() {
 }
 
 /** Runs the CLI on the sample files and returns a reader for its outputs. */
-function cli(args) {
+function cli(args, files = sampleFiles()) {
   const out = mkdtempSync(path.join(tmpdir(), "crew-cli-"));
-  execFileSync(cliBin, ["run", "--quiet", "--out", out, ...args, ...sampleFiles()], {
+  execFileSync(cliBin, ["run", "--quiet", "--out", out, ...args, ...files], {
     stdio: ["ignore", "pipe", "pipe"],
   });
   return (name) => readFileSync(path.join(out, name));
@@ -315,6 +315,61 @@ test("the pH chart shows daily means, and the readings themselves when zoomed be
     await page.evaluate((sel) => window.Plotly.relayout(document.querySelector(sel), { "xaxis.autorange": true }), plot);
     await page.waitForFunction((sel) => document.querySelector(sel).data.every((t) => t.x.length <= 92), plot);
     assert.deepEqual(app.errors, []);
+  } finally {
+    await app.close();
+  }
+});
+
+test("a worker that dies is replaced: the file it was reading is named and left out, the rest reload", async () => {
+  const app = await openApp();
+  try {
+    await waitForReady(app);
+    const { page } = app;
+    const worker = page.workers()[0] ?? (await page.waitForEvent("worker"));
+    // The worker traps for real (see `trap_requested` in src/worker.rs), as
+    // an out-of-memory abort on a huge file would.
+    const culprit = "PLANT_B-MPOR_Crew_04182025to05232025.xlsx";
+    await worker.evaluate((name) => {
+      self.crewMrvTrapOn = name;
+    }, culprit);
+    const rest = sampleFiles().filter((f) => path.basename(f) !== culprit);
+    assert.equal(rest.length, sampleFiles().length - 1);
+
+    const gen = await generation(app);
+    await page.setInputFiles("[data-testid=file-input]", sampleFiles());
+    await waitForGeneration(app, gen + 1);
+    const notice = await page.textContent("[role=alert]");
+    assert.ok(notice.includes(`stopped while reading ${culprit}`), notice);
+    assert.ok(notice.includes("left out"), notice);
+    await page.click("[data-testid=tab-files]");
+    const names = await page.$$eval("[data-testid=file-row]", (r) => r.map((x) => x.dataset.file));
+    assert.deepEqual([...names].sort(), rest.map((f) => path.basename(f)).sort());
+    await page.click("[data-testid=tab-dashboard]");
+    await page.click("[data-testid=filter-all-dates]");
+    assertKpisEqual(await kpis(page), JSON.parse(cli([], rest)("summary.json")).all_plants);
+
+    // The new worker works, and a second death (idle, this time) loses
+    // nothing: files and the policy change are replayed.
+    await page.selectOption("[data-testid=policy]", "first");
+    await waitForGeneration(app, gen + 2);
+    const first = JSON.parse(cli(["--replicate-policy", "first"], rest)("summary.json")).all_plants;
+    assertKpisEqual(await kpis(page), first);
+    const second = page.workers().find((w) => w !== worker);
+    assert.ok(second, "a new worker is running");
+    await second.evaluate(() => {
+      setTimeout(() => {
+        throw new Error("simulated crash");
+      });
+    });
+    await waitForGeneration(app, gen + 4);
+    assert.match(await page.textContent("[role=alert]"), /restarted with the same files/);
+    assert.equal(await page.inputValue("[data-testid=policy]"), "first");
+    await page.click("[data-testid=filter-all-dates]");
+    assertKpisEqual(await kpis(page), first);
+    const exported = await download(page, "download-co2");
+    assert.ok(exported.bytes.equals(cli(["--replicate-policy", "first"], rest)("co2_removal.csv")));
+    assert.deepEqual(app.errors, []);
+    assert.deepEqual(app.outside, []);
   } finally {
     await app.close();
   }
