@@ -241,33 +241,10 @@ fn lab_days(rows: &[LabRow]) -> BTreeMap<(String, NaiveDate, String), (f64, usiz
 #[test]
 fn lab_columns_and_placeholders() {
     let (header, rows) = lab();
+    // The spec's column list, as our independent fixture writer spells it.
     assert_eq!(
         header.iter().collect::<Vec<_>>(),
-        [
-            "unique_id",
-            "date",
-            "time_analyzed",
-            "medium",
-            "data_type",
-            "data_provider",
-            "instrument",
-            "replicate_num",
-            "analytical_session_id",
-            "plant_id",
-            "unit_type_id",
-            "unit_sub_id",
-            "measurement_point",
-            "parameter_name",
-            "units",
-            "value",
-            "uncertainty",
-            "source_file",
-            "source_sheet",
-            "source_col_idx",
-            "date_generated",
-            "notes",
-            "flag_match",
-        ]
+        crate::fixtures::LAB_COLUMNS
     );
     assert!((580..=640).contains(&rows.len()), "{} rows", rows.len());
     for r in &rows {

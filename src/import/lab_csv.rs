@@ -7,7 +7,7 @@
 use chrono::NaiveDate;
 
 use super::columns::{Header, MetadataBudget};
-use super::delimited::{self, field, Row};
+use super::delimited::{self, field};
 use super::{Ctx, FileKind, Parsed, Records, SkipReason};
 use crate::error::{FileError, FileErrorKind};
 use crate::model::{CellRef, LabReading, Location, Severity, When};
@@ -140,18 +140,7 @@ pub fn read(
     let mut unknown_units = std::collections::BTreeSet::new();
     let limits = ctx.config.limits.clone();
     let mut metadata = MetadataBudget::new(limits.max_metadata_bytes);
-    delimited::walk(text, delimiter, |row| {
-        let (line, rec) = match row {
-            Row::Blank { line, count } => {
-                ctx.account
-                    .skip_rows(None, line, line + count - 1, SkipReason::Blank);
-                return;
-            }
-            Row::Record { line, record } => (line, record),
-        };
-        if super::skip_before_data(ctx, line, header_line, rec, &limits) {
-            return;
-        }
+    super::walk_data_rows(ctx, text, delimiter, header_line, |ctx, line, rec| {
         if delimited::is_blank(rec) {
             ctx.account.skip(None, line, SkipReason::Blank);
             return;

@@ -418,6 +418,30 @@ fn read_header(
     checked
 }
 
+/// Walk a CSV's rows below its header, calling `f` with each record that
+/// may be data; blank lines, the preamble, the header and rows over the
+/// field caps are accounted for here.
+fn walk_data_rows(
+    ctx: &mut Ctx<'_>,
+    text: &[u8],
+    delimiter: u8,
+    header_line: u32,
+    mut f: impl FnMut(&mut Ctx<'_>, u32, &csv::ByteRecord),
+) {
+    let limits = ctx.config.limits.clone();
+    delimited::walk(text, delimiter, |row| match row {
+        delimited::Row::Blank { line, count } => {
+            ctx.account
+                .skip_rows(None, line, line + count - 1, SkipReason::Blank)
+        }
+        delimited::Row::Record { line, record } => {
+            if !skip_before_data(ctx, line, header_line, record, &limits) {
+                f(ctx, line, record);
+            }
+        }
+    });
+}
+
 /// Account for a CSV row that cannot be data: above or on the header line,
 /// or over the field caps (with a finding). True when the row was skipped.
 fn skip_before_data(

@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use chrono::NaiveDate;
 
 use super::columns::{Header, MetadataBudget};
-use super::delimited::{self, field, Row};
+use super::delimited::{self, field};
 use super::{names, Ctx, FileKind, Parsed, Records, SkipReason};
 use crate::error::{FileError, FileErrorKind};
 use crate::model::{CellRef, SensorReading, SensorSeries, Severity};
@@ -151,18 +151,7 @@ pub fn read(
     let mut local_offset: Option<i32> = None;
     let mut naive_rows = 0u64;
 
-    delimited::walk(text, delimiter, |row| {
-        let (line, rec) = match row {
-            Row::Blank { line, count } => {
-                ctx.account
-                    .skip_rows(None, line, line + count - 1, SkipReason::Blank);
-                return;
-            }
-            Row::Record { line, record } => (line, record),
-        };
-        if super::skip_before_data(ctx, line, header_line, rec, &limits) {
-            return;
-        }
+    super::walk_data_rows(ctx, text, delimiter, header_line, |ctx, line, rec| {
         let at = |col: usize| CellRef {
             sheet: None,
             row: Some(line),

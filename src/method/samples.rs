@@ -170,7 +170,7 @@ mod tests {
     use super::*;
     use crate::model::When;
 
-    fn reading(id: &str, unit: &str, loc: Location, value: f64, file: u32, row: u32) -> LabReading {
+    fn reading(id: &str, unit: &str, loc: Location, value: f64, row: u32) -> LabReading {
         LabReading {
             plant_id: "PLANT_A".into(),
             plant_unit_id: unit.into(),
@@ -183,37 +183,33 @@ mod tests {
             uncertainty: None,
             reading_id: id.into(),
             replicate_num: None,
-            file,
+            file: 0,
             row,
             metadata: "{}".into(),
         }
     }
 
-    fn names() -> Vec<Text> {
-        vec!["lab.csv".into()]
+    fn up(id: &str, value: f64, row: u32) -> LabReading {
+        reading(id, "primary_clarifier", Location::Upstream, value, row)
+    }
+
+    fn down(id: &str, value: f64, row: u32) -> LabReading {
+        reading(id, "secondary_clarifier", Location::Downstream, value, row)
+    }
+
+    /// The one day the readings make, and the findings on the way.
+    fn one_day(rs: &[LabReading], policy: ReplicatePolicy) -> (DayCalcium, Vec<Finding>) {
+        let mut f = Vec::new();
+        let names: Vec<Text> = vec!["lab.csv".into()];
+        let days = calcium_days(&rs.iter().collect::<Vec<_>>(), policy, &names, &mut f);
+        assert!(days.len() <= 1);
+        (days.values().next().copied().unwrap_or_default(), f)
     }
 
     #[test]
     fn float_noise_duplicates_collapse_with_info() {
-        let rs = [
-            reading("U_01", "primary_clarifier", Location::Upstream, 29.2, 0, 2),
-            reading(
-                "U_01",
-                "primary_clarifier",
-                Location::Upstream,
-                29.199999999999996,
-                0,
-                3,
-            ),
-        ];
-        let mut f = Vec::new();
-        let days = calcium_days(
-            &rs.iter().collect::<Vec<_>>(),
-            ReplicatePolicy::Mean,
-            &names(),
-            &mut f,
-        );
-        let d = days.values().next().copied().unwrap_or_default();
+        let rs = [up("U_01", 29.2, 2), up("U_01", 29.199999999999996, 3)];
+        let (d, f) = one_day(&rs, ReplicatePolicy::Mean);
         assert_eq!(d.upstream.map(|v| v.n), Some(1));
         assert_eq!(
             d.upstream.map(|v| v.value),
@@ -226,18 +222,8 @@ mod tests {
 
     #[test]
     fn real_conflicts_warn_and_use_the_mean() {
-        let rs = [
-            reading("U_01", "primary_clarifier", Location::Upstream, 43.26, 0, 2),
-            reading("U_01", "primary_clarifier", Location::Upstream, 42.01, 0, 3),
-        ];
-        let mut f = Vec::new();
-        let days = calcium_days(
-            &rs.iter().collect::<Vec<_>>(),
-            ReplicatePolicy::Mean,
-            &names(),
-            &mut f,
-        );
-        let d = days.values().next().copied().unwrap_or_default();
+        let rs = [up("U_01", 43.26, 2), up("U_01", 42.01, 3)];
+        let (d, f) = one_day(&rs, ReplicatePolicy::Mean);
         assert_eq!(d.upstream.map(|v| v.value), Some((42.01 + 43.26) / 2.0));
         assert_eq!(f[0].check, "sample_conflict");
         assert_eq!(f[0].severity, Severity::Warning);
@@ -247,47 +233,12 @@ mod tests {
     #[test]
     fn replicate_policies() {
         let rs = [
-            reading(
-                "D_02",
-                "secondary_clarifier",
-                Location::Downstream,
-                60.0,
-                0,
-                2,
-            ),
-            reading(
-                "D_01",
-                "secondary_clarifier",
-                Location::Downstream,
-                50.0,
-                0,
-                3,
-            ),
-            reading(
-                "D_01",
-                "secondary_clarifier",
-                Location::Downstream,
-                52.0,
-                0,
-                4,
-            ),
-            reading(
-                "D_03",
-                "secondary_clarifier",
-                Location::Downstream,
-                55.0,
-                0,
-                5,
-            ),
+            down("D_02", 60.0, 2),
+            down("D_01", 50.0, 3),
+            down("D_01", 52.0, 4),
+            down("D_03", 55.0, 5),
         ];
-        let mut f = Vec::new();
-        let mean = calcium_days(
-            &rs.iter().collect::<Vec<_>>(),
-            ReplicatePolicy::Mean,
-            &names(),
-            &mut f,
-        );
-        let d = mean.values().next().copied().unwrap_or_default();
+        let (d, f) = one_day(&rs, ReplicatePolicy::Mean);
         // Samples: D_01 = 51, D_02 = 60, D_03 = 55 → (51 + 55 + 60) / 3.
         assert_eq!(
             d.downstream.map(|v| (v.value, v.n)),
@@ -296,45 +247,15 @@ mod tests {
         assert!(f
             .iter()
             .any(|x| x.check == "replicate_spread" && x.level == 4));
-        let mut f = Vec::new();
-        let first = calcium_days(
-            &rs.iter().collect::<Vec<_>>(),
-            ReplicatePolicy::First,
-            &names(),
-            &mut f,
-        );
-        let d = first.values().next().copied().unwrap_or_default();
+        let (d, _) = one_day(&rs, ReplicatePolicy::First);
         // The first row of the group in input order (row 2), count unchanged.
         assert_eq!(d.downstream.map(|v| (v.value, v.n)), Some((60.0, 3)));
     }
 
     #[test]
     fn small_spread_is_not_reported() {
-        let rs = [
-            reading(
-                "D_01",
-                "secondary_clarifier",
-                Location::Downstream,
-                50.0,
-                0,
-                2,
-            ),
-            reading(
-                "D_02",
-                "secondary_clarifier",
-                Location::Downstream,
-                52.0,
-                0,
-                3,
-            ),
-        ];
-        let mut f = Vec::new();
-        calcium_days(
-            &rs.iter().collect::<Vec<_>>(),
-            ReplicatePolicy::Mean,
-            &names(),
-            &mut f,
-        );
+        let rs = [down("D_01", 50.0, 2), down("D_02", 52.0, 3)];
+        let (_, f) = one_day(&rs, ReplicatePolicy::Mean);
         assert!(f.is_empty());
     }
 }

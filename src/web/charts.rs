@@ -9,7 +9,7 @@ use plotly::{Bar, Configuration, Plot, Scatter};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
-use crate::model::{Co2Day, Flag, PlantOperation, SensorDay};
+use crate::model::{Co2Calc, Co2Day, Flag, PlantOperation, SensorDay};
 
 #[wasm_bindgen]
 extern "C" {
@@ -227,8 +227,15 @@ fn dates(days: &[&Co2Day]) -> Vec<String> {
     days.iter().map(|d| d.date.to_string()).collect()
 }
 
-/// Daily CO2 removed, one trace per flag (and plant when several).
-pub fn co2_chart(days: &[&Co2Day], plants: &[String]) -> Option<String> {
+/// Bars of one computed quantity per day, a trace per flag and plant;
+/// `plant_colors` paints VALID bars by plant when several are shown.
+fn calc_bars(
+    days: &[&Co2Day],
+    plants: &[String],
+    value: fn(&Co2Calc) -> f64,
+    plant_colors: bool,
+    y_title: &str,
+) -> Option<String> {
     let mut plot = Plot::new();
     let multi = plants.len() > 1;
     for (pi, p) in plants.iter().enumerate() {
@@ -243,27 +250,40 @@ pub fn co2_chart(days: &[&Co2Day], plants: &[String]) -> Option<String> {
             }
             let y: Vec<f64> = sel
                 .iter()
-                .filter_map(|d| d.calc.map(|c| c.co2_removed_metric_tons_per_day))
+                .filter_map(|d| d.calc.as_ref().map(value))
                 .collect();
             let name = if multi {
                 format!("{p} {f}")
             } else {
                 f.to_string()
             };
-            let mut marker = Marker::new().color(flag_color(f));
-            if multi && f == Flag::Valid {
-                marker = Marker::new().color(PLANT_COLORS[pi % PLANT_COLORS.len()]);
-            }
-            plot.add_trace(Bar::new(dates(&sel), y).name(name).marker(marker));
+            let color = if plant_colors && multi && f == Flag::Valid {
+                PLANT_COLORS[pi % PLANT_COLORS.len()]
+            } else {
+                flag_color(f)
+            };
+            plot.add_trace(
+                Bar::new(dates(&sel), y)
+                    .name(name)
+                    .marker(Marker::new().color(color)),
+            );
         }
     }
     if plot.data().is_empty() {
         return None;
     }
-    Some(finish(
-        plot,
-        base_layout("t CO2 / day").bar_mode(BarMode::Group),
-    ))
+    Some(finish(plot, base_layout(y_title).bar_mode(BarMode::Group)))
+}
+
+/// Daily CO2 removed, one trace per flag (and plant when several).
+pub fn co2_chart(days: &[&Co2Day], plants: &[String]) -> Option<String> {
+    calc_bars(
+        days,
+        plants,
+        |c| c.co2_removed_metric_tons_per_day,
+        true,
+        "t CO2 / day",
+    )
 }
 
 /// Daily mean pH per plant unit.
@@ -368,41 +388,13 @@ pub fn ca_chart(days: &[&Co2Day], plants: &[String]) -> Option<String> {
 
 /// Ca delta of calculated days, coloured by flag.
 pub fn delta_chart(days: &[&Co2Day], plants: &[String]) -> Option<String> {
-    let mut plot = Plot::new();
-    let multi = plants.len() > 1;
-    for p in plants {
-        for f in [Flag::Valid, Flag::Invalid] {
-            let sel: Vec<&Co2Day> = days
-                .iter()
-                .copied()
-                .filter(|d| *d.plant_id == **p && d.quality_flag == f && d.calc.is_some())
-                .collect();
-            if sel.is_empty() {
-                continue;
-            }
-            let y: Vec<f64> = sel
-                .iter()
-                .filter_map(|d| d.calc.map(|c| c.ca_delta_mg_per_l))
-                .collect();
-            let name = if multi {
-                format!("{p} {f}")
-            } else {
-                f.to_string()
-            };
-            plot.add_trace(
-                Bar::new(dates(&sel), y)
-                    .name(name)
-                    .marker(Marker::new().color(flag_color(f))),
-            );
-        }
-    }
-    if plot.data().is_empty() {
-        return None;
-    }
-    Some(finish(
-        plot,
-        base_layout("Ca delta mg/L").bar_mode(BarMode::Group),
-    ))
+    calc_bars(
+        days,
+        plants,
+        |c| c.ca_delta_mg_per_l,
+        false,
+        "Ca delta mg/L",
+    )
 }
 
 /// Effluent flow per plant with bypass flow as bars on a second axis.
