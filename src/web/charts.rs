@@ -227,13 +227,12 @@ fn dates(days: &[&Co2Day]) -> Vec<String> {
     days.iter().map(|d| d.date.to_string()).collect()
 }
 
-/// Bars of one computed quantity per day, a trace per flag and plant;
-/// `plant_colors` paints VALID bars by plant when several are shown.
+/// Bars of one computed quantity per day, a trace per flag and plant; VALID
+/// bars take their plant's colour when several plants are shown.
 fn calc_bars(
     days: &[&Co2Day],
     plants: &[String],
     value: fn(&Co2Calc) -> f64,
-    plant_colors: bool,
     y_title: &str,
 ) -> Option<String> {
     let mut plot = Plot::new();
@@ -257,7 +256,7 @@ fn calc_bars(
             } else {
                 f.to_string()
             };
-            let color = if plant_colors && multi && f == Flag::Valid {
+            let color = if multi && f == Flag::Valid {
                 PLANT_COLORS[pi % PLANT_COLORS.len()]
             } else {
                 flag_color(f)
@@ -281,7 +280,6 @@ pub fn co2_chart(days: &[&Co2Day], plants: &[String]) -> Option<String> {
         days,
         plants,
         |c| c.co2_removed_metric_tons_per_day,
-        true,
         "t CO2 / day",
     )
 }
@@ -386,15 +384,9 @@ pub fn ca_chart(days: &[&Co2Day], plants: &[String]) -> Option<String> {
     Some(finish(plot, base_layout("Ca mg/L")))
 }
 
-/// Ca delta of calculated days, coloured by flag.
+/// Ca delta of calculated days, coloured by flag (and plant when several).
 pub fn delta_chart(days: &[&Co2Day], plants: &[String]) -> Option<String> {
-    calc_bars(
-        days,
-        plants,
-        |c| c.ca_delta_mg_per_l,
-        false,
-        "Ca delta mg/L",
-    )
+    calc_bars(days, plants, |c| c.ca_delta_mg_per_l, "Ca delta mg/L")
 }
 
 /// Effluent flow per plant with bypass flow as bars on a second axis.
@@ -431,6 +423,9 @@ pub fn flow_chart(ops: &[&PlantOperation], plants: &[String]) -> Option<String> 
             plot.add_trace(
                 Bar::new(x, y)
                     .name(format!("{p} bypass"))
+                    // A day wide: left to itself Plotly sizes bars by the
+                    // gap between them, and bypass days are weeks apart.
+                    .width(0.8 * 86_400_000.0)
                     .y_axis("y2")
                     .marker(Marker::new().color("#d84315").opacity(0.6)),
             );
@@ -439,11 +434,22 @@ pub fn flow_chart(ops: &[&PlantOperation], plants: &[String]) -> Option<String> 
     if plot.data().is_empty() {
         return None;
     }
-    let layout = base_layout("effluent MGD").y_axis2(
-        Axis::new()
-            .title(Title::with_text("bypass MGD"))
-            .overlaying("y")
-            .side(plotly::common::AxisSide::Right),
-    );
+    let layout = base_layout("effluent MGD")
+        // The second axis takes the right edge, where the legend would
+        // cover its tick labels: the legend goes below the dates.
+        .margin(Margin::new().left(60).right(55).top(10).bottom(70))
+        .legend(
+            Legend::new()
+                .orientation(plotly::common::Orientation::Horizontal)
+                .y(-0.2),
+        )
+        .y_axis2(
+            Axis::new()
+                .title(Title::with_text("bypass MGD"))
+                .overlaying("y")
+                .side(plotly::common::AxisSide::Right)
+                .range_mode(plotly::layout::RangeMode::ToZero)
+                .show_grid(false),
+        );
     Some(finish(plot, layout))
 }
