@@ -338,7 +338,7 @@ pub fn Dashboard() -> impl IntoView {
                 </div>
             </div>
             <div class="table-wrap">
-                <table class="results" data-testid="results-table">
+                <table class="results stack sortable" data-testid="results-table">
                     <thead>
                         <tr>
                             {header("Date", SortBy::Date, "")}
@@ -355,15 +355,15 @@ pub fn Dashboard() -> impl IntoView {
                     <tbody>
                         <For each=visible key=|d| (d.plant_id.clone(), d.date, d.quality_flag, d.validation_message.clone(), d.calc.map(|c| c.co2_removed_metric_tons_per_day.to_bits())) let:d>
                             <tr class=format!("flag-{}", d.quality_flag.as_str()) data-testid="result-row">
-                                <td class="nowrap">{d.date.to_string()}</td>
-                                <td>{d.plant_id.to_string()}</td>
-                                <td><span class="flag-badge" style=format!("border-color:{}", charts::flag_color(d.quality_flag))>{d.quality_flag.as_str()}</span></td>
-                                <td class="num">{fmt_num(d.ca_upstream_mg_per_l, 2)}</td>
-                                <td class="num">{fmt_num(d.ca_downstream_mg_per_l, 2)}</td>
-                                <td class="num">{fmt_num(d.calc.map(|c| c.ca_delta_mg_per_l), 2)}</td>
-                                <td class="num">{fmt_num(d.flow_mgd, 3)}</td>
-                                <td class="num">{fmt_num(d.calc.map(|c| c.co2_removed_metric_tons_per_day), 4)}</td>
-                                <td class="msg">{d.validation_message.clone()}</td>
+                                <td class="nowrap" data-label="Date">{d.date.to_string()}</td>
+                                <td data-label="Plant">{d.plant_id.to_string()}</td>
+                                <td data-label="Flag"><span class="flag-badge" style=format!("border-color:{}", charts::flag_color(d.quality_flag))>{d.quality_flag.as_str()}</span></td>
+                                <td class="num" data-label="Ca up">{fmt_num(d.ca_upstream_mg_per_l, 2)}</td>
+                                <td class="num" data-label="Ca down">{fmt_num(d.ca_downstream_mg_per_l, 2)}</td>
+                                <td class="num" data-label="Δ Ca">{fmt_num(d.calc.map(|c| c.ca_delta_mg_per_l), 2)}</td>
+                                <td class="num" data-label="Flow MGD">{fmt_num(d.flow_mgd, 3)}</td>
+                                <td class="num" data-label="CO2 t/day">{fmt_num(d.calc.map(|c| c.co2_removed_metric_tons_per_day), 4)}</td>
+                                <td class="msg wide">{d.validation_message.clone()}</td>
                             </tr>
                         </For>
                     </tbody>

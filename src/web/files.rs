@@ -87,7 +87,7 @@ pub fn FilesPanel() -> impl IntoView {
             </div>
             <p class="muted">"Every row of every sheet is either a record or skipped with a reason: rows read = records + skipped."</p>
             <div class="table-wrap">
-                <table class="files" data-testid="files-table">
+                <table class="files stack" data-testid="files-table">
                     <thead>
                         <tr>
                             <th scope="col">"File"</th>
@@ -103,17 +103,17 @@ pub fn FilesPanel() -> impl IntoView {
                     <tbody>
                         <For each=move || rows.get() key=|r| (r.name.clone(), r.sha.clone()) let:r>
                             <tr class:bad=r.problem.is_some() data-testid="file-row" data-file=r.name.clone()>
-                                <td class="name">
+                                <td class="name wide">
                                     <span>{r.name.clone()}</span>
                                     {r.problem.clone().map(|p| view! { <p class="error" data-testid="file-error">{p}</p> })}
                                     {r.encoding.clone().filter(|e| !e.starts_with("UTF-8")).map(|e| view! { <p class="muted">{format!("read as {e}")}</p> })}
                                 </td>
-                                <td data-testid="file-kind">{r.kind.clone()}</td>
-                                <td>{r.plant.clone()}</td>
-                                <td class="nowrap">{r.period.clone()}</td>
-                                <td class="num">{r.rows_in}</td>
-                                <td class="num">{r.records}</td>
-                                <td class="skips">
+                                <td data-testid="file-kind" data-label="Kind">{r.kind.clone()}</td>
+                                <td data-label="Plant">{r.plant.clone()}</td>
+                                <td class="nowrap" data-label="Period">{r.period.clone()}</td>
+                                <td class="num" data-label="Rows">{r.rows_in}</td>
+                                <td class="num" data-label="Records">{r.records}</td>
+                                <td class="skips wide" data-label="Skipped">
                                     {r.skipped.iter().map(|(k, n)| view! { <span class="chip">{format!("{k}: {n}")}</span> }).collect_view()}
                                     {(!r.ranges.is_empty()).then(|| {
                                         let shown = r.ranges.len().min(200);
@@ -129,7 +129,7 @@ pub fn FilesPanel() -> impl IntoView {
                                         }
                                     })}
                                 </td>
-                                <td>
+                                <td class="remove">
                                     <button class="button subtle small"
                                         aria-label=format!("Remove {}", r.name)
                                         on:click={

@@ -167,7 +167,7 @@ pub fn QaPanel() -> impl IntoView {
                 <span class="muted" data-testid="qa-shown">{move || format!("{} shown", shown.with(Vec::len))}</span>
             </div>
             <div class="table-wrap">
-                <table class="findings" data-testid="qa-table">
+                <table class="findings stack" data-testid="qa-table">
                     <thead>
                         <tr>
                             <th scope="col">"Lvl"</th>
@@ -182,13 +182,13 @@ pub fn QaPanel() -> impl IntoView {
                     <tbody>
                         <For each=visible key=move |(i, r)| (page.get_untracked() * PAGE + *i, r.message.clone()) let:item>
                             <tr class=item.1.severity.as_str()>
-                                <td>{item.1.level}</td>
-                                <td><span class=format!("sev {}", item.1.severity.as_str())>{item.1.severity.as_str()}</span></td>
-                                <td><code>{item.1.check}</code></td>
-                                <td>{item.1.plant.clone()}</td>
-                                <td class="nowrap">{item.1.date.clone()}</td>
-                                <td class="where">{where_text(&item.1)}</td>
-                                <td>{item.1.message.clone()}</td>
+                                <td data-label="Level">{item.1.level}</td>
+                                <td data-label="Severity"><span class=format!("sev {}", item.1.severity.as_str())>{item.1.severity.as_str()}</span></td>
+                                <td data-label="Check"><code>{item.1.check}</code></td>
+                                <td data-label="Plant">{item.1.plant.clone()}</td>
+                                <td class="nowrap" data-label="Date">{item.1.date.clone()}</td>
+                                <td class="where wide" data-label="Where">{where_text(&item.1)}</td>
+                                <td class="wide">{item.1.message.clone()}</td>
                             </tr>
                         </For>
                     </tbody>

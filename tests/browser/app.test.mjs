@@ -374,3 +374,47 @@ test("a worker that dies is replaced: the file it was reading is named and left 
     await app.close();
   }
 });
+
+test("on a tablet held upright every table fits the screen: rows become labelled cards", async () => {
+  const app = await openApp();
+  try {
+    await waitForReady(app);
+    const { page } = app;
+    await page.setViewportSize({ width: 768, height: 1024 });
+    const gen = await generation(app);
+    await page.click("[data-testid=load-samples]");
+    await waitForGeneration(app, gen + 1);
+    // Nothing wider than its box: no table hides columns behind a sideways scroll.
+    const overflow = () =>
+      page.evaluate(() => {
+        const wide = [...document.querySelectorAll(".table-wrap")]
+          .filter((w) => w.scrollWidth > w.clientWidth + 1)
+          .map((w) => `${w.querySelector("table")?.dataset.testid}: ${w.scrollWidth} > ${w.clientWidth}`);
+        if (document.documentElement.scrollWidth > window.innerWidth) {
+          wide.push(`page: ${document.documentElement.scrollWidth} > ${window.innerWidth}`);
+        }
+        return wide;
+      });
+    for (const tab of ["dashboard", "files", "qa"]) {
+      await page.click(`[data-testid=tab-${tab}]`);
+      assert.deepEqual(await overflow(), [], `${tab} tab`);
+    }
+    // Each value keeps its label, and the results can still be sorted.
+    await page.click("[data-testid=tab-files]");
+    const label = await page.$eval("[data-testid=file-kind]", (td) => getComputedStyle(td, "::before").content);
+    assert.equal(label, '"Kind"');
+    await page.click("[data-testid=tab-dashboard]");
+    const co2Header = page.locator("button.sort", { hasText: "CO2 t/day" });
+    assert.ok(await co2Header.isVisible());
+    await co2Header.click();
+    await co2Header.click();
+    const co2s = await page.$$eval("[data-testid=result-row] td:nth-child(8)", (t) =>
+      t.map((x) => x.textContent).filter((v) => v !== "—").map(Number),
+    );
+    assert.deepEqual(co2s, [...co2s].sort((a, b) => b - a));
+    await screenshot(page, "tablet-results");
+    assert.deepEqual(app.errors, []);
+  } finally {
+    await app.close();
+  }
+});
