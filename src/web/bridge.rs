@@ -32,6 +32,16 @@ struct Running {
     _onerror: Closure<dyn FnMut(web_sys::ErrorEvent)>,
 }
 
+impl Drop for Running {
+    /// Detach the handlers before they are freed: a message the old worker
+    /// posted before it was stopped must not call a dropped closure.
+    fn drop(&mut self) {
+        self.worker.set_onmessage(None);
+        self.worker.set_onerror(None);
+        self.worker.terminate();
+    }
+}
+
 struct Bridge {
     running: Running,
     next_id: u32,

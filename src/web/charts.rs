@@ -113,7 +113,11 @@ pub fn Chart(
     /// Told the x range whenever the user zooms (None: zoomed out).
     #[prop(optional)]
     zoomed: Option<Callback<Option<(String, String)>>>,
+    /// What the chart shows right now, beside the title (and as `data-note`).
+    #[prop(optional, into)]
+    note: Option<Signal<Option<&'static str>>>,
 ) -> impl IntoView {
+    let note = move || note.and_then(|n| n.get());
     let node = NodeRef::<leptos::html::Div>::new();
     let error = RwSignal::new(None::<String>);
     let listening = StoredValue::new(false);
@@ -173,8 +177,11 @@ pub fn Chart(
         }
     });
     view! {
-        <figure class="chart" data-testid=testid>
-            <figcaption>{title}</figcaption>
+        <figure class="chart" data-testid=testid data-note=move || note().unwrap_or("")>
+            <figcaption>
+                {title}
+                {move || note().map(|n| view! { <span class="chart-note">{format!(" · {n}")}</span> })}
+            </figcaption>
             {move || empty.get().then(|| view! { <p class="muted">"No data for the current filters."</p> })}
             <div class="plot" node_ref=node aria-label=title role="img"></div>
             {move || error.get().map(|e| view! { <p class="error">{e}</p> })}

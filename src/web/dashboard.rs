@@ -118,17 +118,28 @@ pub fn Dashboard() -> impl IntoView {
             v.dedup();
             v
         });
+        // Shown once every unit has answered: a unit with no readings in
+        // the window, drawn alone, would blank the chart in between.
+        if units.is_empty() {
+            ph_detail.set(None);
+            return;
+        }
         ph_detail.set(Some(Vec::new()));
+        let total = units.len();
+        let arrived = std::rc::Rc::new(std::cell::RefCell::new(Vec::with_capacity(total)));
         for (plant, unit) in units {
             let (p2, u2) = (plant.clone(), unit.clone());
+            let arrived = arrived.clone();
             let id = super::bridge::expect_points(Box::new(move |points| {
-                if zoom_seq.get_value() == seq {
-                    ph_detail.update(|d| {
-                        if let Some(d) = d {
-                            d.push((p2, u2, points));
-                            d.sort_by(|a, b| (&a.0, &a.1).cmp(&(&b.0, &b.1)));
-                        }
-                    });
+                if zoom_seq.get_value() != seq {
+                    return;
+                }
+                let mut all = arrived.borrow_mut();
+                all.push((p2, u2, points));
+                if all.len() == total {
+                    let mut all = std::mem::take(&mut *all);
+                    all.sort_by(|a, b| (&a.0, &a.1).cmp(&(&b.0, &b.1)));
+                    ph_detail.set(Some(all));
                 }
             }));
             s.send_request(crate::protocol::Request::SensorPoints {
@@ -141,11 +152,21 @@ pub fn Dashboard() -> impl IntoView {
             });
         }
     });
-    let ph_plot = Signal::derive(move || {
-        if let Some(detail) = ph_detail.get() {
-            if !detail.is_empty() {
-                return charts::ph_detail_chart(&detail);
+    let ph_note = Signal::derive(move || {
+        ph_detail.with(|d| match d.as_deref() {
+            None => None,
+            Some([]) => Some("loading readings…"),
+            Some(all) if all.iter().all(|(_, _, p)| p.is_empty()) => {
+                Some("no readings in this window: daily means")
             }
+            Some(_) => Some("readings"),
+        })
+    });
+    let ph_plot = Signal::derive(move || {
+        // No readings in the zoomed window: the daily chart stays, so there
+        // is still a chart to zoom back out of.
+        if let Some(chart) = ph_detail.with(|d| d.as_deref().and_then(charts::ph_detail_chart)) {
+            return Some(chart);
         }
         let f = filter.get();
         s.report.with(|r| {
@@ -322,7 +343,7 @@ pub fn Dashboard() -> impl IntoView {
 
             <div class="charts">
                 <Chart plot=co2_plot title="Daily CO2 removed (t/day), by flag" testid="chart-co2" />
-                <Chart plot=ph_plot title="pH per plant unit (daily means; zoom below two weeks for readings)" testid="chart-ph" zoomed=on_zoom />
+                <Chart plot=ph_plot title="pH per plant unit (daily means; zoom below two weeks for readings)" testid="chart-ph" zoomed=on_zoom note=ph_note />
                 <Chart plot=ca_plot title="Calcium upstream vs downstream (mg/L)" testid="chart-ca" />
                 <Chart plot=delta_plot title="Ca delta (mg/L)" testid="chart-delta" />
                 <Chart plot=flow_plot title="Effluent flow with bypass (MGD)" testid="chart-flow" />

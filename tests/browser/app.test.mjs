@@ -304,6 +304,7 @@ test("the pH chart shows daily means, and the readings themselves when zoomed be
       plot,
     );
     // Readings every 15 minutes over two days: far more than daily points.
+    await page.waitForSelector("[data-testid=chart-ph][data-note=readings]");
     await page.waitForFunction(
       (sel) => document.querySelector(sel).data.some((t) => t.x.length > 100),
       plot,
@@ -314,6 +315,16 @@ test("the pH chart shows daily means, and the readings themselves when zoomed be
     // Zoomed out again: back to daily means.
     await page.evaluate((sel) => window.Plotly.relayout(document.querySelector(sel), { "xaxis.autorange": true }), plot);
     await page.waitForFunction((sel) => document.querySelector(sel).data.every((t) => t.x.length <= 92), plot);
+    // Zoomed into days without readings, the daily chart stays (there is
+    // something to zoom back out of) rather than an empty box.
+    await page.evaluate(
+      (sel) => window.Plotly.relayout(document.querySelector(sel), { "xaxis.range": ["2024-01-01", "2024-01-03"] }),
+      plot,
+    );
+    await page.waitForSelector("[data-testid=chart-ph][data-note='no readings in this window: daily means']");
+    const after = await points();
+    assert.deepEqual(after, daily);
+    assert.equal(await page.locator("[data-testid=chart-ph] p.muted").count(), 0);
     assert.deepEqual(app.errors, []);
   } finally {
     await app.close();
