@@ -27,6 +27,9 @@ type PointsCallback = Box<dyn FnOnce(Vec<(NaiveDateTime, f64)>)>;
 
 /// A worker whose handlers live exactly as long as it does.
 struct Running {
+    /// Which worker this is: events still queued from a replaced one are
+    /// recognised by it and ignored.
+    id: u32,
     worker: Worker,
     _onmessage: Closure<dyn FnMut(MessageEvent)>,
     _onerror: Closure<dyn FnMut(web_sys::ErrorEvent)>,
@@ -66,6 +69,12 @@ struct Bridge {
 
 thread_local! {
     static BRIDGE: RefCell<Option<Bridge>> = const { RefCell::new(None) };
+    static WORKERS_STARTED: std::cell::Cell<u32> = const { std::cell::Cell::new(0) };
+}
+
+/// Whether worker `id` is the one the page works with now.
+fn is_current(id: u32) -> bool {
+    BRIDGE.with(|b| b.borrow().as_ref().is_none_or(|br| br.running.id == id))
 }
 
 /// Requests whose effect lives in the worker and must survive a restart.
@@ -78,8 +87,15 @@ fn changes_state(req: &Request) -> bool {
 
 /// Start a worker that routes its replies into `s`.
 fn spawn(s: Session) -> Result<Running, String> {
+    let id = WORKERS_STARTED.with(|n| {
+        n.set(n.get() + 1);
+        n.get()
+    });
     let worker = Worker::new("./worker_loader.js").map_err(|e| format!("{e:?}"))?;
     let onmessage = Closure::<dyn FnMut(MessageEvent)>::new(move |ev: MessageEvent| {
+        if !is_current(id) {
+            return;
+        }
         let data = ev.data();
         let json = Reflect::get(&data, &"json".into())
             .ok()
@@ -111,13 +127,14 @@ fn spawn(s: Session) -> Result<Running, String> {
         ev.prevent_default();
         let why = ev.message();
         // Not inside this handler: recovery replaces the worker it belongs to.
-        let cb = Closure::once_into_js(move || recover(s, &why));
+        let cb = Closure::once_into_js(move || recover(s, id, &why));
         if let Some(w) = web_sys::window() {
             let _ = w.set_timeout_with_callback_and_timeout_and_arguments_0(cb.unchecked_ref(), 0);
         }
     });
     worker.set_onerror(Some(onerror.as_ref().unchecked_ref()));
     Ok(Running {
+        id,
         worker,
         _onmessage: onmessage,
         _onerror: onerror,
@@ -196,11 +213,15 @@ enum LeftOut {
     Nothing,
 }
 
-/// Replace a dead worker and replay what it held, minus what killed it.
-fn recover(s: Session, why: &str) {
+/// Replace dead worker `id` and replay what it held, minus what killed it.
+fn recover(s: Session, id: u32, why: &str) {
     let plan = BRIDGE.with(|b| {
         let mut b = b.borrow_mut();
         let bridge = b.as_mut()?;
+        // A second error from a worker already replaced changes nothing.
+        if bridge.running.id != id {
+            return None;
+        }
         bridge.running.worker.terminate();
         bridge.restarts += 1;
         let mut replay = std::mem::take(&mut bridge.applied);

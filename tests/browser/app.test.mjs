@@ -367,9 +367,16 @@ test("a worker that dies is replaced: the file it was reading is named and left 
     assertKpisEqual(await kpis(page), first);
     const second = page.workers().find((w) => w !== worker);
     assert.ok(second, "a new worker is running");
+    // Two errors at once: the second must not make the page replace the
+    // worker it has just started for the first.
     await second.evaluate(() => {
       setTimeout(() => {
-        throw new Error("simulated crash");
+        queueMicrotask(() => {
+          throw new Error("simulated crash");
+        });
+        queueMicrotask(() => {
+          throw new Error("and a second error from the same worker");
+        });
       });
     });
     await waitForGeneration(app, gen + 4);
