@@ -393,7 +393,7 @@ test("a worker that dies is replaced: the file it was reading is named and left 
   }
 });
 
-test("on a tablet held upright every table fits the screen: rows become labelled cards", async () => {
+test("on a tablet held upright or a phone every table fits the screen: rows become labelled cards", async () => {
   const app = await openApp();
   try {
     await waitForReady(app);
@@ -413,10 +413,14 @@ test("on a tablet held upright every table fits the screen: rows become labelled
         }
         return wide;
       });
-    for (const tab of ["dashboard", "files", "qa"]) {
-      await page.click(`[data-testid=tab-${tab}]`);
-      assert.deepEqual(await overflow(), [], `${tab} tab`);
+    for (const width of [768, 390]) {
+      await page.setViewportSize({ width, height: 1024 });
+      for (const tab of ["dashboard", "files", "qa"]) {
+        await page.click(`[data-testid=tab-${tab}]`);
+        assert.deepEqual(await overflow(), [], `${tab} tab, ${width} px wide`);
+      }
     }
+    await page.setViewportSize({ width: 768, height: 1024 });
     // Each value keeps its label, and the results can still be sorted.
     await page.click("[data-testid=tab-files]");
     const label = await page.$eval("[data-testid=file-kind]", (td) => getComputedStyle(td, "::before").content);
