@@ -83,7 +83,9 @@ pub fn Dashboard() -> impl IntoView {
     // (bucketed to at most 2,000 points per unit) fetched from the worker.
     let ph_detail = RwSignal::new(None::<Vec<charts::SeriesPoints>>);
     let zoom_seq = StoredValue::new(0u32);
+    let last_zoom = StoredValue::new(None::<(String, String)>);
     let on_zoom = Callback::new(move |range: Option<(String, String)>| {
+        last_zoom.set_value(range.clone());
         zoom_seq.update_value(|z| *z += 1);
         let seq = zoom_seq.get_value();
         let range = range.and_then(|(a, b)| {
@@ -150,6 +152,17 @@ pub fn Dashboard() -> impl IntoView {
                 to,
                 max_points: 2000,
             });
+        }
+    });
+    // New files, policy or plant under a zoomed chart: fetch that window's
+    // readings again, so a removed file's readings do not linger.
+    Effect::new(move |first: Option<()>| {
+        s.generation.track();
+        s.plant.track();
+        if first.is_some() {
+            if let Some(range) = last_zoom.get_value() {
+                on_zoom.run(Some(range));
+            }
         }
     });
     let ph_note = Signal::derive(move || {

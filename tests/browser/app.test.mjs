@@ -312,6 +312,19 @@ test("the pH chart shows daily means, and the readings themselves when zoomed be
     );
     const yTitle = await page.evaluate((sel) => document.querySelector(sel).layout.yaxis.title.text, plot);
     assert.equal(yTitle, "pH (readings)");
+    const traces = () => page.evaluate((sel) => document.querySelector(sel).data.map((t) => t.name), plot);
+    assert.ok((await traces()).some((n) => n.startsWith("PLANT_A")), (await traces()).join(","));
+    // One plant picked while zoomed: the readings are fetched again, for it alone.
+    await page.selectOption("[data-testid=filter-plant]", "PLANT_B");
+    await page.waitForFunction(
+      (sel) => {
+        const d = document.querySelector(sel).data;
+        return d.length > 0 && d.every((t) => t.name.startsWith("PLANT_B ") && t.x.length > 100);
+      },
+      plot,
+      { timeout: 20_000 },
+    );
+    await page.selectOption("[data-testid=filter-plant]", "");
     // Zoomed out again: back to daily means.
     await page.evaluate((sel) => window.Plotly.relayout(document.querySelector(sel), { "xaxis.autorange": true }), plot);
     await page.waitForFunction((sel) => document.querySelector(sel).data.every((t) => t.x.length <= 92), plot);
