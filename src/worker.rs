@@ -198,8 +198,8 @@ async fn read_source(
 }
 
 /// Fault injection for the browser tests: when this worker's global has
-/// `crewMrvTrapOn` set to a file's name, reading that file traps exactly as
-/// an out-of-memory abort does, so the tests exercise the page's recovery
+/// `crewMrvTrapOn` set to a file's name, reading that file (or writing that
+/// output) traps exactly as an out-of-memory abort does, so the tests exercise the page's recovery
 /// with a real trap. Nothing in the app sets it.
 fn trap_requested(name: &str) -> bool {
     Reflect::get(&js_sys::global(), &"crewMrvTrapOn".into())
@@ -295,6 +295,9 @@ async fn handle(state: &Rc<RefCell<State>>, req: Request, files: Array) {
             publish(state, all, false, started, Vec::new());
         }
         Request::Export { id, name, filter } => {
+            if trap_requested(&name) {
+                core::arch::wasm32::unreachable();
+            }
             let out = state.borrow().report.as_ref().map(|r| {
                 let file_name = if name == "co2_removal.csv" {
                     filter.co2_file_name(r)

@@ -65,6 +65,8 @@ struct Bridge {
     reading: Option<usize>,
     /// Restarts since the last report; bounds a crash loop.
     restarts: u32,
+    /// Downloads asked of the worker and not yet delivered.
+    exports: u32,
 }
 
 thread_local! {
@@ -155,6 +157,7 @@ pub fn connect(s: Session) -> Result<(), String> {
             pending: VecDeque::new(),
             reading: None,
             restarts: 0,
+            exports: 0,
         })
     });
     Ok(())
@@ -179,6 +182,9 @@ pub fn send(req: &Request, files: &Array) -> Result<(), String> {
         } else {
             bridge.queued.push(msg);
         }
+        if matches!(req, Request::Export { .. }) {
+            bridge.exports += 1;
+        }
         if changes_state(req) {
             bridge.pending.push_back((req.clone(), files.clone()));
         }
@@ -197,6 +203,14 @@ fn acknowledge() {
                 Some(done) => bridge.applied.push(done),
                 None => {}
             }
+        }
+    })
+}
+
+fn export_done() {
+    BRIDGE.with(|b| {
+        if let Some(bridge) = b.borrow_mut().as_mut() {
+            bridge.exports = bridge.exports.saturating_sub(1);
         }
     })
 }
@@ -250,9 +264,10 @@ fn recover(s: Session, id: u32, why: &str) {
             None => LeftOut::Nothing,
         };
         replay.extend(pending);
-        Some((left_out, replay, bridge.restarts))
+        let lost_export = std::mem::take(&mut bridge.exports) > 0;
+        Some((left_out, replay, bridge.restarts, lost_export))
     });
-    let Some((left_out, replay, restarts)) = plan else {
+    let Some((left_out, replay, restarts, lost_export)) = plan else {
         return;
     };
     // Every restart drops a file or a change, so this only bounds a worker
@@ -279,6 +294,11 @@ fn recover(s: Session, id: u32, why: &str) {
         LeftOut::Nothing => format!(
             "The processing worker stopped ({why}) and was restarted with the same files."
         ),
+    };
+    let what = if lost_export {
+        format!("{what} A download that was being prepared was lost: start it again.")
+    } else {
+        what
     };
     s.notice.set(Some(what));
     s.busy.set(Some(crate::protocol::Progress {
@@ -385,6 +405,7 @@ fn apply(s: Session, reply: Reply, bytes: Option<Uint8Array>) {
             s.generation.update(|g| *g += 1);
         }
         Reply::Export { file_name, .. } => {
+            export_done();
             let data = bytes.map(|b| b.to_vec()).unwrap_or_default();
             if let Err(e) = browser::download(&file_name, &data, super::mime_of(&file_name)) {
                 s.notice.set(Some(format!("Download failed: {e}")));
@@ -401,6 +422,7 @@ fn apply(s: Session, reply: Reply, bytes: Option<Uint8Array>) {
             }
         }
         Reply::Failed(msg) => {
+            export_done();
             s.busy.set(None);
             s.notice.set(Some(msg));
         }

@@ -399,6 +399,22 @@ test("a worker that dies is replaced: the file it was reading is named and left 
     assertKpisEqual(await kpis(page), first);
     const exported = await download(page, "download-co2");
     assert.ok(exported.bytes.equals(cli(["--replicate-policy", "first"], rest)("co2_removal.csv")));
+
+    // Death while writing a download (lab_readings.csv is written in the
+    // worker): the files survive, and the user is told to ask again.
+    const third = page.workers().find((w) => w !== worker && w !== second);
+    assert.ok(third, "a third worker is running");
+    await third.evaluate(() => {
+      self.crewMrvTrapOn = "lab_readings.csv";
+    });
+    const before = await generation(app);
+    await page.click("[data-testid=tab-files]");
+    await page.click("[data-testid=download-lab]");
+    await waitForGeneration(app, before + 2);
+    assert.match(await page.textContent("[role=alert]"), /download that was being prepared was lost: start it again/);
+    assert.equal((await page.$$("[data-testid=file-row]")).length, rest.length);
+    const lab = await download(page, "download-lab");
+    assert.ok(lab.bytes.equals(cli(["--replicate-policy", "first"], rest)("lab_readings.csv")));
     assert.deepEqual(app.errors, []);
     assert.deepEqual(app.outside, []);
   } finally {
