@@ -279,6 +279,19 @@ fn recover(s: Session, id: u32, why: &str) {
         )));
         return;
     }
+    let lost: Vec<String> = match &left_out {
+        LeftOut::File(name) => vec![name.clone()],
+        LeftOut::Batch(names) => names.clone(),
+        _ => Vec::new(),
+    };
+    s.left_out.update(|l| {
+        l.extend(lost.into_iter().map(|name| {
+            (
+                name,
+                format!("Not loaded: the processing worker stopped while this file was read or computed ({why}). Split it, or run it through the crew-mrv command-line tool."),
+            )
+        }))
+    });
     let what = match &left_out {
         LeftOut::File(name) => format!(
             "The processing worker stopped while reading {name} ({why}). That file was left out and the other files were loaded again. \

@@ -139,6 +139,28 @@ pub fn FilesPanel() -> impl IntoView {
                                 </td>
                             </tr>
                         </For>
+                        <For each=move || s.left_out.get() key=|item| item.clone() let:item>
+                            <tr class="bad" data-testid="left-out-row" data-file=item.0.clone()>
+                                <td class="name wide">
+                                    <span>{item.0.clone()}</span>
+                                    <p class="error" data-testid="file-error">{item.1.clone()}</p>
+                                </td>
+                                <td data-label="Kind">"not loaded"</td>
+                                <td data-label="Plant">"—"</td>
+                                <td data-label="Period">"—"</td>
+                                <td class="num" data-label="Rows">"—"</td>
+                                <td class="num" data-label="Records">"—"</td>
+                                <td class="skips wide" data-label="Skipped">"—"</td>
+                                <td class="remove">
+                                    <button class="button subtle small"
+                                        aria-label=format!("Forget {}", item.0)
+                                        on:click={
+                                            let item = item.clone();
+                                            move |_| s.left_out.update(|l| l.retain(|x| *x != item))
+                                        }>"×"</button>
+                                </td>
+                            </tr>
+                        </For>
                     </tbody>
                 </table>
             </div>

@@ -38,6 +38,8 @@ pub struct Session {
     pub last_ms: RwSignal<Option<f64>>,
     /// The worker's WebAssembly memory after the last batch (its peak).
     pub worker_memory: RwSignal<Option<u64>>,
+    /// Files left out because the worker died reading them: (name, why).
+    pub left_out: RwSignal<Vec<(String, String)>>,
 }
 
 impl Session {
@@ -54,6 +56,7 @@ impl Session {
             generation: RwSignal::new(0),
             last_ms: RwSignal::new(None),
             worker_memory: RwSignal::new(None),
+            left_out: RwSignal::new(Vec::new()),
         }
     }
 
@@ -98,6 +101,7 @@ impl Session {
     }
 
     pub fn clear(&self) {
+        self.left_out.set(Vec::new());
         self.send(Request::Clear, &js_sys::Array::new());
     }
 }
@@ -223,8 +227,9 @@ pub fn App() -> impl IntoView {
     let counts = move || {
         s.report.with(|r| {
             r.as_ref().map(|r| {
-                let bad = r.files.iter().filter(|f| f.error.is_some()).count();
-                (r.files.len(), bad, r.findings.len())
+                let left_out = s.left_out.with(Vec::len);
+                let bad = r.files.iter().filter(|f| f.error.is_some()).count() + left_out;
+                (r.files.len() + left_out, bad, r.findings.len())
             })
         })
     };

@@ -368,6 +368,12 @@ test("a worker that dies is replaced: the file it was reading is named and left 
     await page.click("[data-testid=tab-files]");
     const names = await page.$$eval("[data-testid=file-row]", (r) => r.map((x) => x.dataset.file));
     assert.deepEqual([...names].sort(), rest.map((f) => path.basename(f)).sort());
+    // The file left out stays listed, with why, until forgotten.
+    const leftOut = page.locator("[data-testid=left-out-row]");
+    assert.equal(await leftOut.count(), 1);
+    assert.equal(await leftOut.getAttribute("data-file"), culprit);
+    assert.match(await leftOut.textContent(), /processing worker stopped/);
+    assert.match(await page.textContent("[data-testid=tab-files]"), /Files \(13, 1 not read\)/);
     await page.click("[data-testid=tab-dashboard]");
     await page.click("[data-testid=filter-all-dates]");
     assertKpisEqual(await kpis(page), JSON.parse(cli([], rest)("summary.json")).all_plants);
@@ -415,6 +421,8 @@ test("a worker that dies is replaced: the file it was reading is named and left 
     assert.equal((await page.$$("[data-testid=file-row]")).length, rest.length);
     const lab = await download(page, "download-lab");
     assert.ok(lab.bytes.equals(cli(["--replicate-policy", "first"], rest)("lab_readings.csv")));
+    await page.click(`button[aria-label='Forget ${culprit}']`);
+    assert.equal(await page.locator("[data-testid=left-out-row]").count(), 0);
     assert.deepEqual(app.errors, []);
     assert.deepEqual(app.outside, []);
   } finally {
