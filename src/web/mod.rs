@@ -317,16 +317,16 @@ pub fn App() -> impl IntoView {
                     </section>
                 }
             >
-                <nav class="tabs" role="tablist">
-                    <button role="tab" aria-selected=move || (tab.get() == Tab::Dashboard).to_string()
+                <nav class="tabs" role="tablist" aria-label="Views">
+                    <button role="tab" id="tab-dashboard" aria-controls="tabpanel" aria-selected=move || (tab.get() == Tab::Dashboard).to_string()
                         class:active=move || tab.get() == Tab::Dashboard
                         on:click=move |_| tab.set(Tab::Dashboard) data-testid="tab-dashboard">"Dashboard"</button>
-                    <button role="tab" aria-selected=move || (tab.get() == Tab::Files).to_string()
+                    <button role="tab" id="tab-files" aria-controls="tabpanel" aria-selected=move || (tab.get() == Tab::Files).to_string()
                         class:active=move || tab.get() == Tab::Files
                         on:click=move |_| tab.set(Tab::Files) data-testid="tab-files">
                         {move || counts().map(|(n, bad, _)| if bad > 0 { format!("Files ({n}, {bad} not read)") } else { format!("Files ({n})") })}
                     </button>
-                    <button role="tab" aria-selected=move || (tab.get() == Tab::Qa).to_string()
+                    <button role="tab" id="tab-qa" aria-controls="tabpanel" aria-selected=move || (tab.get() == Tab::Qa).to_string()
                         class:active=move || tab.get() == Tab::Qa
                         on:click=move |_| tab.set(Tab::Qa) data-testid="tab-qa">
                         {move || counts().map(|(_, _, q)| format!("QA findings ({q})"))}
@@ -334,11 +334,17 @@ pub fn App() -> impl IntoView {
                 </nav>
                 // Only the visible panel exists, so a new report renders one
                 // panel, not three.
-                {move || match tab.get() {
-                    Tab::Dashboard => view! { <dashboard::Dashboard /> }.into_any(),
-                    Tab::Files => view! { <files::FilesPanel /> }.into_any(),
-                    Tab::Qa => view! { <qa_panel::QaPanel /> }.into_any(),
-                }}
+                <div role="tabpanel" id="tabpanel" aria-labelledby=move || match tab.get() {
+                    Tab::Dashboard => "tab-dashboard",
+                    Tab::Files => "tab-files",
+                    Tab::Qa => "tab-qa",
+                }>
+                    {move || match tab.get() {
+                        Tab::Dashboard => view! { <dashboard::Dashboard /> }.into_any(),
+                        Tab::Files => view! { <files::FilesPanel /> }.into_any(),
+                        Tab::Qa => view! { <qa_panel::QaPanel /> }.into_any(),
+                    }}
+                </div>
             </Show>
             <footer class="foot">
                 {format!("Method {} · everything runs locally in this page", crate::METHOD_VERSION)}
