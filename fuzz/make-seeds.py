@@ -105,9 +105,19 @@ def tiny_xls():
     return wb.get_biff_data()
 
 
+REVIEWS = (
+    b"plant_id,date,review_status,note,reviewer\n"
+    b"PLANT_A,2025-04-01,approved,checked,J. Doe\n"
+    b"PLANT_A,2025-04-02,rejected,,\n"
+    b"PLANT_B,not a date,maybe,\"quoted, note\",\n"
+)
+
+
 def main():
     files = sorted(os.listdir(DATA))
     small = {}
+    # CSV kinds are told apart by content: the CSV targets read any of them.
+    put("lab_csv", REVIEWS)
     for name in files:
         path = os.path.join(DATA, name)
         if name.startswith("calcium") and name.endswith(".csv"):
@@ -142,6 +152,9 @@ def main():
     ]
     for g in groups:
         put("pipeline", SEP.join(n.encode() + b"\n" + small[n] for n in g))
+    # Review decisions on the days of a lab file and a Plant A month.
+    small["reviews.csv"] = REVIEWS
+    put("pipeline", SEP.join(n.encode() + b"\n" + small[n] for n in groups[1] + ["reviews.csv"]))
     return 0
 
 

@@ -113,13 +113,27 @@ impl Default for Ranges {
     }
 }
 
-/// An expert's decision on one plant-day (§5 level 5).
+/// An expert's decision on one plant-day (§5 level 5), from settings or
+/// from an expert reviews file.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Review {
     pub plant_id: String,
     pub date: NaiveDate,
     pub status: ReviewStatus,
     pub note: String,
+    /// Who decided, when the file says.
+    #[serde(default)]
+    pub reviewer: String,
+    /// The file and row the decision was read from.
+    #[serde(default)]
+    pub source: Option<ReviewSource>,
+}
+
+/// Where a review was read: file name and row as the user sees them.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReviewSource {
+    pub file: String,
+    pub row: u32,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]

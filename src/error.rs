@@ -92,8 +92,9 @@ impl fmt::Display for FileError {
             FileErrorKind::UnrecognisedCsv { header } => write!(
                 f,
                 "this CSV is neither a calcium lab export (expected columns such as unique_id, \
-                 date, plant_id, unit_type_id, parameter_name, value) nor a pH sensor log \
-                 (expected Timestamp and Measurement value). Its first line is: {}",
+                 date, plant_id, unit_type_id, parameter_name, value), a pH sensor log \
+                 (expected Timestamp and Measurement value) nor expert review decisions \
+                 (plant_id, date, review_status, note). Its first line is: {}",
                 shorten(header, 160)
             ),
             FileErrorKind::UnrecognisedWorkbook { sheets } => write!(

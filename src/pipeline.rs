@@ -9,7 +9,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use sha2::{Digest, Sha256};
 
-use crate::config::Config;
+use crate::config::{Config, Review};
 use crate::error::{FileError, FileErrorKind};
 use crate::import::{self, FileImport};
 use crate::method::{self, merge::ReportInfo, METHOD_VERSION};
@@ -126,7 +126,14 @@ pub fn assemble(mut files: Vec<FileImport>, config: &Config) -> Report {
     qa::completeness::missing_partners(&calcium, &mut findings);
     qa::review::delta_outliers(&co2, &mut findings);
     qa::review::swapped_samples(&co2, &mut findings);
-    qa::review::review_status(&co2, &config.reviews, &mut findings);
+    // Decisions in settings first, then reviews files in file order and
+    // row order: the last decision on a day counts.
+    let reviews: Vec<&Review> = config
+        .reviews
+        .iter()
+        .chain(active.iter().flat_map(|f| f.records.reviews.iter()))
+        .collect();
+    qa::review::review_status(&co2, &reviews, &mut findings);
 
     let sensor_days = sensor_days(&active);
     findings.sort();

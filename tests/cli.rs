@@ -396,3 +396,49 @@ fn files_named_directly_are_read_whatever_their_extension() {
         ("lab.export", "calcium_lab")
     );
 }
+
+/// A reviewer's decisions go in with the data: the file is listed with its
+/// hash, and each decision is a finding at its row.
+#[test]
+fn review_decisions_are_an_input_like_any_other() {
+    let tmp = TempDir::new("reviews");
+    let input = tmp.path().join("in");
+    let out = tmp.path().join("out");
+    let mut sources = inputs();
+    sources.push(Source::new(
+        "reviews.csv",
+        &b"plant_id,date,review_status,note,reviewer\n\
+           PLANT_A,2025-04-01,rejected,=HYPERLINK(\"x\") sampler fault,J. Doe\n"[..],
+    ));
+    write_inputs(&input, &sources);
+    let o = crew(&[
+        "run",
+        "-q",
+        "--out",
+        out.to_str().expect("utf-8"),
+        input.to_str().expect("utf-8"),
+    ]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let read = |name: &str| std::fs::read_to_string(out.join(name)).expect(name);
+    let files = read("files.csv");
+    let line = files
+        .lines()
+        .find(|l| l.starts_with("reviews.csv,"))
+        .expect("reviews.csv in files.csv");
+    assert!(line.contains(",expert_reviews,PLANT_A,"), "{line}");
+    assert!(read("summary.json").contains("\"reviews.csv\""));
+    let qa = read("qa_findings.csv");
+    let decision = qa
+        .lines()
+        .find(|l| l.contains("Day rejected by J. Doe"))
+        .expect("the decision is a finding");
+    assert!(
+        decision.contains(",PLANT_A,2025-04-01,reviews.csv,2,"),
+        "{decision}"
+    );
+    // Text from the file cannot become a formula in a spreadsheet.
+    assert!(
+        !decision.contains(",=HYPERLINK") && !decision.contains(",\"=HYPERLINK"),
+        "{decision}"
+    );
+}

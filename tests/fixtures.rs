@@ -896,7 +896,7 @@ pub fn assert_balanced(f: &FileImport) {
         "{}: restated account keeps every row",
         f.name
     );
-    let records = (f.records.lab.len() + f.records.sensor.len() + f.records.ops.len()) as u64;
+    let records = f.records.count() as u64;
     assert_eq!(
         a.records, records,
         "{}: account records = records returned",

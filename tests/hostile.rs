@@ -403,7 +403,8 @@ fn unrecognised_csv_quotes_the_start_of_its_first_line_only() {
         &msg,
         &[
             "neither a calcium lab export",
-            "nor a pH sensor log",
+            "a pH sensor log",
+            "nor expert review decisions",
             "name,age",
         ],
     );

@@ -760,6 +760,8 @@ fn review_status() {
             date: d(2025, 4, 2),
             status: ReviewStatus::Approved,
             note: "checked against bench sheet".into(),
+            reviewer: String::new(),
+            source: None,
         }],
         ..Config::default()
     };
@@ -779,4 +781,109 @@ fn review_status() {
     let pending = f.iter().find(|x| x.date.is_none()).expect("pending");
     assert_eq!(pending.message, "2 calculated day(s) are unreviewed.");
     assert_eq!(pending.plant_id.as_deref(), Some("PLANT_A"));
+}
+
+/// A reviewer's decisions as a file among the others: each applied
+/// decision points at its row, the last decision on a day counts, bad rows
+/// are skipped with a reason, and the numbers do not move.
+#[test]
+fn review_decisions_from_a_reviews_file() {
+    let mut sources = calculated_days(&[10.0, 11.0, 12.0]);
+    let without = run_default(&sources);
+    let reviews = "plant_id,date,review_status,note,reviewer\n\
+                   PLANT_A,2025-04-01,approved,ok,J. Doe\n\
+                   PLANT_A,2025-04-02,rejected,,\n\
+                   PLANT_A,2025-04-02,Rejected,sampler fault,\n\
+                   PLANT_A,2025-05-30,approved,,\n\
+                   PLANT_A,not a date,approved,,\n\
+                   PLANT_A,2025-04-03,maybe,,\n\
+                   \n";
+    sources.push(src("reviews.csv", reviews));
+    let r = run_default(&sources);
+
+    let file = r
+        .files
+        .iter()
+        .find(|f| &*f.name == "reviews.csv")
+        .expect("reviews file");
+    assert_eq!(file.kind, Some(crew_mrv::import::FileKind::ExpertReviews));
+    assert_eq!(file.error, None);
+    assert_eq!((file.account.rows_in, file.account.records), (8, 4));
+    let skipped: Vec<(&str, u64)> = file
+        .account
+        .by_reason()
+        .into_iter()
+        .map(|(k, n)| (k.as_str(), n))
+        .collect();
+    assert_eq!(
+        skipped,
+        [
+            ("header", 1),
+            ("blank", 1),
+            ("unparseable_value", 1),
+            ("unparseable_date", 1)
+        ]
+    );
+
+    let f = findings(&r, "review_status");
+    let msg = |row: u32| {
+        f.iter()
+            .find(|x| x.source_file.as_deref() == Some("reviews.csv") && x.at.row == Some(row))
+            .map(|x| (x.severity, x.message.as_str()))
+    };
+    assert_eq!(
+        msg(2),
+        Some((Severity::Info, "Day approved by J. Doe: ok."))
+    );
+    assert_eq!(
+        msg(3),
+        Some((
+            Severity::Warning,
+            "A rejection without a note: say why the day is rejected."
+        ))
+    );
+    assert_eq!(
+        msg(4),
+        Some((
+            Severity::Info,
+            "Day rejected by the reviewer: sampler fault."
+        ))
+    );
+    assert_eq!(
+        msg(5),
+        Some((
+            Severity::Warning,
+            "A review for PLANT_A on 2025-05-30 matches no day in the results: check the plant id and date."
+        ))
+    );
+    let pending = f.iter().find(|x| x.date.is_none()).expect("pending");
+    assert_eq!(pending.message, "1 calculated day(s) are unreviewed.");
+    let bad_status = only(&r, "out_of_range");
+    assert_eq!(loc(bad_status).2, Some(7));
+    assert!(
+        bad_status.message.contains("'maybe'"),
+        "{}",
+        bad_status.message
+    );
+
+    // Reviews are findings, never numbers.
+    for name in ["co2_removal.csv", "plant_operations.csv"] {
+        assert_eq!(
+            crew_mrv::export::output_bytes(name, &r, &Default::default()),
+            crew_mrv::export::output_bytes(name, &without, &Default::default()),
+            "{name}"
+        );
+    }
+}
+
+#[test]
+fn a_reviews_file_is_known_by_its_header_and_names_a_missing_column() {
+    let r = run_default(&[src(
+        "decisions.txt",
+        "date;review_status;note\n2025-04-01;approved;\n",
+    )]);
+    let f = &r.files[0];
+    assert_eq!(f.kind, Some(crew_mrv::import::FileKind::ExpertReviews));
+    let e = f.error.as_ref().expect("a missing column is an error");
+    assert!(e.to_string().contains("plant_id"), "{e}");
 }

@@ -25,8 +25,11 @@ USAGE:
 run
     Reads every file given (directories are searched recursively for .csv,
     .xlsx and .xls files), recognises each by its content (calcium lab CSV,
-    pH sensor CSV, Plant A operator workbook, Plant B monthly report),
-    applies the MRV method and writes into DIR:
+    pH sensor CSV, Plant A operator workbook, Plant B monthly report, and
+    expert review decisions: a CSV with columns plant_id, date,
+    review_status = approved|rejected|unreviewed, note, reviewer; they
+    become level-5 findings and never change a number), applies the MRV
+    method and writes into DIR:
         co2_removal.csv       one row per plant and day: Ca, flow, CO2, flag
         lab_readings.csv      every accepted lab and sensor reading
         plant_operations.csv  one row per plant and day after merging reports

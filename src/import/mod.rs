@@ -16,6 +16,7 @@ mod names;
 mod ph_csv;
 mod plant_a;
 mod plant_b;
+mod reviews_csv;
 mod sheet_rows;
 pub mod workbook;
 
@@ -36,7 +37,7 @@ use crate::model::{
 use crate::qa::{self, FileFindings};
 use crate::text::{self, TextEncoding};
 
-/// The four source kinds (FORMATS.md).
+/// The four source kinds (FORMATS.md), and the reviewers' decisions.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum FileKind {
@@ -44,6 +45,7 @@ pub enum FileKind {
     PhSensor,
     PlantAOps,
     PlantBReport,
+    ExpertReviews,
 }
 
 impl FileKind {
@@ -53,6 +55,7 @@ impl FileKind {
             FileKind::PhSensor => "ph_sensor",
             FileKind::PlantAOps => "plant_a_ops",
             FileKind::PlantBReport => "plant_b_report",
+            FileKind::ExpertReviews => "expert_reviews",
         }
     }
 
@@ -62,6 +65,7 @@ impl FileKind {
             FileKind::PhSensor => "pH sensor log",
             FileKind::PlantAOps => "Plant A operator data",
             FileKind::PlantBReport => "Plant B monthly report",
+            FileKind::ExpertReviews => "Expert review decisions",
         }
     }
 }
@@ -79,6 +83,14 @@ pub struct Records {
     pub series: Vec<SensorSeries>,
     pub sensor: Vec<SensorReading>,
     pub ops: Vec<OpsRow>,
+    pub reviews: Vec<crate::config::Review>,
+}
+
+impl Records {
+    /// How many records: the row account's `records` for the file.
+    pub fn count(&self) -> usize {
+        self.lab.len() + self.sensor.len() + self.ops.len() + self.reviews.len()
+    }
 }
 
 /// Everything known about one input file after import.
@@ -324,6 +336,10 @@ fn dispatch(
             .map_err(|e| (Some(FileKind::CalciumLab), e)),
         Some((CsvKind::Ph, header_line)) => ph_csv::read(ctx, &utf8, delimiter, header_line)
             .map_err(|e| (Some(FileKind::PhSensor), e)),
+        Some((CsvKind::Reviews, header_line)) => {
+            reviews_csv::read(ctx, &utf8, delimiter, header_line)
+                .map_err(|e| (Some(FileKind::ExpertReviews), e))
+        }
         None => {
             let first = utf8
                 .split(|b| *b == b'\n')
@@ -363,6 +379,7 @@ fn foreign_binary(bytes: &[u8]) -> Option<&'static str> {
 enum CsvKind {
     Lab,
     Ph,
+    Reviews,
 }
 
 /// Which CSV kind this is, and the 1-based line of its header: the first
@@ -378,6 +395,8 @@ fn detect_csv(utf8: &[u8], delimiter: u8) -> Option<(CsvKind, u32)> {
                 found = Some((CsvKind::Lab, line));
             } else if ph_csv::is_header(&h) {
                 found = Some((CsvKind::Ph, line));
+            } else if reviews_csv::is_header(&h) {
+                found = Some((CsvKind::Reviews, line));
             }
         }
         if found.is_some() || seen >= 20 {

@@ -1,11 +1,14 @@
 //! Level 5, scientific review: outlier deltas and possibly swapped
 //! samples for a domain expert, and each day's review status.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
+
+use chrono::NaiveDate;
 
 use crate::config::{Review, ReviewStatus};
-use crate::model::{Co2Day, Finding, Severity, Text};
+use crate::model::{CellRef, Co2Day, Finding, Severity, Text};
 use crate::qa;
+use crate::text::{clip, QUOTE_CHARS};
 
 /// The median (mean of the two middle values for an even count).
 pub fn median(values: &[f64]) -> Option<f64> {
@@ -81,33 +84,55 @@ pub fn swapped_samples(days: &[Co2Day], findings: &mut Vec<Finding>) {
     }
 }
 
-/// Each reviewed day's decision, and per plant how many calculated days
-/// still await review.
-pub fn review_status(days: &[Co2Day], reviews: &[Review], findings: &mut Vec<Finding>) {
+/// Each reviewed day's decision, with the file and row it came from; per
+/// plant how many calculated days still await review; and decisions that
+/// match no day of the results (a mistyped date or plant).
+pub fn review_status(days: &[Co2Day], reviews: &[&Review], findings: &mut Vec<Finding>) {
+    let place = |f: Finding, r: &Review| match &r.source {
+        Some(src) => f.file(&Text::from(src.file.as_str())).at(CellRef {
+            sheet: None,
+            row: Some(src.row),
+            col: None,
+        }),
+        None => f,
+    };
+    // The last decision on a day counts.
+    let mut decided: BTreeMap<(&str, NaiveDate), &Review> = BTreeMap::new();
+    for r in reviews {
+        decided.insert((r.plant_id.as_str(), r.date), r);
+    }
     let mut pending: BTreeMap<&Text, u32> = BTreeMap::new();
+    let mut matched: BTreeSet<(&str, NaiveDate)> = BTreeSet::new();
     for d in days {
-        let review = reviews
-            .iter()
-            .rev()
-            .find(|r| r.plant_id == *d.plant_id && r.date == d.date);
-        match review {
+        let key = (&*d.plant_id, d.date);
+        match decided.get(&key) {
             Some(r) if r.status != ReviewStatus::Unreviewed => {
+                matched.insert(key);
+                let who = if r.reviewer.is_empty() {
+                    "the reviewer".to_string()
+                } else {
+                    clip(&r.reviewer, QUOTE_CHARS).into_owned()
+                };
                 let note = if r.note.is_empty() {
                     String::new()
                 } else {
-                    format!(": {}", r.note)
+                    format!(": {}", clip(&r.note, 4 * QUOTE_CHARS))
                 };
-                findings.push(
+                findings.push(place(
                     qa::REVIEW_STATUS
                         .finding(
                             Severity::Info,
-                            format!("Day {} by the reviewer{note}.", r.status.as_str()),
+                            format!("Day {} by {who}{note}.", r.status.as_str()),
                         )
                         .plant(&d.plant_id)
                         .on(d.date),
-                );
+                    r,
+                ));
             }
-            _ => {
+            other => {
+                if other.is_some() {
+                    matched.insert(key);
+                }
                 if d.calc.is_some() {
                     *pending.entry(&d.plant_id).or_default() += 1;
                 }
@@ -124,6 +149,23 @@ pub fn review_status(days: &[Co2Day], reviews: &[Review], findings: &mut Vec<Fin
                 .plant(plant),
         );
     }
+    for (key, r) in &decided {
+        if !matched.contains(key) {
+            findings.push(place(
+                qa::REVIEW_STATUS
+                    .finding(
+                        Severity::Warning,
+                        format!(
+                            "A review for {} on {} matches no day in the results: check the plant id and date.",
+                            clip(key.0, QUOTE_CHARS),
+                            key.1
+                        ),
+                    )
+                    .on(key.1),
+                r,
+            ));
+        }
+    }
 }
 
 #[cfg(test)]
@@ -131,7 +173,6 @@ mod tests {
     use super::*;
     use crate::method::co2::calculate;
     use crate::model::Flag;
-    use chrono::NaiveDate;
 
     fn day(n: u32, up: f64, down: f64) -> Co2Day {
         let calc = calculate(10.0, up, down);
@@ -196,14 +237,16 @@ mod tests {
     #[test]
     fn review_status_reports_decisions_and_pending() {
         let days = [day(1, 40.0, 50.0), day(2, 40.0, 50.0)];
-        let reviews = vec![Review {
+        let reviews = [Review {
             plant_id: "P".into(),
             date: days[0].date,
             status: ReviewStatus::Rejected,
             note: "sampler fault".into(),
+            reviewer: String::new(),
+            source: None,
         }];
         let mut f = Vec::new();
-        review_status(&days, &reviews, &mut f);
+        review_status(&days, &reviews.iter().collect::<Vec<_>>(), &mut f);
         assert_eq!(f.len(), 2);
         assert!(f[0].message.contains("rejected") && f[0].message.contains("sampler fault"));
         assert!(f[1].message.starts_with("1 calculated"));

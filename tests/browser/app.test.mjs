@@ -6,7 +6,7 @@
 import { test, before } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, readFileSync, readdirSync } from "node:fs";
+import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { openApp, waitForReady, screenshot, repoRoot } from "./harness.mjs";
@@ -472,6 +472,43 @@ test("on a tablet held upright or a phone every table fits the screen: rows beco
     );
     assert.deepEqual(co2s, [...co2s].sort((a, b) => b - a));
     await screenshot(page, "tablet-results");
+    assert.deepEqual(app.errors, []);
+  } finally {
+    await app.close();
+  }
+});
+
+test("a reviewer's decisions dropped with the data become findings at their rows", async () => {
+  const app = await openApp();
+  try {
+    await waitForReady(app);
+    const { page } = app;
+    const gen = await generation(app);
+    const reviews = "plant_id,date,review_status,note,reviewer\nPLANT_A,2025-04-02,rejected,sampler fault,J. Doe\n";
+    const asBuffer = (f) => ({ name: path.basename(f), mimeType: "application/octet-stream", buffer: readFileSync(f) });
+    await page.setInputFiles("[data-testid=file-input]", [
+      ...sampleFiles().map(asBuffer),
+      { name: "reviews.csv", mimeType: "text/csv", buffer: Buffer.from(reviews) },
+    ]);
+    await waitForGeneration(app, gen + 1);
+    await page.click("[data-testid=tab-files]");
+    const kind = await page.textContent("[data-testid=file-row][data-file='reviews.csv'] [data-testid=file-kind]");
+    assert.equal(kind, "Expert review decisions");
+    await page.click("[data-testid=tab-qa]");
+    await page.selectOption("[data-testid=qa-check]", "review_status");
+    const rows = await page.$$eval("[data-testid=qa-table] tbody tr", (r) => r.map((x) => x.textContent));
+    assert.ok(
+      rows.some((t) => t.includes("Day rejected by J. Doe: sampler fault.") && t.includes("reviews.csv, row 2")),
+      rows.join("\n"),
+    );
+    // The numbers are the CLI's for the same files: reviews never change them.
+    const dir = mkdtempSync(path.join(tmpdir(), "crew-reviews-"));
+    const file = path.join(dir, "reviews.csv");
+    writeFileSync(file, reviews);
+    const withReviews = cli([], [...sampleFiles(), file]);
+    assert.ok(withReviews("co2_removal.csv").equals(cli([])("co2_removal.csv")));
+    const qa = await download(page, "download-qa");
+    assert.ok(qa.bytes.equals(withReviews("qa_findings.csv")), "qa_findings.csv equals the CLI's");
     assert.deepEqual(app.errors, []);
   } finally {
     await app.close();
