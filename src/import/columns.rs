@@ -56,6 +56,29 @@ impl Header {
         self.find(aliases).is_some()
     }
 
+    /// The column a `kind` of file cannot do without, or an error naming
+    /// it at the header row (1-based `line`).
+    pub fn required(
+        &self,
+        aliases: &[&str],
+        kind: &'static str,
+        column: &'static str,
+        line: u32,
+    ) -> Result<usize, FileError> {
+        self.find(aliases).ok_or_else(|| {
+            FileError::at(
+                FileErrorKind::MissingColumn {
+                    kind: kind.into(),
+                    column: column.into(),
+                },
+                CellRef {
+                    row: Some(line),
+                    ..CellRef::default()
+                },
+            )
+        })
+    }
+
     /// The header row (1-based `line`) within the caps on fields per line
     /// and bytes per field: every data row is read against it.
     pub fn within(&self, limits: &Limits, line: u32) -> Result<(), FileError> {

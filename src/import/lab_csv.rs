@@ -9,13 +9,14 @@ use chrono::NaiveDate;
 use super::columns::{Header, MetadataBudget};
 use super::delimited::{self, field};
 use super::{Ctx, FileKind, Parsed, Records, SkipReason};
-use crate::error::{FileError, FileErrorKind};
+use crate::error::FileError;
 use crate::model::{CellRef, LabReading, Location, Severity, When};
 use crate::number::{parse_num, Commas};
 use crate::qa;
 use crate::text::{clip, QUOTE_CHARS};
 use crate::timestamp::parse_date;
 
+const KIND: &str = "calcium lab CSV";
 const UNIQUE_ID: &[&str] = &["unique id", "sample id"];
 const DATE: &[&str] = &["date", "sample date", "sampling date"];
 const MEDIUM: &[&str] = &["medium"];
@@ -69,26 +70,6 @@ impl Cols {
     }
 }
 
-fn required(
-    h: &Header,
-    aliases: &[&str],
-    column: &'static str,
-    line: u32,
-) -> Result<usize, FileError> {
-    h.find(aliases).ok_or_else(|| {
-        FileError::at(
-            FileErrorKind::MissingColumn {
-                kind: "calcium lab CSV".into(),
-                column: column.into(),
-            },
-            CellRef {
-                row: Some(line),
-                ..CellRef::default()
-            },
-        )
-    })
-}
-
 pub fn read(
     ctx: &mut Ctx<'_>,
     text: &[u8],
@@ -99,24 +80,18 @@ pub fn read(
     let cols = (|| {
         Ok::<_, FileError>(Cols {
             unique_id: header.find(UNIQUE_ID),
-            date: required(&header, DATE, "date", header_line)?,
+            date: header.required(DATE, KIND, "date", header_line)?,
             medium: header.find(MEDIUM),
             replicate: header.find(REPLICATE),
-            plant: required(&header, PLANT, "plant_id", header_line)?,
-            unit_type: required(&header, UNIT_TYPE, "unit_type_id", header_line)?,
+            plant: header.required(PLANT, KIND, "plant_id", header_line)?,
+            unit_type: header.required(UNIT_TYPE, KIND, "unit_type_id", header_line)?,
             parameter: header.find(PARAMETER),
             units: header.find(UNITS),
-            value: required(&header, VALUE, "value", header_line)?,
+            value: header.required(VALUE, KIND, "value", header_line)?,
             uncertainty: header.find(UNCERTAINTY),
         })
     })();
-    let cols = match cols {
-        Ok(c) => c,
-        Err(e) => {
-            super::reject_lines(ctx, text);
-            return Err(e);
-        }
-    };
+    let cols = super::or_reject(ctx, text, cols)?;
     for (aliases, name) in [
         (UNIQUE_ID, "unique_id (each row is then its own sample)"),
         (PARAMETER, "parameter_name (every row is taken as calcium)"),

@@ -492,6 +492,19 @@ fn skip_before_data(
     true
 }
 
+/// `result`, with every line of the file accounted as rejected when it is
+/// an error (a CSV header lacking a required column).
+fn or_reject<T>(
+    ctx: &mut Ctx<'_>,
+    text: &[u8],
+    result: Result<T, FileError>,
+) -> Result<T, FileError> {
+    if result.is_err() {
+        reject_lines(ctx, text);
+    }
+    result
+}
+
 /// Count every line of a rejected text file as skipped.
 fn reject_lines(ctx: &mut Ctx<'_>, utf8: &[u8]) {
     let mut account = RowAccount::default();

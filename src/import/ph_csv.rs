@@ -10,7 +10,7 @@ use chrono::NaiveDate;
 use super::columns::{Header, MetadataBudget};
 use super::delimited::{self, field};
 use super::{names, Ctx, FileKind, Parsed, Records, SkipReason};
-use crate::error::{FileError, FileErrorKind};
+use crate::error::FileError;
 use crate::model::{CellRef, SensorReading, SensorSeries, Severity};
 use crate::number::{parse_num, Commas};
 use crate::qa;
@@ -52,32 +52,15 @@ pub fn read(
     header_line: u32,
 ) -> Result<Parsed, FileError> {
     let header = super::read_header(ctx, text, delimiter, header_line)?;
-    let missing = |column: &'static str| {
-        FileError::at(
-            FileErrorKind::MissingColumn {
-                kind: "pH sensor CSV".into(),
-                column: column.into(),
-            },
-            CellRef {
-                row: Some(header_line),
-                ..CellRef::default()
-            },
-        )
-    };
-    let ts_col = header.find(TIMESTAMP);
-    let value_col = header.find(VALUE);
-    let plant_col = header.find(PLANT);
-    let (Some(ts_col), Some(value_col), Some(plant_col)) = (ts_col, value_col, plant_col) else {
-        super::reject_lines(ctx, text);
-        let col = if ts_col.is_none() {
-            "Timestamp"
-        } else if value_col.is_none() {
-            "Measurement value"
-        } else {
-            "plant_id"
-        };
-        return Err(missing(col));
-    };
+    let cols = (|| {
+        let kind = "pH sensor CSV";
+        Ok::<_, FileError>((
+            header.required(TIMESTAMP, kind, "Timestamp", header_line)?,
+            header.required(VALUE, kind, "Measurement value", header_line)?,
+            header.required(PLANT, kind, "plant_id", header_line)?,
+        ))
+    })();
+    let (ts_col, value_col, plant_col) = super::or_reject(ctx, text, cols)?;
     let unit_col = header.find(UNIT);
     let sensor_col = header.find(SENSOR);
     let unit_type_col = header.find(UNIT_TYPE);

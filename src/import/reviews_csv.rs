@@ -17,12 +17,13 @@ use super::columns::Header;
 use super::delimited::{self, field};
 use super::{Ctx, FileKind, Parsed, Records, SkipReason};
 use crate::config::{Review, ReviewSource, ReviewStatus};
-use crate::error::{FileError, FileErrorKind};
+use crate::error::FileError;
 use crate::model::{CellRef, Severity};
 use crate::qa;
 use crate::text::{clip, QUOTE_CHARS};
 use crate::timestamp::parse_date;
 
+const KIND: &str = "expert reviews CSV";
 const PLANT: &[&str] = &["plant id", "plant"];
 const DATE: &[&str] = &["date", "day"];
 // Only names no plant or lab export uses, so that no data file is taken
@@ -45,26 +46,6 @@ fn status_of(text: &str) -> Option<ReviewStatus> {
     }
 }
 
-fn required(
-    h: &Header,
-    aliases: &[&str],
-    column: &'static str,
-    line: u32,
-) -> Result<usize, FileError> {
-    h.find(aliases).ok_or_else(|| {
-        FileError::at(
-            FileErrorKind::MissingColumn {
-                kind: "expert reviews CSV".into(),
-                column: column.into(),
-            },
-            CellRef {
-                row: Some(line),
-                ..CellRef::default()
-            },
-        )
-    })
-}
-
 pub fn read(
     ctx: &mut Ctx<'_>,
     text: &[u8],
@@ -74,18 +55,12 @@ pub fn read(
     let header = super::read_header(ctx, text, delimiter, header_line)?;
     let cols = (|| {
         Ok::<_, FileError>((
-            required(&header, PLANT, "plant_id", header_line)?,
-            required(&header, DATE, "date", header_line)?,
-            required(&header, STATUS, "review_status", header_line)?,
+            header.required(PLANT, KIND, "plant_id", header_line)?,
+            header.required(DATE, KIND, "date", header_line)?,
+            header.required(STATUS, KIND, "review_status", header_line)?,
         ))
     })();
-    let (plant_col, date_col, status_col) = match cols {
-        Ok(c) => c,
-        Err(e) => {
-            super::reject_lines(ctx, text);
-            return Err(e);
-        }
-    };
+    let (plant_col, date_col, status_col) = super::or_reject(ctx, text, cols)?;
     let note_col = header.find(NOTE);
     let reviewer_col = header.find(REVIEWER);
     let mut reviews = Vec::new();
