@@ -7,7 +7,7 @@
 use chrono::NaiveDate;
 
 use super::columns::{Header, MetadataBudget};
-use super::delimited::{self, field};
+use super::delimited::field;
 use super::{Ctx, FileKind, Parsed, Records, SkipReason};
 use crate::error::FileError;
 use crate::model::{CellRef, LabReading, Location, Severity, When};
@@ -115,193 +115,187 @@ pub fn read(
     let mut unknown_units = std::collections::BTreeSet::new();
     let limits = ctx.config.limits.clone();
     let mut metadata = MetadataBudget::new(limits.max_metadata_bytes);
-    super::walk_data_rows(ctx, text, delimiter, header_line, |ctx, line, rec| {
-        if delimited::is_blank(rec) {
-            ctx.account.skip(None, line, SkipReason::Blank);
-            return;
-        }
-        if Header::from_record(rec).names == header.names {
-            ctx.account.skip(None, line, SkipReason::Header);
-            return;
-        }
-        let at = |col: usize| CellRef {
-            sheet: None,
-            row: Some(line),
-            col: Some(col as u32),
-        };
-        let plant = field(rec, Some(cols.plant));
-        let unit_type = field(rec, Some(cols.unit_type));
-        let date_text = field(rec, Some(cols.date));
-        let Some(date) = parse_date(date_text) else {
-            ctx.account.skip(None, line, SkipReason::UnparseableDate);
-            let msg = if date_text.is_empty() {
-                "Sample date is blank; row skipped.".to_string()
-            } else {
-                format!(
-                    "Sample date '{}' is not a date (expected YYYY-MM-DD); row skipped.",
-                    clip(date_text, QUOTE_CHARS)
-                )
+    super::walk_table_rows(
+        ctx,
+        text,
+        delimiter,
+        header_line,
+        &header,
+        |ctx, line, rec| {
+            let at = |col: usize| CellRef::cell(None, line, col as u32);
+            let plant = field(rec, Some(cols.plant));
+            let unit_type = field(rec, Some(cols.unit_type));
+            let date_text = field(rec, Some(cols.date));
+            let Some(date) = parse_date(date_text) else {
+                ctx.account.skip(None, line, SkipReason::UnparseableDate);
+                let msg = if date_text.is_empty() {
+                    "Sample date is blank; row skipped.".to_string()
+                } else {
+                    format!(
+                        "Sample date '{}' is not a date (expected YYYY-MM-DD); row skipped.",
+                        clip(date_text, QUOTE_CHARS)
+                    )
+                };
+                ctx.findings.row(
+                    qa::UNPARSEABLE_DATE
+                        .finding(Severity::Warning, msg)
+                        .at(at(cols.date)),
+                );
+                return;
             };
-            ctx.findings.row(
-                qa::UNPARSEABLE_DATE
-                    .finding(Severity::Warning, msg)
-                    .at(at(cols.date)),
-            );
-            return;
-        };
-        if plant.is_empty() || unit_type.is_empty() {
-            ctx.account.skip(None, line, SkipReason::MissingKey);
-            let (col, what) = if plant.is_empty() {
-                (cols.plant, "plant_id")
-            } else {
-                (cols.unit_type, "unit_type_id")
-            };
-            ctx.findings.row(
-                qa::MISSING_VALUE
-                    .finding(Severity::Warning, format!("{what} is blank; row skipped."))
-                    .on(date)
-                    .at(at(col)),
-            );
-            return;
-        }
-        let plant_id = ctx.intern(plant);
-        let value_text = field(rec, Some(cols.value));
-        let value = match parse_num(value_text, commas) {
-            Ok(Some(n)) => n,
-            Ok(None) => {
-                ctx.account.skip(None, line, SkipReason::MissingValue);
+            if plant.is_empty() || unit_type.is_empty() {
+                ctx.account.skip(None, line, SkipReason::MissingKey);
+                let (col, what) = if plant.is_empty() {
+                    (cols.plant, "plant_id")
+                } else {
+                    (cols.unit_type, "unit_type_id")
+                };
                 ctx.findings.row(
                     qa::MISSING_VALUE
-                        .finding(Severity::Warning, "Lab value is blank; row skipped.")
-                        .plant(&plant_id)
+                        .finding(Severity::Warning, format!("{what} is blank; row skipped."))
                         .on(date)
-                        .at(at(cols.value)),
+                        .at(at(col)),
                 );
                 return;
             }
-            Err(e) => {
-                ctx.account.skip(None, line, SkipReason::UnparseableValue);
+            let plant_id = ctx.intern(plant);
+            let value_text = field(rec, Some(cols.value));
+            let value = match parse_num(value_text, commas) {
+                Ok(Some(n)) => n,
+                Ok(None) => {
+                    ctx.account.skip(None, line, SkipReason::MissingValue);
+                    ctx.findings.row(
+                        qa::MISSING_VALUE
+                            .finding(Severity::Warning, "Lab value is blank; row skipped.")
+                            .plant(&plant_id)
+                            .on(date)
+                            .at(at(cols.value)),
+                    );
+                    return;
+                }
+                Err(e) => {
+                    ctx.account.skip(None, line, SkipReason::UnparseableValue);
+                    ctx.findings.row(
+                        qa::UNPARSEABLE_NUMBER
+                            .finding(
+                                Severity::Warning,
+                                format!(
+                                    "Lab value '{}' is {e}; row skipped.",
+                                    clip(value_text, QUOTE_CHARS)
+                                ),
+                            )
+                            .plant(&plant_id)
+                            .on(date)
+                            .at(at(cols.value)),
+                    );
+                    return;
+                }
+            };
+            if value.below_detection || value.footnoted {
                 ctx.findings.row(
-                    qa::UNPARSEABLE_NUMBER
+                    qa::QUALIFIED_VALUE
                         .finding(
                             Severity::Warning,
                             format!(
-                                "Lab value '{}' is {e}; row skipped.",
-                                clip(value_text, QUOTE_CHARS)
+                                "Lab value '{}' is qualified; its number {} is used.",
+                                clip(value_text, QUOTE_CHARS),
+                                value.value
                             ),
                         )
                         .plant(&plant_id)
                         .on(date)
                         .at(at(cols.value)),
                 );
-                return;
             }
-        };
-        if value.below_detection || value.footnoted {
-            ctx.findings.row(
-                qa::QUALIFIED_VALUE
-                    .finding(
-                        Severity::Warning,
-                        format!(
-                            "Lab value '{}' is qualified; its number {} is used.",
-                            clip(value_text, QUOTE_CHARS),
-                            value.value
-                        ),
-                    )
-                    .plant(&plant_id)
-                    .on(date)
-                    .at(at(cols.value)),
-            );
-        }
-        let uncertainty = match cols.uncertainty.map(|c| (c, field(rec, Some(c)))) {
-            Some((c, t)) => match parse_num(t, commas) {
-                Ok(n) => n.map(|n| n.value),
-                Err(e) => {
-                    ctx.findings.row(
-                        qa::UNPARSEABLE_NUMBER
-                            .finding(
-                                Severity::Warning,
-                                format!(
-                                    "Uncertainty '{}' is {e}; left blank.",
-                                    clip(t, QUOTE_CHARS)
-                                ),
-                            )
-                            .plant(&plant_id)
-                            .on(date)
-                            .at(at(c)),
-                    );
-                    None
+            let uncertainty = match cols.uncertainty.map(|c| (c, field(rec, Some(c)))) {
+                Some((c, t)) => match parse_num(t, commas) {
+                    Ok(n) => n.map(|n| n.value),
+                    Err(e) => {
+                        ctx.findings.row(
+                            qa::UNPARSEABLE_NUMBER
+                                .finding(
+                                    Severity::Warning,
+                                    format!(
+                                        "Uncertainty '{}' is {e}; left blank.",
+                                        clip(t, QUOTE_CHARS)
+                                    ),
+                                )
+                                .plant(&plant_id)
+                                .on(date)
+                                .at(at(c)),
+                        );
+                        None
+                    }
+                },
+                None => None,
+            };
+            let parameter = match cols.parameter {
+                Some(c) => {
+                    let p = field(rec, Some(c));
+                    if p.is_empty() {
+                        "calcium".to_string()
+                    } else {
+                        p.to_ascii_lowercase()
+                    }
                 }
-            },
-            None => None,
-        };
-        let parameter = match cols.parameter {
-            Some(c) => {
-                let p = field(rec, Some(c));
-                if p.is_empty() {
-                    "calcium".to_string()
-                } else {
-                    p.to_ascii_lowercase()
-                }
-            }
-            None => "calcium".to_string(),
-        };
-        let unit = cols
-            .units
-            .map(|c| field(rec, Some(c)))
-            .filter(|u| !u.is_empty())
-            .unwrap_or("mg/L");
-        if parameter == "calcium"
-            && !unit.eq_ignore_ascii_case("mg/L")
-            && unknown_units.insert(unit.to_string())
-        {
-            ctx.findings.push(
-                qa::UNEXPECTED_UNIT
-                    .finding(
-                        Severity::Warning,
-                        format!(
+                None => "calcium".to_string(),
+            };
+            let unit = cols
+                .units
+                .map(|c| field(rec, Some(c)))
+                .filter(|u| !u.is_empty())
+                .unwrap_or("mg/L");
+            if parameter == "calcium"
+                && !unit.eq_ignore_ascii_case("mg/L")
+                && unknown_units.insert(unit.to_string())
+            {
+                ctx.findings.push(
+                    qa::UNEXPECTED_UNIT
+                        .finding(
+                            Severity::Warning,
+                            format!(
                             "Calcium reported in '{}', expected mg/L; values are used as they are.",
                             clip(unit, QUOTE_CHARS)
                         ),
-                    )
-                    .plant(&plant_id)
-                    .at(at(cols.units.unwrap_or(cols.value))),
-            );
-        }
-        let (lo, hi) = ctx.config.ranges.calcium_mg_per_l;
-        if parameter == "calcium" && !(lo..=hi).contains(&value.value) {
-            ctx.findings.row(
-                qa::OUT_OF_RANGE
-                    .finding(
-                        Severity::Warning,
-                        format!(
-                            "Calcium {} mg/L is outside the plausible range {lo}–{hi} mg/L.",
-                            value.value
-                        ),
-                    )
-                    .plant(&plant_id)
-                    .on(date)
-                    .at(at(cols.value)),
-            );
-        }
-        if date < ctx.config.ranges.earliest_date {
-            ctx.findings.row(
-                qa::IMPLAUSIBLE_DATE
-                    .finding(
-                        Severity::Warning,
-                        format!(
-                            "Sample date {date} is before {}.",
-                            ctx.config.ranges.earliest_date
-                        ),
-                    )
-                    .plant(&plant_id)
-                    .on(date)
-                    .at(at(cols.date)),
-            );
-        }
-        let location = ctx.config.location_of(unit_type);
-        if location == Location::Other {
-            ctx.findings.row(
+                        )
+                        .plant(&plant_id)
+                        .at(at(cols.units.unwrap_or(cols.value))),
+                );
+            }
+            let (lo, hi) = ctx.config.ranges.calcium_mg_per_l;
+            if parameter == "calcium" && !(lo..=hi).contains(&value.value) {
+                ctx.findings.row(
+                    qa::OUT_OF_RANGE
+                        .finding(
+                            Severity::Warning,
+                            format!(
+                                "Calcium {} mg/L is outside the plausible range {lo}–{hi} mg/L.",
+                                value.value
+                            ),
+                        )
+                        .plant(&plant_id)
+                        .on(date)
+                        .at(at(cols.value)),
+                );
+            }
+            if date < ctx.config.ranges.earliest_date {
+                ctx.findings.row(
+                    qa::IMPLAUSIBLE_DATE
+                        .finding(
+                            Severity::Warning,
+                            format!(
+                                "Sample date {date} is before {}.",
+                                ctx.config.ranges.earliest_date
+                            ),
+                        )
+                        .plant(&plant_id)
+                        .on(date)
+                        .at(at(cols.date)),
+                );
+            }
+            let location = ctx.config.location_of(unit_type);
+            if location == Location::Other {
+                ctx.findings.row(
                 qa::UNKNOWN_LOCATION
                     .finding(
                         Severity::Info,
@@ -314,49 +308,50 @@ pub fn read(
                     .on(date)
                     .at(at(cols.unit_type)),
             );
-        }
-        let replicate_num = cols.replicate.and_then(|c| {
-            let t = field(rec, Some(c));
-            t.parse::<u32>().ok().or_else(|| {
-                t.parse::<f64>()
-                    .ok()
-                    .filter(|v| v.fract() == 0.0 && *v >= 0.0 && *v < 1e9)
-                    .map(|v| v as u32)
-            })
-        });
-        let reading_id = match cols.unique_id.map(|c| field(rec, Some(c))) {
-            Some(id) if !id.is_empty() => ctx.intern(id),
-            _ => ctx.intern(&format!("{}#row{line}", ctx.name)),
-        };
-        let unit_id = ctx.intern(unit_type);
-        let medium = ctx.intern(cols.medium.map(|c| field(rec, Some(c))).unwrap_or(""));
-        let parameter_name = ctx.intern(&parameter);
-        let unit = ctx.intern(unit);
-        let metadata = match metadata.next(&header, rec, &used, line) {
-            Some(m) => ctx.intern(&m),
-            None => ctx.intern("{}"),
-        };
-        first = Some(first.map_or(date, |f| f.min(date)));
-        last = Some(last.map_or(date, |l| l.max(date)));
-        plants.insert(plant_id.clone());
-        lab.push(LabReading {
-            plant_id,
-            plant_unit_id: unit_id,
-            location,
-            when: When::Day(date),
-            parameter_name,
-            medium,
-            value: value.value,
-            unit,
-            uncertainty,
-            reading_id,
-            replicate_num,
-            file: ctx.idx,
-            row: line,
-            metadata,
-        });
-        ctx.account.record(None, line);
-    });
+            }
+            let replicate_num = cols.replicate.and_then(|c| {
+                let t = field(rec, Some(c));
+                t.parse::<u32>().ok().or_else(|| {
+                    t.parse::<f64>()
+                        .ok()
+                        .filter(|v| v.fract() == 0.0 && *v >= 0.0 && *v < 1e9)
+                        .map(|v| v as u32)
+                })
+            });
+            let reading_id = match cols.unique_id.map(|c| field(rec, Some(c))) {
+                Some(id) if !id.is_empty() => ctx.intern(id),
+                _ => ctx.intern(&format!("{}#row{line}", ctx.name)),
+            };
+            let unit_id = ctx.intern(unit_type);
+            let medium = ctx.intern(cols.medium.map(|c| field(rec, Some(c))).unwrap_or(""));
+            let parameter_name = ctx.intern(&parameter);
+            let unit = ctx.intern(unit);
+            let metadata = match metadata.next(&header, rec, &used, line) {
+                Some(m) => ctx.intern(&m),
+                None => ctx.intern("{}"),
+            };
+            first = Some(first.map_or(date, |f| f.min(date)));
+            last = Some(last.map_or(date, |l| l.max(date)));
+            plants.insert(plant_id.clone());
+            lab.push(LabReading {
+                plant_id,
+                plant_unit_id: unit_id,
+                location,
+                when: When::Day(date),
+                parameter_name,
+                medium,
+                value: value.value,
+                unit,
+                uncertainty,
+                reading_id,
+                replicate_num,
+                file: ctx.idx,
+                row: line,
+                metadata,
+            });
+            ctx.account.record(None, line);
+        },
+    );
     metadata.report(ctx);
     let plant_id = if plants.len() == 1 {
         plants.into_iter().next()

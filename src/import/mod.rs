@@ -461,6 +461,27 @@ fn walk_data_rows(
     });
 }
 
+/// [`walk_data_rows`], with blank rows and repeats of `header` (files
+/// pasted together) accounted here too.
+fn walk_table_rows(
+    ctx: &mut Ctx<'_>,
+    text: &[u8],
+    delimiter: u8,
+    header_line: u32,
+    header: &columns::Header,
+    mut f: impl FnMut(&mut Ctx<'_>, u32, &csv::ByteRecord),
+) {
+    walk_data_rows(ctx, text, delimiter, header_line, |ctx, line, rec| {
+        if delimited::is_blank(rec) {
+            ctx.account.skip(None, line, SkipReason::Blank);
+        } else if columns::Header::from_record(rec).names == header.names {
+            ctx.account.skip(None, line, SkipReason::Header);
+        } else {
+            f(ctx, line, rec);
+        }
+    });
+}
+
 /// Account for a CSV row that cannot be data: above or on the header line,
 /// or over the field caps (with a finding). True when the row was skipped.
 fn skip_before_data(

@@ -135,11 +135,7 @@ pub fn read(
     let mut naive_rows = 0u64;
 
     super::walk_data_rows(ctx, text, delimiter, header_line, |ctx, line, rec| {
-        let at = |col: usize| CellRef {
-            sheet: None,
-            row: Some(line),
-            col: Some(col as u32),
-        };
+        let at = |col: usize| CellRef::cell(None, line, col as u32);
         let ts = field(rec, Some(ts_col));
         let value_text = field(rec, Some(value_col));
         if ts.is_empty() && value_text.is_empty() && delimited::is_blank(rec) {

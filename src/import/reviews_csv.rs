@@ -14,7 +14,7 @@ use std::collections::BTreeSet;
 use chrono::NaiveDate;
 
 use super::columns::Header;
-use super::delimited::{self, field};
+use super::delimited::field;
 use super::{Ctx, FileKind, Parsed, Records, SkipReason};
 use crate::config::{Review, ReviewSource, ReviewStatus};
 use crate::error::FileError;
@@ -67,24 +67,18 @@ pub fn read(
     let mut plants = BTreeSet::new();
     let mut first: Option<NaiveDate> = None;
     let mut last: Option<NaiveDate> = None;
-    super::walk_data_rows(ctx, text, delimiter, header_line, |ctx, line, rec| {
-        if delimited::is_blank(rec) {
-            ctx.account.skip(None, line, SkipReason::Blank);
-            return;
-        }
-        if Header::from_record(rec).names == header.names {
-            ctx.account.skip(None, line, SkipReason::Header);
-            return;
-        }
-        let at = |col: usize| CellRef {
-            sheet: None,
-            row: Some(line),
-            col: Some(col as u32),
-        };
-        let date_text = field(rec, Some(date_col));
-        let Some(date) = parse_date(date_text) else {
-            ctx.account.skip(None, line, SkipReason::UnparseableDate);
-            ctx.findings.row(
+    super::walk_table_rows(
+        ctx,
+        text,
+        delimiter,
+        header_line,
+        &header,
+        |ctx, line, rec| {
+            let at = |col: usize| CellRef::cell(None, line, col as u32);
+            let date_text = field(rec, Some(date_col));
+            let Some(date) = parse_date(date_text) else {
+                ctx.account.skip(None, line, SkipReason::UnparseableDate);
+                ctx.findings.row(
                 qa::UNPARSEABLE_DATE
                     .finding(
                         Severity::Warning,
@@ -95,33 +89,33 @@ pub fn read(
                     )
                     .at(at(date_col)),
             );
-            return;
-        };
-        let plant = field(rec, Some(plant_col));
-        if plant.is_empty() {
-            ctx.account.skip(None, line, SkipReason::MissingKey);
-            ctx.findings.row(
-                qa::MISSING_VALUE
-                    .finding(
-                        Severity::Warning,
-                        "plant_id is blank; this decision is not applied.",
+                return;
+            };
+            let plant = field(rec, Some(plant_col));
+            if plant.is_empty() {
+                ctx.account.skip(None, line, SkipReason::MissingKey);
+                ctx.findings.row(
+                    qa::MISSING_VALUE
+                        .finding(
+                            Severity::Warning,
+                            "plant_id is blank; this decision is not applied.",
+                        )
+                        .on(date)
+                        .at(at(plant_col)),
+                );
+                return;
+            }
+            let plant_id = ctx.intern(plant);
+            let status_text = field(rec, Some(status_col));
+            let Some(status) = status_of(status_text) else {
+                let (reason, check, msg) = if status_text.is_empty() {
+                    (
+                        SkipReason::MissingValue,
+                        qa::MISSING_VALUE,
+                        "review_status is blank; this decision is not applied.".to_string(),
                     )
-                    .on(date)
-                    .at(at(plant_col)),
-            );
-            return;
-        }
-        let plant_id = ctx.intern(plant);
-        let status_text = field(rec, Some(status_col));
-        let Some(status) = status_of(status_text) else {
-            let (reason, check, msg) = if status_text.is_empty() {
-                (
-                    SkipReason::MissingValue,
-                    qa::MISSING_VALUE,
-                    "review_status is blank; this decision is not applied.".to_string(),
-                )
-            } else {
-                (
+                } else {
+                    (
                     SkipReason::UnparseableValue,
                     qa::OUT_OF_RANGE,
                     format!(
@@ -129,46 +123,47 @@ pub fn read(
                         clip(status_text, QUOTE_CHARS)
                     ),
                 )
+                };
+                ctx.account.skip(None, line, reason);
+                ctx.findings.row(
+                    check
+                        .finding(Severity::Warning, msg)
+                        .plant(&plant_id)
+                        .on(date)
+                        .at(at(status_col)),
+                );
+                return;
             };
-            ctx.account.skip(None, line, reason);
-            ctx.findings.row(
-                check
-                    .finding(Severity::Warning, msg)
-                    .plant(&plant_id)
-                    .on(date)
-                    .at(at(status_col)),
-            );
-            return;
-        };
-        let note = field(rec, note_col).to_string();
-        if status == ReviewStatus::Rejected && note.is_empty() {
-            ctx.findings.row(
-                qa::REVIEW_STATUS
-                    .finding(
-                        Severity::Warning,
-                        "A rejection without a note: say why the day is rejected.",
-                    )
-                    .plant(&plant_id)
-                    .on(date)
-                    .at(at(note_col.unwrap_or(status_col))),
-            );
-        }
-        first = Some(first.map_or(date, |f| f.min(date)));
-        last = Some(last.map_or(date, |l| l.max(date)));
-        plants.insert(plant_id.clone());
-        reviews.push(Review {
-            plant_id: plant_id.to_string(),
-            date,
-            status,
-            note,
-            reviewer: field(rec, reviewer_col).to_string(),
-            source: Some(ReviewSource {
-                file: ctx.name.to_string(),
-                row: line,
-            }),
-        });
-        ctx.account.record(None, line);
-    });
+            let note = field(rec, note_col).to_string();
+            if status == ReviewStatus::Rejected && note.is_empty() {
+                ctx.findings.row(
+                    qa::REVIEW_STATUS
+                        .finding(
+                            Severity::Warning,
+                            "A rejection without a note: say why the day is rejected.",
+                        )
+                        .plant(&plant_id)
+                        .on(date)
+                        .at(at(note_col.unwrap_or(status_col))),
+                );
+            }
+            first = Some(first.map_or(date, |f| f.min(date)));
+            last = Some(last.map_or(date, |l| l.max(date)));
+            plants.insert(plant_id.clone());
+            reviews.push(Review {
+                plant_id: plant_id.to_string(),
+                date,
+                status,
+                note,
+                reviewer: field(rec, reviewer_col).to_string(),
+                source: Some(ReviewSource {
+                    file: ctx.name.to_string(),
+                    row: line,
+                }),
+            });
+            ctx.account.record(None, line);
+        },
+    );
     let plant_id = if plants.len() == 1 {
         plants.into_iter().next()
     } else {
