@@ -42,8 +42,13 @@ dist:
 run: web
 	node .ci/serve.mjs --root dist --host $(HOST) --port $(PORT)
 
+# The core is also built alone, natively and for wasm32, so nothing the
+# other crates enable (features, dev-dependencies) hides a dependency it
+# must not have.
 lint:
-	cargo fmt --check
+	cargo fmt --all --check
+	cargo clippy -p crew-mrv-core -- -D warnings
+	cargo clippy -p crew-mrv-core --target wasm32-unknown-unknown -- -D warnings
 	cargo clippy --all-targets -- -D warnings
 	cargo clippy --all-targets --target wasm32-unknown-unknown -- -D warnings
 
@@ -76,7 +81,7 @@ test: setup
 # committed). Prints Markdown table rows for README.md.
 BENCH_YEAR := target/bench-data/year
 bench: setup
-	cargo build --release --quiet --bin crew-mrv --example bench
+	cargo build --release --quiet -p crew-mrv-cli --bin crew-mrv --example bench
 	@test -f $(BENCH_YEAR)/manifest.json || ./target/release/crew-mrv sample --year --out $(BENCH_YEAR)
 	@$(MAKE) --no-print-directory dist
 	@echo "| where | set | files | MB | time | throughput | rows | memory | notes |"

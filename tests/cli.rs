@@ -5,8 +5,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use crew_mrv::export::{output_bytes, OUTPUT_FILES};
-use crew_mrv::{Config, Filter, Source};
+use crew_mrv_core::export::{output_bytes, OUTPUT_FILES};
+use crew_mrv_core::{Config, Filter, Source};
 
 use crate::fixtures::*;
 
@@ -113,7 +113,7 @@ fn exit_0_writes_all_six_outputs_identical_to_the_library() {
         input.to_str().expect("utf-8"),
     ]);
     assert_eq!(code(&o), 0, "{}", stderr(&o));
-    let report = crew_mrv::run(&sources, &Config::default());
+    let report = crew_mrv_core::run(&sources, &Config::default());
     for name in OUTPUT_FILES {
         let got = std::fs::read(out.join(name)).unwrap_or_else(|e| panic!("{name}: {e}"));
         assert!(
@@ -268,7 +268,7 @@ fn help_mentions_every_option_and_exit_code() {
     }
     let o = crew(&["--version"]);
     assert_eq!(code(&o), 0);
-    assert!(stdout(&o).contains(crew_mrv::METHOD_VERSION));
+    assert!(stdout(&o).contains(crew_mrv_core::METHOD_VERSION));
 }
 
 #[test]
@@ -440,5 +440,28 @@ fn review_decisions_are_an_input_like_any_other() {
     assert!(
         !decision.contains(",=HYPERLINK") && !decision.contains(",\"=HYPERLINK"),
         "{decision}"
+    );
+}
+
+// Regression (moved from regression.rs: it needs this package's binary).
+
+/// `crew-mrv run --help` answered "see the usage below", printed no usage
+/// and exited 2.
+#[test]
+fn run_help_prints_the_help_and_exits_0() {
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_crew-mrv"))
+        .args(["run", "--help"])
+        .output()
+        .expect("run crew-mrv");
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let help = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        help.contains("--replicate-policy") && help.contains("EXIT STATUS"),
+        "{help}"
     );
 }

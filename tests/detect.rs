@@ -2,8 +2,8 @@
 //! clear errors or zero records, never a panic, and the rest of the run
 //! goes on.
 
-use crew_mrv::model::Severity;
-use crew_mrv::{read_file, Config, FileKind, SkipReason};
+use crew_mrv_core::model::Severity;
+use crew_mrv_core::{read_file, Config, FileKind, SkipReason};
 use rust_xlsxwriter::Workbook;
 
 use crate::fixtures::*;
@@ -30,7 +30,7 @@ fn kind(name: &str, bytes: &[u8]) -> Option<FileKind> {
     f.kind
 }
 
-fn error(name: &str, bytes: &[u8]) -> crew_mrv::FileImport {
+fn error(name: &str, bytes: &[u8]) -> crew_mrv_core::FileImport {
     let f = read_file(name, bytes, &Config::default());
     assert_balanced(&f);
     assert!(f.error.is_some(), "{name} should not be readable");
@@ -344,7 +344,7 @@ fn bad_files_never_stop_the_others() {
     assert_eq!(r.files.iter().filter(|f| f.error.is_some()).count(), 4);
     assert_eq!(findings(&r, "file_unreadable").len(), 4);
     let day = co2_day(&r, "PLANT_A", d(2025, 4, 1));
-    assert_eq!(day.quality_flag, crew_mrv::model::Flag::Valid);
+    assert_eq!(day.quality_flag, crew_mrv_core::model::Flag::Valid);
     let files = parse_csv(&output(&r, "files.csv")).1;
     let status: Vec<(&str, &str)> = files
         .iter()
@@ -366,7 +366,7 @@ fn bad_files_never_stop_the_others() {
 
 #[test]
 fn caps_refuse_huge_inputs_before_reading_them() {
-    use crew_mrv::config::Limits;
+    use crew_mrv_core::config::Limits;
     let lab = lab_text();
     let small = Config {
         limits: Limits {

@@ -9,8 +9,8 @@
 use std::collections::BTreeMap;
 
 use chrono::{Datelike, NaiveDate, NaiveDateTime, Timelike};
-use crew_mrv::model::{Co2Day, Finding};
-use crew_mrv::{run, Config, FileImport, Filter, Report, SkipReason, Source};
+use crew_mrv_core::model::{Co2Day, Finding};
+use crew_mrv_core::{run, Config, FileImport, Filter, Report, SkipReason, Source};
 use rust_xlsxwriter::{Format, Formula, Workbook};
 
 // ---------------------------------------------------------------------------
@@ -435,7 +435,7 @@ pub const TRAILER_LABELS: [&str; 6] = ["Sum", "Avg", "Max", "Min", "Count", "For
 impl PlantA {
     /// A month of days with the given effluent flows from the 1st on.
     pub fn month(first: NaiveDate, flows: &[f64]) -> PlantA {
-        let last = crew_mrv::timestamp::month_end(first);
+        let last = crew_mrv_core::timestamp::month_end(first);
         let days = flows
             .iter()
             .enumerate()
@@ -795,7 +795,7 @@ impl PlantB {
             ] {
                 w(ws, row, 0, label);
                 for c in [B_INF_COL, B_EFF_COL] {
-                    let letter = crew_mrv::model::col_letters(u32::from(c));
+                    let letter = crew_mrv_core::model::col_letters(u32::from(c));
                     ws.write_formula(
                         row,
                         c,
@@ -931,7 +931,12 @@ pub fn co2_day<'a>(r: &'a Report, plant: &str, date: NaiveDate) -> &'a Co2Day {
 }
 
 pub fn output(r: &Report, name: &str) -> String {
-    String::from_utf8(crew_mrv::export::output_bytes(name, r, &Filter::default())).expect("utf-8")
+    String::from_utf8(crew_mrv_core::export::output_bytes(
+        name,
+        r,
+        &Filter::default(),
+    ))
+    .expect("utf-8")
 }
 
 /// A CSV output as rows of column name → field.

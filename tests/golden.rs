@@ -5,8 +5,8 @@
 
 use std::path::Path;
 
-use crew_mrv::export::output_bytes;
-use crew_mrv::{run, Config, Filter, ReplicatePolicy, Source};
+use crew_mrv_core::export::output_bytes;
+use crew_mrv_core::{run, Config, Filter, ReplicatePolicy, Source};
 
 fn sample_set() -> Option<Vec<Source>> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("data");

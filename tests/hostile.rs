@@ -9,10 +9,10 @@
 
 use std::io::{Cursor, Write};
 
-use crew_mrv::config::Limits;
-use crew_mrv::import::cfb::write_single_stream;
-use crew_mrv::model::{Finding, Severity};
-use crew_mrv::{run, Config, FileErrorKind, FileImport, Report, SkipReason, Source};
+use crew_mrv_core::config::Limits;
+use crew_mrv_core::import::cfb::write_single_stream;
+use crew_mrv_core::model::{Finding, Severity};
+use crew_mrv_core::{run, Config, FileErrorKind, FileImport, Report, SkipReason, Source};
 use rust_xlsxwriter::{Format, Workbook};
 use zip::write::SimpleFileOptions;
 
@@ -977,7 +977,7 @@ trait FromFile {
     fn file_name_is(&self, r: &Report, name: &str) -> bool;
 }
 
-impl FromFile for crew_mrv::model::LabReading {
+impl FromFile for crew_mrv_core::model::LabReading {
     fn file_name_is(&self, r: &Report, name: &str) -> bool {
         r.file_name(self.file) == name
     }
@@ -1391,6 +1391,6 @@ fn regression_alternating_skip_reasons_grew_the_account_without_bound() {
     let r = run_with_good(vec![Source::new("lab_alternating.csv", text)]);
     let f = file(&r, "lab_alternating.csv");
     assert_eq!(f.account.rows_in, 500_001);
-    assert!(f.account.skipped.len() <= crew_mrv::import::MAX_SKIP_RANGES);
+    assert!(f.account.skipped.len() <= crew_mrv_core::import::MAX_SKIP_RANGES);
     assert!(f.account.by_reason().contains_key(&SkipReason::Various));
 }

@@ -1,20 +1,20 @@
 //! Calcium lab CSV quirks (FORMATS §1), one test each.
 
-use crew_mrv::model::{Location, Severity};
-use crew_mrv::text::TextEncoding;
-use crew_mrv::{read_file, Config, FileKind, SkipReason};
+use crew_mrv_core::model::{Location, Severity};
+use crew_mrv_core::text::TextEncoding;
+use crew_mrv_core::{read_file, Config, FileKind, SkipReason};
 
 use crate::fixtures::*;
 
 const LAB: &str = "lab_results.csv";
 
-fn read(name: &str, bytes: &[u8]) -> crew_mrv::FileImport {
+fn read(name: &str, bytes: &[u8]) -> crew_mrv_core::FileImport {
     let f = read_file(name, bytes, &Config::default());
     assert_balanced(&f);
     f
 }
 
-fn values(f: &crew_mrv::FileImport) -> Vec<(String, f64)> {
+fn values(f: &crew_mrv_core::FileImport) -> Vec<(String, f64)> {
     f.records
         .lab
         .iter()
@@ -63,7 +63,7 @@ fn float_noise_duplicates_are_one_sample_with_a_level_1_info() {
     );
 }
 
-fn day_of(r: &crew_mrv::Report, date: chrono::NaiveDate) -> &crew_mrv::model::Co2Day {
+fn day_of(r: &crew_mrv_core::Report, date: chrono::NaiveDate) -> &crew_mrv_core::model::Co2Day {
     co2_day(r, "PLANT_A", date)
 }
 

@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use chrono::NaiveDate;
-use crew_mrv::{Config, Filter, Kpis, ReplicatePolicy};
+use crew_mrv_core::{Config, Filter, Kpis, ReplicatePolicy};
 
 use crate::fixtures::*;
 
@@ -32,7 +32,7 @@ fn expected(flow: f64, up: f64, down: f64) -> [f64; 8] {
 
 /// A Plant A month with `flows` from April 1st and a lab file with the
 /// given (date, up, down) pairs.
-fn run_a(flows: &[&str], lab: Vec<Vec<String>>) -> crew_mrv::Report {
+fn run_a(flows: &[&str], lab: Vec<Vec<String>>) -> crew_mrv_core::Report {
     let mut wb = PlantA::month(d(2025, 4, 1), &vec![1.0; flows.len()]);
     for (i, f) in flows.iter().enumerate() {
         wb.days[i] = wb.days[i].clone().with(A_EFF, f);
@@ -40,7 +40,7 @@ fn run_a(flows: &[&str], lab: Vec<Vec<String>>) -> crew_mrv::Report {
     run_default(&[src(APR, wb.xlsx()), src(LAB, lab_table(lab).to_text(','))])
 }
 
-fn line_of(r: &crew_mrv::Report, date: NaiveDate) -> String {
+fn line_of(r: &crew_mrv_core::Report, date: NaiveDate) -> String {
     let iso = date.format("%Y-%m-%d").to_string();
     output(r, "co2_removal.csv")
         .lines()
@@ -128,7 +128,7 @@ fn flag_invalid_is_calculated_and_flagged() {
     // Totals count VALID days only.
     let k = Kpis::of(r.days(&Filter::default()));
     assert_eq!((k.valid_days, k.co2_removed_t), (0, 0.0));
-    assert_eq!(k.days_by_flag[&crew_mrv::model::Flag::Invalid], 2);
+    assert_eq!(k.days_by_flag[&crew_mrv_core::model::Flag::Invalid], 2);
 }
 
 #[test]
@@ -313,7 +313,7 @@ fn replicate_policy_mean_versus_first() {
         (3, 2),
         "counts whatever the policy"
     );
-    let s = crew_mrv::export::summary_json(&first, &Filter::default());
+    let s = crew_mrv_core::export::summary_json(&first, &Filter::default());
     assert!(s.contains("\"replicate_policy\": \"first\""), "{s}");
 }
 
@@ -383,7 +383,7 @@ fn totals_use_valid_days_only_summed_in_date_order() {
     assert_eq!(k.co2_removed_t.to_bits(), (0.0 + e1[7] + e2[7]).to_bits());
     assert_eq!(k.days, 4);
     let s: serde_json::Value =
-        serde_json::from_str(&crew_mrv::export::summary_json(&r, &Filter::default()))
+        serde_json::from_str(&crew_mrv_core::export::summary_json(&r, &Filter::default()))
             .expect("json");
     assert_eq!(s["all_plants"]["valid_days"], 2);
     assert_eq!(s["all_plants"]["days_by_flag"]["INVALID"], 1);

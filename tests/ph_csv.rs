@@ -1,13 +1,13 @@
 //! pH sensor log quirks (FORMATS §2).
 
-use crew_mrv::model::Severity;
-use crew_mrv::{read_file, Config, FileKind, SkipReason};
+use crew_mrv_core::model::Severity;
+use crew_mrv_core::{read_file, Config, FileKind, SkipReason};
 
 use crate::fixtures::*;
 
 const PH: &str = "WB0038_PH_2025_sanitized.csv";
 
-fn read(name: &str, text: &str) -> crew_mrv::FileImport {
+fn read(name: &str, text: &str) -> crew_mrv_core::FileImport {
     let f = read_file(name, text.as_bytes(), &Config::default());
     assert_balanced(&f);
     f

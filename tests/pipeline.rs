@@ -1,8 +1,8 @@
 //! The whole run (METHOD §6): the same files in any order give the same
 //! bytes; a file given twice counts once.
 
-use crew_mrv::export::{output_bytes, OUTPUT_FILES};
-use crew_mrv::{assemble, read_file, sha256_hex, Config, Filter, SkipReason, Source};
+use crew_mrv_core::export::{output_bytes, OUTPUT_FILES};
+use crew_mrv_core::{assemble, read_file, sha256_hex, Config, Filter, SkipReason, Source};
 
 use crate::fixtures::*;
 
@@ -81,7 +81,7 @@ fn dataset() -> Vec<Source> {
     out
 }
 
-fn all_outputs(r: &crew_mrv::Report) -> Vec<Vec<u8>> {
+fn all_outputs(r: &crew_mrv_core::Report) -> Vec<Vec<u8>> {
     OUTPUT_FILES
         .iter()
         .map(|n| output_bytes(n, r, &Filter::default()))
@@ -95,7 +95,7 @@ fn the_dataset_is_sane() {
     assert!(r
         .co2
         .iter()
-        .any(|x| x.quality_flag == crew_mrv::model::Flag::Valid));
+        .any(|x| x.quality_flag == crew_mrv_core::model::Flag::Valid));
     for check in [
         "duplicate_sample",
         "sample_conflict",
@@ -222,8 +222,8 @@ fn the_same_file_given_twice_counts_once() {
         findings(&r, "overlap_repeat").len(),
         findings(&single, "overlap_repeat").len()
     );
-    let k1 = crew_mrv::Kpis::of(single.days(&Filter::default()));
-    let k2 = crew_mrv::Kpis::of(r.days(&Filter::default()));
+    let k1 = crew_mrv_core::Kpis::of(single.days(&Filter::default()));
+    let k2 = crew_mrv_core::Kpis::of(r.days(&Filter::default()));
     assert_eq!(k1, k2);
 }
 
@@ -262,10 +262,10 @@ fn files_csv_names_every_input_with_its_kind_and_sha256() {
         ]
     );
     let s: serde_json::Value =
-        serde_json::from_str(&crew_mrv::export::summary_json(&r, &Filter::default()))
+        serde_json::from_str(&crew_mrv_core::export::summary_json(&r, &Filter::default()))
             .expect("json");
     assert_eq!(s["inputs"].as_array().map(Vec::len), Some(base.len()));
-    assert_eq!(s["method_version"], crew_mrv::METHOD_VERSION);
+    assert_eq!(s["method_version"], crew_mrv_core::METHOD_VERSION);
 }
 
 #[test]
@@ -339,7 +339,7 @@ fn the_filter_narrows_co2_removal_and_the_summary() {
         "co2_removal_PLANT_B_2025-04-05_2025-04-09.csv"
     );
     let s: serde_json::Value =
-        serde_json::from_str(&crew_mrv::export::summary_json(&r, &filter)).expect("json");
+        serde_json::from_str(&crew_mrv_core::export::summary_json(&r, &filter)).expect("json");
     assert_eq!(s["all_plants"]["days"], 5);
     assert!(s["plants"].get("PLANT_A").is_none());
 }

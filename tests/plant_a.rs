@@ -1,13 +1,13 @@
 //! Plant A operator workbook quirks (FORMATS §3).
 
-use crew_mrv::model::Severity;
-use crew_mrv::{read_file, Config, FileKind, SkipReason};
+use crew_mrv_core::model::Severity;
+use crew_mrv_core::{read_file, Config, FileKind, SkipReason};
 
 use crate::fixtures::*;
 
 const APR: &str = "PLANT_A-OPS DATA-APR25.xlsx";
 
-fn read(name: &str, wb: &PlantA) -> crew_mrv::FileImport {
+fn read(name: &str, wb: &PlantA) -> crew_mrv_core::FileImport {
     let f = read_file(name, &wb.xlsx(), &Config::default());
     assert_balanced(&f);
     assert!(f.error.is_none(), "{:?}", f.error);

@@ -2,16 +2,16 @@
 //! (METHOD §3).
 
 use chrono::{Datelike, NaiveDate};
-use crew_mrv::model::Severity;
-use crew_mrv::{read_file, Config, FileKind, SkipReason};
+use crew_mrv_core::model::Severity;
+use crew_mrv_core::{read_file, Config, FileKind, SkipReason};
 
 use crate::fixtures::*;
 
-fn read(wb: &PlantB) -> crew_mrv::FileImport {
+fn read(wb: &PlantB) -> crew_mrv_core::FileImport {
     read_named(&wb.file_name(), wb)
 }
 
-fn read_named(name: &str, wb: &PlantB) -> crew_mrv::FileImport {
+fn read_named(name: &str, wb: &PlantB) -> crew_mrv_core::FileImport {
     let f = read_file(name, &wb.xlsx(), &Config::default());
     assert_balanced(&f);
     assert!(f.error.is_none(), "{:?}", f.error);
@@ -147,7 +147,7 @@ fn the_decoy_fneq_final_flow_column_is_not_used() {
             .map(|o| o.actual_eff_flow_mgd)
             .collect();
         assert_eq!(flows, [Some(9.1), Some(9.2)], "decoy at {decoy}");
-        let letters = crew_mrv::model::col_letters(u32::from(decoy));
+        let letters = crew_mrv_core::model::col_letters(u32::from(decoy));
         let note = file_findings(&f, "file_recognised")
             .into_iter()
             .find(|x| x.at.col == Some(u32::from(decoy)))
@@ -248,14 +248,14 @@ fn overlapping() -> Vec<PlantB> {
     vec![r1, r2, r3]
 }
 
-fn run_overlapping() -> (crew_mrv::Report, Vec<String>) {
+fn run_overlapping() -> (crew_mrv_core::Report, Vec<String>) {
     let rs = overlapping();
     let names: Vec<String> = rs.iter().map(PlantB::file_name).collect();
     let sources: Vec<_> = rs.iter().map(|r| src(&r.file_name(), r.xlsx())).collect();
     (run_default(&sources), names)
 }
 
-fn op(r: &crew_mrv::Report, x: NaiveDate) -> &crew_mrv::model::PlantOperation {
+fn op(r: &crew_mrv_core::Report, x: NaiveDate) -> &crew_mrv_core::model::PlantOperation {
     r.plant_operations
         .iter()
         .find(|o| o.date == x)
@@ -309,7 +309,7 @@ fn a_mid_report_placeholder_with_no_later_report_is_invalid_flow_provisional() {
     let o = op(&r, d(2025, 4, 15));
     assert!(o.provisional);
     let day = co2_day(&r, "PLANT_B", d(2025, 4, 15));
-    assert_eq!(day.quality_flag, crew_mrv::model::Flag::InvalidFlow);
+    assert_eq!(day.quality_flag, crew_mrv_core::model::Flag::InvalidFlow);
     assert_eq!(day.flow_mgd, None, "a placeholder flow is never shown");
     assert!(
         day.validation_message.contains("provisional"),
@@ -363,7 +363,7 @@ fn identical_repeats_are_one_overlap_info_per_file_pair() {
     assert!(rep
         .iter()
         .all(|x| x.level == 1 && x.severity == Severity::Info));
-    let (a, b): (Vec<&&crew_mrv::model::Finding>, Vec<_>) = rep
+    let (a, b): (Vec<&&crew_mrv_core::model::Finding>, Vec<_>) = rep
         .iter()
         .partition(|x| x.message.contains(names[0].as_str()));
     // r1/r2 share 04/04-04/11: 04/08 revised, 04/11 a placeholder in r1.

@@ -8,8 +8,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{Datelike, Duration, NaiveDate};
-use crew_mrv::export::{output_bytes, OUTPUT_FILES};
-use crew_mrv::{read_file, Config, FileImport, Filter, SkipReason, Source};
+use crew_mrv_core::export::{output_bytes, OUTPUT_FILES};
+use crew_mrv_core::{read_file, Config, FileImport, Filter, SkipReason, Source};
 use proptest::prelude::*;
 
 use crate::fixtures::*;
@@ -377,7 +377,7 @@ proptest! {
     fn lab_csv_every_row_is_accounted(spec in lab_file()) {
         let (bytes, want, _) = spec.build();
         let f = read_file("lab.csv", &bytes, &Config::default());
-        prop_assert_eq!(f.kind, Some(crew_mrv::FileKind::CalciumLab));
+        prop_assert_eq!(f.kind, Some(crew_mrv_core::FileKind::CalciumLab));
         check_file(&f, spec.rows.len() as u64, &want)?;
         // Every value comes back as written.
         let mut got: Vec<u32> = f.records.lab.iter().map(|r| (r.value * 100.0).round() as u32).collect();
@@ -521,7 +521,7 @@ proptest! {
     fn ph_csv_every_row_is_accounted(spec in ph_file()) {
         let (bytes, want, good) = spec.build();
         let f = read_file("WB0038_PH_2025_sanitized.csv", &bytes, &Config::default());
-        prop_assert_eq!(f.kind, Some(crew_mrv::FileKind::PhSensor));
+        prop_assert_eq!(f.kind, Some(crew_mrv_core::FileKind::PhSensor));
         check_file(&f, good, &want)?;
         let mut got: Vec<u32> = f.records.sensor.iter().map(|r| (r.value * 100.0).round() as u32).collect();
         let mut written: Vec<u32> = spec.rows.iter().filter_map(|r| match r.3 { PhValue::Ok(c) => Some(c), _ => None }).collect();
@@ -551,7 +551,7 @@ fn plant_a() -> impl Strategy<Value = PlantA> {
             let first = d(2025, month, 1);
             let n = days
                 .len()
-                .min(crew_mrv::timestamp::month_end(first).day0() as usize + 1);
+                .min(crew_mrv_core::timestamp::month_end(first).day0() as usize + 1);
             let flows: Vec<f64> = days[..n].iter().map(|x| f64::from(x.0) / 100.0).collect();
             let mut wb = PlantA::month(first, &flows);
             for (day, (_, blank_eff, blank_precip, thousands_sep)) in wb.days.iter_mut().zip(&days)
@@ -580,7 +580,7 @@ proptest! {
     #[test]
     fn plant_a_every_row_is_accounted(wb in plant_a()) {
         let f = read_file("PLANT_A-OPS DATA-JAN25.xlsx", &wb.xlsx(), &Config::default());
-        prop_assert_eq!(f.kind, Some(crew_mrv::FileKind::PlantAOps));
+        prop_assert_eq!(f.kind, Some(crew_mrv_core::FileKind::PlantAOps));
         let mut want = BTreeMap::new();
         want.insert(SkipReason::Header, 1);
         if wb.trailer {
@@ -668,7 +668,7 @@ proptest! {
     #[test]
     fn plant_b_every_row_is_accounted(wb in plant_b()) {
         let f = read_file(&wb.file_name(), &wb.xlsx(), &Config::default());
-        prop_assert_eq!(f.kind, Some(crew_mrv::FileKind::PlantBReport));
+        prop_assert_eq!(f.kind, Some(crew_mrv_core::FileKind::PlantBReport));
         check_file(&f, wb.days.len() as u64, &wb.expected_account())?;
         let got: Vec<(NaiveDate, Option<f64>, Option<f64>)> =
             f.records.ops.iter().map(|o| (o.date, o.actual_eff_flow_mgd, o.actual_inf_flow_mgd)).collect();
@@ -718,7 +718,7 @@ proptest! {
     fn the_day_set_is_operations_days_and_calcium_days(inputs in run_inputs()) {
         let (lab, a, bs, _) = inputs;
         let (s, want) = sources(&lab, &a, &bs);
-        let r = crew_mrv::run(&s, &Config::default());
+        let r = crew_mrv_core::run(&s, &Config::default());
         for f in &r.files {
             prop_assert_eq!(f.account.rows_in, f.account.records + f.account.skipped_total(), "{}", f.name);
         }
@@ -727,7 +727,7 @@ proptest! {
         prop_assert_eq!(r.co2.len(), r.co2.iter().map(|x| (&x.plant_id, x.date)).collect::<BTreeSet<_>>().len());
         for x in &r.co2 {
             prop_assert_eq!(x.calc.is_some(), x.quality_flag.is_calculated(), "{:?}", x);
-            if x.quality_flag == crew_mrv::model::Flag::Valid {
+            if x.quality_flag == crew_mrv_core::model::Flag::Valid {
                 prop_assert!(x.validation_message.is_empty());
                 prop_assert!(x.calc.is_some_and(|c| c.co2_removed_metric_tons_per_day > 0.0));
             } else {
@@ -741,11 +741,11 @@ proptest! {
         let (lab, a, bs, seed) = inputs;
         let (mut s, _) = sources(&lab, &a, &bs);
         let want: Vec<Vec<u8>> = {
-            let r = crew_mrv::run(&s, &Config::default());
+            let r = crew_mrv_core::run(&s, &Config::default());
             OUTPUT_FILES.iter().map(|n| output_bytes(n, &r, &Filter::default())).collect()
         };
         Rng(seed | 1).shuffle(&mut s);
-        let r = crew_mrv::run(&s, &Config::default());
+        let r = crew_mrv_core::run(&s, &Config::default());
         for (i, n) in OUTPUT_FILES.iter().enumerate() {
             prop_assert!(output_bytes(n, &r, &Filter::default()) == want[i], "{} differs", n);
         }

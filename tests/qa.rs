@@ -2,10 +2,10 @@
 //! that triggers it, and the finding's level, severity and location.
 
 use chrono::NaiveDate;
-use crew_mrv::config::{Review, ReviewStatus};
-use crew_mrv::model::{Finding, Severity};
-use crew_mrv::qa::ALL_CHECKS;
-use crew_mrv::{Config, Report, Source};
+use crew_mrv_core::config::{Review, ReviewStatus};
+use crew_mrv_core::model::{Finding, Severity};
+use crew_mrv_core::qa::ALL_CHECKS;
+use crew_mrv_core::{Config, Report, Source};
 
 use crate::fixtures::*;
 
@@ -806,7 +806,10 @@ fn review_decisions_from_a_reviews_file() {
         .iter()
         .find(|f| &*f.name == "reviews.csv")
         .expect("reviews file");
-    assert_eq!(file.kind, Some(crew_mrv::import::FileKind::ExpertReviews));
+    assert_eq!(
+        file.kind,
+        Some(crew_mrv_core::import::FileKind::ExpertReviews)
+    );
     assert_eq!(file.error, None);
     assert_eq!((file.account.rows_in, file.account.records), (8, 4));
     let skipped: Vec<(&str, u64)> = file
@@ -869,8 +872,8 @@ fn review_decisions_from_a_reviews_file() {
     // Reviews are findings, never numbers.
     for name in ["co2_removal.csv", "plant_operations.csv"] {
         assert_eq!(
-            crew_mrv::export::output_bytes(name, &r, &Default::default()),
-            crew_mrv::export::output_bytes(name, &without, &Default::default()),
+            crew_mrv_core::export::output_bytes(name, &r, &Default::default()),
+            crew_mrv_core::export::output_bytes(name, &without, &Default::default()),
             "{name}"
         );
     }
@@ -883,7 +886,7 @@ fn a_reviews_file_is_known_by_its_header_and_names_a_missing_column() {
         "date;review_status;note\n2025-04-01;approved;\n",
     )]);
     let f = &r.files[0];
-    assert_eq!(f.kind, Some(crew_mrv::import::FileKind::ExpertReviews));
+    assert_eq!(f.kind, Some(crew_mrv_core::import::FileKind::ExpertReviews));
     let e = f.error.as_ref().expect("a missing column is an error");
     assert!(e.to_string().contains("plant_id"), "{e}");
 }

@@ -1,6 +1,6 @@
 //! One test per bug found in src/, named for the bug.
 
-use crew_mrv::{read_file, Config, FileKind};
+use crew_mrv_core::{read_file, Config, FileKind};
 
 use crate::fixtures::*;
 
@@ -75,34 +75,15 @@ fn repeated_ph_header_with_timestamp_not_first_is_a_header() {
     assert_balanced(&f);
     assert_eq!(f.account.records, 3);
     assert_eq!(
-        f.account.by_reason().get(&crew_mrv::SkipReason::Header),
+        f.account
+            .by_reason()
+            .get(&crew_mrv_core::SkipReason::Header),
         Some(&2)
     );
     assert!(
         file_findings(&f, "unparseable_date").is_empty(),
         "{:?}",
         f.findings
-    );
-}
-
-/// `crew-mrv run --help` answered "see the usage below", printed no usage
-/// and exited 2.
-#[test]
-fn run_help_prints_the_help_and_exits_0() {
-    let o = std::process::Command::new(env!("CARGO_BIN_EXE_crew-mrv"))
-        .args(["run", "--help"])
-        .output()
-        .expect("run crew-mrv");
-    assert_eq!(
-        o.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&o.stderr)
-    );
-    let help = String::from_utf8_lossy(&o.stdout);
-    assert!(
-        help.contains("--replicate-policy") && help.contains("EXIT STATUS"),
-        "{help}"
     );
 }
 
@@ -129,7 +110,9 @@ fn delimiter_is_sniffed_past_a_preamble() {
         let v: Vec<f64> = f.records.lab.iter().map(|r| r.value).collect();
         assert_eq!(v, [40.5, 50.0], "{delim:?}");
         assert_eq!(
-            f.account.by_reason().get(&crew_mrv::SkipReason::Preamble),
+            f.account
+                .by_reason()
+                .get(&crew_mrv_core::SkipReason::Preamble),
             Some(&1)
         );
     }

@@ -11,7 +11,7 @@ use std::sync::OnceLock;
 
 use calamine::{Data, DataType, Range, Reader};
 use chrono::NaiveDate;
-use crew_mrv::sample::{generate, manifest, write_dir, SampleFile, SampleOptions};
+use crew_mrv_samples::{generate, manifest, write_dir, SampleFile, SampleOptions};
 use sha2::{Digest, Sha256};
 
 fn committed() -> &'static [SampleFile] {

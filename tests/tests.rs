@@ -1,14 +1,13 @@
 //! Integration tests: one binary, one module per area.
 //!
 //! Every fixture is generated in code by `fixtures` (or, for the sample
-//! data, by `crew_mrv::sample`); every file any test reads has its row
+//! data, by `crew_mrv_samples`); every file any test reads has its row
 //! account checked (`rows_in == records + skipped`).
 #![cfg(not(target_arch = "wasm32"))]
 
 mod fixtures;
 mod golden;
 
-mod cli;
 mod detect;
 mod hostile;
 mod lab_csv;

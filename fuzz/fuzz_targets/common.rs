@@ -6,7 +6,7 @@
 
 use std::io::Write as _;
 
-use crew_mrv::{assemble, export, read_file, Config, FileImport, Filter, Report};
+use crew_mrv_core::{assemble, export, read_file, Config, FileImport, Filter, Report};
 
 /// Read one named file, assemble a report from it and check it.
 pub fn one(name: &str, bytes: &[u8]) {

@@ -21,7 +21,7 @@ fn split(data: &[u8]) -> Vec<&[u8]> {
 }
 
 fuzz_target!(|data: &[u8]| {
-    let sources: Vec<crew_mrv::Source> = split(data)
+    let sources: Vec<crew_mrv_core::Source> = split(data)
         .into_iter()
         .take(8)
         .map(|chunk| {
@@ -29,9 +29,9 @@ fuzz_target!(|data: &[u8]| {
                 Some(i) => (&chunk[..i], &chunk[i + 1..]),
                 None => (&b"file.csv"[..], chunk),
             };
-            crew_mrv::Source::new(String::from_utf8_lossy(name), bytes)
+            crew_mrv_core::Source::new(String::from_utf8_lossy(name), bytes)
         })
         .collect();
-    let report = crew_mrv::run(&sources, &crew_mrv::Config::default());
+    let report = crew_mrv_core::run(&sources, &crew_mrv_core::Config::default());
     common::check_report(&report);
 });

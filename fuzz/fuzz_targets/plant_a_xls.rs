@@ -13,7 +13,7 @@ fuzz_target!(|data: &[u8]| {
     if data.starts_with(b"\xD0\xCF\x11\xE0") {
         common::one(NAME, data);
     } else {
-        let file = crew_mrv::import::cfb::write_single_stream("Workbook", data);
+        let file = crew_mrv_core::import::cfb::write_single_stream("Workbook", data);
         common::one(NAME, &file);
     }
 });

@@ -5,7 +5,7 @@
 
 #[cfg(target_arch = "wasm32")]
 fn main() {
-    crew_mrv::web::mount();
+    crew_mrv_app::web::mount();
 }
 
 #[cfg(not(target_arch = "wasm32"))]

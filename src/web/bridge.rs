@@ -20,8 +20,8 @@ use wasm_bindgen::JsCast;
 use web_sys::{MessageEvent, Worker};
 
 use super::{browser, Session};
-use crate::protocol::{Reply, Request};
-use crate::{ReplicatePolicy, Report};
+use crew_mrv_core::{ReplicatePolicy, Report};
+use crew_mrv_protocol::{Reply, Request};
 
 type PointsCallback = Box<dyn FnOnce(Vec<(NaiveDateTime, f64)>)>;
 
@@ -314,7 +314,7 @@ fn recover(s: Session, id: u32, why: &str) {
         what
     };
     s.notice.set(Some(what));
-    s.busy.set(Some(crate::protocol::Progress {
+    s.busy.set(Some(crew_mrv_protocol::Progress {
         done: 0,
         total: 0,
         current: "restarting the processing worker".into(),

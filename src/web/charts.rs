@@ -9,7 +9,7 @@ use plotly::{Bar, Configuration, Plot, Scatter};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
-use crate::model::{Co2Calc, Co2Day, Flag, PlantOperation, SensorDay};
+use crew_mrv_core::model::{Co2Calc, Co2Day, Flag, PlantOperation, SensorDay};
 
 #[wasm_bindgen]
 extern "C" {

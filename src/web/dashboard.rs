@@ -8,8 +8,8 @@ use leptos::prelude::*;
 
 use super::charts::{self, Chart};
 use super::{fmt_num, Session};
-use crate::model::{Co2Day, Flag};
-use crate::Kpis;
+use crew_mrv_core::model::{Co2Day, Flag};
+use crew_mrv_core::Kpis;
 
 const PAGE: usize = 25;
 
@@ -90,8 +90,8 @@ pub fn Dashboard() -> impl IntoView {
         let seq = zoom_seq.get_value();
         let range = range.and_then(|(a, b)| {
             Some((
-                crate::timestamp::parse_datetime(&a)?,
-                crate::timestamp::parse_datetime(&b)?,
+                crew_mrv_core::parse_datetime(&a)?,
+                crew_mrv_core::parse_datetime(&b)?,
             ))
         });
         let Some((from, to)) = range.filter(|(a, b)| (*b - *a) <= chrono::Duration::days(14))
@@ -144,7 +144,7 @@ pub fn Dashboard() -> impl IntoView {
                     ph_detail.set(Some(all));
                 }
             }));
-            s.send_request(crate::protocol::Request::SensorPoints {
+            s.send_request(crew_mrv_protocol::Request::SensorPoints {
                 id,
                 plant_id: plant,
                 plant_unit_id: unit,

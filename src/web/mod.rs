@@ -17,9 +17,9 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 use wasm_bindgen::JsCast;
 
-use crate::model::Flag;
-use crate::protocol::{FileSource, Progress, Request};
-use crate::{Filter, ReplicatePolicy, Report};
+use crew_mrv_core::model::Flag;
+use crew_mrv_core::{Filter, ReplicatePolicy, Report};
+use crew_mrv_protocol::{FileSource, Progress, Request};
 
 /// Everything the page holds. Copy handles to signals; the root owns them.
 #[derive(Clone, Copy)]
@@ -347,7 +347,7 @@ pub fn App() -> impl IntoView {
                 </div>
             </Show>
             <footer class="foot">
-                {format!("Method {} · everything runs locally in this page", crate::METHOD_VERSION)}
+                {format!("Method {} · everything runs locally in this page", crew_mrv_core::METHOD_VERSION)}
                 {move || s.last_ms.get().map(|ms| view! {
                     <span data-testid="last-ms" data-ms=format!("{ms:.0}")>{format!(" · last change processed in {:.0} ms", ms)}</span>
                 })}
@@ -383,7 +383,7 @@ pub fn download_output(s: Session, name: &str, filter: &Filter) {
     }
     let result = s.report.with_untracked(|r| {
         r.as_ref().map(|r| {
-            let bytes = crate::export::output_bytes(name, r, filter);
+            let bytes = crew_mrv_core::export::output_bytes(name, r, filter);
             let file = if name == "co2_removal.csv" {
                 filter.co2_file_name(r)
             } else {

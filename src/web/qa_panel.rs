@@ -6,8 +6,8 @@ use std::collections::BTreeMap;
 use leptos::prelude::*;
 
 use super::Session;
-use crate::model::{col_letters, Severity};
-use crate::qa::ALL_CHECKS;
+use crew_mrv_core::model::{col_letters, Severity};
+use crew_mrv_core::qa::ALL_CHECKS;
 
 const PAGE: usize = 50;
 
@@ -136,7 +136,7 @@ pub fn QaPanel() -> impl IntoView {
                 <h2 id="qa-h">"QA/QC findings"</h2>
                 <div class="actions">
                     <button class="button" data-testid="download-qa"
-                        on:click=move |_| super::download_output(s, "qa_findings.csv", &crate::Filter::default())>"qa_findings.csv"</button>
+                        on:click=move |_| super::download_output(s, "qa_findings.csv", &crew_mrv_core::Filter::default())>"qa_findings.csv"</button>
                 </div>
             </div>
             <table class="qa-counts" data-testid="qa-counts">

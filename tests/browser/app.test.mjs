@@ -350,7 +350,7 @@ test("a worker that dies is replaced: the file it was reading is named and left 
     await waitForReady(app);
     const { page } = app;
     const worker = page.workers()[0] ?? (await page.waitForEvent("worker"));
-    // The worker traps for real (see `trap_requested` in src/worker.rs), as
+    // The worker traps for real (see `trap_requested` in crates/worker/src/lib.rs), as
     // an out-of-memory abort on a huge file would.
     const culprit = "PLANT_B-MPOR_Crew_04182025to05232025.xlsx";
     await worker.evaluate((name) => {

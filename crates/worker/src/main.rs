@@ -3,7 +3,7 @@
 
 #[cfg(target_arch = "wasm32")]
 fn main() {
-    crew_mrv::worker::start();
+    crew_mrv_worker::start();
 }
 
 #[cfg(not(target_arch = "wasm32"))]

@@ -1,6 +1,6 @@
 """Write one legacy .xls (BIFF8) workbook for the CREW MRV sample generator.
 
-Driven by src/sample/xls.rs, which embeds this file: a JSON grid comes in on
+Driven by crates/samples/src/xls.rs, which embeds this file: a JSON grid comes in on
 stdin, the workbook bytes go out on stdout. Real plant exports of this kind
 are BIFF8 files written by old tools; xlwt 1.3.0 writes the same format and
 its output depends only on its input, which keeps the samples reproducible.

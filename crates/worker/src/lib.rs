@@ -1,7 +1,11 @@
 //! The worker side of the browser app (wasm32 only). It holds every file's
 //! records, runs the same pipeline as the CLI, and answers the page with
-//! the protocol of `crate::protocol`. Requests are handled one at a time,
+//! the protocol of `crew_mrv_protocol`. Requests are handled one at a time,
 //! in order; file bytes are read here, so the page never holds them.
+
+// On native targets this crate is empty: `cargo clippy --all-targets` and
+// `cargo test` build every workspace member for the host too.
+#![cfg(target_arch = "wasm32")]
 
 use std::cell::RefCell;
 use std::collections::VecDeque;
@@ -13,8 +17,8 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::{spawn_local, JsFuture};
 use web_sys::{DedicatedWorkerGlobalScope, MessageEvent};
 
-use crate::protocol::{FileSource, Progress, Reply, Request};
-use crate::{assemble, Config, FileImport, ReplicatePolicy, Report};
+use crew_mrv_core::{assemble, Config, FileImport, ReplicatePolicy, Report};
+use crew_mrv_protocol::{FileSource, Progress, Reply, Request};
 
 struct State {
     report: Option<Report>,
@@ -141,7 +145,7 @@ fn publish(
 
 /// Start SHA-256 by the browser's own implementation (WebCrypto), several
 /// times faster than hashing in WebAssembly and running while we parse;
-/// `None` where it is unavailable. The digest is the one `crate::sha256_hex`
+/// `None` where it is unavailable. The digest is the one `crew_mrv_core::sha256_hex`
 /// gives (the browser tests compare files.csv with the CLI's byte for byte).
 fn sha256_start(buffer: &js_sys::ArrayBuffer) -> Option<js_sys::Promise> {
     let subtle = scope().crypto().ok()?.subtle();
@@ -256,13 +260,18 @@ async fn handle(state: &Rc<RefCell<State>>, req: Request, files: Array) {
                         let digest = sha256_start(&buffer);
                         let bytes = Uint8Array::new(&buffer).to_vec();
                         drop(buffer);
-                        let mut f =
-                            crate::import::import_file(0, name, &bytes, String::new(), &cfg);
+                        let mut f = crew_mrv_core::import::import_file(
+                            0,
+                            name,
+                            &bytes,
+                            String::new(),
+                            &cfg,
+                        );
                         f.sha256 = match digest {
                             Some(p) => sha256_finish(p).await,
                             None => None,
                         }
-                        .unwrap_or_else(|| crate::sha256_hex(&bytes));
+                        .unwrap_or_else(|| crew_mrv_core::sha256_hex(&bytes));
                         imported.push(f);
                     }
                     Err(e) => problems.push(e),
@@ -304,7 +313,10 @@ async fn handle(state: &Rc<RefCell<State>>, req: Request, files: Array) {
                 } else {
                     name.clone()
                 };
-                (file_name, crate::export::output_bytes(&name, r, &filter))
+                (
+                    file_name,
+                    crew_mrv_core::export::output_bytes(&name, r, &filter),
+                )
             });
             match out {
                 Some((file_name, bytes)) => {

@@ -10,9 +10,9 @@ mod cli {
     use std::process::ExitCode;
 
     use chrono::NaiveDate;
-    use crew_mrv::export::{write_output, OUTPUT_FILES};
-    use crew_mrv::model::Flag;
-    use crew_mrv::{run, Config, Filter, Kpis, ReplicatePolicy, Report, Source};
+    use crew_mrv_core::export::{write_output, OUTPUT_FILES};
+    use crew_mrv_core::model::Flag;
+    use crew_mrv_core::{run, Config, Filter, Kpis, ReplicatePolicy, Report, Source};
 
     const HELP: &str = "\
 crew-mrv — turn wastewater plants' raw files into audited daily CO2 removal
@@ -86,7 +86,7 @@ EXIT STATUS
                 println!(
                     "crew-mrv {} (method {})",
                     env!("CARGO_PKG_VERSION"),
-                    crew_mrv::METHOD_VERSION
+                    crew_mrv_core::METHOD_VERSION
                 );
                 ExitCode::SUCCESS
             }
@@ -338,15 +338,17 @@ EXIT STATUS
         let sev = report.findings_by_severity();
         println!(
             "\nQA findings: {} errors, {} warnings, {} info",
-            sev.get(&crew_mrv::model::Severity::Error).unwrap_or(&0),
-            sev.get(&crew_mrv::model::Severity::Warning).unwrap_or(&0),
-            sev.get(&crew_mrv::model::Severity::Info).unwrap_or(&0)
+            sev.get(&crew_mrv_core::model::Severity::Error)
+                .unwrap_or(&0),
+            sev.get(&crew_mrv_core::model::Severity::Warning)
+                .unwrap_or(&0),
+            sev.get(&crew_mrv_core::model::Severity::Info).unwrap_or(&0)
         );
         println!("\nWrote {} to {}", OUTPUT_FILES.join(", "), out.display());
     }
 
     fn sample_cmd(args: &[String]) -> ExitCode {
-        use crew_mrv::sample::{write_dir, SampleOptions};
+        use crew_mrv_samples::{write_dir, SampleOptions};
         let mut out = None;
         let mut opts = SampleOptions::committed();
         let mut i = 0;

@@ -13,8 +13,8 @@ mod bench {
     use std::path::{Path, PathBuf};
     use std::time::Instant;
 
-    use crew_mrv::export::{output_bytes, OUTPUT_FILES};
-    use crew_mrv::{assemble, read_file, Config, Filter, Source};
+    use crew_mrv_core::export::{output_bytes, OUTPUT_FILES};
+    use crew_mrv_core::{assemble, read_file, Config, Filter, Source};
 
     fn peak_rss_kb() -> Option<u64> {
         let s = std::fs::read_to_string("/proc/self/status").ok()?;

@@ -9,8 +9,8 @@
 use chrono::NaiveDateTime;
 use serde::{Deserialize, Serialize};
 
-use crate::config::ReplicatePolicy;
-use crate::report::{Filter, Report};
+use crew_mrv_core::ReplicatePolicy;
+use crew_mrv_core::{Filter, Report};
 
 /// Where the bytes of a file to add come from.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -109,7 +109,7 @@ impl Reply {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{run, Config, Source};
+    use crew_mrv_core::{run, Config, Source};
 
     #[test]
     fn requests_round_trip() {
@@ -146,13 +146,13 @@ mod tests {
         else {
             panic!("no report came back");
         };
-        for name in crate::export::OUTPUT_FILES {
+        for name in crew_mrv_core::export::OUTPUT_FILES {
             if name == "lab_readings.csv" {
                 continue;
             }
             assert_eq!(
-                crate::export::output_bytes(name, &back, &Filter::default()),
-                crate::export::output_bytes(name, &report, &Filter::default()),
+                crew_mrv_core::export::output_bytes(name, &back, &Filter::default()),
+                crew_mrv_core::export::output_bytes(name, &report, &Filter::default()),
                 "{name}"
             );
         }

@@ -523,7 +523,7 @@ pub(crate) fn generate(opts: &SampleOptions) -> Result<Vec<SampleFile>, SampleEr
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sample::SampleOptions;
+    use crate::SampleOptions;
 
     #[test]
     fn committed_periods_are_the_real_ones() {

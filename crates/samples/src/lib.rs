@@ -11,6 +11,7 @@
 //!
 //! Native only: the `.xls` files are written by Python's `xlwt`, and the
 //! generator is a developer and benchmark tool, not part of the pipeline.
+#![cfg(not(target_arch = "wasm32"))]
 
 mod dates;
 mod error;

@@ -1,0 +1,50 @@
+//! CREW MRV core: wastewater-plant files in, audited daily CO2 removal out.
+//!
+//! The core is pure: it takes files as (name, bytes) and returns a
+//! [`Report`]. It does no I/O, touches no DOM and prints nothing, so the
+//! same code runs in the command-line tool, in the browser and in a Web
+//! Worker, and gives the same bits everywhere.
+//!
+//! - [`import`]: recognise and read the four source kinds, accounting for
+//!   every row.
+//! - [`method`]: METHOD.md §2–§4 (samples, overlap merge, daily CO2).
+//! - [`qa`]: the QA/QC checks of METHOD.md §5.
+//! - [`export`]: the CSV and JSON outputs, identical for CLI and browser.
+
+pub mod config;
+pub mod error;
+pub mod export;
+pub mod import;
+pub mod method;
+pub mod model;
+mod pipeline;
+pub mod qa;
+mod report;
+
+// Parsing helpers: private, except to the integration tests and the
+// fuzzers (feature `testing`), which check them directly.
+#[cfg(feature = "testing")]
+#[doc(hidden)]
+pub mod number;
+#[cfg(not(feature = "testing"))]
+mod number;
+#[cfg(feature = "testing")]
+#[doc(hidden)]
+pub mod text;
+#[cfg(not(feature = "testing"))]
+mod text;
+#[cfg(feature = "testing")]
+#[doc(hidden)]
+pub mod timestamp;
+#[cfg(not(feature = "testing"))]
+mod timestamp;
+
+pub use config::{Config, ReplicatePolicy};
+pub use error::{FileError, FileErrorKind};
+pub use import::{FileImport, FileKind, RowAccount, SkipReason};
+pub use method::METHOD_VERSION;
+pub use pipeline::{assemble, read_file, run, sha256_hex, Source};
+pub use report::{Filter, Kpis, Report};
+/// Timestamps as the importers read them; the page reads the chart's zoom
+/// range with it.
+pub use timestamp::parse_datetime;
