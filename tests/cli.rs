@@ -179,10 +179,10 @@ fn exit_2_on_usage_errors() {
     let cases: Vec<(Vec<&str>, &str)> = vec![
         (vec!["run", i], "--out"),
         (vec!["run", "--out", o], "input"),
-        (vec!["run", "--out"], "--out needs a value"),
+        (vec!["run", "--out"], "a value is required for '--out"),
         (
             vec!["run", "--bogus", "--out", o, i],
-            "unknown option '--bogus'",
+            "unexpected argument '--bogus'",
         ),
         (
             vec!["run", "--replicate-policy", "median", "--out", o, i],
@@ -210,7 +210,12 @@ fn exit_2_on_usage_errors() {
             "after",
         ),
         (vec!["run", "--flag", "GREAT", "--out", o, i], "GREAT"),
-        (vec!["frobnicate"], "unknown command"),
+        (vec!["frobnicate"], "unrecognized subcommand 'frobnicate'"),
+        // A mistyped flag is answered with the one meant.
+        (
+            vec!["run", "--qiet", "--out", o, i],
+            "a similar argument exists: '--quiet'",
+        ),
     ];
     for (args, says) in cases {
         let r = crew(&args);
@@ -464,4 +469,40 @@ fn run_help_prints_the_help_and_exits_0() {
         help.contains("--replicate-policy") && help.contains("EXIT STATUS"),
         "{help}"
     );
+}
+
+/// A scheduled job reads the run's figures from stdout: `--json` prints
+/// exactly summary.json, and nothing lands on stderr (no progress bar when
+/// stderr is not a terminal).
+#[test]
+fn json_prints_summary_json_and_nothing_else() {
+    let tmp = TempDir::new("json");
+    let input = tmp.path().join("in");
+    write_inputs(&input, &inputs());
+    let out = tmp.path().join("out");
+    let (i, o) = (input.to_str().expect("utf-8"), out.to_str().expect("utf-8"));
+    let r = crew(&["run", "--json", "--out", o, i]);
+    assert_eq!(code(&r), 0, "{}", stderr(&r));
+    assert_eq!(stdout(&r), read(&out, "summary.json"));
+    assert_eq!(stderr(&r), "");
+    let r = crew(&["run", "--json", "--quiet", "--out", o, i]);
+    assert_eq!(code(&r), 2, "--json and --quiet contradict each other");
+}
+
+/// Each subcommand has its own help, and shells get completion scripts
+/// that know the flags.
+#[test]
+fn subcommand_help_and_completions() {
+    let r = crew(&["sample", "--help"]);
+    assert_eq!(code(&r), 0, "{}", stderr(&r));
+    assert!(
+        stdout(&r).contains("--sensors") && !stdout(&r).contains("--replicate-policy"),
+        "{}",
+        stdout(&r)
+    );
+    let r = crew(&["completions", "bash"]);
+    assert_eq!(code(&r), 0, "{}", stderr(&r));
+    assert!(stdout(&r).contains("--replicate-policy"), "{}", stdout(&r));
+    let r = crew(&["completions", "no-such-shell"]);
+    assert_eq!(code(&r), 2, "{}", stderr(&r));
 }

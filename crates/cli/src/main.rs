@@ -2,6 +2,11 @@
 //! engineers and scheduled jobs. Native only; on wasm32 this is empty.
 
 #[cfg(not(target_arch = "wasm32"))]
+mod args;
+#[cfg(not(target_arch = "wasm32"))]
+mod progress;
+
+#[cfg(not(target_arch = "wasm32"))]
 mod cli {
     use std::collections::BTreeSet;
     use std::fs;
@@ -9,170 +14,60 @@ mod cli {
     use std::path::{Path, PathBuf};
     use std::process::ExitCode;
 
-    use chrono::NaiveDate;
-    use crew_mrv_core::export::{write_output, OUTPUT_FILES};
-    use crew_mrv_core::model::Flag;
-    use crew_mrv_core::{run, Config, Filter, Kpis, ReplicatePolicy, Report, Source};
+    use clap::error::ErrorKind;
+    use clap::{CommandFactory, Parser};
+    use crew_mrv_core::export::{output_bytes, write_output, OUTPUT_FILES};
+    use crew_mrv_core::{assemble, read_file, Config, Filter, Kpis, Report};
 
-    const HELP: &str = "\
-crew-mrv — turn wastewater plants' raw files into audited daily CO2 removal
+    use crate::args::{Cli, Command, RunArgs, SampleArgs};
+    use crate::progress::Progress;
 
-USAGE:
-    crew-mrv run [OPTIONS] --out DIR FILE_OR_DIR...
-    crew-mrv sample --out DIR [--minute | --year [--sensors N]]
-    crew-mrv --help | --version
-
-run
-    Reads every file given (directories are searched recursively for .csv,
-    .xlsx and .xls files), recognises each by its content (calcium lab CSV,
-    pH sensor CSV, Plant A operator workbook, Plant B monthly report, and
-    expert review decisions: a CSV with columns plant_id, date,
-    review_status = approved|rejected|unreviewed, note, reviewer; they
-    become level-5 findings and never change a number), applies the MRV
-    method and writes into DIR:
-        co2_removal.csv       one row per plant and day: Ca, flow, CO2, flag
-        lab_readings.csv      every accepted lab and sensor reading
-        plant_operations.csv  one row per plant and day after merging reports
-        qa_findings.csv       every QA/QC finding (levels 1-5)
-        files.csv             each input: kind, plant, period, SHA-256, rows
-        summary.json          key figures per plant, method version, inputs
-    Options:
-        --out DIR                      where to write (created if missing)
-        --replicate-policy mean|first  the day's calcium from several samples:
-                                       mean (default) or the first row (legacy)
-        --plant ID                     only this plant in co2_removal.csv and
-                                       the summary's key figures
-        --from YYYY-MM-DD              first day (inclusive), same scope
-        --to YYYY-MM-DD                last day (inclusive), same scope
-        --flag FLAG                    only days with this quality flag; repeat
-                                       for several (VALID, INVALID,
-                                       MISSING_CA_READINGS, INVALID_FLOW,
-                                       NO_OPS_DATA)
-        -q, --quiet                    print nothing but errors
-
-sample
-    Writes the deterministic sample data set (both plants, Q2 2025, every
-    quirk of the real files) into DIR. --minute writes pH at minute cadence;
-    --year writes a year of minute pH for N sensors (default 8) and a year of
-    workbooks, for benchmarks. Legacy .xls files need python3 with xlwt 1.3.0.
-
-EXIT STATUS
-    0  every file was recognised and read
-    1  some file could not be read (the others were processed and written)
-    2  usage error, or the outputs could not be written
-";
-
-    struct RunArgs {
-        out: PathBuf,
-        inputs: Vec<PathBuf>,
-        policy: ReplicatePolicy,
-        filter: Filter,
-        quiet: bool,
-    }
-
-    fn usage(msg: &str) -> ExitCode {
-        eprintln!("crew-mrv: {msg}\nTry 'crew-mrv --help'.");
+    /// A usage error found after parsing (one clap cannot see, such as two
+    /// dates in the wrong order), printed the way clap prints its own:
+    /// message, usage, pointer to `--help`; exit status 2.
+    fn usage(kind: ErrorKind, msg: &str) -> ExitCode {
+        let mut cmd = Cli::command();
+        // Built, the subcommand knows its full name for the usage line.
+        cmd.build();
+        let _ = match cmd.find_subcommand_mut("run") {
+            Some(run) => run.error(kind, msg),
+            None => cmd.error(kind, msg),
+        }
+        .print();
         ExitCode::from(2)
     }
 
     pub fn main() -> ExitCode {
-        let args: Vec<String> = std::env::args().skip(1).collect();
-        match args.first().map(String::as_str) {
-            None | Some("-h" | "--help" | "help") => {
-                print!("{HELP}");
+        let cli = match Cli::try_parse() {
+            Ok(cli) => cli,
+            Err(e) => {
+                // Help and version go to stdout with status 0; every other
+                // outcome is a usage error (2), whatever clap's own code.
+                let _ = e.print();
+                return if e.use_stderr() {
+                    ExitCode::from(2)
+                } else {
+                    ExitCode::SUCCESS
+                };
+            }
+        };
+        match cli.command {
+            None => {
+                let _ = Cli::command().print_help();
                 ExitCode::SUCCESS
             }
-            Some("-V" | "--version") => {
-                println!(
-                    "crew-mrv {} (method {})",
-                    env!("CARGO_PKG_VERSION"),
-                    crew_mrv_core::METHOD_VERSION
+            Some(Command::Run(a)) => run_cmd(a),
+            Some(Command::Sample(a)) => sample_cmd(a),
+            Some(Command::Completions { shell }) => {
+                clap_complete::generate(
+                    shell,
+                    &mut Cli::command(),
+                    "crew-mrv",
+                    &mut std::io::stdout(),
                 );
                 ExitCode::SUCCESS
             }
-            Some("run") if args[1..].iter().any(|a| a == "-h" || a == "--help") => {
-                print!("{HELP}");
-                ExitCode::SUCCESS
-            }
-            Some("run") => match parse_run(&args[1..]) {
-                Ok(a) => run_cmd(a),
-                Err(e) => usage(&e),
-            },
-            Some("sample") => sample_cmd(&args[1..]),
-            Some(other) => usage(&format!("unknown command '{other}'")),
         }
-    }
-
-    fn value<'a>(args: &'a [String], i: &mut usize, flag: &str) -> Result<&'a str, String> {
-        *i += 1;
-        args.get(*i)
-            .map(String::as_str)
-            .ok_or_else(|| format!("{flag} needs a value"))
-    }
-
-    fn date(s: &str, flag: &str) -> Result<NaiveDate, String> {
-        NaiveDate::parse_from_str(s, "%Y-%m-%d")
-            .map_err(|_| format!("{flag} takes a date as YYYY-MM-DD, not '{s}'"))
-    }
-
-    fn parse_run(args: &[String]) -> Result<RunArgs, String> {
-        let mut out = None;
-        let mut inputs = Vec::new();
-        let mut policy = ReplicatePolicy::Mean;
-        let mut filter = Filter::default();
-        let mut quiet = false;
-        let mut i = 0;
-        while i < args.len() {
-            let a = args[i].as_str();
-            let (flag, inline) = match a.split_once('=') {
-                Some((f, v)) if f.starts_with("--") => (f, Some(v)),
-                _ => (a, None),
-            };
-            let val = |i: &mut usize| -> Result<String, String> {
-                match inline {
-                    Some(v) => Ok(v.to_string()),
-                    None => value(args, i, flag).map(str::to_string),
-                }
-            };
-            match flag {
-                "--out" | "-o" => out = Some(PathBuf::from(val(&mut i)?)),
-                "--replicate-policy" => {
-                    let v = val(&mut i)?;
-                    policy = ReplicatePolicy::parse(&v)
-                        .ok_or_else(|| format!("--replicate-policy is mean or first, not '{v}'"))?;
-                }
-                "--plant" => filter.plant = Some(val(&mut i)?),
-                "--from" => filter.from = Some(date(&val(&mut i)?, "--from")?),
-                "--to" => filter.to = Some(date(&val(&mut i)?, "--to")?),
-                "--flag" => {
-                    let v = val(&mut i)?;
-                    let f = Flag::parse(&v).ok_or_else(|| format!("unknown quality flag '{v}'"))?;
-                    filter.flags.get_or_insert_with(BTreeSet::new).insert(f);
-                }
-                "-q" | "--quiet" => quiet = true,
-                s if s.starts_with('-') && s.len() > 1 => {
-                    return Err(format!("unknown option '{s}'"))
-                }
-                _ => inputs.push(PathBuf::from(a)),
-            }
-            i += 1;
-        }
-        let out = out.ok_or("run needs --out DIR")?;
-        if inputs.is_empty() {
-            return Err("run needs at least one input file or directory".into());
-        }
-        if let (Some(f), Some(t)) = (filter.from, filter.to) {
-            if f > t {
-                return Err(format!("--from {f} is after --to {t}"));
-            }
-        }
-        Ok(RunArgs {
-            out,
-            inputs,
-            policy,
-            filter,
-            quiet,
-        })
     }
 
     fn is_input_file(p: &Path) -> bool {
@@ -219,6 +114,26 @@ EXIT STATUS
     }
 
     fn run_cmd(a: RunArgs) -> ExitCode {
+        if a.inputs.is_empty() {
+            return usage(
+                ErrorKind::MissingRequiredArgument,
+                "run needs at least one input file or directory",
+            );
+        }
+        if let (Some(f), Some(t)) = (a.from, a.to) {
+            if f > t {
+                return usage(
+                    ErrorKind::ArgumentConflict,
+                    &format!("--from {f} is after --to {t}"),
+                );
+            }
+        }
+        let filter = Filter {
+            plant: a.plant.clone(),
+            from: a.from,
+            to: a.to,
+            flags: (!a.flags.is_empty()).then(|| a.flags.iter().copied().collect::<BTreeSet<_>>()),
+        };
         let mut paths = Vec::new();
         let mut missing = Vec::new();
         for p in &a.inputs {
@@ -230,32 +145,46 @@ EXIT STATUS
             }
             return ExitCode::from(2);
         }
-        let mut sources = Vec::with_capacity(paths.len());
+        let config = Config {
+            replicate_policy: a.replicate_policy,
+            ..Config::default()
+        };
+        let progress = Progress::start(paths.len() as u64, !a.quiet && !a.json);
+        // Each file is read, imported and dropped in turn, so a run holds
+        // one file's bytes at a time; `assemble` then orders the imports
+        // exactly as `run` would.
+        let mut files = Vec::with_capacity(paths.len());
         let mut unreadable = false;
         for p in &paths {
             let name = p
                 .file_name()
                 .map(|n| n.to_string_lossy().into_owned())
                 .unwrap_or_else(|| p.display().to_string());
+            progress.file(&name);
             match fs::read(p) {
-                Ok(bytes) => sources.push(Source::new(name, bytes)),
+                Ok(bytes) => files.push(read_file(&name, &bytes, &config)),
                 Err(e) => {
-                    eprintln!("crew-mrv: {}: {e}", p.display());
+                    progress.suspend(|| eprintln!("crew-mrv: {}: {e}", p.display()));
                     unreadable = true;
                 }
             }
         }
-        let config = Config {
-            replicate_policy: a.policy,
-            ..Config::default()
-        };
-        let report = run(&sources, &config);
-        if let Err(e) = write_all(&report, &a.filter, &a.out) {
+        progress.stage("applying the method");
+        let report = assemble(files, &config);
+        progress.stage("writing the outputs");
+        let written = write_all(&report, &filter, &a.out);
+        progress.finish();
+        if let Err(e) = written {
             eprintln!("crew-mrv: cannot write to {}: {e}", a.out.display());
             return ExitCode::from(2);
         }
-        if !a.quiet {
-            print_summary(&report, &a.filter, &a.out);
+        if a.json {
+            let mut out = std::io::stdout().lock();
+            let _ = out
+                .write_all(&output_bytes("summary.json", &report, &filter))
+                .and_then(|()| out.flush());
+        } else if !a.quiet {
+            print_summary(&report, &filter, &a.out);
         }
         for f in report.files.iter().filter(|f| f.error.is_some()) {
             if let Some(e) = &f.error {
@@ -347,32 +276,15 @@ EXIT STATUS
         println!("\nWrote {} to {}", OUTPUT_FILES.join(", "), out.display());
     }
 
-    fn sample_cmd(args: &[String]) -> ExitCode {
+    fn sample_cmd(a: SampleArgs) -> ExitCode {
         use crew_mrv_samples::{write_dir, SampleOptions};
-        let mut out = None;
-        let mut opts = SampleOptions::committed();
-        let mut i = 0;
-        while i < args.len() {
-            match args[i].as_str() {
-                "--out" | "-o" => match value(args, &mut i, "--out") {
-                    Ok(v) => out = Some(PathBuf::from(v)),
-                    Err(e) => return usage(&e),
-                },
-                "--minute" => opts = SampleOptions::minute(),
-                "--year" => opts = SampleOptions::year(8),
-                "--sensors" => match value(args, &mut i, "--sensors").map(str::parse::<usize>) {
-                    Ok(Ok(n)) if (1..=64).contains(&n) => opts = SampleOptions::year(n),
-                    _ => {
-                        return usage("--sensors takes a number from 1 to 64 (and implies --year)")
-                    }
-                },
-                other => return usage(&format!("unknown option '{other}' for sample")),
-            }
-            i += 1;
-        }
-        let Some(out) = out else {
-            return usage("sample needs --out DIR");
+        let opts = match (a.sensors, a.year, a.minute) {
+            (Some(n), _, _) => SampleOptions::year(usize::from(n)),
+            (None, true, _) => SampleOptions::year(8),
+            (None, false, true) => SampleOptions::minute(),
+            (None, false, false) => SampleOptions::committed(),
         };
+        let out: PathBuf = a.out;
         match write_dir(&opts, &out) {
             Ok(names) => {
                 println!("Wrote {} files to {}", names.len(), out.display());

@@ -1,0 +1,182 @@
+//! What the command line accepts, declared with clap's derive API: the
+//! help of `crew-mrv --help` and of each subcommand, suggestions for
+//! mistyped flags and subcommands, and the value checks. Every usage error
+//! ends with exit status 2 (clap's own code for errors), so scheduled jobs
+//! can tell a wrong command line from a file that could not be read (1).
+
+use std::path::PathBuf;
+
+use chrono::NaiveDate;
+use clap::{Args, Parser, Subcommand};
+use clap_complete::Shell;
+use crew_mrv_core::model::Flag;
+use crew_mrv_core::ReplicatePolicy;
+
+/// The six outputs and the exit status, shown after the options: a data
+/// engineer setting up a job reads what lands in DIR and what the exit
+/// status means without opening the README.
+const OUTPUTS: &str = "\
+OUTPUTS (written into DIR)
+    co2_removal.csv       one row per plant and day: Ca, flow, CO2, flag
+    lab_readings.csv      every accepted lab and sensor reading
+    plant_operations.csv  one row per plant and day after merging reports
+    qa_findings.csv       every QA/QC finding (levels 1-5)
+    files.csv             each input: kind, plant, period, SHA-256, rows
+    summary.json          key figures per plant, method version, inputs";
+
+const EXIT_STATUS: &str = "\
+EXIT STATUS
+    0  every file was recognised and read
+    1  some file could not be read (the others were processed and written)
+    2  usage error, or the outputs could not be written";
+
+/// The top-level help also describes `run` and its options and values:
+/// most people type `crew-mrv --help` first, and `run` is what they came
+/// for.
+const RUN_AND_SAMPLE: &str = "\
+run
+    Reads every file given (directories are searched recursively for .csv,
+    .xlsx and .xls files), recognises each by its content (calcium lab CSV,
+    pH sensor CSV, Plant A operator workbook, Plant B monthly report, and
+    expert review decisions: a CSV with columns plant_id, date,
+    review_status = approved|rejected|unreviewed, note, reviewer; they
+    become level-5 findings and never change a number), applies the MRV
+    method and writes the outputs below into DIR.
+    Options:
+        -o, --out DIR                  where to write (created if missing)
+        --replicate-policy mean|first  the day's calcium from several samples:
+                                       mean (default) or the first row (legacy)
+        --plant ID                     only this plant in co2_removal.csv and
+                                       the summary's key figures
+        --from YYYY-MM-DD              first day (inclusive), same scope
+        --to YYYY-MM-DD                last day (inclusive), same scope
+        --flag FLAG                    only days with this quality flag; repeat
+                                       for several (VALID, INVALID,
+                                       MISSING_CA_READINGS, INVALID_FLOW,
+                                       NO_OPS_DATA)
+        -q, --quiet                    print nothing but errors
+        --json                         print summary.json on stdout instead of
+                                       the human summary (for scheduled jobs)
+
+sample
+    Writes the deterministic sample data set (both plants, Q2 2025, every
+    quirk of the real files) into DIR. --minute writes pH at minute cadence;
+    --year writes a year of minute pH for N sensors (default 8) and a year of
+    workbooks, for benchmarks. Legacy .xls files need python3 with xlwt 1.3.0.";
+
+/// crew-mrv: turn wastewater plants' raw files into audited daily CO2 removal
+#[derive(Debug, Parser)]
+#[command(
+    name = "crew-mrv",
+    version = version(),
+    after_help = format!("{RUN_AND_SAMPLE}\n\n{OUTPUTS}\n\n{EXIT_STATUS}")
+)]
+pub struct Cli {
+    /// Without a command, the help is printed (exit status 0).
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// The version line names the method too: two runs are comparable only
+/// when both are the same.
+fn version() -> String {
+    format!(
+        "{} (method {})",
+        env!("CARGO_PKG_VERSION"),
+        crew_mrv_core::METHOD_VERSION
+    )
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Read plant and lab files, apply the MRV method, write the six outputs.
+    #[command(after_help = format!("{OUTPUTS}\n\n{EXIT_STATUS}"))]
+    Run(RunArgs),
+    /// Write the deterministic sample data set.
+    #[command(after_help = EXIT_STATUS)]
+    Sample(SampleArgs),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    Completions {
+        /// The shell to write the script for.
+        shell: Shell,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// Where to write (created if missing).
+    #[arg(short, long, value_name = "DIR")]
+    pub out: PathBuf,
+    /// The day's calcium from several samples: mean (the method's default)
+    /// or the first row (the legacy pipeline's choice).
+    #[arg(long, value_name = "mean|first", default_value = "mean", value_parser = policy)]
+    pub replicate_policy: ReplicatePolicy,
+    /// Only this plant in co2_removal.csv and the summary's key figures.
+    #[arg(long, value_name = "ID")]
+    pub plant: Option<String>,
+    /// First day (inclusive), same scope as --plant.
+    #[arg(long, value_name = "YYYY-MM-DD", value_parser = date)]
+    pub from: Option<NaiveDate>,
+    /// Last day (inclusive), same scope as --plant.
+    #[arg(long, value_name = "YYYY-MM-DD", value_parser = date)]
+    pub to: Option<NaiveDate>,
+    /// Only days with this quality flag; repeat for several (VALID, INVALID,
+    /// MISSING_CA_READINGS, INVALID_FLOW, NO_OPS_DATA).
+    #[arg(long = "flag", value_name = "FLAG", value_parser = flag)]
+    pub flags: Vec<Flag>,
+    /// Print nothing but errors.
+    #[arg(short, long, conflicts_with = "json")]
+    pub quiet: bool,
+    /// Print summary.json on stdout instead of the human summary (for
+    /// scheduled jobs; errors still go to stderr).
+    #[arg(long)]
+    pub json: bool,
+    /// Files (read whatever their extension) and directories (searched
+    /// recursively for .csv, .xlsx and .xls files); at least one.
+    #[arg(value_name = "FILE_OR_DIR")]
+    pub inputs: Vec<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct SampleArgs {
+    /// Where to write (created if missing).
+    #[arg(short, long, value_name = "DIR")]
+    pub out: PathBuf,
+    /// pH at minute cadence (the real loggers' rate) instead of the
+    /// committed set's coarser one.
+    #[arg(long, conflicts_with = "year")]
+    pub minute: bool,
+    /// A year of minute pH and workbooks, for benchmarks.
+    #[arg(long)]
+    pub year: bool,
+    /// pH sensors for --year (implies it), 1 to 64; 8 by default.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u8).range(1..=64), conflicts_with = "minute")]
+    pub sensors: Option<u8>,
+}
+
+fn policy(s: &str) -> Result<ReplicatePolicy, String> {
+    ReplicatePolicy::parse(s).ok_or_else(|| "it is mean or first".to_string())
+}
+
+fn date(s: &str) -> Result<NaiveDate, String> {
+    NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|_| "a date is written YYYY-MM-DD".to_string())
+}
+
+fn flag(s: &str) -> Result<Flag, String> {
+    Flag::parse(s).ok_or_else(|| "the quality flags are VALID, INVALID, MISSING_CA_READINGS, INVALID_FLOW and NO_OPS_DATA".to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    use super::*;
+
+    /// clap checks the declarations (duplicate flags, conflicts naming
+    /// arguments that do not exist) only when asked; a mistake there would
+    /// otherwise surface as a panic at a user's first run.
+    #[test]
+    fn the_declarations_are_consistent() {
+        Cli::command().debug_assert();
+    }
+}
