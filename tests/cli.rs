@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use crew_mrv_core::export::{output_bytes, OUTPUT_FILES};
+use crew_mrv_core::export::{self, output_bytes};
 use crew_mrv_core::{Config, Filter, Source};
 
 use crate::fixtures::*;
@@ -114,8 +114,9 @@ fn exit_0_writes_all_six_outputs_identical_to_the_library() {
     ]);
     assert_eq!(code(&o), 0, "{}", stderr(&o));
     let report = crew_mrv_core::run(&sources, &Config::default());
-    for name in OUTPUT_FILES {
-        let got = std::fs::read(out.join(name)).unwrap_or_else(|e| panic!("{name}: {e}"));
+    for name in export::Output::ALL {
+        let got =
+            std::fs::read(out.join(name.file_name())).unwrap_or_else(|e| panic!("{name}: {e}"));
         assert!(
             got == output_bytes(name, &report, &Filter::default()),
             "{name} differs from the library's"
@@ -154,8 +155,8 @@ fn exit_1_when_a_file_is_unreadable_but_the_others_are_written() {
         stderr(&o)
     );
     assert_eq!(stdout(&o), "", "--quiet prints nothing but errors");
-    for name in OUTPUT_FILES {
-        assert!(out.join(name).is_file(), "{name} written");
+    for name in export::Output::ALL {
+        assert!(out.join(name.file_name()).is_file(), "{name} written");
     }
     let files = parse_csv(&read(&out, "files.csv")).1;
     let scan = files

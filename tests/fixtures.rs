@@ -9,7 +9,8 @@
 use std::collections::BTreeMap;
 
 use chrono::{Datelike, NaiveDate, NaiveDateTime, Timelike};
-use crew_mrv_core::model::{Co2Day, Finding};
+use crew_mrv_core::model::Co2Day;
+use crew_mrv_core::qa::Finding;
 use crew_mrv_core::{run, Config, FileImport, Filter, Report, SkipReason, Source};
 use rust_xlsxwriter::{Format, Formula, Workbook};
 
@@ -931,8 +932,12 @@ pub fn co2_day<'a>(r: &'a Report, plant: &str, date: NaiveDate) -> &'a Co2Day {
 }
 
 pub fn output(r: &Report, name: &str) -> String {
+    let output = crew_mrv_core::export::Output::ALL
+        .into_iter()
+        .find(|o| o.file_name() == name)
+        .unwrap_or_else(|| panic!("{name} is no output"));
     String::from_utf8(crew_mrv_core::export::output_bytes(
-        name,
+        output,
         r,
         &Filter::default(),
     ))

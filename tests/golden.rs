@@ -5,7 +5,7 @@
 
 use std::path::Path;
 
-use crew_mrv_core::export::output_bytes;
+use crew_mrv_core::export::{output_bytes, Output};
 use crew_mrv_core::{run, Config, Filter, ReplicatePolicy, Source};
 
 fn sample_set() -> Option<Vec<Source>> {
@@ -33,7 +33,7 @@ fn co2_rows(policy: ReplicatePolicy) -> Vec<Vec<String>> {
     };
     let report = run(&sources, &config);
     assert!(report.all_files_read());
-    let csv = output_bytes("co2_removal.csv", &report, &Filter::default());
+    let csv = output_bytes(Output::Co2Removal, &report, &Filter::default());
     let mut rdr = csv::Reader::from_reader(csv.as_slice());
     rdr.records()
         .filter_map(Result::ok)
@@ -180,7 +180,7 @@ fn hand_checked_totals() {
     let sources = sample_set().unwrap_or_default();
     let report = run(&sources, &Config::default());
     let summary: serde_json::Value =
-        serde_json::from_slice(&output_bytes("summary.json", &report, &Filter::default()))
+        serde_json::from_slice(&output_bytes(Output::Summary, &report, &Filter::default()))
             .unwrap_or_default();
     let a = &summary["plants"]["PLANT_A"];
     let b = &summary["plants"]["PLANT_B"];

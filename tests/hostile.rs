@@ -11,7 +11,8 @@ use std::io::{Cursor, Write};
 
 use crew_mrv_core::config::Limits;
 use crew_mrv_core::import::cfb::write_single_stream;
-use crew_mrv_core::model::{Finding, Severity};
+use crew_mrv_core::model::Severity;
+use crew_mrv_core::qa::Finding;
 use crew_mrv_core::{run, Config, FileErrorKind, FileImport, Report, SkipReason, Source};
 use rust_xlsxwriter::{Format, Workbook};
 use zip::write::SimpleFileOptions;

@@ -1,7 +1,7 @@
 //! The whole run (METHOD §6): the same files in any order give the same
 //! bytes; a file given twice counts once.
 
-use crew_mrv_core::export::{output_bytes, OUTPUT_FILES};
+use crew_mrv_core::export::{output_bytes, Output};
 use crew_mrv_core::{assemble, read_file, sha256_hex, Config, Filter, SkipReason, Source};
 
 use crate::fixtures::*;
@@ -82,9 +82,9 @@ fn dataset() -> Vec<Source> {
 }
 
 fn all_outputs(r: &crew_mrv_core::Report) -> Vec<Vec<u8>> {
-    OUTPUT_FILES
+    Output::ALL
         .iter()
-        .map(|n| output_bytes(n, r, &Filter::default()))
+        .map(|n| output_bytes(*n, r, &Filter::default()))
         .collect()
 }
 
@@ -118,7 +118,7 @@ fn outputs_are_byte_identical_whatever_the_input_order() {
         let mut s = base.clone();
         rng.shuffle(&mut s);
         let got = all_outputs(&run_default(&s));
-        for (i, name) in OUTPUT_FILES.iter().enumerate() {
+        for (i, name) in Output::ALL.iter().enumerate() {
             assert!(got[i] == want[i], "round {round}: {name} differs");
         }
     }
@@ -159,7 +159,7 @@ fn the_same_file_given_twice_counts_once() {
     twice.push(Source::new("renamed report.xlsx", b.bytes.clone()));
     twice.push(b.clone());
     let r = run_default(&twice);
-    for name in ["co2_removal.csv", "plant_operations.csv"] {
+    for name in [Output::Co2Removal, Output::PlantOperations] {
         assert!(
             output_bytes(name, &r, &Filter::default())
                 == output_bytes(name, &single, &Filter::default()),
@@ -320,7 +320,7 @@ fn the_filter_narrows_co2_removal_and_the_summary() {
         to: Some(d(2025, 4, 9)),
         flags: None,
     };
-    let text = String::from_utf8(output_bytes("co2_removal.csv", &r, &filter)).expect("utf-8");
+    let text = String::from_utf8(output_bytes(Output::Co2Removal, &r, &filter)).expect("utf-8");
     let rows = parse_csv(&text).1;
     let dates: Vec<&str> = rows.iter().map(|x| x["date"].as_str()).collect();
     assert_eq!(

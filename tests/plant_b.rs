@@ -363,7 +363,7 @@ fn identical_repeats_are_one_overlap_info_per_file_pair() {
     assert!(rep
         .iter()
         .all(|x| x.level == 1 && x.severity == Severity::Info));
-    let (a, b): (Vec<&&crew_mrv_core::model::Finding>, Vec<_>) = rep
+    let (a, b): (Vec<&&crew_mrv_core::qa::Finding>, Vec<_>) = rep
         .iter()
         .partition(|x| x.message.contains(names[0].as_str()));
     // r1/r2 share 04/04-04/11: 04/08 revised, 04/11 a placeholder in r1.

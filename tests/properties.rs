@@ -8,7 +8,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{Datelike, Duration, NaiveDate};
-use crew_mrv_core::export::{output_bytes, OUTPUT_FILES};
+use crew_mrv_core::export::{output_bytes, Output};
 use crew_mrv_core::{read_file, Config, FileImport, Filter, SkipReason, Source};
 use proptest::prelude::*;
 
@@ -742,12 +742,12 @@ proptest! {
         let (mut s, _) = sources(&lab, &a, &bs);
         let want: Vec<Vec<u8>> = {
             let r = crew_mrv_core::run(&s, &Config::default());
-            OUTPUT_FILES.iter().map(|n| output_bytes(n, &r, &Filter::default())).collect()
+            Output::ALL.iter().map(|n| output_bytes(*n, &r, &Filter::default())).collect()
         };
         Rng(seed | 1).shuffle(&mut s);
         let r = crew_mrv_core::run(&s, &Config::default());
-        for (i, n) in OUTPUT_FILES.iter().enumerate() {
-            prop_assert!(output_bytes(n, &r, &Filter::default()) == want[i], "{} differs", n);
+        for (i, n) in Output::ALL.iter().enumerate() {
+            prop_assert!(output_bytes(*n, &r, &Filter::default()) == want[i], "{} differs", n);
         }
     }
 }

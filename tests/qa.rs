@@ -3,7 +3,9 @@
 
 use chrono::NaiveDate;
 use crew_mrv_core::config::{Review, ReviewStatus};
-use crew_mrv_core::model::{Finding, Severity};
+use crew_mrv_core::export::Output;
+use crew_mrv_core::model::Severity;
+use crew_mrv_core::qa::Finding;
 use crew_mrv_core::qa::ALL_CHECKS;
 use crew_mrv_core::{Config, Report, Source};
 
@@ -52,7 +54,7 @@ const TESTED: &[&str] = &[
 
 #[test]
 fn every_check_of_the_catalogue_has_a_test() {
-    let ids: Vec<&str> = ALL_CHECKS.iter().map(|c| c.id).collect();
+    let ids: Vec<&str> = ALL_CHECKS.iter().map(|c| c.id.as_str()).collect();
     assert_eq!(ids, TESTED);
     assert!(ALL_CHECKS.iter().all(|c| (1..=5).contains(&c.level)));
 }
@@ -870,7 +872,7 @@ fn review_decisions_from_a_reviews_file() {
     );
 
     // Reviews are findings, never numbers.
-    for name in ["co2_removal.csv", "plant_operations.csv"] {
+    for name in [Output::Co2Removal, Output::PlantOperations] {
         assert_eq!(
             crew_mrv_core::export::output_bytes(name, &r, &Default::default()),
             crew_mrv_core::export::output_bytes(name, &without, &Default::default()),

@@ -28,8 +28,8 @@ pub fn check_report(report: &Report) {
     }
     let filter = Filter::default();
     let mut sink = std::io::sink();
-    for name in export::OUTPUT_FILES {
-        let bytes = export::output_bytes(name, report, &filter);
+    for output in export::Output::ALL {
+        let bytes = export::output_bytes(output, report, &filter);
         let _ = sink.write_all(&bytes);
     }
 }

@@ -417,10 +417,12 @@ fn apply(s: Session, reply: Reply, bytes: Option<Uint8Array>) {
             s.busy.set(None);
             s.generation.update(|g| *g += 1);
         }
-        Reply::Export { file_name, .. } => {
+        Reply::Export {
+            output, file_name, ..
+        } => {
             export_done();
             let data = bytes.map(|b| b.to_vec()).unwrap_or_default();
-            if let Err(e) = browser::download(&file_name, &data, super::mime_of(&file_name)) {
+            if let Err(e) = browser::download(&file_name, &data, output.mime()) {
                 s.notice.set(Some(format!("Download failed: {e}")));
             }
         }

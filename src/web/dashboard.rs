@@ -366,9 +366,9 @@ pub fn Dashboard() -> impl IntoView {
                 <h3>"Daily results"</h3>
                 <div class="actions">
                     <button class="button primary" data-testid="download-co2"
-                        on:click=move |_| super::download_output(s, "co2_removal.csv", &filter.get_untracked())>"Download co2_removal.csv"</button>
+                        on:click=move |_| super::download_output(s, crew_mrv_core::export::Output::Co2Removal, &filter.get_untracked())>"Download co2_removal.csv"</button>
                     <button class="button" data-testid="download-summary"
-                        on:click=move |_| super::download_output(s, "summary.json", &filter.get_untracked())>"summary.json"</button>
+                        on:click=move |_| super::download_output(s, crew_mrv_core::export::Output::Summary, &filter.get_untracked())>"summary.json"</button>
                 </div>
             </div>
             <div class="table-wrap">

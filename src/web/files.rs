@@ -78,11 +78,11 @@ pub fn FilesPanel() -> impl IntoView {
                 <h2 id="files-h">"Files read"</h2>
                 <div class="actions">
                     <button class="button" data-testid="download-files"
-                        on:click=move |_| super::download_output(s, "files.csv", &crew_mrv_core::Filter::default())>"files.csv"</button>
+                        on:click=move |_| super::download_output(s, crew_mrv_core::export::Output::Files, &crew_mrv_core::Filter::default())>"files.csv"</button>
                     <button class="button" data-testid="download-lab"
-                        on:click=move |_| super::download_output(s, "lab_readings.csv", &crew_mrv_core::Filter::default())>"lab_readings.csv"</button>
+                        on:click=move |_| super::download_output(s, crew_mrv_core::export::Output::LabReadings, &crew_mrv_core::Filter::default())>"lab_readings.csv"</button>
                     <button class="button" data-testid="download-ops"
-                        on:click=move |_| super::download_output(s, "plant_operations.csv", &crew_mrv_core::Filter::default())>"plant_operations.csv"</button>
+                        on:click=move |_| super::download_output(s, crew_mrv_core::export::Output::PlantOperations, &crew_mrv_core::Filter::default())>"plant_operations.csv"</button>
                 </div>
             </div>
             <p class="muted">"Every row of every sheet is either a record or skipped with a reason: rows read = records + skipped."</p>

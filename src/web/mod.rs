@@ -17,6 +17,7 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 use wasm_bindgen::JsCast;
 
+use crew_mrv_core::export::Output;
 use crew_mrv_core::model::Flag;
 use crew_mrv_core::{Filter, ReplicatePolicy, Report};
 use crew_mrv_protocol::{FileSource, Progress, Request};
@@ -359,22 +360,14 @@ pub fn App() -> impl IntoView {
     }
 }
 
-pub(crate) fn mime_of(name: &str) -> &'static str {
-    if name.ends_with(".json") {
-        "application/json"
-    } else {
-        "text/csv;charset=utf-8"
-    }
-}
-
 /// Download one of the core's outputs. The page's copy of the report lacks
 /// the per-row records, so `lab_readings.csv` is written by the worker.
-pub fn download_output(s: Session, name: &str, filter: &Filter) {
-    if name == "lab_readings.csv" {
+pub fn download_output(s: Session, output: Output, filter: &Filter) {
+    if output == Output::LabReadings {
         s.send(
             Request::Export {
                 id: 0,
-                name: name.to_string(),
+                output,
                 filter: filter.clone(),
             },
             &js_sys::Array::new(),
@@ -383,17 +376,12 @@ pub fn download_output(s: Session, name: &str, filter: &Filter) {
     }
     let result = s.report.with_untracked(|r| {
         r.as_ref().map(|r| {
-            let bytes = crew_mrv_core::export::output_bytes(name, r, filter);
-            let file = if name == "co2_removal.csv" {
-                filter.co2_file_name(r)
-            } else {
-                name.to_string()
-            };
-            (file, bytes)
+            let bytes = crew_mrv_core::export::output_bytes(output, r, filter);
+            (output.download_name(r, filter), bytes)
         })
     });
     if let Some((file, bytes)) = result {
-        if let Err(e) = browser::download(&file, &bytes, mime_of(&file)) {
+        if let Err(e) = browser::download(&file, &bytes, output.mime()) {
             s.notice.set(Some(format!("Download failed: {e}")));
         }
     }

@@ -53,7 +53,7 @@ pub fn QaPanel() -> impl IntoView {
                         .iter()
                         .map(|f| Row {
                             level: f.level,
-                            check: f.check,
+                            check: f.check.as_str(),
                             severity: f.severity,
                             plant: f.plant_id.as_deref().unwrap_or("").to_string(),
                             date: f.date.map(|d| d.to_string()).unwrap_or_default(),
@@ -136,7 +136,7 @@ pub fn QaPanel() -> impl IntoView {
                 <h2 id="qa-h">"QA/QC findings"</h2>
                 <div class="actions">
                     <button class="button" data-testid="download-qa"
-                        on:click=move |_| super::download_output(s, "qa_findings.csv", &crew_mrv_core::Filter::default())>"qa_findings.csv"</button>
+                        on:click=move |_| super::download_output(s, crew_mrv_core::export::Output::QaFindings, &crew_mrv_core::Filter::default())>"qa_findings.csv"</button>
                 </div>
             </div>
             <table class="qa-counts" data-testid="qa-counts">

@@ -13,7 +13,7 @@ mod bench {
     use std::path::{Path, PathBuf};
     use std::time::Instant;
 
-    use crew_mrv_core::export::{output_bytes, OUTPUT_FILES};
+    use crew_mrv_core::export::{output_bytes, Output};
     use crew_mrv_core::{assemble, read_file, Config, Filter, Source};
 
     fn peak_rss_kb() -> Option<u64> {
@@ -69,8 +69,8 @@ mod bench {
         let peak = peak_rss_kb().unwrap_or(0);
         let t2 = Instant::now();
         let mut out_bytes = 0;
-        for name in OUTPUT_FILES {
-            out_bytes += output_bytes(name, &report, &Filter::default()).len();
+        for output in Output::ALL {
+            out_bytes += output_bytes(output, &report, &Filter::default()).len();
         }
         let t_export = t2.elapsed();
         let mb = bytes as f64 / 1e6;

@@ -16,7 +16,7 @@ mod cli {
 
     use clap::error::ErrorKind;
     use clap::{CommandFactory, Parser};
-    use crew_mrv_core::export::{output_bytes, write_output, OUTPUT_FILES};
+    use crew_mrv_core::export::{output_bytes, write_output, Output};
     use crew_mrv_core::{assemble, read_file, Config, Filter, Kpis, Report};
 
     use crate::args::{Cli, Command, RunArgs, SampleArgs};
@@ -181,7 +181,7 @@ mod cli {
         if a.json {
             let mut out = std::io::stdout().lock();
             let _ = out
-                .write_all(&output_bytes("summary.json", &report, &filter))
+                .write_all(&output_bytes(Output::Summary, &report, &filter))
                 .and_then(|()| out.flush());
         } else if !a.quiet {
             print_summary(&report, &filter, &a.out);
@@ -200,9 +200,9 @@ mod cli {
 
     fn write_all(report: &Report, filter: &Filter, dir: &Path) -> std::io::Result<()> {
         fs::create_dir_all(dir)?;
-        for name in OUTPUT_FILES {
-            let mut w = BufWriter::new(fs::File::create(dir.join(name))?);
-            write_output(name, report, filter, &mut w)?;
+        for output in Output::ALL {
+            let mut w = BufWriter::new(fs::File::create(dir.join(output.file_name()))?);
+            write_output(output, report, filter, &mut w)?;
             w.flush()?;
         }
         Ok(())
@@ -273,7 +273,8 @@ mod cli {
                 .unwrap_or(&0),
             sev.get(&crew_mrv_core::model::Severity::Info).unwrap_or(&0)
         );
-        println!("\nWrote {} to {}", OUTPUT_FILES.join(", "), out.display());
+        let names: Vec<&str> = Output::ALL.iter().map(|o| o.file_name()).collect();
+        println!("\nWrote {} to {}", names.join(", "), out.display());
     }
 
     fn sample_cmd(a: SampleArgs) -> ExitCode {

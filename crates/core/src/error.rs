@@ -1,6 +1,6 @@
 //! Why a whole file could not be read.
 //!
-//! Defects inside a readable file are QA findings (see `model::Finding`);
+//! Defects inside a readable file are QA findings (see `qa::Finding`);
 //! a `FileError` means only that this file contributes nothing, and says
 //! where and what to do. The other files are processed regardless.
 

@@ -9,55 +9,104 @@
 //! return is prefixed with `'` so spreadsheets do not run it as a formula
 //! (OWASP CSV injection); numbers we write are never touched.
 
-use std::fmt::Write as _;
+use std::fmt::{self, Write as _};
 use std::io::{self, Write};
 
 use chrono::{Datelike, NaiveDate, NaiveDateTime, Timelike};
+use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 
-use crate::model::{col_letters, Co2Day, Finding};
+use crate::model::{col_letters, Co2Day};
+use crate::qa::Finding;
 use crate::report::{Filter, Kpis, Report};
 
-/// The files of a full export, in the order the CLI lists them.
-pub const OUTPUT_FILES: [&str; 6] = [
-    "co2_removal.csv",
-    "lab_readings.csv",
-    "plant_operations.csv",
-    "qa_findings.csv",
-    "files.csv",
-    "summary.json",
-];
+/// One of the six outputs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum Output {
+    Co2Removal,
+    LabReadings,
+    PlantOperations,
+    QaFindings,
+    Files,
+    Summary,
+}
 
-/// Write one output by name into `w`.
+impl Output {
+    /// A full export, in the order the CLI lists the files.
+    pub const ALL: [Output; 6] = [
+        Output::Co2Removal,
+        Output::LabReadings,
+        Output::PlantOperations,
+        Output::QaFindings,
+        Output::Files,
+        Output::Summary,
+    ];
+
+    /// The file it is written to (CLI) or downloaded as (browser).
+    pub fn file_name(self) -> &'static str {
+        match self {
+            Output::Co2Removal => "co2_removal.csv",
+            Output::LabReadings => "lab_readings.csv",
+            Output::PlantOperations => "plant_operations.csv",
+            Output::QaFindings => "qa_findings.csv",
+            Output::Files => "files.csv",
+            Output::Summary => "summary.json",
+        }
+    }
+}
+
+impl Output {
+    /// The name a download is saved as: `co2_removal.csv` carries the
+    /// filter's plant and dates, so downloads of different filters do not
+    /// overwrite each other.
+    pub fn download_name(self, report: &Report, filter: &Filter) -> String {
+        match self {
+            Output::Co2Removal => filter.co2_file_name(report),
+            _ => self.file_name().to_string(),
+        }
+    }
+
+    /// The media type of a download.
+    pub fn mime(self) -> &'static str {
+        match self {
+            Output::Summary => "application/json",
+            _ => "text/csv;charset=utf-8",
+        }
+    }
+}
+
+impl fmt::Display for Output {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.file_name())
+    }
+}
+
+/// Write one output into `w`.
 pub fn write_output(
-    name: &str,
+    output: Output,
     report: &Report,
     filter: &Filter,
     w: &mut dyn Write,
 ) -> io::Result<()> {
-    match name {
-        "co2_removal.csv" => write_co2(report, filter, w),
-        "lab_readings.csv" => write_lab_readings(report, w),
-        "plant_operations.csv" => write_plant_operations(report, w),
-        "qa_findings.csv" => write_findings(report, w),
-        "files.csv" => write_files(report, w),
-        "summary.json" => {
+    match output {
+        Output::Co2Removal => write_co2(report, filter, w),
+        Output::LabReadings => write_lab_readings(report, w),
+        Output::PlantOperations => write_plant_operations(report, w),
+        Output::QaFindings => write_findings(report, w),
+        Output::Files => write_files(report, w),
+        Output::Summary => {
             let mut s = summary_json(report, filter);
             s.push('\n');
             w.write_all(s.as_bytes())
         }
-        _ => Err(io::Error::new(
-            io::ErrorKind::InvalidInput,
-            format!("unknown output {name}"),
-        )),
     }
 }
 
 /// One output as bytes.
-pub fn output_bytes(name: &str, report: &Report, filter: &Filter) -> Vec<u8> {
+pub fn output_bytes(output: Output, report: &Report, filter: &Filter) -> Vec<u8> {
     let mut v = Vec::new();
-    // Writing to a Vec cannot fail; an unknown name yields an empty file.
-    let _ = write_output(name, report, filter, &mut v);
+    // Writing to a Vec cannot fail.
+    let _ = write_output(output, report, filter, &mut v);
     v
 }
 
@@ -362,7 +411,7 @@ pub fn write_findings(report: &Report, w: &mut dyn Write) -> io::Result<()> {
 
 fn finding_line(l: &mut Line, f: &Finding) {
     l.int(Some(u64::from(f.level)))
-        .ours(f.check)
+        .ours(f.check.as_str())
         .ours(f.severity.as_str())
         .theirs(f.plant_id.as_deref().unwrap_or(""))
         .date(f.date)

@@ -44,6 +44,7 @@ pub use error::{FileError, FileErrorKind};
 pub use import::{FileImport, FileKind, RowAccount, SkipReason};
 pub use method::METHOD_VERSION;
 pub use pipeline::{assemble, read_file, run, sha256_hex, Source};
+pub use qa::{CheckId, Finding};
 pub use report::{Filter, Kpis, Report};
 /// Timestamps as the importers read them; the page reads the chart's zoom
 /// range with it.

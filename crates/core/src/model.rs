@@ -328,54 +328,6 @@ impl Severity {
     }
 }
 
-/// One QA/QC finding (§5). Findings never stop processing.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
-pub struct Finding {
-    pub level: u8,
-    pub check: &'static str,
-    pub severity: Severity,
-    pub plant_id: Option<Text>,
-    pub date: Option<NaiveDate>,
-    pub source_file: Option<Text>,
-    pub at: CellRef,
-    pub message: String,
-}
-
-/// A finding as read back from JSON: the check id is owned text until it
-/// is matched against the catalogue again.
-#[derive(Deserialize)]
-struct FindingWire {
-    level: u8,
-    check: String,
-    severity: Severity,
-    plant_id: Option<Text>,
-    date: Option<NaiveDate>,
-    source_file: Option<Text>,
-    at: CellRef,
-    message: String,
-}
-
-impl<'de> Deserialize<'de> for Finding {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Finding, D::Error> {
-        FindingWire::deserialize(d).map(Finding::from)
-    }
-}
-
-impl From<FindingWire> for Finding {
-    fn from(w: FindingWire) -> Finding {
-        Finding {
-            level: w.level,
-            check: crate::qa::check_id(&w.check),
-            severity: w.severity,
-            plant_id: w.plant_id,
-            date: w.date,
-            source_file: w.source_file,
-            at: w.at,
-            message: w.message,
-        }
-    }
-}
-
 /// Daily statistics of one sensor series' readings, for charts.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct SensorDay {

@@ -13,8 +13,9 @@ use crate::config::{Config, Review};
 use crate::error::{FileError, FileErrorKind};
 use crate::import::{self, FileImport};
 use crate::method::{self, merge::ReportInfo, METHOD_VERSION};
-use crate::model::{Finding, LabReading, OpsRow, SensorDay, Severity, Text};
+use crate::model::{LabReading, OpsRow, SensorDay, Severity, Text};
 use crate::qa;
+use crate::qa::Finding;
 use crate::report::Report;
 
 /// One input file: its name as the user sees it and its bytes.

@@ -10,9 +10,10 @@ use serde::{Deserialize, Serialize};
 use crate::config::ReplicatePolicy;
 use crate::import::FileImport;
 use crate::model::{
-    Co2Day, Finding, Flag, LabReading, PlantOperation, SensorDay, SensorReading, SensorSeries,
-    Severity, Text,
+    Co2Day, Flag, LabReading, PlantOperation, SensorDay, SensorReading, SensorSeries, Severity,
+    Text,
 };
+use crate::qa::Finding;
 
 /// Everything a run produced.
 #[derive(Debug, Serialize, Deserialize)]

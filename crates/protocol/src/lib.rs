@@ -9,6 +9,7 @@
 use chrono::NaiveDateTime;
 use serde::{Deserialize, Serialize};
 
+use crew_mrv_core::export::Output;
 use crew_mrv_core::ReplicatePolicy;
 use crew_mrv_core::{Filter, Report};
 
@@ -32,10 +33,10 @@ pub enum Request {
     },
     Clear,
     SetPolicy(ReplicatePolicy),
-    /// One of `export::OUTPUT_FILES`, for the given filter.
+    /// One output, for the given filter.
     Export {
         id: u32,
-        name: String,
+        output: Output,
         filter: Filter,
     },
     /// Sensor readings of one series between two times, at most `max_points`
@@ -76,7 +77,7 @@ pub enum Reply {
     /// Export bytes travel beside the message as a transferred buffer.
     Export {
         id: u32,
-        name: String,
+        output: Output,
         file_name: String,
     },
     SensorPoints {
@@ -146,14 +147,14 @@ mod tests {
         else {
             panic!("no report came back");
         };
-        for name in crew_mrv_core::export::OUTPUT_FILES {
-            if name == "lab_readings.csv" {
+        for output in Output::ALL {
+            if output == Output::LabReadings {
                 continue;
             }
             assert_eq!(
-                crew_mrv_core::export::output_bytes(name, &back, &Filter::default()),
-                crew_mrv_core::export::output_bytes(name, &report, &Filter::default()),
-                "{name}"
+                crew_mrv_core::export::output_bytes(output, &back, &Filter::default()),
+                crew_mrv_core::export::output_bytes(output, &report, &Filter::default()),
+                "{output}"
             );
         }
         assert_eq!(back.findings, report.findings);

@@ -303,19 +303,14 @@ async fn handle(state: &Rc<RefCell<State>>, req: Request, files: Array) {
             let all = take_files(state);
             publish(state, all, false, started, Vec::new());
         }
-        Request::Export { id, name, filter } => {
-            if trap_requested(&name) {
+        Request::Export { id, output, filter } => {
+            if trap_requested(output.file_name()) {
                 core::arch::wasm32::unreachable();
             }
             let out = state.borrow().report.as_ref().map(|r| {
-                let file_name = if name == "co2_removal.csv" {
-                    filter.co2_file_name(r)
-                } else {
-                    name.clone()
-                };
                 (
-                    file_name,
-                    crew_mrv_core::export::output_bytes(&name, r, &filter),
+                    output.download_name(r, &filter),
+                    crew_mrv_core::export::output_bytes(output, r, &filter),
                 )
             });
             match out {
@@ -325,7 +320,7 @@ async fn handle(state: &Rc<RefCell<State>>, req: Request, files: Array) {
                     post(
                         &Reply::Export {
                             id,
-                            name,
+                            output,
                             file_name,
                         },
                         Some(&arr),

@@ -31,9 +31,8 @@ pub use account::{RowAccount, SkipRange, SkipReason, MAX_SKIP_RANGES};
 
 use crate::config::Config;
 use crate::error::{FileError, FileErrorKind};
-use crate::model::{
-    FileIdx, Finding, LabReading, OpsRow, SensorReading, SensorSeries, Severity, Text,
-};
+use crate::model::{FileIdx, LabReading, OpsRow, SensorReading, SensorSeries, Severity, Text};
+use crate::qa::Finding;
 use crate::qa::{self, FileFindings};
 use crate::text::{self, TextEncoding};
 

@@ -8,8 +8,9 @@ use chrono::NaiveDate;
 
 use super::co2;
 use super::samples::{CalciumDays, DayCalcium};
-use crate::model::{CellRef, Co2Day, Finding, Flag, PlantOperation, Severity, Text};
+use crate::model::{CellRef, Co2Day, Flag, PlantOperation, Severity, Text};
 use crate::qa;
+use crate::qa::Finding;
 
 /// Build every plant-day's row, sorted by plant then date.
 pub fn co2_days(

@@ -7,8 +7,18 @@ use chrono::NaiveDate;
 
 use super::ordered_mean;
 use crate::config::ReplicatePolicy;
-use crate::model::{CellRef, Finding, LabReading, Location, Severity, Text};
+use crate::model::{CellRef, LabReading, Location, Severity, Text};
 use crate::qa;
+use crate::qa::Finding;
+
+/// METHOD §2 step 1: rows of one sample that differ by more than this
+/// fraction of their mean are a `sample_conflict` (0.1 %); closer ones are
+/// float noise, a `duplicate_sample`.
+pub const SAMPLE_CONFLICT_FRACTION: f64 = 0.001;
+
+/// METHOD §2 step 4: replicates spreading by more than this fraction of
+/// their mean, (max - min) / mean, are a `replicate_spread` (5 %).
+pub const REPLICATE_SPREAD_FRACTION: f64 = 0.05;
 
 /// The day's calcium at one location.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -73,7 +83,7 @@ pub fn calcium_days(
                 .join(", ");
             let first = rows[0];
             let at = CellRef::row(None, first.row);
-            let f = if hi - lo > 0.001 * value.abs() {
+            let f = if hi - lo > SAMPLE_CONFLICT_FRACTION * value.abs() {
                 qa::SAMPLE_CONFLICT.finding(
                     Severity::Warning,
                     format!(
@@ -125,7 +135,7 @@ pub fn calcium_days(
         if n > 1 {
             let (lo, hi) = min_max(&values);
             let mean = ordered_mean(&values).unwrap_or(value);
-            if mean != 0.0 && (hi - lo) / mean > 0.05 {
+            if mean != 0.0 && (hi - lo) / mean > REPLICATE_SPREAD_FRACTION {
                 let first = group[0].rows[0];
                 findings.push(
                     qa::REPLICATE_SPREAD

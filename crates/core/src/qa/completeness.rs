@@ -4,8 +4,9 @@
 use chrono::NaiveDate;
 
 use crate::method::samples::CalciumDays;
-use crate::model::{Co2Day, Finding, Severity, Text};
+use crate::model::{Co2Day, Severity, Text};
 use crate::qa;
+use crate::qa::Finding;
 
 /// One finding per run of missing dates between a plant's first and last
 /// day (`days` sorted by plant, then date).

@@ -13,71 +13,127 @@ pub mod review;
 
 use std::collections::BTreeMap;
 
+use std::cmp::Ordering;
+use std::fmt;
+
 use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
 
-use crate::model::{CellRef, Finding, Severity, Text};
+use crate::model::{CellRef, Severity, Text};
 
-/// One kind of check: its id as written to `qa_findings.csv`, its level and
-/// a title for people.
+/// One kind of check: its id, its level and a title for people.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Check {
-    pub id: &'static str,
+    pub id: CheckId,
     pub level: u8,
     pub title: &'static str,
 }
 
 macro_rules! checks {
-    ($($name:ident = ($id:literal, $level:literal, $title:literal);)*) => {
-        $(pub const $name: Check = Check { id: $id, level: $level, title: $title };)*
+    ($($name:ident = $variant:ident($id:literal, $level:literal, $title:literal);)*) => {
+        /// Which check a finding comes from. Written (in `qa_findings.csv`,
+        /// in JSON) as its id, the catalogue's text.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+        pub enum CheckId {
+            $(#[serde(rename = $id)] $variant,)*
+        }
+
+        impl CheckId {
+            /// The id as written to `qa_findings.csv`.
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $(CheckId::$variant => $id,)*
+                }
+            }
+
+            /// Its entry in the catalogue.
+            pub fn check(self) -> Check {
+                match self {
+                    $(CheckId::$variant => $name,)*
+                }
+            }
+        }
+
+        $(pub const $name: Check = Check { id: CheckId::$variant, level: $level, title: $title };)*
         /// Every check, in level order.
         pub const ALL_CHECKS: &[Check] = &[$($name),*];
     };
 }
 
 checks! {
-    FILE_UNREADABLE = ("file_unreadable", 1, "File could not be read");
-    FILE_RECOGNISED = ("file_recognised", 1, "File recognised");
-    ENCODING = ("encoding", 1, "Text encoding");
-    CONTAINER = ("container", 1, "Workbook container quirks");
-    DUPLICATE_FILE = ("duplicate_file", 1, "Same file loaded twice");
-    DUPLICATE_SAMPLE = ("duplicate_sample", 1, "Sample reported more than once");
-    SAMPLE_CONFLICT = ("sample_conflict", 1, "Repeated sample with different values");
-    OVERLAP_REPEAT = ("overlap_repeat", 1, "Identical days in overlapping reports");
-    REVISED_FLOW = ("revised_flow", 1, "Flow revised by a later report");
-    MISSING_VALUE = ("missing_value", 2, "Required value missing");
-    MISSING_COLUMN = ("missing_column", 2, "Optional column missing");
-    EMPTY_COLUMN = ("empty_column", 2, "Column blank for the whole file");
-    DATE_GAP = ("date_gap", 2, "Gap in the daily record");
-    MISSING_PARTNER = ("missing_partner", 2, "Upstream/downstream pair incomplete");
-    UNPARSEABLE_NUMBER = ("unparseable_number", 3, "Number cannot be read");
-    UNPARSEABLE_DATE = ("unparseable_date", 3, "Date cannot be read");
-    IMPLAUSIBLE_DATE = ("implausible_date", 3, "Implausible date");
-    OUT_OF_RANGE = ("out_of_range", 3, "Value out of range");
-    QUALIFIED_VALUE = ("qualified_value", 3, "Below-detection or footnoted value");
-    UNEXPECTED_UNIT = ("unexpected_unit", 3, "Unexpected unit");
-    PLANT_MISMATCH = ("plant_mismatch", 3, "Plant id differs between name and content");
-    UNKNOWN_LOCATION = ("unknown_location", 3, "Unit not mapped to upstream/downstream");
-    UNRECOGNISED_ROW = ("unrecognised_row", 3, "Row fits no part of the layout");
-    NO_OPS_DATA = ("no_ops_data", 4, "No operations data");
-    INVALID_FLOW = ("invalid_flow", 4, "Effluent flow missing, provisional or <= 0");
-    MISSING_CA = ("missing_ca_readings", 4, "Calcium reading missing");
-    INVALID_DELTA = ("invalid_delta", 4, "Calcium delta <= 0");
-    PROVISIONAL_DAY = ("provisional_day", 4, "Provisional day (placeholder flow)");
-    REPLICATE_SPREAD = ("replicate_spread", 4, "Replicates spread > 5 %");
-    BYPASS = ("bypass", 4, "Bypass flow on the day");
-    DELTA_OUTLIER = ("delta_outlier", 5, "Ca delta outlier (median ± 5 MAD)");
-    SWAPPED_SAMPLES = ("possible_swapped_samples", 5, "Upstream exceeds downstream by > 20 %");
-    REVIEW_STATUS = ("review_status", 5, "Expert review status");
+    FILE_UNREADABLE = FileUnreadable("file_unreadable", 1, "File could not be read");
+    FILE_RECOGNISED = FileRecognised("file_recognised", 1, "File recognised");
+    ENCODING = Encoding("encoding", 1, "Text encoding");
+    CONTAINER = Container("container", 1, "Workbook container quirks");
+    DUPLICATE_FILE = DuplicateFile("duplicate_file", 1, "Same file loaded twice");
+    DUPLICATE_SAMPLE = DuplicateSample("duplicate_sample", 1, "Sample reported more than once");
+    SAMPLE_CONFLICT = SampleConflict("sample_conflict", 1, "Repeated sample with different values");
+    OVERLAP_REPEAT = OverlapRepeat("overlap_repeat", 1, "Identical days in overlapping reports");
+    REVISED_FLOW = RevisedFlow("revised_flow", 1, "Flow revised by a later report");
+    MISSING_VALUE = MissingValue("missing_value", 2, "Required value missing");
+    MISSING_COLUMN = MissingColumn("missing_column", 2, "Optional column missing");
+    EMPTY_COLUMN = EmptyColumn("empty_column", 2, "Column blank for the whole file");
+    DATE_GAP = DateGap("date_gap", 2, "Gap in the daily record");
+    MISSING_PARTNER = MissingPartner("missing_partner", 2, "Upstream/downstream pair incomplete");
+    UNPARSEABLE_NUMBER = UnparseableNumber("unparseable_number", 3, "Number cannot be read");
+    UNPARSEABLE_DATE = UnparseableDate("unparseable_date", 3, "Date cannot be read");
+    IMPLAUSIBLE_DATE = ImplausibleDate("implausible_date", 3, "Implausible date");
+    OUT_OF_RANGE = OutOfRange("out_of_range", 3, "Value out of range");
+    QUALIFIED_VALUE = QualifiedValue("qualified_value", 3, "Below-detection or footnoted value");
+    UNEXPECTED_UNIT = UnexpectedUnit("unexpected_unit", 3, "Unexpected unit");
+    PLANT_MISMATCH = PlantMismatch("plant_mismatch", 3, "Plant id differs between name and content");
+    UNKNOWN_LOCATION = UnknownLocation("unknown_location", 3, "Unit not mapped to upstream/downstream");
+    UNRECOGNISED_ROW = UnrecognisedRow("unrecognised_row", 3, "Row fits no part of the layout");
+    NO_OPS_DATA = NoOpsData("no_ops_data", 4, "No operations data");
+    INVALID_FLOW = InvalidFlow("invalid_flow", 4, "Effluent flow missing, provisional or <= 0");
+    MISSING_CA = MissingCa("missing_ca_readings", 4, "Calcium reading missing");
+    INVALID_DELTA = InvalidDelta("invalid_delta", 4, "Calcium delta <= 0");
+    PROVISIONAL_DAY = ProvisionalDay("provisional_day", 4, "Provisional day (placeholder flow)");
+    REPLICATE_SPREAD = ReplicateSpread("replicate_spread", 4, "Replicates spread > 5 %");
+    BYPASS = Bypass("bypass", 4, "Bypass flow on the day");
+    DELTA_OUTLIER = DeltaOutlier("delta_outlier", 5, "Ca delta outlier (median ± 5 MAD)");
+    SWAPPED_SAMPLES = SwappedSamples("possible_swapped_samples", 5, "Upstream exceeds downstream by > 20 %");
+    REVIEW_STATUS = ReviewStatus("review_status", 5, "Expert review status");
 }
 
-/// The catalogue's id for `id` (findings read back from JSON), or
-/// `unknown_check`.
-pub fn check_id(id: &str) -> &'static str {
-    ALL_CHECKS
-        .iter()
-        .find(|c| c.id == id)
-        .map(|c| c.id)
-        .unwrap_or("unknown_check")
+// Ordered by id, as the text ids were: findings sort by check, and the
+// order of `qa_findings.csv` must not depend on the catalogue's order.
+impl Ord for CheckId {
+    fn cmp(&self, other: &Self) -> Ordering {
+        self.as_str().cmp(other.as_str())
+    }
+}
+
+impl PartialOrd for CheckId {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl fmt::Display for CheckId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Tests and filters name checks by their id.
+impl PartialEq<&str> for CheckId {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+
+/// One QA/QC finding (§5). Findings never stop processing.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct Finding {
+    pub level: u8,
+    pub check: CheckId,
+    pub severity: Severity,
+    pub plant_id: Option<Text>,
+    pub date: Option<NaiveDate>,
+    pub source_file: Option<Text>,
+    pub at: CellRef,
+    pub message: String,
 }
 
 impl Check {
@@ -139,7 +195,7 @@ struct Overflow {
 pub struct FileFindings {
     file: Text,
     list: Vec<Finding>,
-    overflow: BTreeMap<(&'static str, Option<Text>, Option<u32>), Overflow>,
+    overflow: BTreeMap<(CheckId, Option<Text>, Option<u32>), Overflow>,
 }
 
 impl FileFindings {
@@ -202,5 +258,35 @@ impl FileFindings {
             }
         }
         self.list
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Findings sort by check id as text, as they did when ids were
+    /// strings: an `Ord` derived from the catalogue's order would reorder
+    /// `qa_findings.csv`.
+    #[test]
+    fn check_ids_sort_as_their_text() {
+        let mut ids: Vec<CheckId> = ALL_CHECKS.iter().map(|c| c.id).collect();
+        ids.sort();
+        let text: Vec<&str> = ids.iter().map(|c| c.as_str()).collect();
+        let mut sorted = text.clone();
+        sorted.sort();
+        assert_eq!(text, sorted);
+        assert!(ALL_CHECKS.iter().all(|c| c.id.check() == *c));
+    }
+
+    /// Ids travel to the page as their catalogue text and come back as
+    /// the same variant.
+    #[test]
+    fn check_ids_round_trip_as_their_text() {
+        for c in ALL_CHECKS {
+            let json = serde_json::to_string(&c.id).expect("serialise");
+            assert_eq!(json, format!("\"{}\"", c.id.as_str()));
+            assert_eq!(serde_json::from_str::<CheckId>(&json).ok(), Some(c.id));
+        }
     }
 }

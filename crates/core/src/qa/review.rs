@@ -6,9 +6,19 @@ use std::collections::{BTreeMap, BTreeSet};
 use chrono::NaiveDate;
 
 use crate::config::{Review, ReviewStatus};
-use crate::model::{CellRef, Co2Day, Finding, Severity, Text};
+use crate::model::{CellRef, Co2Day, Severity, Text};
 use crate::qa;
+use crate::qa::Finding;
 use crate::text::{clip, QUOTE_CHARS};
+
+/// METHOD §5 level 5: a calculated day's Ca delta further than this many
+/// median absolute deviations (plain, unscaled) from the plant's median is
+/// a `delta_outlier`.
+pub const DELTA_OUTLIER_MADS: f64 = 5.0;
+
+/// METHOD §5 level 5: upstream calcium above downstream by more than this
+/// fraction of downstream suggests swapped samples (20 %).
+pub const SWAP_FRACTION: f64 = 0.2;
 
 /// The median (mean of the two middle values for an even count).
 pub fn median(values: &[f64]) -> Option<f64> {
@@ -44,7 +54,10 @@ pub fn delta_outliers(days: &[Co2Day], findings: &mut Vec<Finding>) {
         let Some(mad) = median(&abs_dev) else {
             continue;
         };
-        let (lo, hi) = (med - 5.0 * mad, med + 5.0 * mad);
+        let (lo, hi) = (
+            med - DELTA_OUTLIER_MADS * mad,
+            med + DELTA_OUTLIER_MADS * mad,
+        );
         for (day, delta) in list {
             if delta < lo || delta > hi {
                 findings.push(
@@ -69,7 +82,7 @@ pub fn delta_outliers(days: &[Co2Day], findings: &mut Vec<Finding>) {
 pub fn swapped_samples(days: &[Co2Day], findings: &mut Vec<Finding>) {
     for d in days {
         if let (Some(u), Some(dn)) = (d.ca_upstream_mg_per_l, d.ca_downstream_mg_per_l) {
-            if u - dn > 0.2 * dn {
+            if u - dn > SWAP_FRACTION * dn {
                 findings.push(
                     qa::SWAPPED_SAMPLES
                         .finding(
