@@ -21,3 +21,4 @@ mod properties;
 mod qa;
 mod regression;
 mod sample;
+mod uncertainty;
