@@ -10,7 +10,9 @@ mod cli {
     use std::process::ExitCode;
 
     use chrono::NaiveDate;
+    use crew_mrv::config::Confidence;
     use crew_mrv::export::{write_output, OUTPUT_FILES};
+    use crew_mrv::method::{sensitivity, uncertainty};
     use crew_mrv::model::Flag;
     use crew_mrv::{run, Config, Filter, Kpis, ReplicatePolicy, Report, Source};
 
@@ -35,13 +37,25 @@ run
         plant_operations.csv  one row per plant and day after merging reports
         qa_findings.csv       every QA/QC finding (levels 1-5)
         files.csv             each input: kind, plant, period, SHA-256, rows
-        summary.json          key figures per plant, method version, inputs
+        summary.json          key figures per plant, method version, inputs,
+                              uncertainty (METHOD §7) and the settings
+        sensitivity.csv       per plant, the VALID total with each input
+                              scaled by 0.8 and 1.2 (and the other replicate
+                              policy), and whether it moves by more than 1 %
     Options:
         --out DIR                      where to write (created if missing)
         --replicate-policy mean|first  the day's calcium from several samples:
                                        mean (default) or the first row (legacy)
-        --plant ID                     only this plant in co2_removal.csv and
-                                       the summary's key figures
+        --confidence p16|p5            the conservative (creditable) total:
+                                       total - 1 σ (p16, default) or
+                                       total - 1.645 σ (p5)
+        --lab-uncertainty 0.02         relative σ of a calcium sample whose
+                                       rows state no uncertainty (default 0.02)
+        --meter-uncertainty PLANT=PCT  a plant's effluent meter σ in percent
+                                       (default 5); repeat for several plants
+        --plant ID                     only this plant in co2_removal.csv,
+                                       sensitivity.csv and the summary's
+                                       key figures
         --from YYYY-MM-DD              first day (inclusive), same scope
         --to YYYY-MM-DD                last day (inclusive), same scope
         --flag FLAG                    only days with this quality flag; repeat
@@ -68,6 +82,8 @@ EXIT STATUS
         policy: ReplicatePolicy,
         filter: Filter,
         quiet: bool,
+        /// METHOD §7's settings (the rest of `Config` stays default).
+        uncertainty: Config,
     }
 
     fn usage(msg: &str) -> ExitCode {
@@ -121,6 +137,7 @@ EXIT STATUS
         let mut policy = ReplicatePolicy::Mean;
         let mut filter = Filter::default();
         let mut quiet = false;
+        let mut uncertainty = Config::default();
         let mut i = 0;
         while i < args.len() {
             let a = args[i].as_str();
@@ -149,6 +166,36 @@ EXIT STATUS
                     let f = Flag::parse(&v).ok_or_else(|| format!("unknown quality flag '{v}'"))?;
                     filter.flags.get_or_insert_with(BTreeSet::new).insert(f);
                 }
+                "--confidence" => {
+                    let v = val(&mut i)?;
+                    uncertainty.confidence = Confidence::parse(&v)
+                        .ok_or_else(|| format!("--confidence is p16 or p5, not '{v}'"))?;
+                }
+                "--lab-uncertainty" => {
+                    let v = val(&mut i)?;
+                    uncertainty.lab_default_relative = v
+                        .trim()
+                        .parse::<f64>()
+                        .ok()
+                        .filter(|x| x.is_finite() && *x >= 0.0)
+                        .ok_or_else(|| {
+                            format!("--lab-uncertainty takes a fraction such as 0.02, not '{v}'")
+                        })?;
+                }
+                "--meter-uncertainty" => {
+                    let v = val(&mut i)?;
+                    let (plant, pct) = v
+                        .split_once('=')
+                        .and_then(|(p, x)| {
+                            let x = x.trim().parse::<f64>().ok()?;
+                            (!p.trim().is_empty() && x.is_finite() && x >= 0.0)
+                                .then(|| (p.trim().to_string(), x))
+                        })
+                        .ok_or_else(|| {
+                            format!("--meter-uncertainty takes PLANT=PERCENT such as PLANT_A=5, not '{v}'")
+                        })?;
+                    uncertainty.meter_uncertainty_percent.insert(plant, pct);
+                }
                 "-q" | "--quiet" => quiet = true,
                 s if s.starts_with('-') && s.len() > 1 => {
                     return Err(format!("unknown option '{s}'"))
@@ -172,6 +219,7 @@ EXIT STATUS
             policy,
             filter,
             quiet,
+            uncertainty,
         })
     }
 
@@ -247,7 +295,7 @@ EXIT STATUS
         }
         let config = Config {
             replicate_policy: a.policy,
-            ..Config::default()
+            ..a.uncertainty.clone()
         };
         let report = run(&sources, &config);
         if let Err(e) = write_all(&report, &a.filter, &a.out) {
@@ -335,6 +383,7 @@ EXIT STATUS
             "  {:<10} {:>10.3} t over {:>3} valid of {:>3} days",
             "all", all.co2_removed_t, all.valid_days, all.days
         );
+        print_uncertainty(report, filter);
         let sev = report.findings_by_severity();
         println!(
             "\nQA findings: {} errors, {} warnings, {} info",
@@ -343,6 +392,38 @@ EXIT STATUS
             sev.get(&crew_mrv::model::Severity::Info).unwrap_or(&0)
         );
         println!("\nWrote {} to {}", OUTPUT_FILES.join(", "), out.display());
+    }
+
+    /// METHOD §7 per plant: total ± σ, the conservative total, the
+    /// discount, and the inputs the total is sensitive to.
+    fn print_uncertainty(report: &Report, filter: &Filter) {
+        let period = uncertainty::period(report, filter);
+        let table = sensitivity::table(report, filter);
+        println!(
+            "\nCreditable CO2 (METHOD §7, confidence {}, z = {}):",
+            period.all.confidence, period.all.z
+        );
+        let line = |name: &str, u: &uncertainty::PeriodUncertainty, sensitive: String| {
+            println!(
+                "  {:<10} {:>10.3} ± {:.3} t, conservative {:>10.3} t, discount {:.3} t{}",
+                name, u.total_t, u.sigma_t, u.conservative_t, u.uncertainty_discount_t, sensitive
+            );
+        };
+        for (p, u) in &period.plants {
+            let mut inputs: Vec<&str> = table
+                .iter()
+                .filter(|r| r.plant_id == *p && r.sensitive)
+                .map(|r| r.input.as_str())
+                .collect();
+            inputs.dedup();
+            let sensitive = if inputs.is_empty() {
+                ", sensitive to no input".to_string()
+            } else {
+                format!(", sensitive to {}", inputs.join(", "))
+            };
+            line(p, u, sensitive);
+        }
+        line("all", &period.all, String::new());
     }
 
     fn sample_cmd(args: &[String]) -> ExitCode {
