@@ -9,7 +9,7 @@
 use chrono::NaiveDateTime;
 use serde::{Deserialize, Serialize};
 
-use crate::config::ReplicatePolicy;
+use crate::config::{Confidence, ReplicatePolicy};
 use crate::report::{Filter, Report};
 
 /// Where the bytes of a file to add come from.
@@ -32,6 +32,11 @@ pub enum Request {
     },
     Clear,
     SetPolicy(ReplicatePolicy),
+    /// METHOD §7's settings the page offers.
+    SetUncertainty {
+        confidence: Confidence,
+        lab_default_relative: f64,
+    },
     /// One of `export::OUTPUT_FILES`, for the given filter.
     Export {
         id: u32,
