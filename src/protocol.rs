@@ -128,6 +128,11 @@ mod tests {
             ],
         };
         assert_eq!(Request::from_json(&r.to_json()), Ok(r));
+        let r = Request::SetUncertainty {
+            confidence: Confidence::P5,
+            lab_default_relative: 0.03,
+        };
+        assert_eq!(Request::from_json(&r.to_json()), Ok(r));
     }
 
     #[test]
