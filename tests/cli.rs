@@ -217,6 +217,22 @@ fn exit_2_on_usage_errors() {
             vec!["run", "--qiet", "--out", o, i],
             "a similar argument exists: '--quiet'",
         ),
+        (
+            vec!["run", "--confidence", "p10", "--out", o, i],
+            "p16 or p5",
+        ),
+        (
+            vec!["run", "--lab-uncertainty", "-0.1", "--out", o, i],
+            "--lab-uncertainty",
+        ),
+        (
+            vec!["run", "--lab-uncertainty", "NaN", "--out", o, i],
+            "--lab-uncertainty",
+        ),
+        (
+            vec!["run", "--meter-uncertainty", "PLANT_A", "--out", o, i],
+            "PLANT=PERCENT",
+        ),
     ];
     for (args, says) in cases {
         let r = crew(&args);
@@ -265,6 +281,12 @@ fn help_mentions_every_option_and_exit_code() {
             "qa_findings.csv",
             "files.csv",
             "summary.json",
+            "sensitivity.csv",
+            "--confidence",
+            "p16",
+            "p5",
+            "--lab-uncertainty",
+            "--meter-uncertainty",
         ] {
             assert!(h.contains(opt), "{opt} in help");
         }
@@ -506,4 +528,56 @@ fn subcommand_help_and_completions() {
     assert!(stdout(&r).contains("--replicate-policy"), "{}", stdout(&r));
     let r = crew(&["completions", "no-such-shell"]);
     assert_eq!(code(&r), 2, "{}", stderr(&r));
+}
+
+#[test]
+fn uncertainty_settings_reach_the_outputs_and_the_printed_summary() {
+    let tmp = TempDir::new("unc");
+    let input = tmp.path().join("in");
+    let out = tmp.path().join("out");
+    let sources = inputs();
+    write_inputs(&input, &sources);
+    let o = crew(&[
+        "run",
+        "--confidence=p5",
+        "--lab-uncertainty",
+        "0.03",
+        "--meter-uncertainty",
+        "PLANT_A=2.5",
+        "--out",
+        out.to_str().expect("utf-8"),
+        input.to_str().expect("utf-8"),
+    ]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    // The same bytes as the library with the same settings (catches a flag
+    // parsed but not passed on).
+    let mut config = Config {
+        confidence: crew_mrv_core::config::Confidence::P5,
+        lab_default_relative: 0.03,
+        ..Config::default()
+    };
+    config
+        .meter_uncertainty_percent
+        .insert("PLANT_A".into(), 2.5);
+    let report = crew_mrv_core::run(&sources, &config);
+    for output in export::Output::ALL {
+        let name = output.file_name();
+        let got = std::fs::read(out.join(name)).unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert!(
+            got == output_bytes(output, &report, &Filter::default()),
+            "{name} differs from the library's"
+        );
+    }
+    let s: serde_json::Value = serde_json::from_str(&read(&out, "summary.json")).expect("json");
+    assert_eq!(s["confidence"], "p5");
+    assert_eq!(s["lab_default_relative"], 0.03);
+    assert_eq!(s["meter_uncertainty_percent"]["PLANT_A"], 2.5);
+    assert_eq!(s["meter_uncertainty_percent"]["PLANT_B"], 5.0);
+    let text = stdout(&o);
+    assert!(text.contains("confidence p5"), "{text}");
+    assert!(
+        text.contains("conservative") && text.contains("discount"),
+        "{text}"
+    );
+    assert!(text.contains("sensitive to"), "{text}");
 }

@@ -11,12 +11,14 @@ use crate::fixtures::*;
 const APR: &str = "PLANT_A-OPS DATA-APR25.xlsx";
 const LAB: &str = "lab_results.csv";
 
-/// METHOD §1, typed out here rather than taken from the code.
+/// METHOD §1 with PROFILES.md's `flow_unit` and §7's σ columns, typed out
+/// here rather than taken from the code.
 const CO2_HEADER: &str =
     "plant_id,date,ca_upstream_mg_per_l,ca_downstream_mg_per_l,ca_delta_mg_per_l,flow_mgd,\
 flow_m3_per_day,flow_l_per_day,ca_to_caco3_ratio,co2_to_caco3_ratio,caco3_mg,co2_mg,\
 co2_removed_metric_tons_per_day,quality_flag,validation_message,calculation_version,ca_upstream_n,\
-ca_downstream_n,ops_source";
+ca_downstream_n,ops_source,flow_unit,ca_upstream_sigma_mg_per_l,ca_downstream_sigma_mg_per_l,\
+ca_delta_sigma_mg_per_l,co2_sigma_lab_t,co2_sigma_flow_t,co2_sigma_t";
 
 /// The §4 arithmetic written out independently, in the written order.
 fn expected(flow: f64, up: f64, down: f64) -> [f64; 8] {
@@ -49,6 +51,13 @@ fn line_of(r: &crew_mrv_core::Report, date: NaiveDate) -> String {
         .to_string()
 }
 
+/// The worked example's METHOD §7 columns: the fixture's lab rows state
+/// an uncertainty of 0.24 mg/L, the meter is the default 5 %. Computed in
+/// python3 in §7's order: both readings' σ, their root sum of squares, the
+/// lab and flow tonnes and their root sum of squares.
+const SIGMAS: &str = "0.24,0.24,0.33941125496954283,0.044018389825263016,0.0901348452080738,\
+0.10030906720477586";
+
 #[test]
 fn worked_example_end_to_end_through_files() {
     let r = run_a(&["31.2"], lab_pair("PLANT_A", d(2025, 4, 1), 39.8, 53.7));
@@ -56,7 +65,7 @@ fn worked_example_end_to_end_through_files() {
     assert_eq!(format!("{:.7}", e[7]), "1.8026969");
     let text = output(&r, "co2_removal.csv");
     let want = format!(
-        "{CO2_HEADER}\nPLANT_A,2025-04-01,39.8,53.7,{},31.2,{},{},{},{},{},{},{},VALID,,1.0.0,1,1,{APR}\n",
+        "{CO2_HEADER}\nPLANT_A,2025-04-01,39.8,53.7,{},31.2,{},{},{},{},{},{},{},VALID,,1.1.0,1,1,{APR},MGD,{SIGMAS}\n",
         e[0], e[1], e[2], e[3], e[4], e[5], e[6], e[7]
     );
     assert_eq!(text, want);
@@ -85,7 +94,7 @@ fn assert_blank_derived(row: &BTreeMap<String, String>) {
     for c in DERIVED {
         assert_eq!(row[c], "", "{c} must be blank on a day not calculated");
     }
-    assert_eq!(row["calculation_version"], "1.0.0");
+    assert_eq!(row["calculation_version"], "1.1.0");
 }
 
 #[test]
@@ -388,7 +397,7 @@ fn totals_use_valid_days_only_summed_in_date_order() {
     assert_eq!(s["all_plants"]["valid_days"], 2);
     assert_eq!(s["all_plants"]["days_by_flag"]["INVALID"], 1);
     assert_eq!(s["all_plants"]["days_by_flag"]["INVALID_FLOW"], 1);
-    assert_eq!(s["method_version"], "1.0.0");
+    assert_eq!(s["method_version"], "1.1.0");
     assert_eq!(
         s["plants"]["PLANT_A"]["co2_removed_t"].as_f64(),
         Some(e1[7] + e2[7])

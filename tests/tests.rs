@@ -20,3 +20,4 @@ mod properties;
 mod qa;
 mod regression;
 mod sample;
+mod uncertainty;

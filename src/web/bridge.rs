@@ -83,7 +83,11 @@ fn is_current(id: u32) -> bool {
 fn changes_state(req: &Request) -> bool {
     matches!(
         req,
-        Request::Add { .. } | Request::Remove { .. } | Request::Clear | Request::SetPolicy(_)
+        Request::Add { .. }
+            | Request::Remove { .. }
+            | Request::Clear
+            | Request::SetPolicy(_)
+            | Request::SetUncertainty { .. }
     )
 }
 
@@ -257,6 +261,9 @@ fn recover(s: Session, id: u32, why: &str) {
             },
             Some((Request::Remove { .. }, _)) => LeftOut::Change("removing a file"),
             Some((Request::SetPolicy(_), _)) => LeftOut::Change("changing the replicate policy"),
+            Some((Request::SetUncertainty { .. }, _)) => {
+                LeftOut::Change("changing the uncertainty settings")
+            }
             Some((other, attached)) => {
                 replay.push((other, attached));
                 LeftOut::Nothing
@@ -329,6 +336,22 @@ fn recover(s: Session, id: u32, why: &str) {
             })
             .unwrap_or(ReplicatePolicy::Mean),
     );
+    let (confidence, lab) = replay
+        .iter()
+        .rev()
+        .find_map(|(r, _)| match r {
+            Request::SetUncertainty {
+                confidence,
+                lab_default_relative,
+            } => Some((*confidence, *lab_default_relative)),
+            _ => None,
+        })
+        .unwrap_or((
+            Default::default(),
+            crew_mrv_core::config::DEFAULT_LAB_RELATIVE,
+        ));
+    s.confidence.set(confidence);
+    s.lab_default.set(lab);
     let started = spawn(s).and_then(|running| {
         BRIDGE.with(|b| {
             if let Some(bridge) = b.borrow_mut().as_mut() {

@@ -3,7 +3,7 @@
 //! chart in place so zoom state and the mode bar (PNG export) keep working.
 
 use leptos::prelude::*;
-use plotly::common::{Marker, Mode, Title};
+use plotly::common::{ErrorData, ErrorType, Marker, Mode, Title};
 use plotly::layout::{Axis, BarMode, Layout, Legend, Margin};
 use plotly::{Bar, Configuration, Plot, Scatter};
 use wasm_bindgen::prelude::*;
@@ -199,7 +199,7 @@ pub fn flag_color(f: Flag) -> &'static str {
     }
 }
 
-const PLANT_COLORS: [&str; 6] = [
+pub(super) const PLANT_COLORS: [&str; 6] = [
     "#1565c0", "#ef6c00", "#00838f", "#ad1457", "#558b2f", "#4e342e",
 ];
 
@@ -215,7 +215,7 @@ fn base_layout(y: &str) -> Layout {
 /// The figure as plotly JSON: plotly.rs types are not `Send`, so signals
 /// carry the JSON. A constant `uirevision` keeps the user's zoom when the
 /// data under a chart changes.
-fn finish(mut plot: Plot, layout: Layout) -> String {
+pub(super) fn finish(mut plot: Plot, layout: Layout) -> String {
     plot.set_layout(layout);
     plot.set_configuration(Configuration::new().responsive(true).display_logo(false));
     let json = plot.to_json();
@@ -241,6 +241,7 @@ fn calc_bars(
     plants: &[String],
     value: fn(&Co2Calc) -> f64,
     y_title: &str,
+    error: Option<fn(&Co2Day) -> Option<f64>>,
 ) -> Option<String> {
     let mut plot = Plot::new();
     let multi = plants.len() > 1;
@@ -268,11 +269,21 @@ fn calc_bars(
             } else {
                 flag_color(f)
             };
-            plot.add_trace(
-                Bar::new(dates(&sel), y)
-                    .name(name)
-                    .marker(Marker::new().color(color)),
-            );
+            let mut bar = Bar::new(dates(&sel), y)
+                .name(name)
+                .marker(Marker::new().color(color));
+            if let Some(error) = error {
+                // The core's σ of each day (METHOD §7), drawn as ± 1 σ.
+                let sigma: Vec<f64> = sel.iter().map(|d| error(d).unwrap_or(0.0)).collect();
+                bar = bar.error_y(
+                    ErrorData::new(ErrorType::Data)
+                        .array(sigma)
+                        .color("#37474f")
+                        .thickness(1.0)
+                        .width(2),
+                );
+            }
+            plot.add_trace(bar);
         }
     }
     if plot.data().is_empty() {
@@ -281,13 +292,15 @@ fn calc_bars(
     Some(finish(plot, base_layout(y_title).bar_mode(BarMode::Group)))
 }
 
-/// Daily CO2 removed, one trace per flag (and plant when several).
+/// Daily CO2 removed, one trace per flag (and plant when several), with
+/// each calculated day's ± 1 σ.
 pub fn co2_chart(days: &[&Co2Day], plants: &[String]) -> Option<String> {
     calc_bars(
         days,
         plants,
         |c| c.co2_removed_metric_tons_per_day,
         "t CO2 / day",
+        Some(|d| d.sigma.calc.map(|s| s.co2_t)),
     )
 }
 
@@ -393,7 +406,7 @@ pub fn ca_chart(days: &[&Co2Day], plants: &[String]) -> Option<String> {
 
 /// Ca delta of calculated days, coloured by flag (and plant when several).
 pub fn delta_chart(days: &[&Co2Day], plants: &[String]) -> Option<String> {
-    calc_bars(days, plants, |c| c.ca_delta_mg_per_l, "Ca delta mg/L")
+    calc_bars(days, plants, |c| c.ca_delta_mg_per_l, "Ca delta mg/L", None)
 }
 
 /// Effluent flow per plant with bypass flow as bars on a second axis.

@@ -7,6 +7,7 @@ use std::cmp::Ordering;
 use leptos::prelude::*;
 
 use super::charts::{self, Chart};
+use super::sensitivity_panel::SensitivityPanel;
 use super::{fmt_num, Session};
 use crew_mrv_core::model::{Co2Day, Flag};
 use crew_mrv_core::Kpis;
@@ -46,6 +47,18 @@ pub fn Dashboard() -> impl IntoView {
             .unwrap_or_default()
     });
     let kpis = Memo::new(move |_| days.with(|d| Kpis::of(d.iter())));
+    // METHOD §7's period figures for the same filter, all plants together
+    // (one plant when the filter picks one).
+    let unc = Memo::new(move |_| {
+        let f = filter.get();
+        s.report.with(|r| {
+            r.as_ref()
+                .map(|r| crate::method::uncertainty::period(r, &f).all)
+        })
+    });
+    let unc_text = move |f: fn(&crate::method::uncertainty::PeriodUncertainty) -> String| {
+        unc.with(|u| u.as_ref().map(f).unwrap_or_default())
+    };
     let shown_plants = Memo::new(move |_| match s.plant.get() {
         Some(p) => vec![p],
         None => plants.get(),
@@ -326,6 +339,17 @@ pub fn Dashboard() -> impl IntoView {
                     <span class="label">"CO2 removed (VALID days)"</span>
                     <span class="value" data-testid="kpi-total">{move || format!("{:.3} t", kpis.get().co2_removed_t)}</span>
                     <span class="raw visually-hidden" data-testid="kpi-total-raw">{move || format!("{}", kpis.get().co2_removed_t)}</span>
+                    <span class="sub" data-testid="kpi-sigma">{move || unc_text(|u| format!("± {:.3} t (1 σ, {:.1} %)", u.sigma_t, u.relative_uncertainty.unwrap_or(0.0) * 100.0))}</span>
+                    <span class="raw visually-hidden" data-testid="kpi-sigma-raw">{move || unc_text(|u| format!("{}", u.sigma_t))}</span>
+                </div>
+                <div class="kpi primary creditable">
+                    <span class="label">{move || format!("Creditable CO2 ({})", unc_text(|u| u.confidence.as_str().to_string()))}</span>
+                    <span class="value" data-testid="kpi-conservative">{move || unc_text(|u| format!("{:.3} t", u.conservative_t))}</span>
+                    <span class="raw visually-hidden" data-testid="kpi-conservative-raw">{move || unc_text(|u| format!("{}", u.conservative_t))}</span>
+                    <span class="sub" data-testid="kpi-explain">{move || unc_text(|u| format!(
+                        "Gross {:.3} ± {:.3} t less z = {} σ ({:.3} t), floored at 0: lab σ per day, the flow meter's σ correlated over the period (METHOD §7).",
+                        u.total_t, u.sigma_t, u.z, u.uncertainty_discount_t
+                    ))}</span>
                 </div>
                 <div class="kpi">
                     <span class="label">"Mean per VALID day"</span>
@@ -355,12 +379,14 @@ pub fn Dashboard() -> impl IntoView {
             </div>
 
             <div class="charts">
-                <Chart plot=co2_plot title="Daily CO2 removed (t/day), by flag" testid="chart-co2" />
+                <Chart plot=co2_plot title="Daily CO2 removed (t/day), by flag, ± 1 σ" testid="chart-co2" />
                 <Chart plot=ph_plot title="pH per plant unit (daily means; zoom below two weeks for readings)" testid="chart-ph" zoomed=on_zoom note=ph_note />
                 <Chart plot=ca_plot title="Calcium upstream vs downstream (mg/L)" testid="chart-ca" />
                 <Chart plot=delta_plot title="Ca delta (mg/L)" testid="chart-delta" />
                 <Chart plot=flow_plot title="Effluent flow with bypass (MGD)" testid="chart-flow" />
             </div>
+
+            <SensitivityPanel filter=filter />
 
             <div class="panel-head">
                 <h3>"Daily results"</h3>

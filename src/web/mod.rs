@@ -9,6 +9,7 @@ mod charts;
 mod dashboard;
 mod files;
 mod qa_panel;
+mod sensitivity_panel;
 
 use std::collections::BTreeSet;
 
@@ -17,6 +18,7 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 use wasm_bindgen::JsCast;
 
+use crew_mrv_core::config::{Confidence, DEFAULT_LAB_RELATIVE};
 use crew_mrv_core::export::Output;
 use crew_mrv_core::model::Flag;
 use crew_mrv_core::{Filter, ReplicatePolicy, Report};
@@ -27,6 +29,9 @@ use crew_mrv_protocol::{FileSource, Progress, Request};
 pub struct Session {
     pub report: RwSignal<Option<Report>>,
     pub policy: RwSignal<ReplicatePolicy>,
+    /// METHOD §7's confidence and lab default, as last sent to the worker.
+    pub confidence: RwSignal<Confidence>,
+    pub lab_default: RwSignal<f64>,
     pub busy: RwSignal<Option<Progress>>,
     pub notice: RwSignal<Option<String>>,
     pub plant: RwSignal<Option<String>>,
@@ -48,6 +53,8 @@ impl Session {
         Session {
             report: RwSignal::new(None),
             policy: RwSignal::new(ReplicatePolicy::Mean),
+            confidence: RwSignal::new(Confidence::default()),
+            lab_default: RwSignal::new(DEFAULT_LAB_RELATIVE),
             busy: RwSignal::new(None),
             notice: RwSignal::new(None),
             plant: RwSignal::new(None),
@@ -95,6 +102,24 @@ impl Session {
         }
         self.policy.set(p);
         self.send(Request::SetPolicy(p), &js_sys::Array::new());
+    }
+
+    /// Change METHOD §7's settings; the worker recomputes.
+    pub fn set_uncertainty(&self, confidence: Confidence, lab_default_relative: f64) {
+        if self.confidence.get_untracked() == confidence
+            && self.lab_default.get_untracked() == lab_default_relative
+        {
+            return;
+        }
+        self.confidence.set(confidence);
+        self.lab_default.set(lab_default_relative);
+        self.send(
+            Request::SetUncertainty {
+                confidence,
+                lab_default_relative,
+            },
+            &js_sys::Array::new(),
+        );
     }
 
     pub fn remove_file(&self, name: String, sha256: String) {
@@ -290,6 +315,39 @@ pub fn App() -> impl IntoView {
                             <option value="mean" selected=move || s.policy.get() == ReplicatePolicy::Mean>"mean of samples"</option>
                             <option value="first" selected=move || s.policy.get() == ReplicatePolicy::First>"first row (legacy)"</option>
                         </select>
+                    </label>
+                    <label class="policy" title="The creditable total discounts the uncertainty: 1 σ (16th percentile, Isometric) or 1.645 σ (5th percentile, OAE draft). METHOD §7.">
+                        "Credit at: "
+                        <select
+                            aria-label="Confidence of the conservative total"
+                            data-testid="confidence"
+                            on:change=move |ev| {
+                                if let Some(c) = Confidence::parse(&event_target_value(&ev)) {
+                                    s.set_uncertainty(c, s.lab_default.get_untracked());
+                                }
+                            }
+                        >
+                            <option value="p16" selected=move || s.confidence.get() == Confidence::P16>"p16 (total − 1 σ)"</option>
+                            <option value="p5" selected=move || s.confidence.get() == Confidence::P5>"p5 (total − 1.645 σ)"</option>
+                        </select>
+                    </label>
+                    <label class="policy" title="The relative standard uncertainty of a calcium sample whose rows state none. METHOD §7.">
+                        "Lab σ default: "
+                        <input
+                            type="number"
+                            min="0"
+                            step="0.005"
+                            class="lab-default"
+                            aria-label="Relative uncertainty of a calcium sample that states none"
+                            data-testid="lab-default"
+                            prop:value=move || s.lab_default.get().to_string()
+                            on:change=move |ev| {
+                                match event_target_value(&ev).trim().parse::<f64>() {
+                                    Ok(v) if v.is_finite() && v >= 0.0 => s.set_uncertainty(s.confidence.get_untracked(), v),
+                                    _ => s.notice.set(Some("The lab σ default is a fraction such as 0.02 (2 %), at least 0.".into())),
+                                }
+                            }
+                        />
                     </label>
                 </div>
             </header>

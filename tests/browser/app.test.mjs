@@ -74,6 +74,19 @@ async function dateFilter(page) {
   };
 }
 
+async function uncertaintyKpis(page) {
+  const raw = async (id) => (await page.textContent(`[data-testid=${id}]`))?.trim() ?? "";
+  return {
+    conservative: Number(await raw("kpi-conservative-raw")),
+    sigma: Number(await raw("kpi-sigma-raw")),
+  };
+}
+
+function assertUncertaintyEqual(ui, all) {
+  assert.equal(ui.conservative, all.conservative_t);
+  assert.equal(ui.sigma, all.sigma_t);
+}
+
 function assertKpisEqual(ui, summary) {
   assert.equal(ui.total, summary.co2_removed_t);
   assert.equal(ui.mean, summary.co2_removed_mean_t_per_day);
@@ -112,6 +125,12 @@ test("sample files picked by the user: files panel, KPIs and downloads equal the
     assert.ok(co2.bytes.equals(filtered("co2_removal.csv")), "co2_removal.csv equals the CLI's");
     const sum = await download(page, "download-summary");
     assert.ok(sum.bytes.equals(filtered("summary.json")), "summary.json equals the CLI's");
+    // METHOD §7: the creditable total and σ shown are summary.json's, and
+    // sensitivity.csv is the CLI's for the same filter.
+    assertUncertaintyEqual(await uncertaintyKpis(page), summary.uncertainty.all);
+    const sens = await download(page, "download-sensitivity");
+    assert.equal(sens.name, "sensitivity.csv");
+    assert.ok(sens.bytes.equals(filtered("sensitivity.csv")), "sensitivity.csv equals the CLI's");
 
     // All dates: the whole record, as the CLI without filters.
     await page.click("[data-testid=filter-all-dates]");
@@ -134,7 +153,7 @@ test("sample files picked by the user: files panel, KPIs and downloads equal the
     assert.ok(qa.bytes.equals(all("qa_findings.csv")), "qa_findings.csv equals the CLI's");
     await page.click("[data-testid=tab-dashboard]");
     // Charts draw as they come into view: scroll through all five.
-    for (const id of ["chart-co2", "chart-ph", "chart-ca", "chart-delta", "chart-flow"]) {
+    for (const id of ["chart-co2", "chart-sensitivity", "chart-ph", "chart-ca", "chart-delta", "chart-flow"]) {
       await page.locator(`[data-testid=${id}]`).scrollIntoViewIfNeeded();
       await page.waitForSelector(`[data-testid=${id}] .main-svg`);
     }
@@ -165,6 +184,7 @@ test("filters change the table and the KPIs as the CLI's filters do", async () =
     const co2 = await download(page, "download-co2");
     assert.ok(co2.name.startsWith("co2_removal_PLANT_A_"));
     assert.ok(co2.bytes.equals(a("co2_removal.csv")));
+    assert.ok((await download(page, "download-sensitivity")).bytes.equals(a("sensitivity.csv")));
 
     // Only VALID days.
     for (const f of ["INVALID", "MISSING_CA_READINGS", "INVALID_FLOW", "NO_OPS_DATA"]) {
@@ -187,6 +207,27 @@ test("filters change the table and the KPIs as the CLI's filters do", async () =
     const first = cli(["--replicate-policy", "first"]);
     assertKpisEqual(await kpis(page), JSON.parse(first("summary.json")).all_plants);
     assert.ok((await download(page, "download-co2")).bytes.equals(first("co2_removal.csv")));
+    assert.ok((await download(page, "download-sensitivity")).bytes.equals(first("sensitivity.csv")));
+
+    // METHOD §7's settings: p5 and a 3 % lab default, as the CLI's flags.
+    let g = await generation(app);
+    await page.selectOption("[data-testid=confidence]", "p5");
+    await waitForGeneration(app, g + 1);
+    g = await generation(app);
+    await page.locator("[data-testid=lab-default]").fill("0.03");
+    await page.locator("[data-testid=lab-default]").dispatchEvent("change");
+    await waitForGeneration(app, g + 1);
+    const p5 = cli(["--replicate-policy", "first", "--confidence", "p5", "--lab-uncertainty", "0.03"]);
+    const p5Summary = JSON.parse(p5("summary.json"));
+    assert.equal(p5Summary.uncertainty.all.confidence, "p5");
+    assertUncertaintyEqual(await uncertaintyKpis(page), p5Summary.uncertainty.all);
+    for (const [id, name] of [
+      ["download-co2", "co2_removal.csv"],
+      ["download-summary", "summary.json"],
+      ["download-sensitivity", "sensitivity.csv"],
+    ]) {
+      assert.ok((await download(page, id)).bytes.equals(p5(name)), `${name} equals the CLI's under p5`);
+    }
 
     assert.deepEqual(app.errors, []);
     assert.deepEqual(app.outside, []);

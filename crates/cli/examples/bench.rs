@@ -75,7 +75,7 @@ mod bench {
         let t_export = t2.elapsed();
         let mb = bytes as f64 / 1e6;
         println!(
-            "| native | {label} | {} | {:.1} | {:.3} s (import {:.3} s, method {:.3} s) | {:.0} MB/s | {:.2} M rows/s | peak RSS {:.0} MB ({:.2}x input; inputs loaded first) | all six outputs ({:.0} MB) written in {:.3} s |",
+            "| native | {label} | {} | {:.1} | {:.3} s (import {:.3} s, method {:.3} s) | {:.0} MB/s | {:.2} M rows/s | peak RSS {:.0} MB ({:.2}x input; inputs loaded first) | all {} outputs ({:.0} MB) written in {:.3} s |",
             sources.len(),
             mb,
             total.as_secs_f64(),
@@ -85,6 +85,7 @@ mod bench {
             rows as f64 / 1e6 / total.as_secs_f64(),
             peak as f64 / 1024.0,
             peak as f64 / 1024.0 / mb.max(1e-9),
+            Output::ALL.len(),
             out_bytes as f64 / 1e6,
             t_export.as_secs_f64(),
         );

@@ -9,6 +9,7 @@ use std::path::PathBuf;
 use chrono::NaiveDate;
 use clap::{Args, Parser, Subcommand};
 use clap_complete::Shell;
+use crew_mrv_core::config::{Confidence, DEFAULT_LAB_RELATIVE};
 use crew_mrv_core::model::Flag;
 use crew_mrv_core::ReplicatePolicy;
 
@@ -22,7 +23,11 @@ OUTPUTS (written into DIR)
     plant_operations.csv  one row per plant and day after merging reports
     qa_findings.csv       every QA/QC finding (levels 1-5)
     files.csv             each input: kind, plant, period, SHA-256, rows
-    summary.json          key figures per plant, method version, inputs";
+    summary.json          key figures per plant, method version, inputs,
+                          uncertainty (METHOD §7) and the settings
+    sensitivity.csv       per plant, the VALID total with each input
+                          scaled by 0.8 and 1.2 (and the other replicate
+                          policy), and whether it moves by more than 1 %";
 
 const EXIT_STATUS: &str = "\
 EXIT STATUS
@@ -46,8 +51,16 @@ run
         -o, --out DIR                  where to write (created if missing)
         --replicate-policy mean|first  the day's calcium from several samples:
                                        mean (default) or the first row (legacy)
-        --plant ID                     only this plant in co2_removal.csv and
-                                       the summary's key figures
+        --confidence p16|p5            the conservative (creditable) total:
+                                       total - 1 σ (p16, default) or
+                                       total - 1.645 σ (p5)
+        --lab-uncertainty 0.02         relative σ of a calcium sample whose
+                                       rows state no uncertainty (default 0.02)
+        --meter-uncertainty PLANT=PCT  a plant's effluent meter σ in percent
+                                       (default 5); repeat for several plants
+        --plant ID                     only this plant in co2_removal.csv,
+                                       sensitivity.csv and the summary's
+                                       key figures
         --from YYYY-MM-DD              first day (inclusive), same scope
         --to YYYY-MM-DD                last day (inclusive), same scope
         --flag FLAG                    only days with this quality flag; repeat
@@ -111,7 +124,19 @@ pub struct RunArgs {
     /// or the first row (the legacy pipeline's choice).
     #[arg(long, value_name = "mean|first", default_value = "mean", value_parser = policy)]
     pub replicate_policy: ReplicatePolicy,
-    /// Only this plant in co2_removal.csv and the summary's key figures.
+    /// The conservative (creditable) total: total - 1 σ (p16, the default)
+    /// or total - 1.645 σ (p5).
+    #[arg(long, value_name = "p16|p5", default_value = "p16", value_parser = confidence)]
+    pub confidence: Confidence,
+    /// Relative σ of a calcium sample whose rows state no uncertainty.
+    #[arg(long, value_name = "FRACTION", default_value_t = DEFAULT_LAB_RELATIVE, value_parser = fraction, allow_hyphen_values = true)]
+    pub lab_uncertainty: f64,
+    /// A plant's effluent meter σ in percent (default 5); repeat for
+    /// several plants.
+    #[arg(long, value_name = "PLANT=PERCENT", value_parser = meter)]
+    pub meter_uncertainty: Vec<(String, f64)>,
+    /// Only this plant in co2_removal.csv, sensitivity.csv and the
+    /// summary's key figures.
     #[arg(long, value_name = "ID")]
     pub plant: Option<String>,
     /// First day (inclusive), same scope as --plant.
@@ -156,6 +181,27 @@ pub struct SampleArgs {
 
 fn policy(s: &str) -> Result<ReplicatePolicy, String> {
     ReplicatePolicy::parse(s).ok_or_else(|| "it is mean or first".to_string())
+}
+
+fn confidence(s: &str) -> Result<Confidence, String> {
+    Confidence::parse(s).ok_or_else(|| "it is p16 or p5".to_string())
+}
+
+fn fraction(s: &str) -> Result<f64, String> {
+    s.trim()
+        .parse::<f64>()
+        .ok()
+        .filter(|x| x.is_finite() && *x >= 0.0)
+        .ok_or_else(|| "--lab-uncertainty takes a fraction such as 0.02".to_string())
+}
+
+fn meter(s: &str) -> Result<(String, f64), String> {
+    s.split_once('=')
+        .and_then(|(p, x)| {
+            let x = x.trim().parse::<f64>().ok()?;
+            (!p.trim().is_empty() && x.is_finite() && x >= 0.0).then(|| (p.trim().to_string(), x))
+        })
+        .ok_or_else(|| "it takes PLANT=PERCENT such as PLANT_A=5".to_string())
 }
 
 fn date(s: &str) -> Result<NaiveDate, String> {

@@ -17,6 +17,7 @@ mod cli {
     use clap::error::ErrorKind;
     use clap::{CommandFactory, Parser};
     use crew_mrv_core::export::{output_bytes, write_output, Output};
+    use crew_mrv_core::method::{sensitivity, uncertainty};
     use crew_mrv_core::{assemble, read_file, Config, Filter, Kpis, Report};
 
     use crate::args::{Cli, Command, RunArgs, SampleArgs};
@@ -145,10 +146,15 @@ mod cli {
             }
             return ExitCode::from(2);
         }
-        let config = Config {
+        let mut config = Config {
             replicate_policy: a.replicate_policy,
+            confidence: a.confidence,
+            lab_default_relative: a.lab_uncertainty,
             ..Config::default()
         };
+        for (plant, pct) in &a.meter_uncertainty {
+            config.meter_uncertainty_percent.insert(plant.clone(), *pct);
+        }
         let progress = Progress::start(paths.len() as u64, !a.quiet && !a.json);
         // Each file is read, imported and dropped in turn, so a run holds
         // one file's bytes at a time; `assemble` then orders the imports
@@ -264,6 +270,7 @@ mod cli {
             "  {:<10} {:>10.3} t over {:>3} valid of {:>3} days",
             "all", all.co2_removed_t, all.valid_days, all.days
         );
+        print_uncertainty(report, filter);
         let sev = report.findings_by_severity();
         println!(
             "\nQA findings: {} errors, {} warnings, {} info",
@@ -275,6 +282,38 @@ mod cli {
         );
         let names: Vec<&str> = Output::ALL.iter().map(|o| o.file_name()).collect();
         println!("\nWrote {} to {}", names.join(", "), out.display());
+    }
+
+    /// METHOD §7 per plant: total ± σ, the conservative total, the
+    /// discount, and the inputs the total is sensitive to.
+    fn print_uncertainty(report: &Report, filter: &Filter) {
+        let period = uncertainty::period(report, filter);
+        let table = sensitivity::table(report, filter);
+        println!(
+            "\nCreditable CO2 (METHOD §7, confidence {}, z = {}):",
+            period.all.confidence, period.all.z
+        );
+        let line = |name: &str, u: &uncertainty::PeriodUncertainty, sensitive: String| {
+            println!(
+                "  {:<10} {:>10.3} ± {:.3} t, conservative {:>10.3} t, discount {:.3} t{}",
+                name, u.total_t, u.sigma_t, u.conservative_t, u.uncertainty_discount_t, sensitive
+            );
+        };
+        for (p, u) in &period.plants {
+            let mut inputs: Vec<&str> = table
+                .iter()
+                .filter(|r| r.plant_id == *p && r.sensitive)
+                .map(|r| r.input.as_str())
+                .collect();
+            inputs.dedup();
+            let sensitive = if inputs.is_empty() {
+                ", sensitive to no input".to_string()
+            } else {
+                format!(", sensitive to {}", inputs.join(", "))
+            };
+            line(p, u, sensitive);
+        }
+        line("all", &period.all, String::new());
     }
 
     fn sample_cmd(a: SampleArgs) -> ExitCode {

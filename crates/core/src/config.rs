@@ -163,6 +163,64 @@ pub struct Config {
     pub limits: Limits,
     pub ranges: Ranges,
     pub reviews: Vec<Review>,
+    /// METHOD §7: a calcium sample's relative standard uncertainty when
+    /// none of its rows states one.
+    pub lab_default_relative: f64,
+    /// METHOD §7: each plant's effluent meter uncertainty, in percent (1 σ);
+    /// a plant not listed gets `DEFAULT_METER_UNCERTAINTY_PERCENT`. Plant
+    /// profiles will carry it; until then it is set here.
+    pub meter_uncertainty_percent: BTreeMap<String, f64>,
+    /// METHOD §7: the percentile the conservative total is credited at.
+    pub confidence: Confidence,
+}
+
+/// METHOD §7 default of `lab_default_relative`.
+pub const DEFAULT_LAB_RELATIVE: f64 = 0.02;
+/// METHOD §7 default of a plant's `meter_uncertainty_percent`.
+pub const DEFAULT_METER_UNCERTAINTY_PERCENT: f64 = 5.0;
+
+/// The confidence setting of METHOD §7: how many standard deviations the
+/// conservative total discounts.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Confidence {
+    /// The 16th percentile, z = 1 (Isometric's discount).
+    #[default]
+    P16,
+    /// The 5th percentile (the OAE protocol draft).
+    P5,
+}
+
+impl Confidence {
+    pub const ALL: [Confidence; 2] = [Confidence::P16, Confidence::P5];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Confidence::P16 => "p16",
+            Confidence::P5 => "p5",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "p16" => Some(Confidence::P16),
+            "p5" => Some(Confidence::P5),
+            _ => None,
+        }
+    }
+
+    /// The standard-normal quantile METHOD §7 names, written out exactly.
+    pub fn z(self) -> f64 {
+        match self {
+            Confidence::P16 => 1.0,
+            Confidence::P5 => 1.6448536269514722,
+        }
+    }
+}
+
+impl fmt::Display for Confidence {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
 }
 
 impl Default for Config {
@@ -176,6 +234,9 @@ impl Default for Config {
             limits: Limits::default(),
             ranges: Ranges::default(),
             reviews: Vec::new(),
+            lab_default_relative: DEFAULT_LAB_RELATIVE,
+            meter_uncertainty_percent: BTreeMap::new(),
+            confidence: Confidence::P16,
         }
     }
 }
@@ -187,5 +248,18 @@ impl Config {
             .get(unit_type_id.trim())
             .copied()
             .unwrap_or(Location::Other)
+    }
+
+    /// A plant's relative flow uncertainty `u_flow` (METHOD §7).
+    pub fn u_flow(&self, plant_id: &str) -> f64 {
+        self.meter_percent(plant_id) / 100.0
+    }
+
+    /// A plant's meter uncertainty in percent, the default when not set.
+    pub fn meter_percent(&self, plant_id: &str) -> f64 {
+        self.meter_uncertainty_percent
+            .get(plant_id)
+            .copied()
+            .unwrap_or(DEFAULT_METER_UNCERTAINTY_PERCENT)
     }
 }

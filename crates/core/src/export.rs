@@ -16,6 +16,9 @@ use chrono::{Datelike, NaiveDate, NaiveDateTime, Timelike};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 
+use crate::method::co2::M3_PER_MG;
+use crate::method::sensitivity;
+use crate::method::uncertainty::{self, PeriodUncertainty};
 use crate::model::{col_letters, Co2Day};
 use crate::qa::Finding;
 use crate::report::{Filter, Kpis, Report};
@@ -29,17 +32,19 @@ pub enum Output {
     QaFindings,
     Files,
     Summary,
+    Sensitivity,
 }
 
 impl Output {
     /// A full export, in the order the CLI lists the files.
-    pub const ALL: [Output; 6] = [
+    pub const ALL: [Output; 7] = [
         Output::Co2Removal,
         Output::LabReadings,
         Output::PlantOperations,
         Output::QaFindings,
         Output::Files,
         Output::Summary,
+        Output::Sensitivity,
     ];
 
     /// The file it is written to (CLI) or downloaded as (browser).
@@ -51,6 +56,7 @@ impl Output {
             Output::QaFindings => "qa_findings.csv",
             Output::Files => "files.csv",
             Output::Summary => "summary.json",
+            Output::Sensitivity => "sensitivity.csv",
         }
     }
 }
@@ -99,6 +105,7 @@ pub fn write_output(
             s.push('\n');
             w.write_all(s.as_bytes())
         }
+        Output::Sensitivity => write_sensitivity(report, filter, w),
     }
 }
 
@@ -222,7 +229,7 @@ fn header(w: &mut dyn Write, cols: &[&str]) -> io::Result<()> {
     w.write_all(b"\n")
 }
 
-pub const CO2_COLUMNS: [&str; 19] = [
+pub const CO2_COLUMNS: [&str; 26] = [
     "plant_id",
     "date",
     "ca_upstream_mg_per_l",
@@ -242,6 +249,13 @@ pub const CO2_COLUMNS: [&str; 19] = [
     "ca_upstream_n",
     "ca_downstream_n",
     "ops_source",
+    "flow_unit",
+    "ca_upstream_sigma_mg_per_l",
+    "ca_downstream_sigma_mg_per_l",
+    "ca_delta_sigma_mg_per_l",
+    "co2_sigma_lab_t",
+    "co2_sigma_flow_t",
+    "co2_sigma_t",
 ];
 
 pub fn write_co2(report: &Report, filter: &Filter, w: &mut dyn Write) -> io::Result<()> {
@@ -274,8 +288,24 @@ fn co2_line(l: &mut Line, d: &Co2Day, version: &str) {
         .ours(version)
         .int(Some(u64::from(d.ca_upstream_n)))
         .int(Some(u64::from(d.ca_downstream_n)))
-        .theirs(d.ops_source.as_deref().unwrap_or(""));
+        .theirs(d.ops_source.as_deref().unwrap_or(""))
+        // Today's two plants report flows in MGD; blank without operations
+        // (PROFILES.md).
+        .ours(if d.ops_source.is_some() {
+            FLOW_UNIT
+        } else {
+            ""
+        })
+        .num(d.sigma.ca_upstream_mg_per_l)
+        .num(d.sigma.ca_downstream_mg_per_l)
+        .num(d.sigma.calc.map(|s| s.ca_delta_mg_per_l))
+        .num(d.sigma.calc.map(|s| s.co2_lab_t))
+        .num(d.sigma.calc.map(|s| s.co2_flow_t))
+        .num(d.sigma.calc.map(|s| s.co2_t));
 }
+
+/// The unit every flow of today's importers is read in.
+const FLOW_UNIT: &str = "MGD";
 
 pub const LAB_COLUMNS: [&str; 15] = [
     "plant_id",
@@ -341,7 +371,7 @@ pub fn write_lab_readings(report: &Report, w: &mut dyn Write) -> io::Result<()> 
     Ok(())
 }
 
-pub const OPS_COLUMNS: [&str; 14] = [
+pub const OPS_COLUMNS: [&str; 16] = [
     "plant_id",
     "date",
     "actual_eff_flow_mgd",
@@ -356,6 +386,8 @@ pub const OPS_COLUMNS: [&str; 14] = [
     "report_generated_at",
     "provisional",
     "superseded",
+    "actual_eff_flow_m3_per_day",
+    "flow_unit",
 ];
 
 pub fn write_plant_operations(report: &Report, w: &mut dyn Write) -> io::Result<()> {
@@ -380,7 +412,37 @@ pub fn write_plant_operations(report: &Report, w: &mut dyn Write) -> io::Result<
             .int(Some(u64::from(o.source_row)))
             .datetime(o.report_generated_at)
             .ours(if o.provisional { "true" } else { "false" })
-            .theirs(&superseded);
+            .theirs(&superseded)
+            // §4's conversion, the same multiplication as the CO2 chain.
+            .num(o.actual_eff_flow_mgd.map(|f| f * M3_PER_MG))
+            .ours(FLOW_UNIT);
+        l.end(w)?;
+    }
+    Ok(())
+}
+
+pub const SENSITIVITY_COLUMNS: [&str; 7] = [
+    "plant_id",
+    "input",
+    "perturbation",
+    "total_t",
+    "change_t",
+    "change_relative",
+    "sensitive",
+];
+
+/// `sensitivity.csv` (METHOD §7) for the days under the filter.
+pub fn write_sensitivity(report: &Report, filter: &Filter, w: &mut dyn Write) -> io::Result<()> {
+    header(w, &SENSITIVITY_COLUMNS)?;
+    let mut l = Line::new();
+    for r in sensitivity::table(report, filter) {
+        l.theirs(&r.plant_id)
+            .ours(r.input.as_str())
+            .ours(&r.perturbation)
+            .num(Some(r.total_t))
+            .num(Some(r.change_t))
+            .num(r.change_relative)
+            .ours(if r.sensitive { "true" } else { "false" });
         l.end(w)?;
     }
     Ok(())
@@ -490,8 +552,23 @@ fn kpi_json(k: &Kpis) -> Value {
     })
 }
 
+fn period_json(u: &PeriodUncertainty) -> Value {
+    json!({
+        "total_t": u.total_t,
+        "sigma_lab_t": u.sigma_lab_t,
+        "sigma_flow_t": u.sigma_flow_t,
+        "sigma_t": u.sigma_t,
+        "relative_uncertainty": u.relative_uncertainty,
+        "confidence": u.confidence.as_str(),
+        "z": u.z,
+        "conservative_t": u.conservative_t,
+        "uncertainty_discount_t": u.uncertainty_discount_t,
+    })
+}
+
 /// `summary.json`: method version, settings, inputs, key figures per plant
-/// and for all plants (under the filter), and QA counts.
+/// and for all plants (under the filter), METHOD §7's uncertainty, and QA
+/// counts.
 pub fn summary_json(report: &Report, filter: &Filter) -> String {
     let days: Vec<&Co2Day> = report.days(filter).collect();
     let mut plants = Map::new();
@@ -534,9 +611,25 @@ pub fn summary_json(report: &Report, filter: &Filter) -> String {
         "to": filter.to.map(|d| d.to_string()),
         "flags": filter.flags.as_ref().map(|s| s.iter().map(|f| f.as_str()).collect::<Vec<_>>()),
     });
+    let period = uncertainty::period(report, filter);
+    let mut unc = Map::new();
+    for (p, u) in &period.plants {
+        unc.insert(p.to_string(), period_json(u));
+    }
+    unc.insert("all".to_string(), period_json(&period.all));
+    let settings = &report.uncertainty;
+    let meters: Map<String, Value> = settings
+        .meter_uncertainty_percent
+        .iter()
+        .map(|(p, pct)| (p.to_string(), json!(pct)))
+        .collect();
     let v = json!({
         "method_version": &report.method_version,
         "replicate_policy": report.replicate_policy.as_str(),
+        "confidence": settings.confidence.as_str(),
+        "lab_default_relative": settings.lab_default_relative,
+        "meter_uncertainty_percent": meters,
+        "uncertainty": unc,
         "filter": filter_json,
         "all_plants": kpi_json(&Kpis::of(days.iter().copied())),
         "plants": plants,

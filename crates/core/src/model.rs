@@ -305,6 +305,27 @@ pub struct Co2Day {
     pub ca_upstream_n: u32,
     pub ca_downstream_n: u32,
     pub ops_source: Option<Text>,
+    /// METHOD §7's standard uncertainties.
+    #[serde(default)]
+    pub sigma: DaySigma,
+}
+
+/// A day's standard uncertainties (METHOD §7): the readings' whenever they
+/// exist, the derived ones on calculated days only.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct DaySigma {
+    pub ca_upstream_mg_per_l: Option<f64>,
+    pub ca_downstream_mg_per_l: Option<f64>,
+    pub calc: Option<Co2Sigma>,
+}
+
+/// The derived uncertainties of a calculated day (METHOD §7).
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Co2Sigma {
+    pub ca_delta_mg_per_l: f64,
+    pub co2_lab_t: f64,
+    pub co2_flow_t: f64,
+    pub co2_t: f64,
 }
 
 /// QA severity.

@@ -9,7 +9,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use sha2::{Digest, Sha256};
 
-use crate::config::{Config, Review};
+use crate::config::{Config, ReplicatePolicy, Review};
 use crate::error::{FileError, FileErrorKind};
 use crate::import::{self, FileImport};
 use crate::method::{self, merge::ReportInfo, METHOD_VERSION};
@@ -107,8 +107,13 @@ pub fn assemble(mut files: Vec<FileImport>, config: &Config) -> Report {
     let names: Vec<Text> = files.iter().map(|f| f.name.clone()).collect();
 
     let lab: Vec<&LabReading> = active.iter().flat_map(|f| f.records.lab.iter()).collect();
-    let calcium =
-        method::samples::calcium_days(&lab, config.replicate_policy, &names, &mut findings);
+    let calcium = method::samples::calcium_days(
+        &lab,
+        config.replicate_policy,
+        config.lab_default_relative,
+        &names,
+        &mut findings,
+    );
 
     let ops_rows: Vec<&OpsRow> = active.iter().flat_map(|f| f.records.ops.iter()).collect();
     let infos: Vec<ReportInfo> = files
@@ -121,7 +126,9 @@ pub fn assemble(mut files: Vec<FileImport>, config: &Config) -> Report {
         .collect();
     let plant_operations = method::merge::merge(&ops_rows, &infos, &mut findings);
 
-    let co2 = method::days::co2_days(&plant_operations, &calcium, &mut findings);
+    let mut co2 = method::days::co2_days(&plant_operations, &calcium, &mut findings);
+    method::uncertainty::day_sigmas(&mut co2, &calcium, config);
+    let sensitivity = sensitivity_runs(&lab, &plant_operations, &calcium, config, &names);
 
     qa::completeness::date_gaps(&co2, &mut findings);
     qa::completeness::missing_partners(&calcium, &mut findings);
@@ -138,15 +145,47 @@ pub fn assemble(mut files: Vec<FileImport>, config: &Config) -> Report {
 
     let sensor_days = sensor_days(&active);
     findings.sort();
+    let plants: Vec<Text> = {
+        let mut p: Vec<Text> = co2.iter().map(|d| d.plant_id.clone()).collect();
+        p.dedup();
+        p
+    };
     Report {
         method_version: METHOD_VERSION.to_string(),
         replicate_policy: config.replicate_policy,
+        uncertainty: method::uncertainty::UncertaintySettings::of(config, &plants),
+        sensitivity,
         files,
         plant_operations,
         co2,
         findings,
         sensor_days,
     }
+}
+
+/// METHOD §7's seven sensitivity runs on the data already merged: the
+/// other replicate policy needs §2's day values again, nothing else is
+/// read or merged twice. Their findings are dropped.
+fn sensitivity_runs(
+    lab: &[&LabReading],
+    ops: &[crate::model::PlantOperation],
+    calcium: &method::samples::CalciumDays,
+    config: &Config,
+    names: &[Text],
+) -> Vec<method::sensitivity::SensitivityRun> {
+    let other_policy = match config.replicate_policy {
+        ReplicatePolicy::Mean => ReplicatePolicy::First,
+        ReplicatePolicy::First => ReplicatePolicy::Mean,
+    };
+    let mut dropped = Vec::new();
+    let other = method::samples::calcium_days(
+        lab,
+        other_policy,
+        config.lab_default_relative,
+        names,
+        &mut dropped,
+    );
+    method::sensitivity::runs(ops, calcium, other_policy, &other)
 }
 
 /// Daily mean, min and max per plant, unit and parameter. Sums run over

@@ -9,6 +9,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::config::ReplicatePolicy;
 use crate::import::FileImport;
+use crate::method::sensitivity::SensitivityRun;
+use crate::method::uncertainty::UncertaintySettings;
 use crate::model::{
     Co2Day, Flag, LabReading, PlantOperation, SensorDay, SensorReading, SensorSeries, Severity,
     Text,
@@ -20,6 +22,12 @@ use crate::qa::Finding;
 pub struct Report {
     pub method_version: String,
     pub replicate_policy: ReplicatePolicy,
+    /// The METHOD §7 settings of the run.
+    #[serde(default)]
+    pub uncertainty: UncertaintySettings,
+    /// METHOD §7's sensitivity runs, filtered into a table on demand.
+    #[serde(default)]
+    pub sensitivity: Vec<SensitivityRun>,
     /// Inputs sorted by name (then content); record `file` indices point here.
     pub files: Vec<FileImport>,
     pub plant_operations: Vec<PlantOperation>,
@@ -37,6 +45,8 @@ impl Report {
         Report {
             method_version: self.method_version.clone(),
             replicate_policy: self.replicate_policy,
+            uncertainty: self.uncertainty.clone(),
+            sensitivity: self.sensitivity.clone(),
             files: self
                 .files
                 .iter()

@@ -9,6 +9,7 @@
 use chrono::NaiveDateTime;
 use serde::{Deserialize, Serialize};
 
+use crew_mrv_core::config::Confidence;
 use crew_mrv_core::export::Output;
 use crew_mrv_core::ReplicatePolicy;
 use crew_mrv_core::{Filter, Report};
@@ -33,6 +34,11 @@ pub enum Request {
     },
     Clear,
     SetPolicy(ReplicatePolicy),
+    /// METHOD §7's settings the page offers.
+    SetUncertainty {
+        confidence: Confidence,
+        lab_default_relative: f64,
+    },
     /// One output, for the given filter.
     Export {
         id: u32,
@@ -58,6 +64,9 @@ pub struct Progress {
     pub current: String,
 }
 
+// A reply is built once per message, serialized and dropped: the size of
+// the Report variant costs nothing worth an extra indirection.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Serialize, Deserialize)]
 pub enum Reply {
     Ready,
@@ -119,6 +128,11 @@ mod tests {
                 ("a.csv".into(), FileSource::Attached(0)),
                 ("b.xlsx".into(), FileSource::Url("data/b.xlsx".into())),
             ],
+        };
+        assert_eq!(Request::from_json(&r.to_json()), Ok(r));
+        let r = Request::SetUncertainty {
+            confidence: Confidence::P5,
+            lab_default_relative: 0.03,
         };
         assert_eq!(Request::from_json(&r.to_json()), Ok(r));
     }

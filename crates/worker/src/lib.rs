@@ -17,12 +17,16 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::{spawn_local, JsFuture};
 use web_sys::{DedicatedWorkerGlobalScope, MessageEvent};
 
+use crew_mrv_core::config::{Confidence, DEFAULT_LAB_RELATIVE};
 use crew_mrv_core::{assemble, Config, FileImport, ReplicatePolicy, Report};
 use crew_mrv_protocol::{FileSource, Progress, Reply, Request};
 
 struct State {
     report: Option<Report>,
     policy: ReplicatePolicy,
+    /// METHOD §7's settings from the page.
+    confidence: Confidence,
+    lab_default_relative: f64,
     queue: VecDeque<(Request, Array)>,
     busy: bool,
 }
@@ -56,6 +60,8 @@ pub fn start() {
     let state = Rc::new(RefCell::new(State {
         report: None,
         policy: ReplicatePolicy::Mean,
+        confidence: Confidence::default(),
+        lab_default_relative: DEFAULT_LAB_RELATIVE,
         queue: VecDeque::new(),
         busy: false,
     }));
@@ -100,9 +106,11 @@ fn pump(state: Rc<RefCell<State>>) {
     });
 }
 
-fn config(policy: ReplicatePolicy) -> Config {
+fn config(state: &State) -> Config {
     Config {
-        replicate_policy: policy,
+        replicate_policy: state.policy,
+        confidence: state.confidence,
+        lab_default_relative: state.lab_default_relative,
         ..Config::default()
     }
 }
@@ -123,11 +131,11 @@ fn publish(
     started: f64,
     problems: Vec<String>,
 ) {
-    let policy = state.borrow().policy;
+    let cfg = config(&state.borrow());
     let report = if files.is_empty() {
         None
     } else {
-        Some(assemble(files, &config(policy)))
+        Some(assemble(files, &cfg))
     };
     let view = report.as_ref().map(Report::without_records);
     state.borrow_mut().report = report;
@@ -217,7 +225,7 @@ async fn handle(state: &Rc<RefCell<State>>, req: Request, files: Array) {
     match req {
         Request::Add { files: list } => {
             let total = list.len();
-            let cfg = config(state.borrow().policy);
+            let cfg = config(&state.borrow());
             let mut imported = Vec::with_capacity(total);
             let mut problems = Vec::new();
             // Reading a file (browser I/O) and hashing it (WebCrypto) run
@@ -300,6 +308,21 @@ async fn handle(state: &Rc<RefCell<State>>, req: Request, files: Array) {
         }
         Request::SetPolicy(p) => {
             state.borrow_mut().policy = p;
+            let all = take_files(state);
+            publish(state, all, false, started, Vec::new());
+        }
+        Request::SetUncertainty {
+            confidence,
+            lab_default_relative,
+        } => {
+            {
+                let mut st = state.borrow_mut();
+                st.confidence = confidence;
+                // The page checks the value; a bad one never reaches §7.
+                if lab_default_relative.is_finite() && lab_default_relative >= 0.0 {
+                    st.lab_default_relative = lab_default_relative;
+                }
+            }
             let all = take_files(state);
             publish(state, all, false, started, Vec::new());
         }

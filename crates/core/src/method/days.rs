@@ -127,6 +127,8 @@ fn one_day(plant: &Text, date: NaiveDate, op: Option<&PlantOperation>, ca: &DayC
         ca_upstream_n: ca.upstream.map_or(0, |v| v.n),
         ca_downstream_n: ca.downstream.map_or(0, |v| v.n),
         ops_source: op.map(|o| o.source_file.clone()),
+        // Filled by `uncertainty::day_sigmas` (METHOD §7).
+        sigma: Default::default(),
     }
 }
 
@@ -204,8 +206,16 @@ mod tests {
 
     fn ca(up: Option<f64>, down: Option<f64>) -> DayCalcium {
         DayCalcium {
-            upstream: up.map(|value| DayValue { value, n: 1 }),
-            downstream: down.map(|value| DayValue { value, n: 2 }),
+            upstream: up.map(|value| DayValue {
+                value,
+                n: 1,
+                sigma: 0.0,
+            }),
+            downstream: down.map(|value| DayValue {
+                value,
+                n: 2,
+                sigma: 0.0,
+            }),
             any: up.is_some() || down.is_some(),
         }
     }

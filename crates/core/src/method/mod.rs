@@ -1,14 +1,17 @@
 //! The MRV method (METHOD.md §2–§4): samples and replicates, merging
-//! overlapping operations reports, and the daily CO2 calculation. Each
+//! overlapping operations reports, the daily CO2 calculation, and (§7) its
+//! uncertainty and sensitivity. Each
 //! step is a pure function from records to records plus findings.
 
 pub mod co2;
 pub mod days;
 pub mod merge;
 pub mod samples;
+pub mod sensitivity;
+pub mod uncertainty;
 
 /// Names this method; changes whenever a rule or constant of METHOD.md does.
-pub const METHOD_VERSION: &str = "1.0.0";
+pub const METHOD_VERSION: &str = "1.1.0";
 
 /// Sum in ascending order of value, then divide (METHOD §2): the order is
 /// fixed so the mean is the same bits whatever order the rows came in.

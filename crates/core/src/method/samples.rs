@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use chrono::NaiveDate;
 
-use super::ordered_mean;
+use super::{ordered_mean, uncertainty};
 use crate::config::ReplicatePolicy;
 use crate::model::{CellRef, LabReading, Location, Severity, Text};
 use crate::qa;
@@ -26,6 +26,8 @@ pub struct DayValue {
     pub value: f64,
     /// Distinct samples behind it.
     pub n: u32,
+    /// Its standard uncertainty, mg/L (METHOD §7).
+    pub sigma: f64,
 }
 
 /// Upstream and downstream calcium for a plant-day.
@@ -43,14 +45,18 @@ pub type CalciumDays = BTreeMap<(Text, NaiveDate), DayCalcium>;
 struct Sample<'a> {
     rows: Vec<&'a LabReading>,
     value: f64,
+    /// METHOD §7: the sample's standard uncertainty, mg/L.
+    sigma: f64,
 }
 
 /// Collapse samples and choose day values. `readings` must be in input
 /// order (files by name, rows top to bottom); `file_names` maps file
-/// indices to names for messages.
+/// indices to names for messages; `lab_default_relative` is METHOD §7's
+/// setting for samples that state no uncertainty.
 pub fn calcium_days(
     readings: &[&LabReading],
     policy: ReplicatePolicy,
+    lab_default_relative: f64,
     file_names: &[Text],
     findings: &mut Vec<Finding>,
 ) -> CalciumDays {
@@ -102,7 +108,12 @@ pub fn calcium_days(
             };
             findings.push(f.plant(plant).on(date).file(&name(first)).at(at));
         }
-        samples.push(Sample { rows, value });
+        let sigma = uncertainty::sample_sigma(
+            rows.iter().filter_map(|r| r.uncertainty),
+            value,
+            lab_default_relative,
+        );
+        samples.push(Sample { rows, value, sigma });
     }
 
     // Step 2-4: per plant, day and location.
@@ -132,6 +143,17 @@ pub fn calcium_days(
                 .map(|r| r.value),
         };
         let Some(value) = value else { continue };
+        let sigma = match policy {
+            ReplicatePolicy::Mean => uncertainty::mean_sigma(
+                &group.iter().map(|s| (s.value, s.sigma)).collect::<Vec<_>>(),
+            ),
+            // The sample that the first row belongs to.
+            ReplicatePolicy::First => group
+                .iter()
+                .flat_map(|s| s.rows.iter().map(move |r| (s, r)))
+                .min_by_key(|(_, r)| (r.file, r.row))
+                .map_or(f64::NAN, |(s, _)| s.sigma),
+        };
         if n > 1 {
             let (lo, hi) = min_max(&values);
             let mean = ordered_mean(&values).unwrap_or(value);
@@ -157,7 +179,7 @@ pub fn calcium_days(
                 );
             }
         }
-        let v = Some(DayValue { value, n });
+        let v = Some(DayValue { value, n, sigma });
         match location {
             Location::Upstream => entry.upstream = v,
             Location::Downstream => entry.downstream = v,
@@ -211,7 +233,13 @@ mod tests {
     fn one_day(rs: &[LabReading], policy: ReplicatePolicy) -> (DayCalcium, Vec<Finding>) {
         let mut f = Vec::new();
         let names: Vec<Text> = vec!["lab.csv".into()];
-        let days = calcium_days(&rs.iter().collect::<Vec<_>>(), policy, &names, &mut f);
+        let days = calcium_days(
+            &rs.iter().collect::<Vec<_>>(),
+            policy,
+            crate::config::DEFAULT_LAB_RELATIVE,
+            &names,
+            &mut f,
+        );
         assert!(days.len() <= 1);
         (days.values().next().copied().unwrap_or_default(), f)
     }

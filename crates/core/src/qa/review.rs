@@ -205,6 +205,7 @@ mod tests {
             ca_upstream_n: 1,
             ca_downstream_n: 1,
             ops_source: None,
+            sigma: Default::default(),
         }
     }
 
