@@ -53,12 +53,13 @@ pub fn Dashboard() -> impl IntoView {
         let f = filter.get();
         s.report.with(|r| {
             r.as_ref()
-                .map(|r| crate::method::uncertainty::period(r, &f).all)
+                .map(|r| crew_mrv_core::method::uncertainty::period(r, &f).all)
         })
     });
-    let unc_text = move |f: fn(&crate::method::uncertainty::PeriodUncertainty) -> String| {
-        unc.with(|u| u.as_ref().map(f).unwrap_or_default())
-    };
+    let unc_text =
+        move |f: fn(&crew_mrv_core::method::uncertainty::PeriodUncertainty) -> String| {
+            unc.with(|u| u.as_ref().map(f).unwrap_or_default())
+        };
     let shown_plants = Memo::new(move |_| match s.plant.get() {
         Some(p) => vec![p],
         None => plants.get(),

@@ -10,8 +10,8 @@ use plotly::{Bar, Plot};
 
 use super::charts::{self, Chart};
 use super::{fmt_num, Session};
-use crate::method::sensitivity::{Input, SensitivityRow, THRESHOLD_RELATIVE};
-use crate::Filter;
+use crew_mrv_core::method::sensitivity::{Input, SensitivityRow, THRESHOLD_RELATIVE};
+use crew_mrv_core::Filter;
 
 /// Bar colours of the perturbations: lower, higher, the other policy.
 const COLORS: [&str; 3] = ["#1565c0", "#ef6c00", "#6a1b9a"];
@@ -90,7 +90,10 @@ pub fn SensitivityPanel(#[prop(into)] filter: Signal<Filter>) -> impl IntoView {
     let rows = Memo::new(move |_| {
         let f = filter.get();
         s.report
-            .with(|r| r.as_ref().map(|r| crate::method::sensitivity::table(r, &f)))
+            .with(|r| {
+                r.as_ref()
+                    .map(|r| crew_mrv_core::method::sensitivity::table(r, &f))
+            })
             .unwrap_or_default()
     });
     let plot = Signal::derive(move || rows.with(|r| tornado(r)));
