@@ -108,6 +108,9 @@ pub enum Command {
     /// Write the deterministic sample data set.
     #[command(after_help = EXIT_STATUS)]
     Sample(SampleArgs),
+    /// Load the batch into PostgreSQL (schema created if missing; the same
+    /// statements as `run --sql`), in one transaction.
+    Load(crate::load::LoadArgs),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
     Completions {
         /// The shell to write the script for.
@@ -156,6 +159,10 @@ pub struct RunArgs {
     /// scheduled jobs; errors still go to stderr).
     #[arg(long)]
     pub json: bool,
+    /// Also write the whole batch as a psql script (schema, then COPY in
+    /// one transaction): `psql -f FILE`.
+    #[arg(long, value_name = "FILE")]
+    pub sql: Option<PathBuf>,
     /// Files (read whatever their extension) and directories (searched
     /// recursively for .csv, .xlsx and .xls files); at least one.
     #[arg(value_name = "FILE_OR_DIR")]
@@ -179,15 +186,15 @@ pub struct SampleArgs {
     pub sensors: Option<u8>,
 }
 
-fn policy(s: &str) -> Result<ReplicatePolicy, String> {
+pub(crate) fn policy(s: &str) -> Result<ReplicatePolicy, String> {
     ReplicatePolicy::parse(s).ok_or_else(|| "it is mean or first".to_string())
 }
 
-fn confidence(s: &str) -> Result<Confidence, String> {
+pub(crate) fn confidence(s: &str) -> Result<Confidence, String> {
     Confidence::parse(s).ok_or_else(|| "it is p16 or p5".to_string())
 }
 
-fn fraction(s: &str) -> Result<f64, String> {
+pub(crate) fn fraction(s: &str) -> Result<f64, String> {
     s.trim()
         .parse::<f64>()
         .ok()
@@ -195,7 +202,7 @@ fn fraction(s: &str) -> Result<f64, String> {
         .ok_or_else(|| "--lab-uncertainty takes a fraction such as 0.02".to_string())
 }
 
-fn meter(s: &str) -> Result<(String, f64), String> {
+pub(crate) fn meter(s: &str) -> Result<(String, f64), String> {
     s.split_once('=')
         .and_then(|(p, x)| {
             let x = x.trim().parse::<f64>().ok()?;

@@ -4,6 +4,8 @@
 #[cfg(not(target_arch = "wasm32"))]
 mod args;
 #[cfg(not(target_arch = "wasm32"))]
+mod load;
+#[cfg(not(target_arch = "wasm32"))]
 mod progress;
 
 #[cfg(not(target_arch = "wasm32"))]
@@ -59,6 +61,7 @@ mod cli {
             }
             Some(Command::Run(a)) => run_cmd(a),
             Some(Command::Sample(a)) => sample_cmd(a),
+            Some(Command::Load(a)) => crate::load::load_cmd(a),
             Some(Command::Completions { shell }) => {
                 clap_complete::generate(
                     shell,
@@ -83,7 +86,7 @@ mod cli {
 
     /// Files named directly are always read; directories contribute the
     /// files that look like inputs, recursively, hidden ones excluded.
-    fn collect(path: &Path, out: &mut Vec<PathBuf>, errors: &mut Vec<String>) {
+    pub(crate) fn collect(path: &Path, out: &mut Vec<PathBuf>, errors: &mut Vec<String>) {
         if path.is_dir() {
             let mut entries: Vec<PathBuf> = match fs::read_dir(path) {
                 Ok(rd) => rd.filter_map(|e| e.ok().map(|e| e.path())).collect(),
@@ -178,7 +181,10 @@ mod cli {
         progress.stage("applying the method");
         let report = assemble(files, &config);
         progress.stage("writing the outputs");
-        let written = write_all(&report, &filter, &a.out);
+        let written = write_all(&report, &filter, &a.out).and_then(|()| match &a.sql {
+            Some(path) => crate::load::write_sql(&report, path),
+            None => Ok(()),
+        });
         progress.finish();
         if let Err(e) = written {
             eprintln!("crew-mrv: cannot write to {}: {e}", a.out.display());

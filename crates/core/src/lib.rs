@@ -20,6 +20,7 @@ pub mod model;
 mod pipeline;
 pub mod qa;
 mod report;
+pub mod sql;
 
 // Parsing helpers: private, except to the integration tests and the
 // fuzzers (feature `testing`), which check them directly.

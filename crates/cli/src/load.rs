@@ -1,0 +1,163 @@
+//! `crew-mrv load` and `run --sql`: the batch into PostgreSQL, directly
+//! through the `postgres` client or as a psql script. Both send the
+//! statements and COPY data of `crew_mrv_core::sql::load_steps`, so the
+//! two paths load the same rows.
+
+use std::fmt::Write as _;
+use std::fs;
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::str::FromStr;
+
+use clap::Args;
+use crew_mrv_core::config::{Confidence, DEFAULT_LAB_RELATIVE};
+use crew_mrv_core::sql::{batch_id, load_steps, write_sql_script, Step};
+use crew_mrv_core::{assemble, read_file, Config, ReplicatePolicy, Report};
+
+use crate::args::{confidence, fraction, meter, policy};
+
+#[derive(Debug, Args)]
+pub struct LoadArgs {
+    /// The database, as a libpq URL or key=value string, such as
+    /// postgresql://user@127.0.0.1:5432/mrv.
+    #[arg(long, value_name = "URL")]
+    pub database_url: String,
+    /// The day's calcium from several samples: mean or first (as `run`).
+    #[arg(long, value_name = "mean|first", default_value = "mean", value_parser = policy)]
+    pub replicate_policy: ReplicatePolicy,
+    /// The conservative total: p16 or p5 (as `run`).
+    #[arg(long, value_name = "p16|p5", default_value = "p16", value_parser = confidence)]
+    pub confidence: Confidence,
+    /// Relative σ of a calcium sample whose rows state no uncertainty.
+    #[arg(long, value_name = "FRACTION", default_value_t = DEFAULT_LAB_RELATIVE, value_parser = fraction, allow_hyphen_values = true)]
+    pub lab_uncertainty: f64,
+    /// A plant's effluent meter σ in percent (default 5); repeatable.
+    #[arg(long, value_name = "PLANT=PERCENT", value_parser = meter)]
+    pub meter_uncertainty: Vec<(String, f64)>,
+    /// Files and directories, as for `run`; at least one.
+    #[arg(value_name = "FILE_OR_DIR", required = true)]
+    pub inputs: Vec<PathBuf>,
+}
+
+/// `run --sql FILE`.
+pub fn write_sql(report: &Report, path: &Path) -> std::io::Result<()> {
+    let mut w = BufWriter::new(fs::File::create(path)?);
+    write_sql_script(report, &mut w)?;
+    w.flush()
+}
+
+/// Where the URL points, for error messages: the first host and port.
+fn target(config: &postgres::Config) -> String {
+    let host = match config.get_hosts().first() {
+        Some(postgres::config::Host::Tcp(h)) => h.clone(),
+        #[cfg(unix)]
+        Some(postgres::config::Host::Unix(p)) => p.display().to_string(),
+        None => "localhost".to_string(),
+    };
+    let port = config.get_ports().first().copied().unwrap_or(5432);
+    format!("host {host}, port {port}")
+}
+
+/// The error with its causes: the client's top-level message alone ("error
+/// connecting to server") does not say what went wrong.
+fn explain(e: &postgres::Error) -> String {
+    let mut s = e.to_string();
+    if let Some(db) = e.as_db_error() {
+        let _ = write!(s, ": {}", db.message());
+        return s;
+    }
+    let mut source = std::error::Error::source(e);
+    while let Some(cause) = source {
+        let _ = write!(s, ": {cause}");
+        source = cause.source();
+    }
+    s
+}
+
+fn load(report: &Report, config: &postgres::Config) -> Result<(), String> {
+    let at = target(config);
+    let mut client = config
+        .connect(postgres::NoTls)
+        .map_err(|e| format!("cannot connect to PostgreSQL at {at}: {}", explain(&e)))?;
+    // Dropped without commit on any error, the transaction is rolled
+    // back: nothing of the batch stays.
+    let mut tx = client
+        .transaction()
+        .map_err(|e| format!("PostgreSQL at {at}: {}", explain(&e)))?;
+    let pg = |e: postgres::Error| std::io::Error::other(explain(&e));
+    load_steps(report, &mut |step| match step {
+        Step::Sql(sql) => tx.batch_execute(&sql).map_err(pg),
+        Step::Copy { statement, data } => {
+            let mut w = tx.copy_in(&statement).map_err(pg)?;
+            w.write_all(&data)?;
+            w.finish().map(|_| ()).map_err(pg)
+        }
+    })
+    .map_err(|e| format!("loading into PostgreSQL at {at} failed, nothing was loaded: {e}"))?;
+    tx.commit()
+        .map_err(|e| format!("PostgreSQL at {at}: commit failed: {}", explain(&e)))
+}
+
+pub fn load_cmd(a: LoadArgs) -> ExitCode {
+    let config = match postgres::Config::from_str(&a.database_url) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("crew-mrv: --database-url: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let mut paths = Vec::new();
+    let mut missing = Vec::new();
+    for p in &a.inputs {
+        crate::cli::collect(p, &mut paths, &mut missing);
+    }
+    if !missing.is_empty() {
+        for m in &missing {
+            eprintln!("crew-mrv: {m}");
+        }
+        return ExitCode::from(2);
+    }
+    let mut settings = Config {
+        replicate_policy: a.replicate_policy,
+        confidence: a.confidence,
+        lab_default_relative: a.lab_uncertainty,
+        ..Config::default()
+    };
+    for (plant, pct) in &a.meter_uncertainty {
+        settings
+            .meter_uncertainty_percent
+            .insert(plant.clone(), *pct);
+    }
+    let mut files = Vec::with_capacity(paths.len());
+    let mut unreadable = false;
+    for p in &paths {
+        let name = p
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| p.display().to_string());
+        match fs::read(p) {
+            Ok(bytes) => files.push(read_file(&name, &bytes, &settings)),
+            Err(e) => {
+                eprintln!("crew-mrv: {}: {e}", p.display());
+                unreadable = true;
+            }
+        }
+    }
+    let report = assemble(files, &settings);
+    if let Err(e) = load(&report, &config) {
+        eprintln!("crew-mrv: {e}");
+        return ExitCode::from(2);
+    }
+    println!("crew-mrv: loaded batch {}", batch_id(&report));
+    for f in report.files.iter() {
+        if let Some(e) = &f.error {
+            eprintln!("crew-mrv: {}: {e}", f.name);
+        }
+    }
+    if unreadable || !report.all_files_read() {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    }
+}

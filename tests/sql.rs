@@ -1,0 +1,537 @@
+//! The batch in a real PostgreSQL (Debian's packages): a throwaway server
+//! on 127.0.0.1 with a free port and a temporary data directory, stopped
+//! and removed afterwards, even when a check fails. The sample set is
+//! loaded both ways (the `run --sql` script through psql, and `crew-mrv
+//! load`), then checked with SQL against summary.json and the CSVs.
+//!
+//! Without the server binaries the test is skipped locally, but fails in
+//! CI (`CI` set): there `.ci/setup` installs them, so their absence is a
+//! broken setup, not a reason to pass.
+
+use std::collections::BTreeMap;
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use serde_json::Value;
+
+/// A PostgreSQL server of our own; dropping it stops it and removes its
+/// directory.
+struct Server {
+    bin: PathBuf,
+    dir: PathBuf,
+    port: u16,
+    as_postgres: bool,
+}
+
+fn postgres_bin() -> Option<PathBuf> {
+    let mut dirs: Vec<PathBuf> = std::fs::read_dir("/usr/lib/postgresql")
+        .ok()?
+        .filter_map(|e| e.ok().map(|e| e.path().join("bin")))
+        .filter(|b| b.join("initdb").is_file() && b.join("pg_ctl").is_file())
+        .collect();
+    dirs.sort();
+    dirs.pop()
+}
+
+impl Server {
+    /// `initdb` and `pg_ctl` refuse to run as root: as root they run as
+    /// the `postgres` user, who then owns the directory.
+    fn command(&self, tool: &str) -> Command {
+        let exe = self.bin.join(tool);
+        if self.as_postgres {
+            let mut c = Command::new("runuser");
+            c.args(["-u", "postgres", "--"]).arg(exe);
+            c
+        } else {
+            Command::new(exe)
+        }
+    }
+
+    fn start(tag: &str) -> Option<Server> {
+        let Some(bin) = postgres_bin() else {
+            assert!(
+                std::env::var_os("CI").is_none(),
+                "PostgreSQL server binaries missing in CI: .ci/setup installs them"
+            );
+            eprintln!("skipped: no PostgreSQL server binaries (apt-get install postgresql)");
+            return None;
+        };
+        let root = Command::new("id").arg("-u").output().expect("id -u");
+        let as_postgres = String::from_utf8_lossy(&root.stdout).trim() == "0";
+        let dir = std::env::temp_dir().join(format!("crew-mrv-pg-{}-{tag}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        if as_postgres {
+            let ok = Command::new("chown")
+                .args(["postgres:postgres"])
+                .arg(&dir)
+                .status()
+                .expect("chown")
+                .success();
+            assert!(ok, "chown postgres {}", dir.display());
+        }
+        // A port free now; the server takes it a moment later.
+        let port = TcpListener::bind("127.0.0.1:0")
+            .expect("free port")
+            .local_addr()
+            .expect("port")
+            .port();
+        let server = Server {
+            bin,
+            dir,
+            port,
+            as_postgres,
+        };
+        let data = server.dir.join("data");
+        let init = server
+            .command("initdb")
+            .arg("-D")
+            .arg(&data)
+            .args(["-U", "postgres", "-A", "trust", "--no-sync", "-E", "UTF8"])
+            .args(["--locale=C.UTF-8"])
+            .output()
+            .expect("initdb");
+        assert!(
+            init.status.success(),
+            "initdb: {}",
+            String::from_utf8_lossy(&init.stderr)
+        );
+        let opts = format!(
+            "-c listen_addresses=127.0.0.1 -p {} -k {} -c fsync=off",
+            server.port,
+            server.dir.display()
+        );
+        let start = server
+            .command("pg_ctl")
+            .arg("-D")
+            .arg(&data)
+            .arg("-l")
+            .arg(server.dir.join("log"))
+            .args(["-w", "-t", "30", "-o", &opts, "start"])
+            .output()
+            .expect("pg_ctl start");
+        assert!(
+            start.status.success(),
+            "pg_ctl start: {}{}",
+            String::from_utf8_lossy(&start.stdout),
+            std::fs::read_to_string(server.dir.join("log")).unwrap_or_default()
+        );
+        Some(server)
+    }
+
+    fn url(&self, db: &str) -> String {
+        format!("postgresql://postgres@127.0.0.1:{}/{db}", self.port)
+    }
+
+    /// psql on `db`, unaligned and tab-separated; panics on failure.
+    fn psql(&self, db: &str, args: &[&str]) -> String {
+        let o = Command::new("psql")
+            .args(["-X", "-q", "-At", "-F", "\t", "-v", "ON_ERROR_STOP=1"])
+            .args([
+                "-h",
+                "127.0.0.1",
+                "-p",
+                &self.port.to_string(),
+                "-U",
+                "postgres",
+            ])
+            .args(["-d", db])
+            .args(args)
+            .output()
+            .expect("psql");
+        assert!(
+            o.status.success(),
+            "psql {args:?}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        String::from_utf8_lossy(&o.stdout).into_owned()
+    }
+
+    fn query(&self, db: &str, sql: &str) -> String {
+        self.psql(db, &["-c", sql])
+            .trim_end_matches('\n')
+            .to_string()
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self
+            .command("pg_ctl")
+            .arg("-D")
+            .arg(self.dir.join("data"))
+            .args(["-m", "fast", "-w", "stop"])
+            .output();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+fn data_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data")
+}
+
+fn crew(args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_crew-mrv"))
+        .args(args)
+        .output()
+        .expect("run crew-mrv")
+}
+
+/// A run's outputs and its psql script, in a fresh temp directory.
+struct Run {
+    dir: PathBuf,
+}
+
+impl Run {
+    fn new(tag: &str, extra: &[&str]) -> Run {
+        let dir = std::env::temp_dir().join(format!("crew-mrv-sql-{}-{tag}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let out = dir.join("out");
+        let sql = dir.join("batch.sql");
+        let data = data_dir();
+        let mut args = vec![
+            "run",
+            "-q",
+            "-o",
+            out.to_str().expect("utf-8 path"),
+            "--sql",
+            sql.to_str().expect("utf-8 path"),
+        ];
+        args.extend_from_slice(extra);
+        args.push(data.to_str().expect("utf-8 path"));
+        let o = crew(&args);
+        assert_eq!(
+            o.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        Run { dir }
+    }
+
+    fn script(&self) -> String {
+        self.dir.join("batch.sql").display().to_string()
+    }
+
+    fn summary(&self) -> Value {
+        let s = std::fs::read_to_string(self.dir.join("out/summary.json")).expect("summary");
+        serde_json::from_str(&s).expect("summary.json")
+    }
+
+    fn csv(&self, name: &str) -> (Vec<String>, Vec<Vec<String>>) {
+        let mut r = csv::Reader::from_path(self.dir.join("out").join(name)).expect("csv");
+        let header = r
+            .headers()
+            .expect("header")
+            .iter()
+            .map(String::from)
+            .collect();
+        let rows = r
+            .records()
+            .map(|rec| rec.expect("record").iter().map(String::from).collect())
+            .collect();
+        (header, rows)
+    }
+
+    fn batch_id(&self) -> String {
+        let script = std::fs::read_to_string(self.dir.join("batch.sql")).expect("script");
+        script
+            .split_whitespace()
+            .nth(4)
+            .expect("batch id in the script's first line")
+            .to_string()
+    }
+}
+
+impl Drop for Run {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+const TABLES: [(&str, &str); 6] = [
+    ("crewcarbon_co2_removal_calculation", "co2_removal.csv"),
+    ("crewcarbon_lab_reading", "lab_readings.csv"),
+    ("wastewater_plant_operation", "plant_operations.csv"),
+    ("mrv_qa_finding", "qa_findings.csv"),
+    ("mrv_source_file", "files.csv"),
+    ("mrv_sensitivity", "sensitivity.csv"),
+];
+
+fn f64_of(s: &str) -> f64 {
+    s.parse().unwrap_or_else(|_| panic!("not a float: {s:?}"))
+}
+
+/// Row counts equal the CSVs', and each plant's VALID total (summed in
+/// date order, as the summary does) equals summary.json's bit for bit.
+fn check_counts_and_totals(pg: &Server, db: &str, run: &Run) {
+    for (table, csv) in TABLES {
+        // Files and sensitivity describe a batch as a whole: each batch
+        // keeps its own.
+        let scope = match table {
+            "mrv_source_file" | "mrv_sensitivity" => {
+                format!("WHERE batch_id = '{}'", run.batch_id())
+            }
+            _ => String::new(),
+        };
+        let n: usize = pg
+            .query(db, &format!("SELECT count(*) FROM {table} {scope}"))
+            .parse()
+            .expect("count");
+        assert_eq!(n, run.csv(csv).1.len(), "{table} rows vs {csv}");
+    }
+    let summary = run.summary();
+    let plants = summary["plants"].as_object().expect("plants");
+    let totals = pg.query(
+        db,
+        "SELECT plant_id, sum(co2_removed_metric_tons_per_day ORDER BY date)::text \
+         FROM crewcarbon_co2_removal_calculation WHERE quality_flag = 'VALID' \
+         GROUP BY plant_id ORDER BY plant_id",
+    );
+    let got: BTreeMap<&str, f64> = totals
+        .lines()
+        .map(|l| {
+            let (p, t) = l.split_once('\t').expect("plant, total");
+            (p, f64_of(t))
+        })
+        .collect();
+    assert_eq!(got.len(), plants.len(), "{totals}");
+    for (plant, kpis) in plants {
+        let want = kpis["co2_removed_t"].as_f64().expect("co2_removed_t");
+        assert_eq!(
+            got[plant.as_str()].to_bits(),
+            want.to_bits(),
+            "{plant}: {} vs {want}",
+            got[plant.as_str()]
+        );
+    }
+}
+
+/// Every double of co2_removal and every lab value and σ read back equals
+/// the CSV's, bit for bit.
+fn check_floats(pg: &Server, db: &str, run: &Run) {
+    let (header, rows) = run.csv("co2_removal.csv");
+    let doubles: Vec<usize> = (0..header.len())
+        .filter(|&i| {
+            rows.iter().any(|r| r[i].parse::<f64>().is_ok())
+                && !header[i].ends_with("_n")
+                && header[i] != "calculation_version"
+        })
+        .collect();
+    let cols: Vec<String> = doubles
+        .iter()
+        .map(|&i| format!("\"{}\"::text", header[i]))
+        .collect();
+    let back = pg.query(
+        db,
+        &format!(
+            "SELECT plant_id, date, {} FROM crewcarbon_co2_removal_calculation ORDER BY plant_id, date",
+            cols.join(", ")
+        ),
+    );
+    let mut want: Vec<&Vec<String>> = rows.iter().collect();
+    want.sort_by(|a, b| (&a[0], &a[1]).cmp(&(&b[0], &b[1])));
+    let back: Vec<&str> = back.lines().collect();
+    assert_eq!(back.len(), want.len());
+    let mut compared = 0;
+    for (line, row) in back.iter().zip(want) {
+        let fields: Vec<&str> = line.split('\t').collect();
+        assert_eq!((fields[0], fields[1]), (row[0].as_str(), row[1].as_str()));
+        for (k, &i) in doubles.iter().enumerate() {
+            let (pg_text, csv_text) = (fields[2 + k], row[i].as_str());
+            if csv_text.is_empty() {
+                assert_eq!(pg_text, "", "{} {} {}", row[0], row[1], header[i]);
+            } else {
+                assert_eq!(
+                    f64_of(pg_text).to_bits(),
+                    f64_of(csv_text).to_bits(),
+                    "{} {} {}: {pg_text} vs {csv_text}",
+                    row[0],
+                    row[1],
+                    header[i]
+                );
+                compared += 1;
+            }
+        }
+    }
+    assert!(compared > 1000, "only {compared} floats compared");
+    let (header, rows) = run.csv("lab_readings.csv");
+    for col in ["value", "uncertainty"] {
+        let i = header.iter().position(|h| h == col).expect("column");
+        let mut want: Vec<u64> = rows
+            .iter()
+            .filter(|r| !r[i].is_empty())
+            .map(|r| f64_of(&r[i]).to_bits())
+            .collect();
+        let mut got: Vec<u64> = pg
+            .query(
+                db,
+                &format!("SELECT {col}::text FROM crewcarbon_lab_reading WHERE {col} IS NOT NULL"),
+            )
+            .lines()
+            .map(|l| f64_of(l).to_bits())
+            .collect();
+        want.sort_unstable();
+        got.sort_unstable();
+        assert_eq!(got, want, "lab_readings {col}");
+    }
+}
+
+/// Every row of every table, as one digest: equal digests, same rows.
+fn digest(pg: &Server, db: &str) -> String {
+    let mut all = String::new();
+    for (table, _) in TABLES.iter().chain(&[("wastewater_plant_metadata", "")]) {
+        all.push_str(&pg.query(
+            db,
+            &format!("SELECT md5(coalesce(string_agg(t::text, E'\\n' ORDER BY t::text), '')) FROM {table} t"),
+        ));
+        all.push('\n');
+    }
+    all
+}
+
+fn load(pg: &Server, db: &str, extra: &[&str]) {
+    let url = pg.url(db);
+    let data = data_dir();
+    let mut args = vec!["load", "--database-url", url.as_str()];
+    args.extend_from_slice(extra);
+    args.push(data.to_str().expect("utf-8 path"));
+    let o = crew(&args);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+}
+
+#[test]
+fn the_sample_batch_loads_into_postgresql_both_ways() {
+    let Some(pg) = Server::start("load") else {
+        return;
+    };
+    let run = Run::new("first", &[]);
+    pg.query("postgres", "CREATE DATABASE by_script");
+    pg.query("postgres", "CREATE DATABASE by_client");
+
+    pg.psql("by_script", &["-f", &run.script()]);
+    load(&pg, "by_client", &[]);
+    for db in ["by_script", "by_client"] {
+        check_counts_and_totals(&pg, db, &run);
+        check_floats(&pg, db, &run);
+    }
+    // Both ways give the same rows.
+    let first = digest(&pg, "by_script");
+    assert_eq!(first, digest(&pg, "by_client"));
+
+    // Again, both ways: the same rows; mrv_batch records each load.
+    pg.psql("by_script", &["-f", &run.script()]);
+    load(&pg, "by_script", &[]);
+    assert_eq!(digest(&pg, "by_script"), first);
+    assert_eq!(
+        pg.query(
+            "by_script",
+            "SELECT count(*), count(DISTINCT batch_id) FROM mrv_batch"
+        ),
+        "3\t1"
+    );
+    assert_eq!(
+        pg.query(
+            "by_script",
+            "SELECT DISTINCT batch_id FROM crewcarbon_co2_removal_calculation"
+        ),
+        run.batch_id()
+    );
+
+    // A changed batch (another replicate policy) covers the same
+    // plant-days: its rows replace them all.
+    let changed = Run::new("changed", &["--replicate-policy", "first"]);
+    assert_ne!(changed.batch_id(), run.batch_id());
+    pg.psql("by_script", &["-f", &changed.script()]);
+    check_counts_and_totals(&pg, "by_script", &changed);
+    check_floats(&pg, "by_script", &changed);
+    assert_eq!(
+        pg.query(
+            "by_script",
+            "SELECT DISTINCT batch_id FROM crewcarbon_lab_reading"
+        ),
+        changed.batch_id()
+    );
+    assert_eq!(
+        pg.query(
+            "by_script",
+            "SELECT count(*), count(DISTINCT batch_id) FROM mrv_batch"
+        ),
+        "4\t2"
+    );
+    load(&pg, "by_client", &["--replicate-policy", "first"]);
+    assert_eq!(digest(&pg, "by_client"), digest(&pg, "by_script"));
+}
+
+#[test]
+fn a_failed_load_leaves_nothing_and_names_the_server() {
+    let Some(pg) = Server::start("fail") else {
+        return;
+    };
+    pg.query("postgres", "CREATE DATABASE broken");
+    // mrv_batch is loaded last: a manifest column of the wrong type fails
+    // the load after every other table was filled.
+    pg.query(
+        "broken",
+        "CREATE TABLE mrv_batch (load_id bigserial PRIMARY KEY, batch_id text, \
+         method_version text, loaded_at timestamptz DEFAULT now(), manifest integer)",
+    );
+    let url = pg.url("broken");
+    let data = data_dir();
+    let o = crew(&[
+        "load",
+        "--database-url",
+        &url,
+        data.to_str().expect("utf-8 path"),
+    ]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(err.contains("nothing was loaded"), "{err}");
+    assert!(err.contains(&format!("port {}", pg.port)), "{err}");
+    assert_eq!(
+        pg.query(
+            "broken",
+            "SELECT to_regclass('crewcarbon_co2_removal_calculation') IS NULL"
+        ),
+        "t"
+    );
+
+    // A refused login and an unreachable server both name host and port.
+    let o = crew(&[
+        "load",
+        "--database-url",
+        &format!("postgresql://nobody@127.0.0.1:{}/broken", pg.port),
+        data.to_str().expect("utf-8 path"),
+    ]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains(&format!("host 127.0.0.1, port {}", pg.port)) && err.contains("nobody"),
+        "{err}"
+    );
+    let closed = TcpListener::bind("127.0.0.1:0")
+        .expect("port")
+        .local_addr()
+        .expect("port")
+        .port();
+    let o = crew(&[
+        "load",
+        "--database-url",
+        &format!("postgresql://postgres@127.0.0.1:{closed}/x"),
+        data.to_str().expect("utf-8 path"),
+    ]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains(&format!(
+            "cannot connect to PostgreSQL at host 127.0.0.1, port {closed}"
+        )),
+        "{err}"
+    );
+}
