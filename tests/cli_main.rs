@@ -8,5 +8,6 @@
 #![allow(dead_code)]
 
 mod cli;
+mod data_platform;
 mod fixtures;
 mod sql;

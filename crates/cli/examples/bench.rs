@@ -89,6 +89,23 @@ mod bench {
             out_bytes as f64 / 1e6,
             t_export.as_secs_f64(),
         );
+        // The data platform's formats: the psql script and the Parquet
+        // datasets, built in memory (loading into a server is not timed).
+        let t3 = Instant::now();
+        let sql = crew_mrv_core::sql::sql_script(&report).len();
+        let t_sql = t3.elapsed();
+        let t4 = Instant::now();
+        let parquet: usize = crew_mrv_core::dataset::parquet_dataset(&report)
+            .map(|files| files.iter().map(|(_, b)| b.len()).sum())
+            .unwrap_or(0);
+        let t_parquet = t4.elapsed();
+        println!(
+            "| native | {label} | | | SQL {:.3} s, Parquet {:.3} s | | | | psql script {:.1} MB; Parquet datasets {:.1} MB |",
+            t_sql.as_secs_f64(),
+            t_parquet.as_secs_f64(),
+            sql as f64 / 1e6,
+            parquet as f64 / 1e6,
+        );
         let _ = rss_before;
     }
 }

@@ -163,6 +163,11 @@ pub struct RunArgs {
     /// one transaction): `psql -f FILE`.
     #[arg(long, value_name = "FILE")]
     pub sql: Option<PathBuf>,
+    /// Also write the whole batch as Hive-partitioned Parquet datasets
+    /// (co2_removal/plant_id=.../year=.../part-0.parquet, and lab_readings,
+    /// plant_operations, qa_findings) into DIR.
+    #[arg(long, value_name = "DIR")]
+    pub parquet: Option<PathBuf>,
     /// Files (read whatever their extension) and directories (searched
     /// recursively for .csv, .xlsx and .xls files); at least one.
     #[arg(value_name = "FILE_OR_DIR")]

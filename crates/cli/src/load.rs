@@ -47,6 +47,27 @@ pub fn write_sql(report: &Report, path: &Path) -> std::io::Result<()> {
     w.flush()
 }
 
+/// `run --parquet DIR`: the datasets' files under DIR.
+pub fn write_parquet(report: &Report, dir: &Path) -> std::io::Result<()> {
+    let files = crew_mrv_core::dataset::parquet_dataset(report).map_err(std::io::Error::other)?;
+    // A partition left from an earlier run would be read as part of this
+    // batch: each dataset folder is replaced whole.
+    for name in crew_mrv_core::dataset::DATASET_NAMES {
+        match fs::remove_dir_all(dir.join(name)) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e),
+            _ => {}
+        }
+    }
+    for (path, bytes) in files {
+        let path = dir.join(path);
+        if let Some(parent) = path.parent() {
+            fs::create_dir_all(parent)?;
+        }
+        fs::write(path, bytes)?;
+    }
+    Ok(())
+}
+
 /// Where the URL points, for error messages: the first host and port.
 fn target(config: &postgres::Config) -> String {
     let host = match config.get_hosts().first() {

@@ -181,10 +181,15 @@ mod cli {
         progress.stage("applying the method");
         let report = assemble(files, &config);
         progress.stage("writing the outputs");
-        let written = write_all(&report, &filter, &a.out).and_then(|()| match &a.sql {
-            Some(path) => crate::load::write_sql(&report, path),
-            None => Ok(()),
-        });
+        let written = write_all(&report, &filter, &a.out)
+            .and_then(|()| match &a.sql {
+                Some(path) => crate::load::write_sql(&report, path),
+                None => Ok(()),
+            })
+            .and_then(|()| match &a.parquet {
+                Some(dir) => crate::load::write_parquet(&report, dir),
+                None => Ok(()),
+            });
         progress.finish();
         if let Err(e) = written {
             eprintln!("crew-mrv: cannot write to {}: {e}", a.out.display());

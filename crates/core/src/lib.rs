@@ -12,6 +12,7 @@
 //! - [`export`]: the CSV and JSON outputs, identical for CLI and browser.
 
 pub mod config;
+pub mod dataset;
 pub mod error;
 pub mod export;
 pub mod import;

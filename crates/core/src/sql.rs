@@ -95,7 +95,7 @@ const METADATA_COLUMNS: [&str; 6] = [
 
 /// The PostgreSQL type of a column, by name: the outputs share names
 /// across tables and each name has one meaning.
-fn sql_type(column: &str) -> &'static str {
+pub(crate) fn sql_type(column: &str) -> &'static str {
     match column {
         "date" | "period_start" | "period_end" | "first_date" | "last_date" => "date",
         // Plant-local wall-clock time, as the source files give it.
@@ -252,7 +252,7 @@ fn push_copy_field(out: &mut Vec<u8>, field: &str) {
 
 /// The CSV writer prefixes user text that starts like a formula with `'`
 /// (for spreadsheets); the database gets the text as it was.
-fn unneutralised(field: &str) -> &str {
+pub(crate) fn unneutralised(field: &str) -> &str {
     match field.strip_prefix('\'') {
         Some(rest) if rest.starts_with(['=', '+', '-', '@', '\t', '\r']) => rest,
         _ => field,
