@@ -70,6 +70,16 @@ run
         -q, --quiet                    print nothing but errors
         --json                         print summary.json on stdout instead of
                                        the human summary (for scheduled jobs)
+        --sql FILE                     also a psql script of the whole batch
+                                       (schema if missing, COPY, one transaction)
+        --parquet DIR                  also Hive-partitioned Parquet datasets
+                                       (DIR/co2_removal/plant_id=…/year=…/)
+
+load
+    Loads the batch read from FILE_OR_DIR... into PostgreSQL with the same
+    statements as run --sql: --database-url URL (postgresql://user@host:port/db),
+    and run's --replicate-policy, --confidence, --lab-uncertainty and
+    --meter-uncertainty. One transaction: a failure leaves nothing loaded.
 
 sample
     Writes the deterministic sample data set (both plants, Q2 2025, every
