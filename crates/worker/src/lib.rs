@@ -268,13 +268,7 @@ async fn handle(state: &Rc<RefCell<State>>, req: Request, files: Array) {
                         let digest = sha256_start(&buffer);
                         let bytes = Uint8Array::new(&buffer).to_vec();
                         drop(buffer);
-                        let mut f = crew_mrv_core::import::import_file(
-                            0,
-                            name,
-                            &bytes,
-                            String::new(),
-                            &cfg,
-                        );
+                        let mut f = crew_mrv_core::import::import_file(name, &bytes, &cfg);
                         f.sha256 = match digest {
                             Some(p) => sha256_finish(p).await,
                             None => None,
