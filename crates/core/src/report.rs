@@ -395,6 +395,8 @@ mod tests {
             co2: Vec::new(),
             findings: Vec::new(),
             sensor_days,
+            uncertainty: Default::default(),
+            sensitivity: Vec::new(),
         }
     }
 
