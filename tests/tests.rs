@@ -13,6 +13,7 @@ mod detect;
 mod hostile;
 mod lab_csv;
 mod method;
+mod mutation;
 mod ph_csv;
 mod pipeline;
 mod plant_a;
