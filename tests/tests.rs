@@ -22,3 +22,4 @@ mod properties;
 mod qa;
 mod regression;
 mod sample;
+mod spreadsheet;
