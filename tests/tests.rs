@@ -14,6 +14,7 @@ mod hostile;
 mod lab_csv;
 mod method;
 mod mutation;
+mod order_properties;
 mod ph_csv;
 mod pipeline;
 mod plant_a;
