@@ -128,7 +128,9 @@ pub fn Dashboard() -> impl IntoView {
             let (p2, u2) = (plant.clone(), unit.clone());
             let arrived = arrived.clone();
             let id = super::bridge::expect_points(Box::new(move |points| {
-                if zoom_seq.get_value() != seq {
+                // The dashboard may be gone (Clear all, another tab)
+                // before the points arrive: then nothing is waiting.
+                if zoom_seq.try_get_value() != Some(seq) {
                     return;
                 }
                 let mut all = arrived.borrow_mut();

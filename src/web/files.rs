@@ -7,6 +7,9 @@ use super::Session;
 
 #[derive(Clone, PartialEq)]
 struct FileRow {
+    /// Position in the report: the same file picked twice gives two rows
+    /// with equal name and hash, and each needs a key of its own.
+    idx: usize,
     name: String,
     sha: String,
     kind: String,
@@ -30,10 +33,12 @@ pub fn FilesPanel() -> impl IntoView {
                 .map(|r| {
                     r.files
                         .iter()
-                        .map(|f| {
+                        .enumerate()
+                        .map(|(idx, f)| {
                             let acc = f.account_in_run();
                             let problem = crew_mrv_core::file_problem(f);
                             FileRow {
+                                idx,
                                 name: f.name.to_string(),
                                 sha: f.sha256.clone(),
                                 kind: f
@@ -107,7 +112,7 @@ pub fn FilesPanel() -> impl IntoView {
                         </tr>
                     </thead>
                     <tbody>
-                        <For each=move || rows.get() key=|r| (r.name.clone(), r.sha.clone()) let:r>
+                        <For each=move || rows.get() key=|r| (r.idx, r.name.clone(), r.sha.clone()) let:r>
                             <tr class:bad=r.problem.is_some() data-testid="file-row" data-file=r.name.clone()>
                                 <td class="name wide">
                                     <span>{r.name.clone()}</span>

@@ -293,7 +293,15 @@ async fn handle(state: &Rc<RefCell<State>>, req: Request, files: Array) {
         }
         Request::Remove { name, sha256 } => {
             let mut all = take_files(state);
-            all.retain(|f| !(*f.name == *name && f.sha256 == sha256));
+            // One click removes one file. The same file picked twice is
+            // two entries with equal name and hash (the later one marked a
+            // duplicate): drop the later, keep the one that counts.
+            if let Some(i) = all
+                .iter()
+                .rposition(|f| *f.name == *name && f.sha256 == sha256)
+            {
+                all.remove(i);
+            }
             publish(state, all, true, started, Vec::new());
         }
         Request::Clear => {
