@@ -17,7 +17,7 @@ export PATH := $(CURDIR)/node_modules/.bin:$(HOME)/.cargo/bin:$(PATH)
 export TRUNK_OFFLINE := true
 export TRUNK_SKIP_VERSION_CHECK := true
 
-.PHONY: help setup web dist run test lint unit browser-test bench fuzz-smoke fuzz
+.PHONY: help setup web dist run test lint unit independent spreadsheet browser-test bench fuzz-smoke fuzz
 
 help:
 	@echo "make run    build the site and serve it at http://$(HOST):$(PORT)"
@@ -58,6 +58,21 @@ unit:
 browser-test:
 	node --test tests/browser/
 
+# Every sample workbook round-tripped through LibreOffice (.xlsx and .xls)
+# reads the same as the original (tests/spreadsheet.rs; needs soffice).
+spreadsheet:
+	cargo test --quiet --test tests spreadsheet -- --ignored
+
+# The golden values' independent implementation (tests/independent/method.py,
+# Python stdlib) against the CLI's outputs on data/ under both policies and
+# against the literals in tests/golden.rs.
+independent:
+	cargo build --quiet --bin crew-mrv
+	tmp="$$(mktemp -d)"; trap 'rm -rf "$$tmp"' EXIT; \
+	./target/debug/crew-mrv run -q --out "$$tmp/mean" data; \
+	./target/debug/crew-mrv run -q --replicate-policy first --out "$$tmp/first" data; \
+	python3 tests/independent/method.py data "$$tmp/mean" "$$tmp/first" tests/golden.rs
+
 # Fuzzing (fuzz/, its own cargo project). The smoke run gives each target a
 # few seconds from the seed corpora: any panic, abort, timeout or oversized
 # allocation fails the build. `make fuzz` is the long run.
@@ -73,7 +88,7 @@ fuzz: setup
 # The steps below `setup` assume the tools are installed; `test` is the
 # entry point.
 test: setup
-	@$(MAKE) --no-print-directory lint unit fuzz-smoke dist browser-test
+	@$(MAKE) --no-print-directory lint unit independent spreadsheet fuzz-smoke dist browser-test
 
 # Benchmarks (not part of `make test`): the native core and the browser,
 # on the sample set and on a generated year (8 minute-cadence pH sensors,

@@ -1,7 +1,9 @@
-//! Golden values for the committed sample set (data/), computed by hand:
-//! an independent script (Python, openpyxl/xlrd, the arithmetic of METHOD
-//! §4 written out) read the same files and produced the numbers below. The
-//! facts behind the chosen days are listed in data/README.md.
+//! Golden values for the committed sample set (data/), computed by an
+//! independent script: tests/independent/method.py (Python stdlib, METHOD
+//! §2 and §4 written out; flows from the CLI's plant_operations.csv). `make
+//! independent` (part of `make test`) reruns it and checks every literal
+//! below, and every row of co2_removal.csv, against it. The facts behind
+//! the chosen days are listed in data/README.md.
 
 use std::path::Path;
 

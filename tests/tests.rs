@@ -1,7 +1,7 @@
 //! Integration tests: one binary, one module per area.
 //!
-//! Every fixture is generated in code by `fixtures` (or, for the sample
-//! data, by `crew_mrv_samples`); every file any test reads has its row
+//! Every fixture is generated in code by the writers of `crew_mrv_samples`
+//! (`builders`, `hostile`, and the sample set itself); every file any test reads has its row
 //! account checked (`rows_in == records + skipped`).
 #![cfg(not(target_arch = "wasm32"))]
 
@@ -12,6 +12,8 @@ mod detect;
 mod hostile;
 mod lab_csv;
 mod method;
+mod mutation;
+mod order_properties;
 mod ph_csv;
 mod pipeline;
 mod plant_a;
@@ -20,4 +22,5 @@ mod properties;
 mod qa;
 mod regression;
 mod sample;
+mod spreadsheet;
 mod uncertainty;

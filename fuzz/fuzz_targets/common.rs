@@ -1,20 +1,36 @@
 //! What every fuzz target checks, whatever the input: the run ends (no
-//! panic, no abort), every file's row account balances, and every export
-//! can be written.
+//! panic, no abort), every file's row account balances, every export can
+//! be written and its CSVs and JSON parse back to what the report holds,
+//! under both replicate policies and under a filter.
 
 #![allow(dead_code)]
 
 use std::io::Write as _;
 
-use crew_mrv_core::{assemble, export, read_file, Config, FileImport, Filter, Report};
+use crew_mrv_core::model::Flag;
+use crew_mrv_core::{
+    assemble, export, read_file, Config, FileImport, Filter, ReplicatePolicy, Report,
+};
 
-/// Read one named file, assemble a report from it and check it.
+pub const POLICIES: [ReplicatePolicy; 2] = [ReplicatePolicy::Mean, ReplicatePolicy::First];
+
+pub fn config(policy: ReplicatePolicy) -> Config {
+    Config {
+        replicate_policy: policy,
+        ..Config::default()
+    }
+}
+
+/// Read one named file, assemble a report from it and check it, under
+/// both replicate policies.
 pub fn one(name: &str, bytes: &[u8]) {
-    let config = Config::default();
-    let f = read_file(name, bytes, &config);
-    check_file(&f);
-    let report = assemble(vec![f], &config);
-    check_report(&report);
+    for policy in POLICIES {
+        let config = config(policy);
+        let f = read_file(name, bytes, &config);
+        check_file(&f);
+        let report = assemble(vec![f], &config);
+        check_report(&report);
+    }
 }
 
 pub fn check_file(f: &FileImport) {
@@ -31,6 +47,79 @@ pub fn check_report(report: &Report) {
     for output in export::Output::ALL {
         let bytes = export::output_bytes(output, report, &filter);
         let _ = sink.write_all(&bytes);
+    }
+    check_parse_back(report, &filter);
+    check_parse_back(report, &a_filter(report));
+}
+
+/// A filter that selects something: the first plant, its span without the
+/// first day, VALID and INVALID days only.
+pub fn a_filter(report: &Report) -> Filter {
+    let span = report.date_span();
+    Filter {
+        plant: report.plants().first().map(|p| p.to_string()),
+        from: span.map(|s| s.0.succ_opt().unwrap_or(s.0)),
+        to: span.map(|s| s.1),
+        flags: Some([Flag::Valid, Flag::Invalid].into_iter().collect()),
+    }
+}
+
+/// Every CSV export parses as CSV with the header's width; co2_removal.csv
+/// holds exactly the report's days under `filter`, in order, each with
+/// its flag and CO2 to the last bit (shortest round-trip floats); and
+/// summary.json's total is the VALID CO2 of that CSV summed in date order.
+pub fn check_parse_back(report: &Report, filter: &Filter) {
+    for output in export::Output::ALL {
+        let name = output.file_name();
+        if !name.ends_with(".csv") {
+            continue;
+        }
+        let bytes = export::output_bytes(output, report, filter);
+        let mut rdr = csv::ReaderBuilder::new().flexible(false).from_reader(bytes.as_slice());
+        let width = rdr.headers().map(|h| h.len()).unwrap_or_else(|e| panic!("{name}: header: {e}"));
+        for (i, rec) in rdr.records().enumerate() {
+            let rec = rec.unwrap_or_else(|e| panic!("{name} record {}: {e}", i + 1));
+            assert_eq!(rec.len(), width, "{name} record {}", i + 1);
+        }
+    }
+    let bytes = export::output_bytes(crew_mrv_core::export::Output::Co2Removal, report, filter);
+    let mut rdr = csv::Reader::from_reader(bytes.as_slice());
+    let header = rdr.headers().cloned().unwrap_or_default();
+    let col = |c: &str| header.iter().position(|h| h == c).unwrap_or_else(|| panic!("no column {c}"));
+    let (plant, date, flag, co2) = (
+        col("plant_id"),
+        col("date"),
+        col("quality_flag"),
+        col("co2_removed_metric_tons_per_day"),
+    );
+    let rows: Vec<csv::StringRecord> = rdr.records().filter_map(Result::ok).collect();
+    let days: Vec<_> = report.days(filter).collect();
+    assert_eq!(rows.len(), days.len(), "co2_removal.csv rows vs the report's days");
+    let mut valid: Vec<(String, String, f64)> = Vec::new();
+    for (r, d) in rows.iter().zip(&days) {
+        assert!(filter.matches(d), "a day outside the filter");
+        assert_eq!(&r[plant], &*d.plant_id);
+        assert_eq!(r[date], d.date.to_string());
+        assert_eq!(&r[flag], d.quality_flag.as_str());
+        let want = d.calc.map(|c| c.co2_removed_metric_tons_per_day.to_bits());
+        let got = (!r[co2].is_empty()).then(|| r[co2].parse::<f64>().map(f64::to_bits).ok());
+        assert_eq!(got.flatten(), want, "{} {}: CO2 does not read back", &r[plant], &r[date]);
+        if d.quality_flag == Flag::Valid {
+            if let Some(c) = d.calc {
+                valid.push((r[date].to_string(), r[plant].to_string(), c.co2_removed_metric_tons_per_day));
+            }
+        }
+    }
+    valid.sort_by(|a, b| (&a.0, &a.1).cmp(&(&b.0, &b.1)));
+    let total = valid.iter().fold(0.0, |t, x| t + x.2);
+    let summary: serde_json::Value =
+        serde_json::from_slice(&export::output_bytes(crew_mrv_core::export::Output::Summary, report, filter))
+            .unwrap_or_else(|e| panic!("summary.json does not parse: {e}"));
+    assert_eq!(summary["all_plants"]["valid_days"].as_u64(), Some(valid.len() as u64));
+    // JSON has no NaN or infinity: a non-finite total is written as null.
+    let written = summary["all_plants"]["co2_removed_t"].as_f64().map(f64::to_bits);
+    if total.is_finite() {
+        assert_eq!(written, Some(total.to_bits()), "summary total vs the CSV's VALID days");
     }
 }
 

@@ -127,8 +127,13 @@ pub fn Chart(
     // five Plotly renders in one task would block input for too long.
     let empty = RwSignal::new(false);
     let draw = move || {
+        // The chart may be gone by the time this task runs (Clear all,
+        // another tab, a new report): its stored values are disposed then,
+        // and reading one would panic ("already disposed").
+        let Some(figure) = latest.try_get_value() else {
+            return;
+        };
         pending.set_value(false);
-        let figure = latest.get_value();
         empty.set(figure.is_none());
         let Some(el) = node.get_untracked() else {
             return;

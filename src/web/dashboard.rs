@@ -80,15 +80,7 @@ pub fn Dashboard() -> impl IntoView {
         let f = filter.get();
         s.report.with(|r| {
             r.as_ref().and_then(|r| {
-                let ops: Vec<_> = r
-                    .plant_operations
-                    .iter()
-                    .filter(|o| {
-                        f.plant.as_deref().is_none_or(|p| p == &*o.plant_id)
-                            && f.from.is_none_or(|d| o.date >= d)
-                            && f.to.is_none_or(|d| o.date <= d)
-                    })
-                    .collect();
+                let ops: Vec<_> = r.operations(&f).collect();
                 charts::flow_chart(&ops, &shown_plants.get())
             })
         })
@@ -114,25 +106,14 @@ pub fn Dashboard() -> impl IntoView {
             return;
         };
         let units: Vec<(String, String)> = s.report.with_untracked(|r| {
-            let mut v: Vec<(String, String)> = r
-                .as_ref()
+            r.as_ref()
                 .map(|r| {
-                    r.sensor_days
-                        .iter()
-                        .filter(|d| d.parameter_name.eq_ignore_ascii_case("ph"))
-                        .filter(|d| {
-                            s.plant
-                                .get_untracked()
-                                .as_deref()
-                                .is_none_or(|p| p == &*d.plant_id)
-                        })
-                        .map(|d| (d.plant_id.to_string(), d.plant_unit_id.to_string()))
+                    r.ph_units(s.plant.get_untracked().as_deref())
+                        .into_iter()
+                        .map(|(p, u)| (p.to_string(), u.to_string()))
                         .collect()
                 })
-                .unwrap_or_default();
-            v.sort();
-            v.dedup();
-            v
+                .unwrap_or_default()
         });
         // Shown once every unit has answered: a unit with no readings in
         // the window, drawn alone, would blank the chart in between.
@@ -147,7 +128,9 @@ pub fn Dashboard() -> impl IntoView {
             let (p2, u2) = (plant.clone(), unit.clone());
             let arrived = arrived.clone();
             let id = super::bridge::expect_points(Box::new(move |points| {
-                if zoom_seq.get_value() != seq {
+                // The dashboard may be gone (Clear all, another tab)
+                // before the points arrive: then nothing is waiting.
+                if zoom_seq.try_get_value() != Some(seq) {
                     return;
                 }
                 let mut all = arrived.borrow_mut();
@@ -198,16 +181,7 @@ pub fn Dashboard() -> impl IntoView {
         let f = filter.get();
         s.report.with(|r| {
             r.as_ref().and_then(|r| {
-                let sel: Vec<_> = r
-                    .sensor_days
-                    .iter()
-                    .filter(|d| d.parameter_name.eq_ignore_ascii_case("ph"))
-                    .filter(|d| {
-                        f.plant.as_deref().is_none_or(|p| p == &*d.plant_id)
-                            && f.from.is_none_or(|x| d.date >= x)
-                            && f.to.is_none_or(|x| d.date <= x)
-                    })
-                    .collect();
+                let sel: Vec<_> = r.ph_days(&f).collect();
                 charts::ph_chart(&sel)
             })
         })

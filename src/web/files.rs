@@ -7,6 +7,9 @@ use super::Session;
 
 #[derive(Clone, PartialEq)]
 struct FileRow {
+    /// Position in the report: the same file picked twice gives two rows
+    /// with equal name and hash, and each needs a key of its own.
+    idx: usize,
     name: String,
     sha: String,
     kind: String,
@@ -30,24 +33,30 @@ pub fn FilesPanel() -> impl IntoView {
                 .map(|r| {
                     r.files
                         .iter()
-                        .map(|f| {
+                        .enumerate()
+                        .map(|(idx, f)| {
                             let acc = f.account_in_run();
-                            let problem = match (&f.duplicate_of, &f.error) {
-                                (Some(o), _) => Some(format!(
-                                    "Same content as {o}, which is already loaded: ignored so nothing is counted twice."
-                                )),
-                                (None, Some(e)) => Some(e.to_string()),
-                                (None, None) => None,
-                            };
+                            let problem = crew_mrv_core::file_problem(f);
                             FileRow {
+                                idx,
                                 name: f.name.to_string(),
                                 sha: f.sha256.clone(),
-                                kind: f.kind.map(|k| k.describe().to_string()).unwrap_or_else(|| "not recognised".into()),
+                                kind: f
+                                    .kind
+                                    .map(|k| k.describe().to_string())
+                                    .unwrap_or_else(|| "not recognised".into()),
                                 plant: f.plant_id.as_deref().unwrap_or("—").to_string(),
-                                period: f.period.map(|(a, b)| format!("{a} → {b}")).unwrap_or_else(|| "—".into()),
+                                period: f
+                                    .period
+                                    .map(|(a, b)| format!("{a} → {b}"))
+                                    .unwrap_or_else(|| "—".into()),
                                 rows_in: acc.rows_in,
                                 records: acc.records,
-                                skipped: acc.by_reason().into_iter().map(|(k, n)| (k.describe().to_string(), n)).collect(),
+                                skipped: acc
+                                    .by_reason()
+                                    .into_iter()
+                                    .map(|(k, n)| (k.describe().to_string(), n))
+                                    .collect(),
                                 ranges: acc
                                     .skipped
                                     .iter()
@@ -58,7 +67,9 @@ pub fn FilesPanel() -> impl IntoView {
                                             format!("rows {}–{}", r.first_row, r.last_row)
                                         };
                                         match &r.sheet {
-                                            Some(sh) => format!("{sh}, {rows}: {}", r.reason.describe()),
+                                            Some(sh) => {
+                                                format!("{sh}, {rows}: {}", r.reason.describe())
+                                            }
                                             None => format!("{rows}: {}", r.reason.describe()),
                                         }
                                     })
@@ -101,7 +112,7 @@ pub fn FilesPanel() -> impl IntoView {
                         </tr>
                     </thead>
                     <tbody>
-                        <For each=move || rows.get() key=|r| (r.name.clone(), r.sha.clone()) let:r>
+                        <For each=move || rows.get() key=|r| (r.idx, r.name.clone(), r.sha.clone()) let:r>
                             <tr class:bad=r.problem.is_some() data-testid="file-row" data-file=r.name.clone()>
                                 <td class="name wide">
                                     <span>{r.name.clone()}</span>

@@ -8,6 +8,7 @@ use leptos::prelude::*;
 use super::Session;
 use crew_mrv_core::model::{col_letters, Severity};
 use crew_mrv_core::qa::ALL_CHECKS;
+use crew_mrv_core::qa_level_title;
 
 const PAGE: usize = 50;
 
@@ -23,17 +24,6 @@ struct Row {
     row: String,
     col: String,
     message: String,
-}
-
-fn level_title(l: u8) -> &'static str {
-    match l {
-        1 => "1 · Raw ingestion",
-        2 => "2 · Completeness",
-        3 => "3 · Schema and types",
-        4 => "4 · Quality flags",
-        5 => "5 · Scientific review",
-        _ => "?",
-    }
 }
 
 #[component]
@@ -145,7 +135,7 @@ pub fn QaPanel() -> impl IntoView {
                     {(1u8..=5).map(|l| view! {
                         <tr>
                             <th scope="row">
-                                <button class="link" on:click=move |_| { level.set(l.to_string()); }>{level_title(l)}</button>
+                                <button class="link" on:click=move |_| { level.set(l.to_string()); }>{qa_level_title(l)}</button>
                             </th>
                             {Severity::ALL.into_iter().map(|sv| view! {
                                 <td class="num">
@@ -160,7 +150,7 @@ pub fn QaPanel() -> impl IntoView {
                 </tbody>
             </table>
             <div class="filters">
-                {select("Level ", level, (1..=5).map(|l: u8| (l.to_string(), level_title(l).to_string())).collect(), "qa-level")}
+                {select("Level ", level, (1..=5).map(|l: u8| (l.to_string(), qa_level_title(l).to_string())).collect(), "qa-level")}
                 {select("Severity ", severity, Severity::ALL.iter().map(|s| (s.as_str().to_string(), s.as_str().to_string())).collect(), "qa-severity")}
                 {move || select("Plant ", plant, plants.get().into_iter().map(|p| (p.clone(), p)).collect(), "qa-plant")}
                 {select("Check ", check, ALL_CHECKS.iter().map(|c| (c.id.to_string(), format!("{} ({})", c.title, c.id))).collect(), "qa-check")}

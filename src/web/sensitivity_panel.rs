@@ -126,7 +126,7 @@ pub fn SensitivityPanel(#[prop(into)] filter: Signal<Filter>) -> impl IntoView {
             </p>
             <Chart plot=plot title="Sensitivity of the VALID total (tornado)" testid="chart-sensitivity" />
             <div class="table-wrap">
-                <table class="results" data-testid="sensitivity-table">
+                <table class="results stack" data-testid="sensitivity-table">
                     <thead>
                         <tr>
                             <th scope="col">"Plant"</th>
@@ -141,13 +141,13 @@ pub fn SensitivityPanel(#[prop(into)] filter: Signal<Filter>) -> impl IntoView {
                     <tbody>
                         {move || rows.get().into_iter().map(|r| view! {
                             <tr data-testid="sensitivity-row">
-                                <td>{r.plant_id.to_string()}</td>
-                                <td>{r.input.label()}</td>
-                                <td>{r.perturbation.clone()}</td>
-                                <td class="num">{format!("{:.3}", r.total_t)}</td>
-                                <td class="num">{format!("{:+.3}", r.change_t)}</td>
-                                <td class="num">{fmt_num(r.change_relative.map(|x| x * 100.0), 2)}</td>
-                                <td>{if r.sensitive { "yes" } else { "no" }}</td>
+                                <td data-label="Plant">{r.plant_id.to_string()}</td>
+                                <td data-label="Input">{r.input.label()}</td>
+                                <td data-label="Perturbation">{r.perturbation.clone()}</td>
+                                <td class="num" data-label="Total t">{format!("{:.3}", r.total_t)}</td>
+                                <td class="num" data-label="Change t">{format!("{:+.3}", r.change_t)}</td>
+                                <td class="num" data-label="Change %">{fmt_num(r.change_relative.map(|x| x * 100.0), 2)}</td>
+                                <td data-label="Sensitive">{if r.sensitive { "yes" } else { "no" }}</td>
                             </tr>
                         }).collect_view()}
                     </tbody>

@@ -46,6 +46,26 @@ async function waitForGeneration(app, n) {
   );
 }
 
+/**
+ * Waits until nothing is loading and `selector`'s text equals `want` (a
+ * string) or matches it (a RegExp): a condition a user could see, rather
+ * than a count of the page's internal updates.
+ */
+async function waitForVisible(page, selector, want) {
+  const [source, flags, exact] =
+    want instanceof RegExp ? [want.source, want.flags, null] : [null, null, want];
+  await page.waitForFunction(
+    ({ selector, source, flags, exact }) => {
+      if (document.querySelector("[data-testid=progress]")) return false;
+      const t = document.querySelector(selector)?.textContent.trim();
+      if (t === undefined) return false;
+      return exact !== null ? t === exact : new RegExp(source, flags).test(t);
+    },
+    { selector, source, flags, exact },
+    { timeout: 60_000 },
+  );
+}
+
 async function generation(app) {
   return Number(await app.page.getAttribute("[data-testid=app-ready]", "data-generation"));
 }
@@ -422,8 +442,10 @@ test("a worker that dies is replaced: the file it was reading is named and left 
     // The new worker works, and a second death (idle, this time) loses
     // nothing: files and the policy change are replayed.
     await page.selectOption("[data-testid=policy]", "first");
-    await waitForGeneration(app, gen + 2);
     const first = JSON.parse(cli(["--replicate-policy", "first"], rest)("summary.json")).all_plants;
+    // Waits on what the user sees (the figure under `first`), not on how
+    // many reports the page has applied.
+    await waitForVisible(page, "[data-testid=kpi-total-raw]", String(first.co2_removed_t));
     assertKpisEqual(await kpis(page), first);
     const second = page.workers().find((w) => w !== worker);
     assert.ok(second, "a new worker is running");
@@ -439,7 +461,7 @@ test("a worker that dies is replaced: the file it was reading is named and left 
         });
       });
     });
-    await waitForGeneration(app, gen + 4);
+    await waitForVisible(page, "[role=alert]", /restarted with the same files/);
     assert.match(await page.textContent("[role=alert]"), /restarted with the same files/);
     assert.equal(await page.inputValue("[data-testid=policy]"), "first");
     await page.click("[data-testid=filter-all-dates]");
@@ -454,10 +476,9 @@ test("a worker that dies is replaced: the file it was reading is named and left 
     await third.evaluate(() => {
       self.crewMrvTrapOn = "lab_readings.csv";
     });
-    const before = await generation(app);
     await page.click("[data-testid=tab-files]");
     await page.click("[data-testid=download-lab]");
-    await waitForGeneration(app, before + 2);
+    await waitForVisible(page, "[role=alert]", /download that was being prepared was lost/);
     assert.match(await page.textContent("[role=alert]"), /download that was being prepared was lost: start it again/);
     assert.equal((await page.$$("[data-testid=file-row]")).length, rest.length);
     const lab = await download(page, "download-lab");

@@ -47,7 +47,7 @@ pub use import::{FileImport, FileKind, RowAccount, SkipReason};
 pub use method::METHOD_VERSION;
 pub use pipeline::{assemble, read_file, run, sha256_hex, Source};
 pub use qa::{CheckId, Finding};
-pub use report::{Filter, Kpis, Report};
+pub use report::{file_problem, qa_level_title, Filter, Kpis, Report};
 /// Timestamps as the importers read them; the page reads the chart's zoom
 /// range with it.
 pub use timestamp::parse_datetime;

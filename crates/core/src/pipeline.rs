@@ -47,7 +47,9 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
 
 /// Read one file (never fails; see `FileImport::error`).
 pub fn read_file(name: &str, bytes: &[u8], config: &Config) -> FileImport {
-    import::import_file(0, name, bytes, sha256_hex(bytes), config)
+    let mut f = import::import_file(name, bytes, config);
+    f.sha256 = sha256_hex(bytes);
+    f
 }
 
 /// Everything, in one call.

@@ -194,9 +194,65 @@ impl Report {
         out
     }
 
+    /// The merged operations days under a filter's plant and dates (its
+    /// quality flags belong to CO2 days, which operations days are not).
+    pub fn operations<'a>(
+        &'a self,
+        filter: &'a Filter,
+    ) -> impl Iterator<Item = &'a PlantOperation> + 'a {
+        self.plant_operations
+            .iter()
+            .filter(move |o| filter.covers(&o.plant_id, o.date))
+    }
+
+    /// Daily pH statistics under a filter's plant and dates.
+    pub fn ph_days<'a>(&'a self, filter: &'a Filter) -> impl Iterator<Item = &'a SensorDay> + 'a {
+        self.sensor_days
+            .iter()
+            .filter(|d| d.parameter_name.eq_ignore_ascii_case("ph"))
+            .filter(move |d| filter.covers(&d.plant_id, d.date))
+    }
+
+    /// The (plant, unit) pairs that logged pH, of one plant or all, sorted
+    /// and each once: the series a zoomed pH chart asks readings for.
+    pub fn ph_units(&self, plant: Option<&str>) -> Vec<(Text, Text)> {
+        let set: BTreeSet<(Text, Text)> = self
+            .sensor_days
+            .iter()
+            .filter(|d| d.parameter_name.eq_ignore_ascii_case("ph"))
+            .filter(|d| plant.is_none_or(|p| p == &*d.plant_id))
+            .map(|d| (d.plant_id.clone(), d.plant_unit_id.clone()))
+            .collect();
+        set.into_iter().collect()
+    }
+
     /// True when every file was recognised and read.
     pub fn all_files_read(&self) -> bool {
         self.files.iter().all(|f| f.error.is_none())
+    }
+}
+
+/// What is wrong with a file as the app's *Files* tab says it, if anything:
+/// a repeat of a file already loaded, or why it could not be read.
+pub fn file_problem(f: &FileImport) -> Option<String> {
+    match (&f.duplicate_of, &f.error) {
+        (Some(o), _) => Some(format!(
+            "Same content as {o}, which is already loaded: ignored so nothing is counted twice."
+        )),
+        (None, Some(e)) => Some(e.to_string()),
+        (None, None) => None,
+    }
+}
+
+/// The title of a QA level (METHOD §5), as the QA tab lists them.
+pub fn qa_level_title(level: u8) -> &'static str {
+    match level {
+        1 => "1 · Raw ingestion",
+        2 => "2 · Completeness",
+        3 => "3 · Schema and types",
+        4 => "4 · Quality flags",
+        5 => "5 · Scientific review",
+        _ => "?",
     }
 }
 
@@ -223,6 +279,14 @@ impl Filter {
 
     pub fn is_empty(&self) -> bool {
         *self == Filter::default()
+    }
+
+    /// The plant and date part of the filter, for rows that have no
+    /// quality flag.
+    pub fn covers(&self, plant_id: &str, date: NaiveDate) -> bool {
+        self.plant.as_deref().is_none_or(|p| p == plant_id)
+            && self.from.is_none_or(|f| date >= f)
+            && self.to.is_none_or(|t| date <= t)
     }
 
     /// `co2_removal_PLANT_A_2025-04-01_2025-06-30.csv`.
@@ -298,5 +362,99 @@ impl Kpis {
             first_date: days.iter().map(|d| d.date).min(),
             last_date: days.iter().map(|d| d.date).max(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(m: u32, day: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(2025, m, day).expect("date")
+    }
+
+    fn sensor_day(plant: &str, unit: &str, parameter: &str, date: NaiveDate) -> SensorDay {
+        SensorDay {
+            plant_id: plant.into(),
+            plant_unit_id: unit.into(),
+            parameter_name: parameter.into(),
+            date,
+            mean: 7.0,
+            min: 6.9,
+            max: 7.1,
+            n: 3,
+        }
+    }
+
+    fn report(sensor_days: Vec<SensorDay>) -> Report {
+        Report {
+            method_version: String::new(),
+            replicate_policy: ReplicatePolicy::Mean,
+            files: Vec::new(),
+            plant_operations: Vec::new(),
+            co2: Vec::new(),
+            findings: Vec::new(),
+            sensor_days,
+            uncertainty: Default::default(),
+            sensitivity: Vec::new(),
+        }
+    }
+
+    /// The pH chart's days follow the plant and date filter and leave out
+    /// other parameters; a filter on flags (CO2 days only) must not empty
+    /// it.
+    #[test]
+    fn ph_days_follow_plant_and_dates_not_flags() {
+        let r = report(vec![
+            sensor_day("PLANT_A", "U1", "pH", d(4, 1)),
+            sensor_day("PLANT_A", "U1", "PH", d(4, 2)),
+            sensor_day("PLANT_A", "U1", "temperature", d(4, 2)),
+            sensor_day("PLANT_B", "U9", "pH", d(4, 2)),
+            sensor_day("PLANT_A", "U1", "pH", d(4, 3)),
+        ]);
+        let filter = Filter {
+            plant: Some("PLANT_A".into()),
+            from: Some(d(4, 2)),
+            to: Some(d(4, 3)),
+            flags: Some([Flag::Valid].into()),
+        };
+        let got: Vec<(&str, NaiveDate)> =
+            r.ph_days(&filter).map(|s| (&*s.plant_id, s.date)).collect();
+        assert_eq!(got, [("PLANT_A", d(4, 2)), ("PLANT_A", d(4, 3))]);
+    }
+
+    /// Each unit once, sorted, whatever the number of days it logged.
+    #[test]
+    fn ph_units_are_listed_once_per_plant_unit() {
+        let r = report(vec![
+            sensor_day("PLANT_B", "U9", "pH", d(4, 1)),
+            sensor_day("PLANT_A", "U2", "pH", d(4, 1)),
+            sensor_day("PLANT_A", "U1", "pH", d(4, 1)),
+            sensor_day("PLANT_A", "U1", "pH", d(4, 2)),
+            sensor_day("PLANT_A", "U3", "conductivity", d(4, 2)),
+        ]);
+        let all: Vec<(String, String)> = r
+            .ph_units(None)
+            .into_iter()
+            .map(|(p, u)| (p.to_string(), u.to_string()))
+            .collect();
+        let pair = |p: &str, u: &str| (p.to_string(), u.to_string());
+        assert_eq!(
+            all,
+            [
+                pair("PLANT_A", "U1"),
+                pair("PLANT_A", "U2"),
+                pair("PLANT_B", "U9")
+            ]
+        );
+        assert_eq!(r.ph_units(Some("PLANT_B")).len(), 1);
+    }
+
+    /// Every level of METHOD §5 has its own title.
+    #[test]
+    fn each_qa_level_has_a_title() {
+        let titles: BTreeSet<&str> = (1..=5).map(qa_level_title).collect();
+        assert_eq!(titles.len(), 5);
+        assert!(titles.iter().all(|t| *t != "?"));
     }
 }

@@ -15,36 +15,11 @@ use std::collections::BTreeMap;
 
 use chrono::{Datelike, NaiveDate};
 
+use super::builders::LAB_COLUMNS;
 use super::dates::{days_between, is_weekend, month_start, plus_days};
 use super::numfmt::round_to;
 use super::rng::Rng;
 use super::{SampleError, SampleFile, SampleOptions};
-
-const COLUMNS: [&str; 23] = [
-    "unique_id",
-    "date",
-    "time_analyzed",
-    "medium",
-    "data_type",
-    "data_provider",
-    "instrument",
-    "replicate_num",
-    "analytical_session_id",
-    "plant_id",
-    "unit_type_id",
-    "unit_sub_id",
-    "measurement_point",
-    "parameter_name",
-    "units",
-    "value",
-    "uncertainty",
-    "source_file",
-    "source_sheet",
-    "source_col_idx",
-    "date_generated",
-    "notes",
-    "flag_match",
-];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 enum Plant {
@@ -485,7 +460,7 @@ pub(crate) fn generate(opts: &SampleOptions) -> Result<SampleFile, SampleError> 
     let mut w = csv::WriterBuilder::new()
         .terminator(csv::Terminator::Any(b'\n'))
         .from_writer(Vec::new());
-    w.write_record(COLUMNS).map_err(|e| encode(&e))?;
+    w.write_record(LAB_COLUMNS).map_err(|e| encode(&e))?;
     for s in &all {
         w.write_record(record(s, false)).map_err(|e| encode(&e))?;
     }

@@ -13,8 +13,10 @@
 //! generator is a developer and benchmark tool, not part of the pipeline.
 #![cfg(not(target_arch = "wasm32"))]
 
+pub mod builders;
 mod dates;
 mod error;
+pub mod hostile;
 mod lab;
 mod numfmt;
 mod ole;

@@ -22,6 +22,7 @@
 use chrono::{Datelike, NaiveDate, NaiveDateTime, Timelike, Weekday};
 use rust_xlsxwriter::{DocProperties, Format, FormatAlign, Formula, Workbook, Worksheet};
 
+use super::builders::month_name;
 use super::dates::{
     days_between, excel_serial, is_weekend, plus_days, us_date, us_time_12h, xlsx_datetime,
 };
@@ -248,21 +249,6 @@ fn day_values(opts: &SampleOptions, plan: &Plan, date: NaiveDate) -> Day {
     Day { inflow, cells }
 }
 
-const MONTH_NAMES: [&str; 12] = [
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-];
-
 /// Excel column letters for a 0-based column.
 fn col_name(mut c: usize) -> String {
     let mut s = Vec::new();
@@ -298,7 +284,7 @@ fn write_report(opts: &SampleOptions, plan: &Plan, r: &Report) -> Result<Vec<u8>
 
     // Preamble, column A.
     ws.write_string(1, 0, "PLANT_B").map_err(&err)?;
-    let month = MONTH_NAMES[r.end.month0() as usize];
+    let month = month_name(r.end.month());
     ws.write_string(2, 0, format!("{month}, {}", r.end.year()))
         .map_err(&err)?;
     let generated = format!(

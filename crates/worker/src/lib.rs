@@ -268,13 +268,7 @@ async fn handle(state: &Rc<RefCell<State>>, req: Request, files: Array) {
                         let digest = sha256_start(&buffer);
                         let bytes = Uint8Array::new(&buffer).to_vec();
                         drop(buffer);
-                        let mut f = crew_mrv_core::import::import_file(
-                            0,
-                            name,
-                            &bytes,
-                            String::new(),
-                            &cfg,
-                        );
+                        let mut f = crew_mrv_core::import::import_file(name, &bytes, &cfg);
                         f.sha256 = match digest {
                             Some(p) => sha256_finish(p).await,
                             None => None,
@@ -299,7 +293,15 @@ async fn handle(state: &Rc<RefCell<State>>, req: Request, files: Array) {
         }
         Request::Remove { name, sha256 } => {
             let mut all = take_files(state);
-            all.retain(|f| !(*f.name == *name && f.sha256 == sha256));
+            // One click removes one file. The same file picked twice is
+            // two entries with equal name and hash (the later one marked a
+            // duplicate): drop the later, keep the one that counts.
+            if let Some(i) = all
+                .iter()
+                .rposition(|f| *f.name == *name && f.sha256 == sha256)
+            {
+                all.remove(i);
+            }
             publish(state, all, true, started, Vec::new());
         }
         Request::Clear => {

@@ -8,7 +8,7 @@ use chrono::NaiveDate;
 
 use super::columns::{Header, MetadataBudget};
 use super::delimited::field;
-use super::{Ctx, FileKind, Parsed, Records, SkipReason};
+use super::{Ctx, FileKind, Parsed, Records, SkipReason, UNNUMBERED};
 use crate::error::FileError;
 use crate::model::{CellRef, LabReading, Location, Severity, When};
 use crate::number::{parse_num, Commas};
@@ -345,7 +345,7 @@ pub fn read(
                 uncertainty,
                 reading_id,
                 replicate_num,
-                file: ctx.idx,
+                file: UNNUMBERED,
                 row: line,
                 metadata,
             });

@@ -136,7 +136,6 @@ pub(crate) struct Parsed {
 
 /// Shared state of one file's import.
 pub(crate) struct Ctx<'a> {
-    pub idx: FileIdx,
     pub name: Text,
     pub config: &'a Config,
     pub account: RowAccount,
@@ -157,17 +156,16 @@ impl Ctx<'_> {
     }
 }
 
-/// Read one file. `idx` is its position in the run's sorted file list.
-pub fn import_file(
-    idx: FileIdx,
-    name: &str,
-    bytes: &[u8],
-    sha256: String,
-    config: &Config,
-) -> FileImport {
+/// The records' `file` index until `assemble` numbers the run's files.
+pub(crate) const UNNUMBERED: FileIdx = 0;
+
+/// Read one file. Its identity is the caller's to attach: `sha256` is
+/// left empty (the pipeline hashes natively, the worker with WebCrypto
+/// while this runs), and the records' `file` index is set when `assemble`
+/// orders the run's files.
+pub fn import_file(name: &str, bytes: &[u8], config: &Config) -> FileImport {
     let name: Text = name.into();
     let mut ctx = Ctx {
-        idx,
         name: name.clone(),
         config,
         account: RowAccount::default(),
@@ -179,7 +177,7 @@ pub fn import_file(
     let result = dispatch(&mut ctx, bytes, &mut encoding, &mut sheets);
     let mut out = FileImport {
         name: name.clone(),
-        sha256,
+        sha256: String::new(),
         bytes: bytes.len() as u64,
         kind: None,
         plant_id: None,

@@ -9,7 +9,7 @@ use chrono::NaiveDate;
 
 use super::columns::{Header, MetadataBudget};
 use super::delimited::{self, field};
-use super::{names, Ctx, FileKind, Parsed, Records, SkipReason};
+use super::{names, Ctx, FileKind, Parsed, Records, SkipReason, UNNUMBERED};
 use crate::error::FileError;
 use crate::model::{CellRef, SensorReading, SensorSeries, Severity};
 use crate::number::{parse_num, Commas};
@@ -263,7 +263,7 @@ pub fn read(
                         sensor_id: ctx.intern(&sensor),
                         parameter_name: ctx.intern(&param),
                         unit: ctx.intern(&unit),
-                        file: ctx.idx,
+                        file: UNNUMBERED,
                         metadata: match metadata.next(&header, rec, &used, line) {
                             Some(m) => ctx.intern(&m),
                             None => ctx.intern("{}"),

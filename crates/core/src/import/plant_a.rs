@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use chrono::NaiveDate;
 
 use super::workbook::Sheet;
-use super::{names, sheet_rows, Ctx, FileKind, Parsed, Records, SkipReason};
+use super::{names, sheet_rows, Ctx, FileKind, Parsed, Records, SkipReason, UNNUMBERED};
 use crate::error::FileError;
 use crate::model::{CellRef, OpsRow, Severity, Text};
 use crate::qa;
@@ -253,7 +253,7 @@ pub fn read(ctx: &mut Ctx<'_>, sheet: &Sheet, layout: Layout) -> Result<Parsed, 
             bypass_flow_mgd: get(Field::BypassFlow),
             bypass_hours_per_day: get(Field::BypassHours),
             precip_in: get(Field::Precip),
-            file: ctx.idx,
+            file: UNNUMBERED,
             sheet: sheet_name.clone(),
             row: excel_row,
         });

@@ -6,7 +6,7 @@
 use chrono::{NaiveDate, NaiveDateTime};
 
 use super::workbook::Sheet;
-use super::{names, sheet_rows, Ctx, FileKind, Parsed, Records, SkipReason};
+use super::{names, sheet_rows, Ctx, FileKind, Parsed, Records, SkipReason, UNNUMBERED};
 use crate::error::FileError;
 use crate::model::{CellRef, OpsRow, Severity, Text};
 use crate::qa;
@@ -340,7 +340,7 @@ pub fn read(ctx: &mut Ctx<'_>, sheet: &Sheet, layout: Layout) -> Result<Parsed, 
             bypass_flow_mgd: None,
             bypass_hours_per_day: None,
             precip_in: None,
-            file: ctx.idx,
+            file: UNNUMBERED,
             sheet: sheet_name.clone(),
             row: excel_row,
         });
