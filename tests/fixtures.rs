@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 use chrono::NaiveDate;
 use crew_mrv_core::model::Co2Day;
 use crew_mrv_core::qa::Finding;
-use crew_mrv_core::{run, Config, FileImport, Filter, Report, SkipReason, Source};
+use crew_mrv_core::{run, Config, FileImport, Filter, Report, Run, SkipReason, Source};
 pub use crew_mrv_samples::builders::*;
 
 // ---------------------------------------------------------------------------
@@ -22,13 +22,13 @@ pub fn src(name: &str, bytes: impl Into<Vec<u8>>) -> Source {
 }
 
 /// Run with the default settings and check every file's row account.
-pub fn run_default(sources: &[Source]) -> Report {
+pub fn run_default(sources: &[Source]) -> Run {
     run_with(sources, &Config::default())
 }
 
-pub fn run_with(sources: &[Source], config: &Config) -> Report {
+pub fn run_with(sources: &[Source], config: &Config) -> Run {
     let r = run(sources, config);
-    for f in &r.files {
+    for f in r.store.files() {
         assert_balanced(f);
     }
     r
@@ -68,8 +68,10 @@ pub fn assert_balanced(f: &FileImport) {
     );
 }
 
-pub fn file<'a>(r: &'a Report, name: &str) -> &'a FileImport {
-    r.files
+/// A file of the run with its records (from the run's store).
+pub fn file<'a>(r: &'a Run, name: &str) -> &'a FileImport {
+    r.store
+        .files()
         .iter()
         .find(|f| &*f.name == name)
         .unwrap_or_else(|| panic!("no file {name}"))
@@ -94,7 +96,7 @@ pub fn co2_day<'a>(r: &'a Report, plant: &str, date: NaiveDate) -> &'a Co2Day {
         .unwrap_or_else(|| panic!("no day {plant} {date}"))
 }
 
-pub fn output(r: &Report, name: &str) -> String {
+pub fn output(r: &Run, name: &str) -> String {
     let output = crew_mrv_core::export::Output::ALL
         .into_iter()
         .find(|o| o.file_name() == name)
@@ -132,11 +134,11 @@ pub fn parse_csv(text: &str) -> (Vec<String>, Vec<BTreeMap<String, String>>) {
     (header, rows)
 }
 
-pub fn co2_rows(r: &Report) -> Vec<BTreeMap<String, String>> {
+pub fn co2_rows(r: &Run) -> Vec<BTreeMap<String, String>> {
     parse_csv(&output(r, "co2_removal.csv")).1
 }
 
-pub fn co2_row(r: &Report, plant: &str, date: NaiveDate) -> BTreeMap<String, String> {
+pub fn co2_row(r: &Run, plant: &str, date: NaiveDate) -> BTreeMap<String, String> {
     let iso = date.format("%Y-%m-%d").to_string();
     co2_rows(r)
         .into_iter()

@@ -11,7 +11,7 @@ use crew_mrv_core::config::Limits;
 use crew_mrv_core::import::cfb::write_single_stream;
 use crew_mrv_core::model::Severity;
 use crew_mrv_core::qa::Finding;
-use crew_mrv_core::{run, Config, FileErrorKind, FileImport, Report, SkipReason, Source};
+use crew_mrv_core::{run, Config, FileErrorKind, FileImport, Run, SkipReason, Source};
 use crew_mrv_samples::hostile::*;
 
 const LAB_HEADER: &str = "unique_id,date,medium,replicate_num,plant_id,unit_type_id,parameter_name,units,value,uncertainty,notes";
@@ -37,14 +37,14 @@ fn lab_row(day: u32, unit: &str, value: &str) -> String {
 }
 
 /// Run `cases` with the good file and check what holds for every run.
-fn run_with_good(cases: Vec<Source>) -> Report {
+fn run_with_good(cases: Vec<Source>) -> Run {
     run_config(cases, &Config::default())
 }
 
-fn run_config(mut cases: Vec<Source>, config: &Config) -> Report {
+fn run_config(mut cases: Vec<Source>, config: &Config) -> Run {
     cases.push(good_lab());
     let report = run(&cases, config);
-    for f in &report.files {
+    for f in report.store.files() {
         assert!(
             f.account.balances(),
             "{}: rows_in {} != records {} + skipped {}",
@@ -65,16 +65,17 @@ fn run_config(mut cases: Vec<Source>, config: &Config) -> Report {
     report
 }
 
-fn file<'a>(report: &'a Report, name: &str) -> &'a FileImport {
+fn file<'a>(report: &'a Run, name: &str) -> &'a FileImport {
     report
-        .files
+        .store
+        .files()
         .iter()
         .find(|f| &*f.name == name)
         .unwrap_or_else(|| panic!("{name} not in the report"))
 }
 
 /// The file's error as the user reads it, with its kind.
-fn error<'a>(report: &'a Report, name: &str) -> (&'a FileErrorKind, String) {
+fn error<'a>(report: &'a Run, name: &str) -> (&'a FileErrorKind, String) {
     let f = file(report, name);
     let e = f
         .error
@@ -84,7 +85,7 @@ fn error<'a>(report: &'a Report, name: &str) -> (&'a FileErrorKind, String) {
 }
 
 /// Findings of one file whose message contains `text`.
-fn findings<'a>(report: &'a Report, name: &str, text: &str) -> Vec<&'a Finding> {
+fn findings<'a>(report: &'a Run, name: &str, text: &str) -> Vec<&'a Finding> {
     report
         .findings
         .iter()
@@ -92,7 +93,7 @@ fn findings<'a>(report: &'a Report, name: &str, text: &str) -> Vec<&'a Finding> 
         .collect()
 }
 
-fn one_finding<'a>(report: &'a Report, name: &str, text: &str) -> &'a Finding {
+fn one_finding<'a>(report: &'a Run, name: &str, text: &str) -> &'a Finding {
     let found = findings(report, name, text);
     assert!(
         !found.is_empty(),
@@ -719,7 +720,8 @@ fn utf16_and_latin1_csvs_are_converted_and_said_so() {
     let w = one_finding(&r, "lab_latin1.csv", "read as Windows-1252");
     assert_eq!(w.severity, Severity::Warning);
     assert_eq!(
-        r.lab_readings()
+        r.store
+            .lab_readings()
             .find(|l| l.file_name_is(&r, "lab_latin1.csv"))
             .map(|l| l.medium.to_string()),
         Some("aqu\u{e9}ous".to_string())
@@ -728,11 +730,11 @@ fn utf16_and_latin1_csvs_are_converted_and_said_so() {
 
 /// Which file a lab reading came from, by name.
 trait FromFile {
-    fn file_name_is(&self, r: &Report, name: &str) -> bool;
+    fn file_name_is(&self, r: &Run, name: &str) -> bool;
 }
 
 impl FromFile for crew_mrv_core::model::LabReading {
-    fn file_name_is(&self, r: &Report, name: &str) -> bool {
+    fn file_name_is(&self, r: &Run, name: &str) -> bool {
         r.file_name(self.file) == name
     }
 }
@@ -754,6 +756,7 @@ fn decimal_commas_in_semicolon_csvs_are_read() {
     let f = file(&r, "lab_semicolons.csv");
     assert!(f.error.is_none(), "{:?}", f.error);
     let values: Vec<f64> = r
+        .store
         .lab_readings()
         .filter(|l| l.file_name_is(&r, "lab_semicolons.csv"))
         .map(|l| l.value)

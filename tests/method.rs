@@ -34,7 +34,7 @@ fn expected(flow: f64, up: f64, down: f64) -> [f64; 8] {
 
 /// A Plant A month with `flows` from April 1st and a lab file with the
 /// given (date, up, down) pairs.
-fn run_a(flows: &[&str], lab: Vec<Vec<String>>) -> crew_mrv_core::Report {
+fn run_a(flows: &[&str], lab: Vec<Vec<String>>) -> crew_mrv_core::Run {
     let mut wb = PlantA::month(d(2025, 4, 1), &vec![1.0; flows.len()]);
     for (i, f) in flows.iter().enumerate() {
         wb.days[i] = wb.days[i].clone().with(A_EFF, f);
@@ -42,7 +42,7 @@ fn run_a(flows: &[&str], lab: Vec<Vec<String>>) -> crew_mrv_core::Report {
     run_default(&[src(APR, wb.xlsx()), src(LAB, lab_table(lab).to_text(','))])
 }
 
-fn line_of(r: &crew_mrv_core::Report, date: NaiveDate) -> String {
+fn line_of(r: &crew_mrv_core::Run, date: NaiveDate) -> String {
     let iso = date.format("%Y-%m-%d").to_string();
     output(r, "co2_removal.csv")
         .lines()

@@ -8,7 +8,7 @@
 use std::collections::BTreeMap;
 
 use crew_mrv_core::export::output_bytes;
-use crew_mrv_core::{Filter, Report, Source};
+use crew_mrv_core::{Filter, Run, Source};
 
 use crate::fixtures::*;
 
@@ -48,7 +48,7 @@ fn replicate_rows() -> Vec<Vec<String>> {
     rows
 }
 
-fn co2_fields(r: &Report) -> (String, String, String, String, String) {
+fn co2_fields(r: &Run) -> (String, String, String, String, String) {
     let row = co2_row(r, "PLANT_A", d(2025, 4, 1));
     (
         row["quality_flag"].clone(),
@@ -221,7 +221,7 @@ fn kpi_sources() -> Vec<Source> {
     vec![a, src(&b.file_name(), b.xlsx()), src(LAB, lab(rows))]
 }
 
-fn summary(r: &Report) -> serde_json::Value {
+fn summary(r: &Run) -> serde_json::Value {
     serde_json::from_slice(&output_bytes(
         crew_mrv_core::export::Output::Summary,
         r,

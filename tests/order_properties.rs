@@ -19,7 +19,7 @@ use std::collections::BTreeMap;
 
 use chrono::{Duration, NaiveDate};
 use crew_mrv_core::export::{output_bytes, Output};
-use crew_mrv_core::{Config, Filter, ReplicatePolicy, Report, Source};
+use crew_mrv_core::{Config, Filter, ReplicatePolicy, Run, Source};
 use proptest::prelude::*;
 use proptest::strategy::ValueTree;
 use proptest::test_runner::TestRunner;
@@ -250,7 +250,7 @@ fn interleave(rows: Vec<LabRow>, rng: &mut Rng) -> Vec<LabRow> {
         .collect()
 }
 
-fn run_policy(sources: &[Source], policy: ReplicatePolicy) -> Report {
+fn run_policy(sources: &[Source], policy: ReplicatePolicy) -> Run {
     let config = Config {
         replicate_policy: policy,
         ..Config::default()
@@ -258,7 +258,7 @@ fn run_policy(sources: &[Source], policy: ReplicatePolicy) -> Report {
     crew_mrv_core::run(sources, &config)
 }
 
-fn all_outputs(r: &Report) -> Vec<Vec<u8>> {
+fn all_outputs(r: &Run) -> Vec<Vec<u8>> {
     Output::ALL
         .iter()
         .map(|o| output_bytes(*o, r, &Filter::default()))
@@ -267,7 +267,7 @@ fn all_outputs(r: &Report) -> Vec<Vec<u8>> {
 
 /// co2_removal.csv and the key figures of summary.json (its inputs list
 /// holds each file's SHA-256, which a row shuffle changes).
-fn results(r: &Report) -> (String, String) {
+fn results(r: &Run) -> (String, String) {
     let csv = String::from_utf8(output_bytes(
         crew_mrv_core::export::Output::Co2Removal,
         r,

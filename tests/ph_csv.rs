@@ -151,7 +151,7 @@ fn several_sensors_in_several_files_and_in_one_file() {
         src("WB0039_PH_2025_sanitized.csv", b),
         src("mixed_sensors.csv", c),
     ]);
-    assert_eq!(r.sensor_readings().count(), 16);
+    assert_eq!(r.store.sensor_readings().count(), 16);
     let f = file(&r, "mixed_sensors.csv");
     let ids: Vec<&str> = f.records.series.iter().map(|s| &*s.sensor_id).collect();
     assert_eq!(ids, ["WB0040", "WB0041"]);

@@ -2,7 +2,9 @@
 //! bytes; a file given twice counts once.
 
 use crew_mrv_core::export::{output_bytes, Output};
-use crew_mrv_core::{assemble, read_file, sha256_hex, Config, Filter, SkipReason, Source};
+use crew_mrv_core::{
+    assemble, read_file, sha256_hex, Config, Filter, ImportStore, Run, SkipReason, Source,
+};
 
 use crate::fixtures::*;
 
@@ -81,7 +83,7 @@ fn dataset() -> Vec<Source> {
     out
 }
 
-fn all_outputs(r: &crew_mrv_core::Report) -> Vec<Vec<u8>> {
+fn all_outputs(r: &crew_mrv_core::Run) -> Vec<Vec<u8>> {
     Output::ALL
         .iter()
         .map(|n| output_bytes(*n, r, &Filter::default()))
@@ -137,7 +139,9 @@ fn re_assembling_kept_imports_in_any_order_gives_the_same_bytes() {
         .map(|s| read_file(&s.name, &s.bytes, &config))
         .collect();
     imports.reverse();
-    assert_eq!(all_outputs(&assemble(imports, &config)), want);
+    let mut store = ImportStore::new(imports);
+    let report = assemble(&mut store, &config);
+    assert_eq!(all_outputs(&Run { report, store }), want);
 }
 
 #[test]

@@ -248,14 +248,14 @@ fn overlapping() -> Vec<PlantB> {
     vec![r1, r2, r3]
 }
 
-fn run_overlapping() -> (crew_mrv_core::Report, Vec<String>) {
+fn run_overlapping() -> (crew_mrv_core::Run, Vec<String>) {
     let rs = overlapping();
     let names: Vec<String> = rs.iter().map(PlantB::file_name).collect();
     let sources: Vec<_> = rs.iter().map(|r| src(&r.file_name(), r.xlsx())).collect();
     (run_default(&sources), names)
 }
 
-fn op(r: &crew_mrv_core::Report, x: NaiveDate) -> &crew_mrv_core::model::PlantOperation {
+fn op(r: &crew_mrv_core::Run, x: NaiveDate) -> &crew_mrv_core::model::PlantOperation {
     r.plant_operations
         .iter()
         .find(|o| o.date == x)
@@ -266,7 +266,7 @@ fn op(r: &crew_mrv_core::Report, x: NaiveDate) -> &crew_mrv_core::model::PlantOp
 fn overlapping_reports_give_one_row_per_day() {
     let (r, names) = run_overlapping();
     assert_eq!(names[0], "PLANT_B-MPOR_Crew_03212025to04112025.xlsx");
-    let rows: usize = r.files.iter().map(|f| f.records.ops.len()).sum();
+    let rows: usize = r.store.files().iter().map(|f| f.records.ops.len()).sum();
     assert_eq!(rows, 22 + 22 + 13);
     assert_eq!(r.plant_operations.len(), 41, "03/21 to 04/30");
     assert_eq!(r.co2.len(), 41);

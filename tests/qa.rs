@@ -7,7 +7,7 @@ use crew_mrv_core::export::Output;
 use crew_mrv_core::model::Severity;
 use crew_mrv_core::qa::Finding;
 use crew_mrv_core::qa::ALL_CHECKS;
-use crew_mrv_core::{Config, Report, Source};
+use crew_mrv_core::{Config, Run, Source};
 
 use crate::fixtures::*;
 
@@ -61,7 +61,7 @@ fn every_check_of_the_catalogue_has_a_test() {
 
 /// The only finding of `id` in the report, checked against the catalogue's
 /// level.
-fn only<'a>(r: &'a Report, id: &str) -> &'a Finding {
+fn only<'a>(r: &'a Run, id: &str) -> &'a Finding {
     let f = findings(r, id);
     assert_eq!(f.len(), 1, "{id}: {f:#?}");
     level_ok(f[0]);
@@ -85,7 +85,7 @@ fn loc(f: &Finding) -> (Option<&str>, Option<&str>, Option<u32>, String) {
     )
 }
 
-fn lab_run(t: &Table) -> Report {
+fn lab_run(t: &Table) -> Run {
     run_default(&[src(LAB, t.to_text(','))])
 }
 
@@ -253,7 +253,7 @@ fn sample_conflict() {
     );
 }
 
-fn two_reports(second_flow_day2: f64) -> (Report, String, String) {
+fn two_reports(second_flow_day2: f64) -> (Run, String, String) {
     let r1 = PlantB::new(PlantB::days_from(d(2025, 4, 1), &[9.1, 9.2, 9.3]));
     let mut days = PlantB::days_from(d(2025, 4, 2), &[9.2, 9.3, 9.4]);
     days[0].eff = second_flow_day2;

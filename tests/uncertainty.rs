@@ -16,7 +16,7 @@ use std::collections::BTreeMap;
 
 use chrono::NaiveDate;
 use crew_mrv_core::config::Confidence;
-use crew_mrv_core::{Config, Filter, ReplicatePolicy, Report};
+use crew_mrv_core::{Config, Filter, ReplicatePolicy, Run};
 
 use crate::fixtures::*;
 
@@ -61,12 +61,12 @@ fn config(policy: ReplicatePolicy, confidence: Confidence, meter_a: f64) -> Conf
     c
 }
 
-fn scenario(cfg: &Config) -> Report {
+fn scenario(cfg: &Config) -> Run {
     let ops = PlantA::month(d(2025, 4, 1), &[31.2, 28.5, 30.0]).xlsx();
     run_with(&[src(APR, ops), src(LAB, lab(&scenario_lab()))], cfg)
 }
 
-fn sigmas(r: &Report, date: NaiveDate) -> [String; 6] {
+fn sigmas(r: &Run, date: NaiveDate) -> [String; 6] {
     let row = co2_row(r, "PLANT_A", date);
     [
         "ca_upstream_sigma_mg_per_l",
@@ -79,7 +79,7 @@ fn sigmas(r: &Report, date: NaiveDate) -> [String; 6] {
     .map(|c| row[c].clone())
 }
 
-fn summary(r: &Report, filter: &Filter) -> serde_json::Value {
+fn summary(r: &Run, filter: &Filter) -> serde_json::Value {
     serde_json::from_str(&crew_mrv_core::export::summary_json(r, filter)).expect("json")
 }
 

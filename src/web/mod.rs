@@ -418,8 +418,9 @@ pub fn App() -> impl IntoView {
     }
 }
 
-/// Download one of the core's outputs. The page's copy of the report lacks
-/// the per-row records, so `lab_readings.csv` is written by the worker.
+/// Download one of the core's outputs. The page has the report but not the
+/// records (the worker's store keeps them), so `lab_readings.csv` is
+/// written by the worker.
 pub fn download_output(s: Session, output: Output, filter: &Filter) {
     if output == Output::LabReadings {
         s.send(
@@ -433,9 +434,9 @@ pub fn download_output(s: Session, output: Output, filter: &Filter) {
         return;
     }
     let result = s.report.with_untracked(|r| {
-        r.as_ref().map(|r| {
-            let bytes = crew_mrv_core::export::output_bytes(output, r, filter);
-            (output.download_name(r, filter), bytes)
+        r.as_ref().and_then(|r| {
+            let bytes = crew_mrv_core::export::report_output_bytes(output, r, filter)?;
+            Some((output.download_name(r, filter), bytes))
         })
     });
     if let Some((file, bytes)) = result {

@@ -14,7 +14,7 @@ mod bench {
     use std::time::Instant;
 
     use crew_mrv_core::export::{output_bytes, Output};
-    use crew_mrv_core::{assemble, read_file, Config, Filter, Source};
+    use crew_mrv_core::{assemble, read_file, Config, Filter, ImportStore, Run, Source};
 
     fn peak_rss_kb() -> Option<u64> {
         let s = std::fs::read_to_string("/proc/self/status").ok()?;
@@ -63,14 +63,16 @@ mod bench {
         let t_import = t0.elapsed();
         let rows: u64 = files.iter().map(|f| f.account.rows_in).sum();
         let t1 = Instant::now();
-        let report = assemble(files, &config);
+        let mut store = ImportStore::new(files);
+        let report = assemble(&mut store, &config);
+        let run = Run { report, store };
         let t_method = t1.elapsed();
         let total = t0.elapsed();
         let peak = peak_rss_kb().unwrap_or(0);
         let t2 = Instant::now();
         let mut out_bytes = 0;
         for output in Output::ALL {
-            out_bytes += output_bytes(output, &report, &Filter::default()).len();
+            out_bytes += output_bytes(output, &run, &Filter::default()).len();
         }
         let t_export = t2.elapsed();
         let mb = bytes as f64 / 1e6;
@@ -92,10 +94,10 @@ mod bench {
         // The data platform's formats: the psql script and the Parquet
         // datasets, built in memory (loading into a server is not timed).
         let t3 = Instant::now();
-        let sql = crew_mrv_core::sql::sql_script(&report).len();
+        let sql = crew_mrv_core::sql::sql_script(&run).len();
         let t_sql = t3.elapsed();
         let t4 = Instant::now();
-        let parquet: usize = crew_mrv_core::dataset::parquet_dataset(&report)
+        let parquet: usize = crew_mrv_core::dataset::parquet_dataset(&run)
             .map(|files| files.iter().map(|(_, b)| b.len()).sum())
             .unwrap_or(0);
         let t_parquet = t4.elapsed();

@@ -13,7 +13,7 @@ use std::str::FromStr;
 use clap::Args;
 use crew_mrv_core::config::{Confidence, DEFAULT_LAB_RELATIVE};
 use crew_mrv_core::sql::{batch_id, load_steps, write_sql_script, Step};
-use crew_mrv_core::{assemble, read_file, Config, ReplicatePolicy, Report};
+use crew_mrv_core::{assemble, read_file, Config, ImportStore, ReplicatePolicy, Run};
 
 use crate::args::{confidence, fraction, meter, policy};
 
@@ -41,14 +41,14 @@ pub struct LoadArgs {
 }
 
 /// `run --sql FILE`.
-pub fn write_sql(report: &Report, path: &Path) -> std::io::Result<()> {
+pub fn write_sql(report: &Run, path: &Path) -> std::io::Result<()> {
     let mut w = BufWriter::new(fs::File::create(path)?);
     write_sql_script(report, &mut w)?;
     w.flush()
 }
 
 /// `run --parquet DIR`: the datasets' files under DIR.
-pub fn write_parquet(report: &Report, dir: &Path) -> std::io::Result<()> {
+pub fn write_parquet(report: &Run, dir: &Path) -> std::io::Result<()> {
     let files = crew_mrv_core::dataset::parquet_dataset(report).map_err(std::io::Error::other)?;
     // A partition left from an earlier run would be read as part of this
     // batch: each dataset folder is replaced whole.
@@ -96,7 +96,7 @@ fn explain(e: &postgres::Error) -> String {
     s
 }
 
-fn load(report: &Report, config: &postgres::Config) -> Result<(), String> {
+fn load(report: &Run, config: &postgres::Config) -> Result<(), String> {
     let at = target(config);
     let mut client = config
         .connect(postgres::NoTls)
@@ -165,7 +165,9 @@ pub fn load_cmd(a: LoadArgs) -> ExitCode {
             }
         }
     }
-    let report = assemble(files, &settings);
+    let mut store = ImportStore::new(files);
+    let report = assemble(&mut store, &settings);
+    let report = Run { report, store };
     if let Err(e) = load(&report, &config) {
         eprintln!("crew-mrv: {e}");
         return ExitCode::from(2);

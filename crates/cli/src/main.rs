@@ -20,7 +20,7 @@ mod cli {
     use clap::{CommandFactory, Parser};
     use crew_mrv_core::export::{output_bytes, write_output, Output};
     use crew_mrv_core::method::{sensitivity, uncertainty};
-    use crew_mrv_core::{assemble, read_file, Config, Filter, Kpis, Report};
+    use crew_mrv_core::{assemble, read_file, Config, Filter, ImportStore, Kpis, Report, Run};
 
     use crate::args::{Cli, Command, RunArgs, SampleArgs};
     use crate::progress::Progress;
@@ -179,15 +179,18 @@ mod cli {
             }
         }
         progress.stage("applying the method");
-        let report = assemble(files, &config);
+        let mut store = ImportStore::new(files);
+        let report = assemble(&mut store, &config);
+        let run = Run { report, store };
+        let report = &run.report;
         progress.stage("writing the outputs");
-        let written = write_all(&report, &filter, &a.out)
+        let written = write_all(&run, &filter, &a.out)
             .and_then(|()| match &a.sql {
-                Some(path) => crate::load::write_sql(&report, path),
+                Some(path) => crate::load::write_sql(&run, path),
                 None => Ok(()),
             })
             .and_then(|()| match &a.parquet {
-                Some(dir) => crate::load::write_parquet(&report, dir),
+                Some(dir) => crate::load::write_parquet(&run, dir),
                 None => Ok(()),
             });
         progress.finish();
@@ -198,10 +201,10 @@ mod cli {
         if a.json {
             let mut out = std::io::stdout().lock();
             let _ = out
-                .write_all(&output_bytes(Output::Summary, &report, &filter))
+                .write_all(&output_bytes(Output::Summary, &run, &filter))
                 .and_then(|()| out.flush());
         } else if !a.quiet {
-            print_summary(&report, &filter, &a.out);
+            print_summary(report, &filter, &a.out);
         }
         for f in report.files.iter().filter(|f| f.error.is_some()) {
             if let Some(e) = &f.error {
@@ -215,11 +218,11 @@ mod cli {
         }
     }
 
-    fn write_all(report: &Report, filter: &Filter, dir: &Path) -> std::io::Result<()> {
+    fn write_all(run: &Run, filter: &Filter, dir: &Path) -> std::io::Result<()> {
         fs::create_dir_all(dir)?;
         for output in Output::ALL {
             let mut w = BufWriter::new(fs::File::create(dir.join(output.file_name()))?);
-            write_output(output, report, filter, &mut w)?;
+            write_output(output, run, filter, &mut w)?;
             w.flush()?;
         }
         Ok(())

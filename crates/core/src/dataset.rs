@@ -22,8 +22,9 @@ use parquet::file::writer::SerializedFileWriter;
 use parquet::schema::types::Type;
 
 use crate::export::{output_bytes, Output, CO2_COLUMNS, FINDING_COLUMNS, LAB_COLUMNS, OPS_COLUMNS};
-use crate::report::{Filter, Report};
+use crate::report::Filter;
 use crate::sql::{sql_type, unneutralised};
+use crate::store::Run;
 
 /// The datasets: folder, rows, and the column the year comes from.
 const DATASETS: [(&str, Output, &[&str], &str); 4] = [
@@ -188,7 +189,7 @@ fn write_file(
 
 /// Every dataset's files: (relative path, bytes), in path order. The whole
 /// batch, whatever the CSV filter.
-pub fn parquet_dataset(report: &Report) -> Result<Vec<(String, Vec<u8>)>, String> {
+pub fn parquet_dataset(report: &Run) -> Result<Vec<(String, Vec<u8>)>, String> {
     let mut files = Vec::new();
     for (name, output, columns, day) in DATASETS {
         let csv = output_bytes(output, report, &Filter::default());

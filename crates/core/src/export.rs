@@ -22,6 +22,7 @@ use crate::method::uncertainty::{self, PeriodUncertainty};
 use crate::model::{col_letters, Co2Day};
 use crate::qa::Finding;
 use crate::report::{Filter, Kpis, Report};
+use crate::store::{ImportStore, Run};
 
 /// One of the six outputs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -90,13 +91,28 @@ impl fmt::Display for Output {
 /// Write one output into `w`.
 pub fn write_output(
     output: Output,
-    report: &Report,
+    run: &Run,
     filter: &Filter,
     w: &mut dyn Write,
 ) -> io::Result<()> {
     match output {
+        Output::LabReadings => write_lab_readings(&run.report, &run.store, w),
+        _ => write_report_output(output, &run.report, filter, w).unwrap_or(Ok(())),
+    }
+}
+
+/// Write an output that the report alone gives (every one but
+/// `lab_readings.csv`, which lists records); `None` for that one. The page,
+/// which holds the report but not the records, writes these itself.
+pub fn write_report_output(
+    output: Output,
+    report: &Report,
+    filter: &Filter,
+    w: &mut dyn Write,
+) -> Option<io::Result<()>> {
+    Some(match output {
         Output::Co2Removal => write_co2(report, filter, w),
-        Output::LabReadings => write_lab_readings(report, w),
+        Output::LabReadings => return None,
         Output::PlantOperations => write_plant_operations(report, w),
         Output::QaFindings => write_findings(report, w),
         Output::Files => write_files(report, w),
@@ -106,15 +122,23 @@ pub fn write_output(
             w.write_all(s.as_bytes())
         }
         Output::Sensitivity => write_sensitivity(report, filter, w),
-    }
+    })
 }
 
 /// One output as bytes.
-pub fn output_bytes(output: Output, report: &Report, filter: &Filter) -> Vec<u8> {
+pub fn output_bytes(output: Output, run: &Run, filter: &Filter) -> Vec<u8> {
     let mut v = Vec::new();
     // Writing to a Vec cannot fail.
-    let _ = write_output(output, report, filter, &mut v);
+    let _ = write_output(output, run, filter, &mut v);
     v
+}
+
+/// One output the report alone gives, as bytes (see
+/// [`write_report_output`]).
+pub fn report_output_bytes(output: Output, report: &Report, filter: &Filter) -> Option<Vec<u8>> {
+    let mut v = Vec::new();
+    // Writing to a Vec cannot fail.
+    write_report_output(output, report, filter, &mut v).map(|_| v)
 }
 
 /// A CSV line builder that quotes only when needed.
@@ -325,12 +349,18 @@ pub const LAB_COLUMNS: [&str; 15] = [
     "metadata",
 ];
 
-pub fn write_lab_readings(report: &Report, w: &mut dyn Write) -> io::Result<()> {
+/// The only output that lists records: it reads them from the store and
+/// the file names from the report.
+pub fn write_lab_readings(
+    report: &Report,
+    store: &ImportStore,
+    w: &mut dyn Write,
+) -> io::Result<()> {
     header(w, &LAB_COLUMNS)?;
     let mut l = Line::new();
     let mut when = String::new();
     // Lab rows then sensor rows, each in input order.
-    for r in report.lab_readings() {
+    for r in store.lab_readings() {
         when.clear();
         let _ = write!(when, "{}", r.when);
         l.theirs(&r.plant_id)
@@ -350,7 +380,7 @@ pub fn write_lab_readings(report: &Report, w: &mut dyn Write) -> io::Result<()> 
             .theirs(&r.metadata);
         l.end(w)?;
     }
-    for (s, r) in report.sensor_readings() {
+    for (s, r) in store.sensor_readings() {
         l.theirs(&s.plant_id)
             .theirs(&s.plant_unit_id)
             .ours(s.location.as_str())

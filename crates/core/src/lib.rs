@@ -1,7 +1,7 @@
 //! CREW MRV core: wastewater-plant files in, audited daily CO2 removal out.
 //!
 //! The core is pure: it takes files as (name, bytes) and returns a
-//! [`Report`]. It does no I/O, touches no DOM and prints nothing, so the
+//! [`Report`] beside the [`ImportStore`] of their records. It does no I/O, touches no DOM and prints nothing, so the
 //! same code runs in the command-line tool, in the browser and in a Web
 //! Worker, and gives the same bits everywhere.
 //!
@@ -22,6 +22,7 @@ mod pipeline;
 pub mod qa;
 mod report;
 pub mod sql;
+mod store;
 
 // Parsing helpers: private, except to the integration tests and the
 // fuzzers (feature `testing`), which check them directly.
@@ -43,11 +44,12 @@ mod timestamp;
 
 pub use config::{Config, ReplicatePolicy};
 pub use error::{FileError, FileErrorKind};
-pub use import::{FileImport, FileKind, RowAccount, SkipReason};
+pub use import::{FileImport, FileKind, FileSummary, Records, RowAccount, SkipReason};
 pub use method::METHOD_VERSION;
 pub use pipeline::{assemble, read_file, run, sha256_hex, Source};
 pub use qa::{CheckId, Finding};
 pub use report::{file_problem, qa_level_title, Filter, Kpis, Report};
+pub use store::{ImportStore, Run};
 /// Timestamps as the importers read them; the page reads the chart's zoom
 /// range with it.
 pub use timestamp::parse_datetime;

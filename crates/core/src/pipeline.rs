@@ -17,6 +17,7 @@ use crate::model::{LabReading, OpsRow, SensorDay, Severity, Text};
 use crate::qa;
 use crate::qa::Finding;
 use crate::report::Report;
+use crate::store::{ImportStore, Run};
 
 /// One input file: its name as the user sees it and its bytes.
 #[derive(Clone, Debug)]
@@ -53,16 +54,22 @@ pub fn read_file(name: &str, bytes: &[u8], config: &Config) -> FileImport {
 }
 
 /// Everything, in one call.
-pub fn run(sources: &[Source], config: &Config) -> Report {
-    let files = sources
-        .iter()
-        .map(|s| read_file(&s.name, &s.bytes, config))
-        .collect();
-    assemble(files, config)
+pub fn run(sources: &[Source], config: &Config) -> Run {
+    let mut store = ImportStore::new(
+        sources
+            .iter()
+            .map(|s| read_file(&s.name, &s.bytes, config))
+            .collect(),
+    );
+    let report = assemble(&mut store, config);
+    Run { report, store }
 }
 
-/// Order the files, drop repeats, and run the method.
-pub fn assemble(mut files: Vec<FileImport>, config: &Config) -> Report {
+/// Order the store's files, mark repeats, and run the method. The store
+/// keeps the records (re-pointed at the report's file list); the report
+/// only names the files.
+pub fn assemble(store: &mut ImportStore, config: &Config) -> Report {
+    let files = store.files_mut();
     // Input order (METHOD §2, §6): by file name; identical names by content
     // so the order never depends on how the files were given.
     files.sort_by(|a, b| (&a.name, &a.sha256).cmp(&(&b.name, &b.sha256)));
@@ -88,8 +95,10 @@ pub fn assemble(mut files: Vec<FileImport>, config: &Config) -> Report {
         }
     }
 
+    // The method only reads the imports from here on.
+    let files: &[FileImport] = files;
     let mut findings: Vec<Finding> = Vec::new();
-    for f in &files {
+    for f in files {
         match &f.duplicate_of {
             Some(orig) => findings.push(
                 qa::DUPLICATE_FILE
@@ -157,7 +166,7 @@ pub fn assemble(mut files: Vec<FileImport>, config: &Config) -> Report {
         replicate_policy: config.replicate_policy,
         uncertainty: method::uncertainty::UncertaintySettings::of(config, &plants),
         sensitivity,
-        files,
+        files: files.iter().map(|f| f.file.clone()).collect(),
         plant_operations,
         co2,
         findings,

@@ -8,17 +8,16 @@ use chrono::{Months, NaiveDate};
 use serde::{Deserialize, Serialize};
 
 use crate::config::ReplicatePolicy;
-use crate::import::FileImport;
+use crate::import::FileSummary;
 use crate::method::sensitivity::SensitivityRun;
 use crate::method::uncertainty::UncertaintySettings;
-use crate::model::{
-    Co2Day, Flag, LabReading, PlantOperation, SensorDay, SensorReading, SensorSeries, Severity,
-    Text,
-};
+use crate::model::{Co2Day, Flag, PlantOperation, SensorDay, Severity, Text};
 use crate::qa::Finding;
 
-/// Everything a run produced.
-#[derive(Debug, Serialize, Deserialize)]
+/// Everything a run produced. It names its input files but not their
+/// records, which stay in the [`crate::ImportStore`] (the page gets the
+/// report alone; the worker keeps the store).
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Report {
     pub method_version: String,
     pub replicate_policy: ReplicatePolicy,
@@ -29,7 +28,7 @@ pub struct Report {
     #[serde(default)]
     pub sensitivity: Vec<SensitivityRun>,
     /// Inputs sorted by name (then content); record `file` indices point here.
-    pub files: Vec<FileImport>,
+    pub files: Vec<FileSummary>,
     pub plant_operations: Vec<PlantOperation>,
     /// Sorted by plant, then date.
     pub co2: Vec<Co2Day>,
@@ -39,58 +38,9 @@ pub struct Report {
 }
 
 impl Report {
-    /// A copy without the per-row records (what a UI thread needs to show
-    /// and export everything but `lab_readings.csv`).
-    pub fn without_records(&self) -> Report {
-        Report {
-            method_version: self.method_version.clone(),
-            replicate_policy: self.replicate_policy,
-            uncertainty: self.uncertainty.clone(),
-            sensitivity: self.sensitivity.clone(),
-            files: self
-                .files
-                .iter()
-                .map(|f| FileImport {
-                    name: f.name.clone(),
-                    sha256: f.sha256.clone(),
-                    bytes: f.bytes,
-                    kind: f.kind,
-                    plant_id: f.plant_id.clone(),
-                    period: f.period,
-                    generated_at: f.generated_at,
-                    encoding: f.encoding,
-                    sheets: f.sheets.clone(),
-                    account: f.account.clone(),
-                    error: f.error.clone(),
-                    records: Default::default(),
-                    findings: Vec::new(),
-                    duplicate_of: f.duplicate_of.clone(),
-                })
-                .collect(),
-            plant_operations: self.plant_operations.clone(),
-            co2: self.co2.clone(),
-            findings: self.findings.clone(),
-            sensor_days: self.sensor_days.clone(),
-        }
-    }
-
     /// Files that count (not duplicates of an earlier file).
-    pub fn active_files(&self) -> impl Iterator<Item = &FileImport> {
+    pub fn active_files(&self) -> impl Iterator<Item = &FileSummary> {
         self.files.iter().filter(|f| f.duplicate_of.is_none())
-    }
-
-    pub fn lab_readings(&self) -> impl Iterator<Item = &LabReading> {
-        self.active_files().flat_map(|f| f.records.lab.iter())
-    }
-
-    /// Sensor readings with their series.
-    pub fn sensor_readings(&self) -> impl Iterator<Item = (&SensorSeries, &SensorReading)> {
-        self.active_files().flat_map(|f| {
-            f.records
-                .sensor
-                .iter()
-                .filter_map(move |r| f.records.series.get(r.series as usize).map(|s| (s, r)))
-        })
     }
 
     pub fn file_name(&self, idx: u32) -> &str {
@@ -135,65 +85,6 @@ impl Report {
         m
     }
 
-    /// pH (or other sensor) readings of one plant unit between two times,
-    /// in time order; when there are more than `max_points`, the means of
-    /// equal time buckets instead, so a chart never draws millions of
-    /// points.
-    pub fn sensor_points(
-        &self,
-        plant_id: &str,
-        plant_unit_id: &str,
-        from: chrono::NaiveDateTime,
-        to: chrono::NaiveDateTime,
-        max_points: usize,
-    ) -> Vec<(chrono::NaiveDateTime, f64)> {
-        let mut pts: Vec<(chrono::NaiveDateTime, f64)> = self
-            .sensor_readings()
-            .filter(|(s, r)| {
-                &*s.plant_id == plant_id
-                    && &*s.plant_unit_id == plant_unit_id
-                    && s.parameter_name.eq_ignore_ascii_case("ph")
-                    && r.at >= from
-                    && r.at <= to
-            })
-            .map(|(_, r)| (r.at, r.value))
-            .collect();
-        pts.sort_by_key(|p| p.0);
-        let max_points = max_points.max(1);
-        if pts.len() <= max_points {
-            return pts;
-        }
-        let span = (to - from).num_seconds().max(1);
-        let bucket = (span + max_points as i64 - 1) / max_points as i64;
-        let mut out: Vec<(chrono::NaiveDateTime, f64)> = Vec::with_capacity(max_points);
-        let mut cur: Option<(i64, f64, u32)> = None;
-        for (t, v) in pts {
-            let b = (t - from).num_seconds() / bucket.max(1);
-            match &mut cur {
-                Some((cb, sum, n)) if *cb == b => {
-                    *sum += v;
-                    *n += 1;
-                }
-                _ => {
-                    if let Some((cb, sum, n)) = cur.take() {
-                        out.push((
-                            from + chrono::Duration::seconds(cb * bucket),
-                            sum / f64::from(n),
-                        ));
-                    }
-                    cur = Some((b, v, 1));
-                }
-            }
-        }
-        if let Some((cb, sum, n)) = cur {
-            out.push((
-                from + chrono::Duration::seconds(cb * bucket),
-                sum / f64::from(n),
-            ));
-        }
-        out
-    }
-
     /// The merged operations days under a filter's plant and dates (its
     /// quality flags belong to CO2 days, which operations days are not).
     pub fn operations<'a>(
@@ -234,7 +125,7 @@ impl Report {
 
 /// What is wrong with a file as the app's *Files* tab says it, if anything:
 /// a repeat of a file already loaded, or why it could not be read.
-pub fn file_problem(f: &FileImport) -> Option<String> {
+pub fn file_problem(f: &FileSummary) -> Option<String> {
     match (&f.duplicate_of, &f.error) {
         (Some(o), _) => Some(format!(
             "Same content as {o}, which is already loaded: ignored so nothing is counted twice."

@@ -26,6 +26,7 @@ use crate::export::{
 };
 use crate::pipeline::sha256_hex;
 use crate::report::{Filter, Report};
+use crate::store::Run;
 
 /// One step of a load: a plain statement, or a COPY with its data (COPY
 /// text format: tab-separated, `\N` for NULL, one line per row).
@@ -326,7 +327,7 @@ fn metadata_rows(summary: &Value, id: &str) -> Vec<u8> {
 /// The load, step by step, without BEGIN/COMMIT (the caller's
 /// transaction). Each table's data is built only when its step is handed
 /// over, so one table's rows are held at a time.
-pub fn load_steps(report: &Report, step: &mut dyn FnMut(Step) -> io::Result<()>) -> io::Result<()> {
+pub fn load_steps(report: &Run, step: &mut dyn FnMut(Step) -> io::Result<()>) -> io::Result<()> {
     let id = batch_id(report);
     let summary = manifest(report);
     step(Step::Sql(schema()))?;
@@ -410,7 +411,7 @@ pub fn load_steps(report: &Report, step: &mut dyn FnMut(Step) -> io::Result<()>)
 
 /// The psql script: `psql -v ON_ERROR_STOP=1 -f FILE` is implied by its
 /// first line, so a failure stops it and the transaction is rolled back.
-pub fn write_sql_script(report: &Report, w: &mut dyn io::Write) -> io::Result<()> {
+pub fn write_sql_script(report: &Run, w: &mut dyn io::Write) -> io::Result<()> {
     writeln!(
         w,
         "-- CREW MRV batch {} (method {}): psql -f this file",
@@ -430,7 +431,7 @@ pub fn write_sql_script(report: &Report, w: &mut dyn io::Write) -> io::Result<()
 }
 
 /// The script as bytes (the browser's download).
-pub fn sql_script(report: &Report) -> Vec<u8> {
+pub fn sql_script(report: &Run) -> Vec<u8> {
     let mut v = Vec::new();
     // Writing to a Vec cannot fail.
     let _ = write_sql_script(report, &mut v);

@@ -2,8 +2,8 @@
 //!
 //! The page sends requests (with browser `File` handles alongside, so file
 //! bytes are read in the worker and never copied through the page); the
-//! worker keeps every record and answers with progress, the report without
-//! its per-row records, and export bytes. Plain serde types: the same
+//! worker keeps every record (its `ImportStore`) and answers with progress,
+//! the report (which names files but holds no records), and export bytes. Plain serde types: the same
 //! protocol is unit-tested natively.
 
 use chrono::NaiveDateTime;
@@ -71,7 +71,7 @@ pub struct Progress {
 pub enum Reply {
     Ready,
     Progress(Progress),
-    /// The report without per-row records; `files_changed` tells the page
+    /// The report (it never carries records); `files_changed` tells the page
     /// to reset its date range.
     Report {
         report: Option<Report>,
@@ -119,7 +119,7 @@ impl Reply {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crew_mrv_core::{run, Config, Source};
+    use crew_mrv_core::{run, Config, ImportStore, Run, Source};
 
     #[test]
     fn requests_round_trip() {
@@ -143,12 +143,12 @@ mod tests {
                    U1,2025-04-01,P,primary_clarifier,calcium,mg/L,39.8\n\
                    D1,2025-04-01,P,secondary_clarifier,calcium,mg/L,53.7\n\
                    D2,2025-04-01,P,secondary_clarifier,calcium,mg/L,53.70000000000001\n";
-        let report = run(
+        let run = run(
             &[Source::new("lab.csv", lab.as_bytes())],
             &Config::default(),
         );
         let reply = Reply::Report {
-            report: Some(report.without_records()),
+            report: Some(run.report.clone()),
             files_changed: true,
             elapsed_ms: 1.0,
             problems: vec![],
@@ -161,16 +161,22 @@ mod tests {
         else {
             panic!("no report came back");
         };
+        // The page has the report alone; only the worker's store has the
+        // records `lab_readings.csv` lists.
+        let back = Run {
+            report: back,
+            store: ImportStore::default(),
+        };
         for output in Output::ALL {
             if output == Output::LabReadings {
                 continue;
             }
             assert_eq!(
                 crew_mrv_core::export::output_bytes(output, &back, &Filter::default()),
-                crew_mrv_core::export::output_bytes(output, &report, &Filter::default()),
+                crew_mrv_core::export::output_bytes(output, &run, &Filter::default()),
                 "{output}"
             );
         }
-        assert_eq!(back.findings, report.findings);
+        assert_eq!(back.findings, run.findings);
     }
 }

@@ -1,5 +1,5 @@
-//! The worker side of the browser app (wasm32 only). It holds every file's
-//! records, runs the same pipeline as the CLI, and answers the page with
+//! The worker side of the browser app (wasm32 only). It keeps the imported
+//! files with their records (an `ImportStore`), runs the same pipeline as the CLI, and answers the page with
 //! the protocol of `crew_mrv_protocol`. Requests are handled one at a time,
 //! in order; file bytes are read here, so the page never holds them.
 
@@ -18,11 +18,14 @@ use wasm_bindgen_futures::{spawn_local, JsFuture};
 use web_sys::{DedicatedWorkerGlobalScope, MessageEvent};
 
 use crew_mrv_core::config::{Confidence, DEFAULT_LAB_RELATIVE};
-use crew_mrv_core::{assemble, Config, FileImport, ReplicatePolicy, Report};
+use crew_mrv_core::{assemble, Config, ImportStore, ReplicatePolicy, Run};
 use crew_mrv_protocol::{FileSource, Progress, Reply, Request};
 
 struct State {
-    report: Option<Report>,
+    /// The last run: its report and the store of every imported file
+    /// with its records, kept between runs; `None` while no file is kept.
+    /// Exports and sensor points are answered from it.
+    run: Option<Run>,
     policy: ReplicatePolicy,
     /// METHOD §7's settings from the page.
     confidence: Confidence,
@@ -58,7 +61,7 @@ fn now_ms() -> f64 {
 pub fn start() {
     console_error_panic_hook::set_once();
     let state = Rc::new(RefCell::new(State {
-        report: None,
+        run: None,
         policy: ReplicatePolicy::Mean,
         confidence: Confidence::default(),
         lab_default_relative: DEFAULT_LAB_RELATIVE,
@@ -115,33 +118,35 @@ fn config(state: &State) -> Config {
     }
 }
 
-fn take_files(state: &Rc<RefCell<State>>) -> Vec<FileImport> {
+/// The kept imports, taken out of the last run to change or run again.
+fn take_store(state: &Rc<RefCell<State>>) -> ImportStore {
     state
         .borrow_mut()
-        .report
+        .run
         .take()
-        .map(|r| r.files)
+        .map(|r| r.store)
         .unwrap_or_default()
 }
 
+/// Run the method over the store and send the page the report; the
+/// records stay here.
 fn publish(
     state: &Rc<RefCell<State>>,
-    files: Vec<FileImport>,
+    mut store: ImportStore,
     files_changed: bool,
     started: f64,
     problems: Vec<String>,
 ) {
     let cfg = config(&state.borrow());
-    let report = if files.is_empty() {
-        None
-    } else {
-        Some(assemble(files, &cfg))
-    };
-    let view = report.as_ref().map(Report::without_records);
-    state.borrow_mut().report = report;
+    let run = (!store.is_empty()).then(|| {
+        let report = assemble(&mut store, &cfg);
+        Run { report, store }
+    });
+    let report = run.as_ref().map(|r| r.report.clone());
+    state.borrow_mut().run = run;
     post(
         &Reply::Report {
-            report: view,
+            report,
             files_changed,
             elapsed_ms: now_ms() - started,
             problems,
@@ -287,31 +292,26 @@ async fn handle(state: &Rc<RefCell<State>>, req: Request, files: Array) {
                 }),
                 None,
             );
-            let mut all = take_files(state);
-            all.extend(imported);
-            publish(state, all, true, started, problems);
+            let mut store = take_store(state);
+            for f in imported {
+                store.add(f);
+            }
+            publish(state, store, true, started, problems);
         }
         Request::Remove { name, sha256 } => {
-            let mut all = take_files(state);
-            // One click removes one file. The same file picked twice is
-            // two entries with equal name and hash (the later one marked a
-            // duplicate): drop the later, keep the one that counts.
-            if let Some(i) = all
-                .iter()
-                .rposition(|f| *f.name == *name && f.sha256 == sha256)
-            {
-                all.remove(i);
-            }
-            publish(state, all, true, started, Vec::new());
+            // One click removes one file (see `ImportStore::remove`).
+            let mut store = take_store(state);
+            store.remove(&name, &sha256);
+            publish(state, store, true, started, Vec::new());
         }
         Request::Clear => {
-            let _ = take_files(state);
-            publish(state, Vec::new(), true, started, Vec::new());
+            let _ = take_store(state);
+            publish(state, ImportStore::default(), true, started, Vec::new());
         }
         Request::SetPolicy(p) => {
             state.borrow_mut().policy = p;
-            let all = take_files(state);
-            publish(state, all, false, started, Vec::new());
+            let store = take_store(state);
+            publish(state, store, false, started, Vec::new());
         }
         Request::SetUncertainty {
             confidence,
@@ -325,16 +325,16 @@ async fn handle(state: &Rc<RefCell<State>>, req: Request, files: Array) {
                     st.lab_default_relative = lab_default_relative;
                 }
             }
-            let all = take_files(state);
-            publish(state, all, false, started, Vec::new());
+            let store = take_store(state);
+            publish(state, store, false, started, Vec::new());
         }
         Request::Export { id, output, filter } => {
             if trap_requested(output.file_name()) {
                 core::arch::wasm32::unreachable();
             }
-            let out = state.borrow().report.as_ref().map(|r| {
+            let out = state.borrow().run.as_ref().map(|r| {
                 (
-                    output.download_name(r, &filter),
+                    output.download_name(&r.report, &filter),
                     crew_mrv_core::export::output_bytes(output, r, &filter),
                 )
             });
@@ -364,9 +364,12 @@ async fn handle(state: &Rc<RefCell<State>>, req: Request, files: Array) {
         } => {
             let points = state
                 .borrow()
-                .report
+                .run
                 .as_ref()
-                .map(|r| r.sensor_points(&plant_id, &plant_unit_id, from, to, max_points))
+                .map(|r| {
+                    r.store
+                        .sensor_points(&plant_id, &plant_unit_id, from, to, max_points)
+                })
                 .unwrap_or_default();
             post(&Reply::SensorPoints { id, points }, None);
         }

@@ -92,9 +92,10 @@ impl Records {
     }
 }
 
-/// Everything known about one input file after import.
-#[derive(Debug, Serialize, Deserialize)]
-pub struct FileImport {
+/// What a run knows about one input file, without its records: what the
+/// report lists, the *Files* tab shows and `files.csv` writes.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct FileSummary {
     pub name: Text,
     pub sha256: String,
     pub bytes: u64,
@@ -107,14 +108,12 @@ pub struct FileImport {
     pub sheets: Vec<Text>,
     pub account: RowAccount,
     pub error: Option<FileError>,
-    pub records: Records,
-    pub findings: Vec<Finding>,
     /// Set when another file with the same bytes comes first in the run:
-    /// this one then contributes nothing (see [`FileImport::account_in_run`]).
+    /// this one then contributes nothing (see [`FileSummary::account_in_run`]).
     pub duplicate_of: Option<Text>,
 }
 
-impl FileImport {
+impl FileSummary {
     /// The row account as the run counts it: a duplicate's rows are all
     /// skipped as such.
     pub fn account_in_run(&self) -> RowAccount {
@@ -122,6 +121,31 @@ impl FileImport {
             Some(_) => self.account.restated_as(SkipReason::DuplicateFile),
             None => self.account.clone(),
         }
+    }
+}
+
+/// One file as read: its summary, its records and the findings of reading
+/// it. Imports live in an [`crate::ImportStore`]; a report keeps only the
+/// summaries.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct FileImport {
+    pub file: FileSummary,
+    pub records: Records,
+    pub findings: Vec<Finding>,
+}
+
+// An import reads as its summary (`f.name`, `f.account`): the records are
+// what it adds, not a different file.
+impl std::ops::Deref for FileImport {
+    type Target = FileSummary;
+    fn deref(&self) -> &FileSummary {
+        &self.file
+    }
+}
+
+impl std::ops::DerefMut for FileImport {
+    fn deref_mut(&mut self) -> &mut FileSummary {
+        &mut self.file
     }
 }
 
@@ -176,20 +200,22 @@ pub fn import_file(name: &str, bytes: &[u8], config: &Config) -> FileImport {
     let mut sheets = Vec::new();
     let result = dispatch(&mut ctx, bytes, &mut encoding, &mut sheets);
     let mut out = FileImport {
-        name: name.clone(),
-        sha256: String::new(),
-        bytes: bytes.len() as u64,
-        kind: None,
-        plant_id: None,
-        period: None,
-        generated_at: None,
-        encoding,
-        sheets,
-        account: RowAccount::default(),
-        error: None,
+        file: FileSummary {
+            name: name.clone(),
+            sha256: String::new(),
+            bytes: bytes.len() as u64,
+            kind: None,
+            plant_id: None,
+            period: None,
+            generated_at: None,
+            encoding,
+            sheets,
+            account: RowAccount::default(),
+            error: None,
+            duplicate_of: None,
+        },
         records: Records::default(),
         findings: Vec::new(),
-        duplicate_of: None,
     };
     match result {
         Ok(p) => {
