@@ -9,7 +9,8 @@ use std::io::Write as _;
 
 use crew_mrv_core::model::Flag;
 use crew_mrv_core::{
-    assemble, export, read_file, Config, FileImport, Filter, ReplicatePolicy, Report,
+    assemble, export, read_file, Config, FileSummary, Filter, ImportStore, ReplicatePolicy,
+    Report, Run,
 };
 
 pub const POLICIES: [ReplicatePolicy; 2] = [ReplicatePolicy::Mean, ReplicatePolicy::First];
@@ -28,16 +29,17 @@ pub fn one(name: &str, bytes: &[u8]) {
         let config = config(policy);
         let f = read_file(name, bytes, &config);
         check_file(&f);
-        let report = assemble(vec![f], &config);
-        check_report(&report);
+        let mut store = ImportStore::new(vec![f]);
+        let report = assemble(&mut store, &config);
+        check_report(&Run { report, store });
     }
 }
 
-pub fn check_file(f: &FileImport) {
+pub fn check_file(f: &FileSummary) {
     assert!(f.account.balances(), "{}: account does not balance", f.name);
 }
 
-pub fn check_report(report: &Report) {
+pub fn check_report(report: &Run) {
     for f in &report.files {
         check_file(f);
         assert!(f.account_in_run().balances(), "{}: run account", f.name);
@@ -68,7 +70,7 @@ pub fn a_filter(report: &Report) -> Filter {
 /// holds exactly the report's days under `filter`, in order, each with
 /// its flag and CO2 to the last bit (shortest round-trip floats); and
 /// summary.json's total is the VALID CO2 of that CSV summed in date order.
-pub fn check_parse_back(report: &Report, filter: &Filter) {
+pub fn check_parse_back(report: &Run, filter: &Filter) {
     for output in export::Output::ALL {
         let name = output.file_name();
         if !name.ends_with(".csv") {
