@@ -13,7 +13,7 @@ use std::str::FromStr;
 use clap::Args;
 use crew_mrv_core::config::{Confidence, DEFAULT_LAB_RELATIVE};
 use crew_mrv_core::sql::{batch_id, load_steps, write_sql_script, Step};
-use crew_mrv_core::{assemble, read_file, Config, ImportStore, ReplicatePolicy, Run};
+use crew_mrv_core::{ReplicatePolicy, Run};
 
 use crate::args::{confidence, fraction, meter, policy};
 
@@ -128,46 +128,20 @@ pub fn load_cmd(a: LoadArgs) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let mut paths = Vec::new();
-    let mut missing = Vec::new();
-    for p in &a.inputs {
-        crate::cli::collect(p, &mut paths, &mut missing);
-    }
-    if !missing.is_empty() {
-        for m in &missing {
-            eprintln!("crew-mrv: {m}");
-        }
-        return ExitCode::from(2);
-    }
-    let mut settings = Config {
-        replicate_policy: a.replicate_policy,
-        confidence: a.confidence,
-        lab_default_relative: a.lab_uncertainty,
-        ..Config::default()
+    let paths = match crate::cli::input_paths(&a.inputs) {
+        Ok(p) => p,
+        Err(code) => return code,
     };
-    for (plant, pct) in &a.meter_uncertainty {
-        settings
-            .meter_uncertainty_percent
-            .insert(plant.clone(), *pct);
-    }
-    let mut files = Vec::with_capacity(paths.len());
-    let mut unreadable = false;
-    for p in &paths {
-        let name = p
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_else(|| p.display().to_string());
-        match fs::read(p) {
-            Ok(bytes) => files.push(read_file(&name, &bytes, &settings)),
-            Err(e) => {
-                eprintln!("crew-mrv: {}: {e}", p.display());
-                unreadable = true;
-            }
-        }
-    }
-    let mut store = ImportStore::new(files);
-    let report = assemble(&mut store, &settings);
-    let report = Run { report, store };
+    let settings = crate::cli::settings(
+        a.replicate_policy,
+        a.confidence,
+        a.lab_uncertainty,
+        &a.meter_uncertainty,
+    );
+    // No progress bar: a load prints one line when it is done.
+    let progress = crate::cli::Progress::start(paths.len() as u64, false);
+    let (report, unreadable) = crate::cli::import_all(&paths, &settings, &progress);
+    progress.finish();
     if let Err(e) = load(&report, &config) {
         eprintln!("crew-mrv: {e}");
         return ExitCode::from(2);

@@ -18,12 +18,15 @@ mod cli {
 
     use clap::error::ErrorKind;
     use clap::{CommandFactory, Parser};
+    use crew_mrv_core::config::Confidence;
     use crew_mrv_core::export::{output_bytes, write_output, Output};
     use crew_mrv_core::method::{sensitivity, uncertainty};
-    use crew_mrv_core::{assemble, read_file, Config, Filter, ImportStore, Kpis, Report, Run};
+    use crew_mrv_core::{
+        assemble, read_file, Config, Filter, ImportStore, Kpis, ReplicatePolicy, Report, Run,
+    };
 
     use crate::args::{Cli, Command, RunArgs, SampleArgs};
-    use crate::progress::Progress;
+    pub(crate) use crate::progress::Progress;
 
     /// A usage error found after parsing (one clap cannot see, such as two
     /// dates in the wrong order), printed the way clap prints its own:
@@ -117,6 +120,74 @@ mod cli {
         }
     }
 
+    /// The files the command line names, directories searched; a missing
+    /// path is a usage error (exit status 2), named on stderr.
+    pub(crate) fn input_paths(inputs: &[PathBuf]) -> Result<Vec<PathBuf>, ExitCode> {
+        let mut paths = Vec::new();
+        let mut missing = Vec::new();
+        for p in inputs {
+            collect(p, &mut paths, &mut missing);
+        }
+        if missing.is_empty() {
+            return Ok(paths);
+        }
+        for m in &missing {
+            eprintln!("crew-mrv: {m}");
+        }
+        Err(ExitCode::from(2))
+    }
+
+    /// The settings `run` and `load` share, so a batch loaded into the
+    /// database is the batch `run` would write.
+    pub(crate) fn settings(
+        replicate_policy: ReplicatePolicy,
+        confidence: Confidence,
+        lab_default_relative: f64,
+        meter_uncertainty: &[(String, f64)],
+    ) -> Config {
+        let mut config = Config {
+            replicate_policy,
+            confidence,
+            lab_default_relative,
+            ..Config::default()
+        };
+        for (plant, pct) in meter_uncertainty {
+            config.meter_uncertainty_percent.insert(plant.clone(), *pct);
+        }
+        config
+    }
+
+    /// Each file is read, imported and dropped in turn, so a run holds one
+    /// file's bytes at a time; `assemble` then orders the imports exactly
+    /// as the core's `run` would. The flag says some file could not be
+    /// read from disk (named on stderr).
+    pub(crate) fn import_all(
+        paths: &[PathBuf],
+        config: &Config,
+        progress: &Progress,
+    ) -> (Run, bool) {
+        let mut files = Vec::with_capacity(paths.len());
+        let mut unreadable = false;
+        for p in paths {
+            let name = p
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_else(|| p.display().to_string());
+            progress.file(&name);
+            match fs::read(p) {
+                Ok(bytes) => files.push(read_file(&name, &bytes, config)),
+                Err(e) => {
+                    progress.suspend(|| eprintln!("crew-mrv: {}: {e}", p.display()));
+                    unreadable = true;
+                }
+            }
+        }
+        progress.stage("applying the method");
+        let mut store = ImportStore::new(files);
+        let report = assemble(&mut store, config);
+        (Run { report, store }, unreadable)
+    }
+
     fn run_cmd(a: RunArgs) -> ExitCode {
         if a.inputs.is_empty() {
             return usage(
@@ -138,50 +209,18 @@ mod cli {
             to: a.to,
             flags: (!a.flags.is_empty()).then(|| a.flags.iter().copied().collect::<BTreeSet<_>>()),
         };
-        let mut paths = Vec::new();
-        let mut missing = Vec::new();
-        for p in &a.inputs {
-            collect(p, &mut paths, &mut missing);
-        }
-        if !missing.is_empty() {
-            for m in &missing {
-                eprintln!("crew-mrv: {m}");
-            }
-            return ExitCode::from(2);
-        }
-        let mut config = Config {
-            replicate_policy: a.replicate_policy,
-            confidence: a.confidence,
-            lab_default_relative: a.lab_uncertainty,
-            ..Config::default()
+        let paths = match input_paths(&a.inputs) {
+            Ok(p) => p,
+            Err(code) => return code,
         };
-        for (plant, pct) in &a.meter_uncertainty {
-            config.meter_uncertainty_percent.insert(plant.clone(), *pct);
-        }
+        let config = settings(
+            a.replicate_policy,
+            a.confidence,
+            a.lab_uncertainty,
+            &a.meter_uncertainty,
+        );
         let progress = Progress::start(paths.len() as u64, !a.quiet && !a.json);
-        // Each file is read, imported and dropped in turn, so a run holds
-        // one file's bytes at a time; `assemble` then orders the imports
-        // exactly as `run` would.
-        let mut files = Vec::with_capacity(paths.len());
-        let mut unreadable = false;
-        for p in &paths {
-            let name = p
-                .file_name()
-                .map(|n| n.to_string_lossy().into_owned())
-                .unwrap_or_else(|| p.display().to_string());
-            progress.file(&name);
-            match fs::read(p) {
-                Ok(bytes) => files.push(read_file(&name, &bytes, &config)),
-                Err(e) => {
-                    progress.suspend(|| eprintln!("crew-mrv: {}: {e}", p.display()));
-                    unreadable = true;
-                }
-            }
-        }
-        progress.stage("applying the method");
-        let mut store = ImportStore::new(files);
-        let report = assemble(&mut store, &config);
-        let run = Run { report, store };
+        let (run, unreadable) = import_all(&paths, &config, &progress);
         let report = &run.report;
         progress.stage("writing the outputs");
         let written = write_all(&run, &filter, &a.out)
