@@ -96,6 +96,9 @@ fn explain(e: &postgres::Error) -> String {
     s
 }
 
+/// Bytes of COPY text gathered before they are sent.
+const COPY_CHUNK: usize = 1 << 16;
+
 fn load(report: &Run, config: &postgres::Config) -> Result<(), String> {
     let at = target(config);
     let mut client = config
@@ -109,9 +112,12 @@ fn load(report: &Run, config: &postgres::Config) -> Result<(), String> {
     let pg = |e: postgres::Error| std::io::Error::other(explain(&e));
     load_steps(report, &mut |step| match step {
         Step::Sql(sql) => tx.batch_execute(&sql).map_err(pg),
-        Step::Copy { statement, data } => {
-            let mut w = tx.copy_in(&statement).map_err(pg)?;
-            w.write_all(&data)?;
+        Step::Copy { statement, rows } => {
+            // Rows stream to the server as they are built, in buffered
+            // chunks: the load holds a chunk of text, not a table.
+            let mut w = BufWriter::with_capacity(COPY_CHUNK, tx.copy_in(&statement).map_err(pg)?);
+            rows(&mut w)?;
+            let w = w.into_inner().map_err(|e| e.into_error())?;
             w.finish().map(|_| ()).map_err(pg)
         }
     })

@@ -3,17 +3,23 @@
 //! `co2_removal/plant_id=PLANT_A/year=2025/part-0.parquet`, and the same
 //! for lab readings, plant operations and QA findings.
 //!
-//! The rows are the CSV outputs' rows, typed as in the SQL schema: dates
-//! as DATE, timestamps as TIMESTAMP (microseconds, plant-local wall-clock
-//! time, so not adjusted to UTC), floats as DOUBLE parsed from the CSV's
-//! shortest round-trip text (the same bits), counts as INT64, flags as
+//! The rows are the CSV outputs' rows, built by the same functions from
+//! the records and the report's typed values (never from the CSV's text,
+//! so user text is stored as the file had it), typed as in the SQL schema:
+//! dates as DATE, timestamps as TIMESTAMP (microseconds, plant-local
+//! wall-clock time, so not adjusted to UTC), floats as DOUBLE (the same
+//! bits; a non-finite float would be NULL), counts as INT64, flags as
 //! BOOLEAN, text and JSON as dictionary-encoded UTF-8 strings; snappy
 //! compression. `plant_id` and `year` are in the path, not in the files.
+//! Rows are buffered per partition and written as a row group every
+//! [`ROW_GROUP_ROWS`] rows, so a year of minute readings is never held as
+//! rows of text.
 
 use std::collections::BTreeMap;
+use std::io;
 use std::sync::Arc;
 
-use chrono::{NaiveDate, NaiveDateTime};
+use chrono::{Datelike, NaiveDate, NaiveDateTime};
 use parquet::basic::{Compression, LogicalType, Repetition, TimeUnit, Type as Physical};
 use parquet::data_type::{BoolType, ByteArray, ByteArrayType, DoubleType, Int32Type, Int64Type};
 use parquet::errors::ParquetError;
@@ -21,10 +27,17 @@ use parquet::file::properties::WriterProperties;
 use parquet::file::writer::SerializedFileWriter;
 use parquet::schema::types::Type;
 
-use crate::export::{output_bytes, Output, CO2_COLUMNS, FINDING_COLUMNS, LAB_COLUMNS, OPS_COLUMNS};
+use crate::export::{
+    table_rows, Cells, Output, CO2_COLUMNS, FINDING_COLUMNS, LAB_COLUMNS, OPS_COLUMNS,
+};
+use crate::model::When;
 use crate::report::Filter;
-use crate::sql::{sql_type, unneutralised};
+use crate::sql::sql_type;
 use crate::store::Run;
+
+/// Rows per row group: large enough for dictionaries and compression to
+/// pay, small enough that a partition's buffered rows stay a few MB.
+pub const ROW_GROUP_ROWS: usize = 1 << 17;
 
 /// The datasets: folder, rows, and the column the year comes from.
 const DATASETS: [(&str, Output, &[&str], &str); 4] = [
@@ -92,136 +105,384 @@ fn epoch() -> NaiveDate {
     NaiveDate::from_ymd_opt(1970, 1, 1).unwrap_or_default()
 }
 
-fn timestamp_micros(s: &str) -> Option<i64> {
-    let t = NaiveDateTime::parse_from_str(s, "%Y-%m-%dT%H:%M:%S%.f")
-        .ok()
-        .or_else(|| {
-            NaiveDate::parse_from_str(s, "%Y-%m-%d")
-                .ok()
-                .and_then(|d| d.and_hms_opt(0, 0, 0))
-        })?;
-    Some(t.and_utc().timestamp_micros())
+fn days(d: NaiveDate) -> Option<i32> {
+    i32::try_from((d - epoch()).num_days()).ok()
+}
+
+fn micros(t: NaiveDateTime) -> i64 {
+    t.and_utc().timestamp_micros()
+}
+
+/// A cell of the row being built; text lives in the row's own buffer.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Cell {
+    Null,
+    Text(usize, usize),
+    Double(f64),
+    Int(u64),
+    Date(NaiveDate),
+    At(NaiveDateTime),
+    Bool(bool),
 }
 
 /// One column's values with their definition levels (0: NULL).
-fn values<T>(
-    rows: &[&Vec<String>],
-    i: usize,
-    parse: impl Fn(&str) -> Option<T>,
-) -> (Vec<T>, Vec<i16>) {
-    let mut vals = Vec::with_capacity(rows.len());
-    let mut defs = Vec::with_capacity(rows.len());
-    for r in rows {
-        match r.get(i).filter(|f| !f.is_empty()).and_then(|f| parse(f)) {
+struct Values<T> {
+    vals: Vec<T>,
+    defs: Vec<i16>,
+}
+
+impl<T> Values<T> {
+    fn new() -> Values<T> {
+        Values {
+            vals: Vec::new(),
+            defs: Vec::new(),
+        }
+    }
+
+    fn push(&mut self, v: Option<T>) {
+        match v {
             Some(v) => {
-                vals.push(v);
-                defs.push(1);
+                self.vals.push(v);
+                self.defs.push(1);
             }
-            None => defs.push(0),
+            None => self.defs.push(0),
         }
     }
-    (vals, defs)
+
+    fn clear(&mut self) {
+        self.vals.clear();
+        self.defs.clear();
+    }
 }
 
-/// One partition's rows as a Parquet file.
-fn write_file(
-    columns: &[&str],
-    keep: &[usize],
-    rows: &[&Vec<String>],
-) -> Result<Vec<u8>, ParquetError> {
-    let fields = keep
-        .iter()
-        .map(|&i| field(columns[i]).map(Arc::new))
-        .collect::<Result<Vec<_>, _>>()?;
-    let schema = Type::group_type_builder("schema")
-        .with_fields(fields)
-        .build()?;
-    let props = WriterProperties::builder()
-        .set_compression(Compression::SNAPPY)
-        .set_dictionary_enabled(true)
-        .build();
-    let mut writer = SerializedFileWriter::new(Vec::new(), Arc::new(schema), Arc::new(props))?;
-    let mut group = writer.next_row_group()?;
-    for &i in keep {
-        let Some(mut col) = group.next_column()? else {
-            break;
-        };
-        match sql_type(columns[i]) {
-            "date" => {
-                let (v, d) = values(rows, i, |s| {
-                    NaiveDate::parse_from_str(s, "%Y-%m-%d")
-                        .ok()
-                        .and_then(|x| i32::try_from((x - epoch()).num_days()).ok())
-                });
-                col.typed::<Int32Type>().write_batch(&v, Some(&d), None)?;
+/// A column's buffered values, by its Parquet type.
+enum Column {
+    Date(Values<i32>),
+    Int64(Values<i64>),
+    Double(Values<f64>),
+    Bool(Values<bool>),
+    Text(Values<ByteArray>),
+}
+
+impl Column {
+    fn new(name: &str) -> Column {
+        match sql_type(name) {
+            "date" => Column::Date(Values::new()),
+            "timestamp" | "bigint" => Column::Int64(Values::new()),
+            "double precision" => Column::Double(Values::new()),
+            "boolean" => Column::Bool(Values::new()),
+            _ => Column::Text(Values::new()),
+        }
+    }
+
+    /// Adds a cell; `false` when the cell is not of the column's type (a
+    /// row function out of step with the columns).
+    fn push(&mut self, cell: Cell, text: &str) -> bool {
+        match (self, cell) {
+            (Column::Date(v), Cell::Null) => v.push(None),
+            (Column::Int64(v), Cell::Null) => v.push(None),
+            (Column::Double(v), Cell::Null) => v.push(None),
+            (Column::Bool(v), Cell::Null) => v.push(None),
+            (Column::Text(v), Cell::Null) => v.push(None),
+            (Column::Date(v), Cell::Date(d)) => v.push(days(d)),
+            (Column::Int64(v), Cell::At(t)) => v.push(Some(micros(t))),
+            (Column::Int64(v), Cell::Date(d)) => {
+                v.push(d.and_hms_opt(0, 0, 0).map(micros));
             }
-            "timestamp" => {
-                let (v, d) = values(rows, i, timestamp_micros);
-                col.typed::<Int64Type>().write_batch(&v, Some(&d), None)?;
+            (Column::Int64(v), Cell::Int(n)) => v.push(i64::try_from(n).ok()),
+            (Column::Double(v), Cell::Double(x)) => v.push(Some(x).filter(|x| x.is_finite())),
+            (Column::Bool(v), Cell::Bool(b)) => v.push(Some(b)),
+            (Column::Text(v), Cell::Text(a, b)) => {
+                let s = text.get(a..b).unwrap_or("");
+                v.push(Some(ByteArray::from(s.as_bytes().to_vec())));
             }
-            "bigint" => {
-                let (v, d) = values(rows, i, |s| s.parse::<i64>().ok());
-                col.typed::<Int64Type>().write_batch(&v, Some(&d), None)?;
+            _ => return false,
+        }
+        true
+    }
+
+    fn write(
+        &mut self,
+        col: &mut parquet::file::writer::SerializedColumnWriter<'_>,
+    ) -> Result<(), ParquetError> {
+        match self {
+            Column::Date(v) => {
+                col.typed::<Int32Type>()
+                    .write_batch(&v.vals, Some(&v.defs), None)?;
+                v.clear();
             }
-            "boolean" => {
-                let (v, d) = values(rows, i, |s| s.parse::<bool>().ok());
-                col.typed::<BoolType>().write_batch(&v, Some(&d), None)?;
+            Column::Int64(v) => {
+                col.typed::<Int64Type>()
+                    .write_batch(&v.vals, Some(&v.defs), None)?;
+                v.clear();
             }
-            "double precision" => {
-                let (v, d) = values(rows, i, |s| s.parse::<f64>().ok());
-                col.typed::<DoubleType>().write_batch(&v, Some(&d), None)?;
+            Column::Double(v) => {
+                col.typed::<DoubleType>()
+                    .write_batch(&v.vals, Some(&v.defs), None)?;
+                v.clear();
             }
-            t => {
-                let text = t == "text";
-                let (v, d) = values(rows, i, |s| {
-                    let s = if text { unneutralised(s) } else { s };
-                    Some(ByteArray::from(s.as_bytes().to_vec()))
-                });
+            Column::Bool(v) => {
+                col.typed::<BoolType>()
+                    .write_batch(&v.vals, Some(&v.defs), None)?;
+                v.clear();
+            }
+            Column::Text(v) => {
                 col.typed::<ByteArrayType>()
-                    .write_batch(&v, Some(&d), None)?;
+                    .write_batch(&v.vals, Some(&v.defs), None)?;
+                v.clear();
             }
         }
-        col.close()?;
+        Ok(())
     }
-    group.close()?;
-    writer.into_inner()
 }
 
-/// Every dataset's files: (relative path, bytes), in path order. The whole
-/// batch, whatever the CSV filter.
-pub fn parquet_dataset(report: &Run) -> Result<Vec<(String, Vec<u8>)>, String> {
+/// One partition's file: its writer and the rows not yet written.
+struct Part {
+    path: String,
+    writer: SerializedFileWriter<Vec<u8>>,
+    columns: Vec<Column>,
+    rows: usize,
+}
+
+impl Part {
+    fn flush(&mut self) -> Result<(), ParquetError> {
+        if self.rows == 0 {
+            return Ok(());
+        }
+        let mut group = self.writer.next_row_group()?;
+        for c in &mut self.columns {
+            let Some(mut col) = group.next_column()? else {
+                break;
+            };
+            c.write(&mut col)?;
+            col.close()?;
+        }
+        group.close()?;
+        self.rows = 0;
+        Ok(())
+    }
+}
+
+/// A dataset's rows, cell by cell, into their partitions' files.
+struct Dataset {
+    name: &'static str,
+    columns: &'static [&'static str],
+    plant: Option<usize>,
+    day: Option<usize>,
+    schema: Arc<Type>,
+    props: Arc<WriterProperties>,
+    row: Vec<Cell>,
+    text: String,
+    parts: Vec<Part>,
+    index: BTreeMap<(String, Option<i32>), usize>,
+    /// The last row's partition: rows come mostly in plant and date order.
+    last: Option<(String, Option<i32>, usize)>,
+}
+
+fn to_io(e: ParquetError) -> io::Error {
+    io::Error::other(e.to_string())
+}
+
+impl Dataset {
+    fn new(
+        name: &'static str,
+        columns: &'static [&'static str],
+        day: &str,
+    ) -> Result<Dataset, ParquetError> {
+        let plant = columns.iter().position(|c| *c == "plant_id");
+        let fields = columns
+            .iter()
+            .enumerate()
+            .filter(|&(i, _)| Some(i) != plant)
+            .map(|(_, c)| field(c).map(Arc::new))
+            .collect::<Result<Vec<_>, _>>()?;
+        let schema = Type::group_type_builder("schema")
+            .with_fields(fields)
+            .build()?;
+        let props = WriterProperties::builder()
+            .set_compression(Compression::SNAPPY)
+            .set_dictionary_enabled(true)
+            .build();
+        Ok(Dataset {
+            name,
+            columns,
+            plant,
+            day: columns.iter().position(|c| *c == day),
+            schema: Arc::new(schema),
+            props: Arc::new(props),
+            row: Vec::with_capacity(columns.len()),
+            text: String::new(),
+            parts: Vec::new(),
+            index: BTreeMap::new(),
+            last: None,
+        })
+    }
+
+    fn push(&mut self, cell: Cell) -> &mut Self {
+        self.row.push(cell);
+        self
+    }
+
+    fn cell_text(&self, i: Option<usize>) -> &str {
+        match i.and_then(|i| self.row.get(i)) {
+            Some(Cell::Text(a, b)) => self.text.get(*a..*b).unwrap_or(""),
+            _ => "",
+        }
+    }
+
+    fn cell_year(&self, i: Option<usize>) -> Option<i32> {
+        match i.and_then(|i| self.row.get(i)) {
+            Some(Cell::Date(d)) => Some(d.year()),
+            Some(Cell::At(t)) => Some(t.year()),
+            _ => None,
+        }
+    }
+
+    /// The index of the row's partition, opened if new.
+    fn part(&mut self) -> Result<usize, ParquetError> {
+        let year = self.cell_year(self.day);
+        let plant = self.cell_text(self.plant);
+        if let Some((p, y, i)) = &self.last {
+            if p == plant && *y == year {
+                return Ok(*i);
+            }
+        }
+        let key = (plant.to_string(), year);
+        let i = match self.index.get(&key) {
+            Some(&i) => i,
+            None => {
+                let path = format!(
+                    "{}/plant_id={}/year={}/part-0.parquet",
+                    self.name,
+                    partition_value(&key.0),
+                    partition_value(&key.1.map(|y| format!("{y:04}")).unwrap_or_default())
+                );
+                let writer =
+                    SerializedFileWriter::new(Vec::new(), self.schema.clone(), self.props.clone())?;
+                let columns = self
+                    .columns
+                    .iter()
+                    .enumerate()
+                    .filter(|&(i, _)| Some(i) != self.plant)
+                    .map(|(_, c)| Column::new(c))
+                    .collect();
+                self.parts.push(Part {
+                    path,
+                    writer,
+                    columns,
+                    rows: 0,
+                });
+                let i = self.parts.len() - 1;
+                self.index.insert(key.clone(), i);
+                i
+            }
+        };
+        self.last = Some((key.0, key.1, i));
+        Ok(i)
+    }
+
+    fn end_row(&mut self) -> Result<(), io::Error> {
+        let i = self.part().map_err(to_io)?;
+        let Some(part) = self.parts.get_mut(i) else {
+            return Err(io::Error::other("partition lost"));
+        };
+        let mut kept = part.columns.iter_mut();
+        for (j, cell) in self.row.iter().enumerate() {
+            if Some(j) == self.plant {
+                continue;
+            }
+            let taken = kept.next().is_some_and(|c| c.push(*cell, &self.text));
+            if !taken {
+                let name = self.columns.get(j).copied().unwrap_or("?");
+                return Err(io::Error::other(format!(
+                    "{}: column {name} does not take {cell:?}",
+                    self.name
+                )));
+            }
+        }
+        if kept.next().is_some() {
+            return Err(io::Error::other(format!(
+                "{}: a row of {} cells for {} columns",
+                self.name,
+                self.row.len(),
+                self.columns.len()
+            )));
+        }
+        part.rows += 1;
+        self.row.clear();
+        self.text.clear();
+        if part.rows >= ROW_GROUP_ROWS {
+            part.flush().map_err(to_io)?;
+        }
+        Ok(())
+    }
+
+    /// Every partition's file: (relative path, bytes), in path order.
+    fn finish(self) -> Result<Vec<(String, Vec<u8>)>, ParquetError> {
+        let mut files = Vec::with_capacity(self.parts.len());
+        for mut part in self.parts {
+            part.flush()?;
+            files.push((part.path, part.writer.into_inner()?));
+        }
+        files.sort_by(|a, b| a.0.cmp(&b.0));
+        Ok(files)
+    }
+}
+
+impl Cells for Dataset {
+    fn theirs(&mut self, s: &str) -> &mut Self {
+        if s.is_empty() {
+            return self.push(Cell::Null);
+        }
+        let a = self.text.len();
+        self.text.push_str(s);
+        let b = self.text.len();
+        self.push(Cell::Text(a, b))
+    }
+    fn ours(&mut self, s: &str) -> &mut Self {
+        self.theirs(s)
+    }
+    fn num(&mut self, v: Option<f64>) -> &mut Self {
+        self.push(v.map_or(Cell::Null, Cell::Double))
+    }
+    fn int(&mut self, v: Option<u64>) -> &mut Self {
+        self.push(v.map_or(Cell::Null, Cell::Int))
+    }
+    fn date(&mut self, d: Option<NaiveDate>) -> &mut Self {
+        self.push(d.map_or(Cell::Null, Cell::Date))
+    }
+    fn datetime(&mut self, t: Option<NaiveDateTime>) -> &mut Self {
+        self.push(t.map_or(Cell::Null, Cell::At))
+    }
+    fn when(&mut self, w: When) -> &mut Self {
+        match w {
+            When::Day(d) => self.push(Cell::Date(d)),
+            When::At(t) => self.push(Cell::At(t)),
+        }
+    }
+    fn boolean(&mut self, b: bool) -> &mut Self {
+        self.push(Cell::Bool(b))
+    }
+    fn end(&mut self) -> io::Result<()> {
+        self.end_row()
+    }
+}
+
+/// Every dataset's files: (relative path, bytes), in path order within
+/// each dataset. The whole batch, whatever the CSV filter.
+pub fn parquet_dataset(run: &Run) -> Result<Vec<(String, Vec<u8>)>, String> {
     let mut files = Vec::new();
     for (name, output, columns, day) in DATASETS {
-        let csv = output_bytes(output, report, &Filter::default());
-        let mut reader = csv::ReaderBuilder::new()
-            .has_headers(true)
-            .from_reader(&csv[..]);
-        let rows: Vec<Vec<String>> = reader
-            .records()
-            .flatten()
-            .map(|r| r.iter().map(str::to_string).collect())
-            .collect();
-        let plant = columns.iter().position(|c| *c == "plant_id");
-        let date = columns.iter().position(|c| *c == day);
-        let mut parts: BTreeMap<(String, String), Vec<&Vec<String>>> = BTreeMap::new();
-        for r in &rows {
-            let get = |i: Option<usize>| i.and_then(|i| r.get(i)).map(String::as_str).unwrap_or("");
-            let p = unneutralised(get(plant)).to_string();
-            let y = get(date).get(..4).unwrap_or("").to_string();
-            parts.entry((p, y)).or_default().push(r);
-        }
-        let keep: Vec<usize> = (0..columns.len()).filter(|&i| Some(i) != plant).collect();
-        for ((p, y), rows) in parts {
-            let bytes = write_file(columns, &keep, &rows).map_err(|e| format!("{name}: {e}"))?;
-            files.push((
-                format!(
-                    "{name}/plant_id={}/year={}/part-0.parquet",
-                    partition_value(&p),
-                    partition_value(&y)
-                ),
-                bytes,
-            ));
-        }
+        let mut dataset = Dataset::new(name, columns, day).map_err(|e| format!("{name}: {e}"))?;
+        table_rows(
+            output,
+            &run.report,
+            &run.store,
+            &Filter::default(),
+            &mut dataset,
+        )
+        .map_err(|e| format!("{name}: {e}"))?;
+        files.extend(dataset.finish().map_err(|e| format!("{name}: {e}"))?);
     }
     Ok(files)
 }
@@ -239,8 +500,17 @@ mod tests {
 
     #[test]
     fn timestamps_take_dates_and_times() {
-        assert_eq!(timestamp_micros("1970-01-01T00:00:01"), Some(1_000_000));
-        assert_eq!(timestamp_micros("1970-01-02"), Some(86_400_000_000));
-        assert_eq!(timestamp_micros("x"), None);
+        let day = NaiveDate::from_ymd_opt(1970, 1, 2).unwrap_or_default();
+        let mut c = Column::new("datetime");
+        assert!(c.push(Cell::Date(day), ""));
+        assert!(c.push(
+            Cell::At(epoch().and_hms_opt(0, 0, 1).unwrap_or_default()),
+            ""
+        ));
+        assert!(!c.push(Cell::Double(1.0), ""));
+        let Column::Int64(v) = c else {
+            panic!("a timestamp is INT64");
+        };
+        assert_eq!(v.vals, [86_400_000_000, 1_000_000]);
     }
 }

@@ -19,7 +19,7 @@ use serde_json::{json, Map, Value};
 use crate::method::co2::M3_PER_MG;
 use crate::method::sensitivity;
 use crate::method::uncertainty::{self, PeriodUncertainty};
-use crate::model::{col_letters, Co2Day};
+use crate::model::{col_letters, Co2Day, When};
 use crate::qa::Finding;
 use crate::report::{Filter, Kpis, Report};
 use crate::store::{ImportStore, Run};
@@ -98,6 +98,104 @@ pub fn write_output(
     match output {
         Output::LabReadings => write_lab_readings(&run.report, &run.store, w),
         _ => write_report_output(output, &run.report, filter, w).unwrap_or(Ok(())),
+    }
+}
+
+/// Where an output's rows go, cell by cell: a CSV line here, a COPY row
+/// (`sql.rs`) or a Parquet row (`dataset.rs`). Each table's rows are built
+/// once, below, from the typed values, so the formats cannot drift apart
+/// and the CSV's own rules (quoting, the spreadsheet `'`) stay in the CSV.
+pub(crate) trait Cells {
+    /// Text from a user's file.
+    fn theirs(&mut self, s: &str) -> &mut Self;
+    /// Text we generated (flags, messages, hashes).
+    fn ours(&mut self, s: &str) -> &mut Self;
+    fn num(&mut self, v: Option<f64>) -> &mut Self;
+    fn int(&mut self, v: Option<u64>) -> &mut Self;
+    fn date(&mut self, d: Option<NaiveDate>) -> &mut Self;
+    fn datetime(&mut self, t: Option<NaiveDateTime>) -> &mut Self;
+    /// A reading's time: a day, or a day and time.
+    fn when(&mut self, w: When) -> &mut Self;
+    fn boolean(&mut self, b: bool) -> &mut Self;
+    /// The row is complete.
+    fn end(&mut self) -> io::Result<()>;
+}
+
+/// The rows of one table output (none for `summary.json`, which is not a
+/// table), whole batch or filtered as the CSV is.
+pub(crate) fn table_rows<C: Cells>(
+    output: Output,
+    report: &Report,
+    store: &ImportStore,
+    filter: &Filter,
+    out: &mut C,
+) -> io::Result<()> {
+    match output {
+        Output::Co2Removal => co2_rows(report, filter, out),
+        Output::LabReadings => lab_rows(report, store, out),
+        Output::PlantOperations => ops_rows(report, out),
+        Output::QaFindings => finding_rows(report, out),
+        Output::Files => file_rows(report, out),
+        Output::Sensitivity => sensitivity_rows(report, filter, out),
+        Output::Summary => Ok(()),
+    }
+}
+
+/// A CSV file's rows: [`Line`] into a writer.
+struct Csv<'w> {
+    line: Line,
+    w: &'w mut dyn Write,
+    when: String,
+}
+
+impl<'w> Csv<'w> {
+    fn new(w: &'w mut dyn Write, columns: &[&str]) -> io::Result<Csv<'w>> {
+        header(w, columns)?;
+        Ok(Csv {
+            line: Line::new(),
+            w,
+            when: String::new(),
+        })
+    }
+}
+
+impl Cells for Csv<'_> {
+    fn theirs(&mut self, s: &str) -> &mut Self {
+        self.line.theirs(s);
+        self
+    }
+    fn ours(&mut self, s: &str) -> &mut Self {
+        self.line.ours(s);
+        self
+    }
+    fn num(&mut self, v: Option<f64>) -> &mut Self {
+        self.line.num(v);
+        self
+    }
+    fn int(&mut self, v: Option<u64>) -> &mut Self {
+        self.line.int(v);
+        self
+    }
+    fn date(&mut self, d: Option<NaiveDate>) -> &mut Self {
+        self.line.date(d);
+        self
+    }
+    fn datetime(&mut self, t: Option<NaiveDateTime>) -> &mut Self {
+        self.line.datetime(t);
+        self
+    }
+    fn when(&mut self, w: When) -> &mut Self {
+        self.when.clear();
+        let _ = write!(self.when, "{w}");
+        self.line.ours(&self.when);
+        self
+    }
+    fn boolean(&mut self, b: bool) -> &mut Self {
+        self.line.ours(if b { "true" } else { "false" });
+        self
+    }
+    fn end(&mut self) -> io::Result<()> {
+        self.line.end(self.w)
     }
 }
 
@@ -283,16 +381,18 @@ pub const CO2_COLUMNS: [&str; 26] = [
 ];
 
 pub fn write_co2(report: &Report, filter: &Filter, w: &mut dyn Write) -> io::Result<()> {
-    header(w, &CO2_COLUMNS)?;
-    let mut l = Line::new();
+    co2_rows(report, filter, &mut Csv::new(w, &CO2_COLUMNS)?)
+}
+
+fn co2_rows<C: Cells>(report: &Report, filter: &Filter, l: &mut C) -> io::Result<()> {
     for d in report.days(filter) {
-        co2_line(&mut l, d, &report.method_version);
-        l.end(w)?;
+        co2_line(l, d, &report.method_version);
+        l.end()?;
     }
     Ok(())
 }
 
-fn co2_line(l: &mut Line, d: &Co2Day, version: &str) {
+fn co2_line<C: Cells>(l: &mut C, d: &Co2Day, version: &str) {
     let c = d.calc;
     l.theirs(&d.plant_id)
         .date(Some(d.date))
@@ -356,17 +456,16 @@ pub fn write_lab_readings(
     store: &ImportStore,
     w: &mut dyn Write,
 ) -> io::Result<()> {
-    header(w, &LAB_COLUMNS)?;
-    let mut l = Line::new();
-    let mut when = String::new();
+    lab_rows(report, store, &mut Csv::new(w, &LAB_COLUMNS)?)
+}
+
+fn lab_rows<C: Cells>(report: &Report, store: &ImportStore, l: &mut C) -> io::Result<()> {
     // Lab rows then sensor rows, each in input order.
     for r in store.lab_readings() {
-        when.clear();
-        let _ = write!(when, "{}", r.when);
         l.theirs(&r.plant_id)
             .theirs(&r.plant_unit_id)
             .ours(r.location.as_str())
-            .ours(&when)
+            .when(r.when)
             .theirs(&r.parameter_name)
             .theirs(&r.medium)
             .num(Some(r.value))
@@ -378,7 +477,7 @@ pub fn write_lab_readings(
             .theirs(report.file_name(r.file))
             .int(Some(u64::from(r.row)))
             .theirs(&r.metadata);
-        l.end(w)?;
+        l.end()?;
     }
     for (s, r) in store.sensor_readings() {
         l.theirs(&s.plant_id)
@@ -396,7 +495,7 @@ pub fn write_lab_readings(
             .theirs(report.file_name(s.file))
             .int(Some(u64::from(r.row)))
             .theirs(&s.metadata);
-        l.end(w)?;
+        l.end()?;
     }
     Ok(())
 }
@@ -421,8 +520,10 @@ pub const OPS_COLUMNS: [&str; 16] = [
 ];
 
 pub fn write_plant_operations(report: &Report, w: &mut dyn Write) -> io::Result<()> {
-    header(w, &OPS_COLUMNS)?;
-    let mut l = Line::new();
+    ops_rows(report, &mut Csv::new(w, &OPS_COLUMNS)?)
+}
+
+fn ops_rows<C: Cells>(report: &Report, l: &mut C) -> io::Result<()> {
     for o in &report.plant_operations {
         let superseded = if o.superseded.is_empty() {
             String::new()
@@ -441,12 +542,12 @@ pub fn write_plant_operations(report: &Report, w: &mut dyn Write) -> io::Result<
             .theirs(&o.source_file)
             .int(Some(u64::from(o.source_row)))
             .datetime(o.report_generated_at)
-            .ours(if o.provisional { "true" } else { "false" })
+            .boolean(o.provisional)
             .theirs(&superseded)
             // §4's conversion, the same multiplication as the CO2 chain.
             .num(o.actual_eff_flow_mgd.map(|f| f * M3_PER_MG))
             .ours(FLOW_UNIT);
-        l.end(w)?;
+        l.end()?;
     }
     Ok(())
 }
@@ -463,8 +564,10 @@ pub const SENSITIVITY_COLUMNS: [&str; 7] = [
 
 /// `sensitivity.csv` (METHOD §7) for the days under the filter.
 pub fn write_sensitivity(report: &Report, filter: &Filter, w: &mut dyn Write) -> io::Result<()> {
-    header(w, &SENSITIVITY_COLUMNS)?;
-    let mut l = Line::new();
+    sensitivity_rows(report, filter, &mut Csv::new(w, &SENSITIVITY_COLUMNS)?)
+}
+
+fn sensitivity_rows<C: Cells>(report: &Report, filter: &Filter, l: &mut C) -> io::Result<()> {
     for r in sensitivity::table(report, filter) {
         l.theirs(&r.plant_id)
             .ours(r.input.as_str())
@@ -472,8 +575,8 @@ pub fn write_sensitivity(report: &Report, filter: &Filter, w: &mut dyn Write) ->
             .num(Some(r.total_t))
             .num(Some(r.change_t))
             .num(r.change_relative)
-            .ours(if r.sensitive { "true" } else { "false" });
-        l.end(w)?;
+            .boolean(r.sensitive);
+        l.end()?;
     }
     Ok(())
 }
@@ -492,16 +595,18 @@ pub const FINDING_COLUMNS: [&str; 10] = [
 ];
 
 pub fn write_findings(report: &Report, w: &mut dyn Write) -> io::Result<()> {
-    header(w, &FINDING_COLUMNS)?;
-    let mut l = Line::new();
+    finding_rows(report, &mut Csv::new(w, &FINDING_COLUMNS)?)
+}
+
+fn finding_rows<C: Cells>(report: &Report, l: &mut C) -> io::Result<()> {
     for f in &report.findings {
-        finding_line(&mut l, f);
-        l.end(w)?;
+        finding_line(l, f);
+        l.end()?;
     }
     Ok(())
 }
 
-fn finding_line(l: &mut Line, f: &Finding) {
+fn finding_line<C: Cells>(l: &mut C, f: &Finding) {
     l.int(Some(u64::from(f.level)))
         .ours(f.check.as_str())
         .ours(f.severity.as_str())
@@ -531,8 +636,10 @@ pub const FILE_COLUMNS: [&str; 13] = [
 ];
 
 pub fn write_files(report: &Report, w: &mut dyn Write) -> io::Result<()> {
-    header(w, &FILE_COLUMNS)?;
-    let mut l = Line::new();
+    file_rows(report, &mut Csv::new(w, &FILE_COLUMNS)?)
+}
+
+fn file_rows<C: Cells>(report: &Report, l: &mut C) -> io::Result<()> {
     for f in &report.files {
         let account = f.account_in_run();
         let (status, message) = match (&f.duplicate_of, &f.error) {
@@ -559,7 +666,7 @@ pub fn write_files(report: &Report, w: &mut dyn Write) -> io::Result<()> {
             .ours(&account.reasons_line())
             .ours(status)
             .theirs(&message);
-        l.end(w)?;
+        l.end()?;
     }
     Ok(())
 }

@@ -5,10 +5,14 @@
 //! statements and COPY data through a client, so every path loads the same
 //! rows.
 //!
-//! The rows are the CSV outputs' rows (same columns, same text), so a float
-//! reaches the server in the CSV's shortest round-trip form and is parsed
-//! there into the same `double precision`: the database and the CSVs agree
-//! bit for bit. The whole batch is loaded, whatever the CSV filter.
+//! The rows are the CSV outputs' rows (same columns, built by the same
+//! functions from the records and the report's typed values, never from
+//! the CSV's text), so a float reaches the server in its shortest
+//! round-trip form and is parsed there into the same `double precision`:
+//! the database and the CSVs agree bit for bit. User text arrives as the
+//! file had it: the CSV's spreadsheet `'` is the CSV's alone. The whole
+//! batch is loaded, whatever the CSV filter. COPY data is written row by
+//! row into the caller's writer, so no table is held as text.
 //!
 //! A batch is named by a hash of its inputs' SHA-256s, the settings and the
 //! method version. Loading replaces every row of the same batch and every
@@ -16,27 +20,36 @@
 //! the same rows and a later batch supersedes an earlier one day by day;
 //! each row names its batch, and `mrv_batch` keeps one row per load.
 
-use std::io;
+use std::io::{self, Write};
 
+use chrono::{Datelike, NaiveDate, NaiveDateTime, Timelike};
 use serde_json::{json, Value};
 
 use crate::export::{
-    output_bytes, summary_json, Output, CO2_COLUMNS, FILE_COLUMNS, FINDING_COLUMNS, LAB_COLUMNS,
-    OPS_COLUMNS, SENSITIVITY_COLUMNS,
+    summary_json, table_rows, Cells, Output, CO2_COLUMNS, FILE_COLUMNS, FINDING_COLUMNS,
+    LAB_COLUMNS, OPS_COLUMNS, SENSITIVITY_COLUMNS,
 };
+use crate::model::When;
 use crate::pipeline::sha256_hex;
 use crate::report::{Filter, Report};
 use crate::store::Run;
 
-/// One step of a load: a plain statement, or a COPY with its data (COPY
-/// text format: tab-separated, `\N` for NULL, one line per row).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Step {
+/// Writes a COPY's data (COPY text format: tab-separated, `\N` for NULL,
+/// one line per row) into the writer it is given.
+pub type CopyRows<'a> = &'a dyn Fn(&mut dyn Write) -> io::Result<()>;
+
+/// One step of a load: a plain statement, or a COPY with its rows, which
+/// the caller has written where the COPY reads them (a script, a client's
+/// COPY stream) when it is ready for them.
+pub enum Step<'a> {
     Sql(String),
-    Copy { statement: String, data: Vec<u8> },
+    Copy {
+        statement: String,
+        rows: CopyRows<'a>,
+    },
 }
 
-/// The data tables: name, the CSV output their rows come from, and how a
+/// The data tables: name, the output whose rows they take, and how a
 /// plant-day is named in them (`None`: the table is replaced by batch only).
 struct Table {
     name: &'static str,
@@ -134,10 +147,6 @@ pub(crate) fn sql_type(column: &str) -> &'static str {
         | "profile" => "text",
         _ => "double precision",
     }
-}
-
-fn is_text(column: &str) -> bool {
-    sql_type(column) == "text"
 }
 
 /// Identifiers are quoted: `check` and `column` are reserved words.
@@ -251,37 +260,135 @@ fn push_copy_field(out: &mut Vec<u8>, field: &str) {
     }
 }
 
-/// The CSV writer prefixes user text that starts like a formula with `'`
-/// (for spreadsheets); the database gets the text as it was.
-pub(crate) fn unneutralised(field: &str) -> &str {
-    match field.strip_prefix('\'') {
-        Some(rest) if rest.starts_with(['=', '+', '-', '@', '\t', '\r']) => rest,
-        _ => field,
+/// One row of COPY data, cell by cell, written into `w` when complete.
+/// Empty text and non-finite floats are NULL.
+struct CopyRow<'w> {
+    w: &'w mut dyn Write,
+    row: Vec<u8>,
+    first: bool,
+}
+
+impl<'w> CopyRow<'w> {
+    fn new(w: &'w mut dyn Write) -> CopyRow<'w> {
+        CopyRow {
+            w,
+            row: Vec::with_capacity(256),
+            first: true,
+        }
+    }
+
+    fn sep(&mut self) {
+        if !self.first {
+            self.row.push(b'\t');
+        }
+        self.first = false;
+    }
+
+    fn null(&mut self) -> &mut Self {
+        self.row.extend_from_slice(b"\\N");
+        self
+    }
+
+    fn text(&mut self, s: &str) -> &mut Self {
+        self.sep();
+        if s.is_empty() {
+            return self.null();
+        }
+        push_copy_field(&mut self.row, s);
+        self
+    }
+
+    fn push_date(&mut self, d: NaiveDate) {
+        let _ = write!(self.row, "{:04}-{:02}-{:02}", d.year(), d.month(), d.day());
+    }
+
+    fn push_datetime(&mut self, t: NaiveDateTime) {
+        self.push_date(t.date());
+        let _ = write!(
+            self.row,
+            "T{:02}:{:02}:{:02}",
+            t.hour(),
+            t.minute(),
+            t.second()
+        );
     }
 }
 
-/// One output's CSV rows as COPY data; a blank field is NULL.
-fn copy_data(csv_bytes: &[u8], columns: &[&str]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(csv_bytes.len());
-    let mut reader = csv::ReaderBuilder::new()
-        .has_headers(true)
-        .from_reader(csv_bytes);
-    for record in reader.records().flatten() {
-        for (i, field) in record.iter().enumerate() {
-            if i > 0 {
-                out.push(b'\t');
-            }
-            if field.is_empty() {
-                out.extend_from_slice(b"\\N");
-            } else if columns.get(i).is_some_and(|c| is_text(c)) {
-                push_copy_field(&mut out, unneutralised(field));
-            } else {
-                push_copy_field(&mut out, field);
-            }
-        }
-        out.push(b'\n');
+impl Cells for CopyRow<'_> {
+    fn theirs(&mut self, s: &str) -> &mut Self {
+        self.text(s)
     }
-    out
+    fn ours(&mut self, s: &str) -> &mut Self {
+        self.text(s)
+    }
+    fn num(&mut self, v: Option<f64>) -> &mut Self {
+        self.sep();
+        match v.filter(|v| v.is_finite()) {
+            // `{}` is the shortest text that parses back to the same f64.
+            Some(v) => {
+                let _ = write!(self.row, "{v}");
+                self
+            }
+            None => self.null(),
+        }
+    }
+    fn int(&mut self, v: Option<u64>) -> &mut Self {
+        self.sep();
+        match v {
+            Some(v) => {
+                let _ = write!(self.row, "{v}");
+                self
+            }
+            None => self.null(),
+        }
+    }
+    fn date(&mut self, d: Option<NaiveDate>) -> &mut Self {
+        self.sep();
+        match d {
+            Some(d) => {
+                self.push_date(d);
+                self
+            }
+            None => self.null(),
+        }
+    }
+    fn datetime(&mut self, t: Option<NaiveDateTime>) -> &mut Self {
+        self.sep();
+        match t {
+            Some(t) => {
+                self.push_datetime(t);
+                self
+            }
+            None => self.null(),
+        }
+    }
+    fn when(&mut self, w: When) -> &mut Self {
+        match w {
+            When::Day(d) => self.date(Some(d)),
+            When::At(t) => self.datetime(Some(t)),
+        }
+    }
+    fn boolean(&mut self, b: bool) -> &mut Self {
+        self.text(if b { "true" } else { "false" })
+    }
+    fn end(&mut self) -> io::Result<()> {
+        self.row.push(b'\n');
+        let written = self.w.write_all(&self.row);
+        self.row.clear();
+        self.first = true;
+        written
+    }
+}
+
+/// One table's rows, the whole batch, as COPY data.
+fn copy_rows(run: &Run, output: Output, w: &mut dyn Write) -> io::Result<()> {
+    table_rows(
+        output,
+        &run.report,
+        &run.store,
+        &Filter::default(),
+        &mut CopyRow::new(w),
+    )
 }
 
 fn metadata_rows(summary: &Value, id: &str) -> Vec<u8> {
@@ -325,8 +432,8 @@ fn metadata_rows(summary: &Value, id: &str) -> Vec<u8> {
 }
 
 /// The load, step by step, without BEGIN/COMMIT (the caller's
-/// transaction). Each table's data is built only when its step is handed
-/// over, so one table's rows are held at a time.
+/// transaction). COPY rows are built from the run while the caller writes
+/// them, so the load holds one row of text at a time.
 pub fn load_steps(report: &Run, step: &mut dyn FnMut(Step) -> io::Result<()>) -> io::Result<()> {
     let id = batch_id(report);
     let summary = manifest(report);
@@ -341,10 +448,9 @@ pub fn load_steps(report: &Run, step: &mut dyn FnMut(Step) -> io::Result<()>) ->
             "CREATE TEMP TABLE staging_{0} ON COMMIT DROP AS SELECT * FROM {0} WITH NO DATA;\n",
             t.name
         )))?;
-        let csv = output_bytes(t.output, report, &Filter::default());
         step(Step::Copy {
             statement: format!("COPY staging_{} ({}) FROM stdin", t.name, quoted(t.columns)),
-            data: copy_data(&csv, t.columns),
+            rows: &|w| copy_rows(report, t.output, w),
         })?;
     }
     // The plant-days this batch covers: its daily rows and its readings.
@@ -394,18 +500,17 @@ pub fn load_steps(report: &Run, step: &mut dyn FnMut(Step) -> io::Result<()>) ->
             "COPY wastewater_plant_metadata ({}, batch_id) FROM stdin",
             quoted(&METADATA_COLUMNS)
         ),
-        data: metadata_rows(&summary, &id),
+        rows: &|w| w.write_all(&metadata_rows(&summary, &id)),
     })?;
-    let mut batch = Vec::new();
-    push_copy_field(&mut batch, &id);
-    batch.push(b'\t');
-    push_copy_field(&mut batch, &report.method_version);
-    batch.push(b'\t');
-    push_copy_field(&mut batch, &summary.to_string());
-    batch.push(b'\n');
     step(Step::Copy {
         statement: "COPY mrv_batch (batch_id, method_version, manifest) FROM stdin".to_string(),
-        data: batch,
+        rows: &|w| {
+            let mut row = CopyRow::new(w);
+            row.ours(&id)
+                .ours(&report.method_version)
+                .ours(&summary.to_string());
+            row.end()
+        },
     })
 }
 
@@ -421,9 +526,9 @@ pub fn write_sql_script(report: &Run, w: &mut dyn io::Write) -> io::Result<()> {
     w.write_all(b"\\set ON_ERROR_STOP on\nBEGIN;\n")?;
     load_steps(report, &mut |s| match s {
         Step::Sql(sql) => w.write_all(sql.as_bytes()),
-        Step::Copy { statement, data } => {
+        Step::Copy { statement, rows } => {
             writeln!(w, "{statement};")?;
-            w.write_all(&data)?;
+            rows(w)?;
             w.write_all(b"\\.\n")
         }
     })?;
@@ -442,17 +547,63 @@ pub fn sql_script(report: &Run) -> Vec<u8> {
 mod tests {
     use super::*;
 
-    #[test]
-    fn copy_fields_escape_and_blank_is_null() {
-        let csv = b"a,b,c\n\"x\ty\",,\"'=1\\2\"\n";
-        let data = copy_data(csv, &["plant_id", "value", "message"]);
-        assert_eq!(data, b"x\\ty\t\\N\t=1\\\\2\n");
+    fn copy_text(row: impl FnOnce(&mut CopyRow)) -> String {
+        let mut out = Vec::new();
+        let mut r = CopyRow::new(&mut out);
+        row(&mut r);
+        let _ = r.end();
+        String::from_utf8(out).unwrap_or_default()
     }
 
     #[test]
-    fn a_quote_before_ordinary_text_is_kept() {
-        assert_eq!(unneutralised("'abc"), "'abc");
-        assert_eq!(unneutralised("'-3"), "-3");
+    fn copy_fields_escape_and_blank_is_null() {
+        let text = copy_text(|r| {
+            r.theirs("x\ty").num(None).theirs("=1\\2").ours("");
+        });
+        assert_eq!(text, "x\\ty\t\\N\t=1\\\\2\t\\N\n");
+    }
+
+    /// The CSV prefixes `'` to user text that starts like a formula; the
+    /// database gets the text as the file had it, a leading `'` included.
+    #[test]
+    fn user_text_reaches_copy_as_the_file_had_it() {
+        let text = copy_text(|r| {
+            r.theirs("'=x")
+                .theirs("'+1")
+                .theirs("=SUM(A1)")
+                .theirs("'abc")
+                .theirs("-3");
+        });
+        assert_eq!(text, "'=x\t'+1\t=SUM(A1)\t'abc\t-3\n");
+    }
+
+    #[test]
+    fn floats_are_shortest_and_non_finite_is_null() {
+        let text = copy_text(|r| {
+            r.num(Some(29.199999999999996))
+                .num(Some(31.0))
+                .num(Some(f64::NAN))
+                .num(Some(f64::INFINITY))
+                .int(Some(7))
+                .boolean(true);
+        });
+        assert_eq!(text, "29.199999999999996\t31\t\\N\t\\N\t7\ttrue\n");
+    }
+
+    #[test]
+    fn days_and_times_are_iso() {
+        let day = NaiveDate::from_ymd_opt(2025, 4, 1).unwrap_or_default();
+        let at = day.and_hms_opt(6, 5, 4).unwrap_or_default();
+        let text = copy_text(|r| {
+            r.when(When::Day(day))
+                .when(When::At(at))
+                .date(None)
+                .datetime(Some(at));
+        });
+        assert_eq!(
+            text,
+            "2025-04-01\t2025-04-01T06:05:04\t\\N\t2025-04-01T06:05:04\n"
+        );
     }
 
     #[test]
