@@ -11,10 +11,10 @@ use crew_mrv_core::{Config, Filter, Source};
 use crate::fixtures::*;
 
 /// A fresh directory under the system temp dir, removed on drop.
-struct TempDir(PathBuf);
+pub(crate) struct TempDir(PathBuf);
 
 impl TempDir {
-    fn new(tag: &str) -> TempDir {
+    pub(crate) fn new(tag: &str) -> TempDir {
         static N: AtomicUsize = AtomicUsize::new(0);
         let n = N.fetch_add(1, Ordering::SeqCst);
         let p = std::env::temp_dir().join(format!("crew-mrv-cli-{}-{tag}-{n}", std::process::id()));
@@ -23,7 +23,7 @@ impl TempDir {
         TempDir(p)
     }
 
-    fn path(&self) -> &Path {
+    pub(crate) fn path(&self) -> &Path {
         &self.0
     }
 }
@@ -34,7 +34,7 @@ impl Drop for TempDir {
     }
 }
 
-fn crew(args: &[&str]) -> Output {
+pub(crate) fn crew(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_crew-mrv"))
         .args(args)
         .output()
@@ -71,7 +71,7 @@ fn inputs() -> Vec<Source> {
     ]
 }
 
-fn write_inputs(dir: &Path, sources: &[Source]) {
+pub(crate) fn write_inputs(dir: &Path, sources: &[Source]) {
     std::fs::create_dir_all(dir).expect("dir");
     for s in sources {
         std::fs::write(dir.join(&s.name), &s.bytes).expect("write input");

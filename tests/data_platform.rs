@@ -9,7 +9,12 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use parquet::file::reader::{FileReader, SerializedFileReader};
+use parquet::record::Field;
 use serde_json::Value;
+
+use crate::cli::{crew, TempDir};
+use crate::sql::{data_dir, formula_like_inputs, FORMULA_LIKE_FILE, FORMULA_LIKE_IDS};
 
 /// Floats go through JSON as Python's repr (shortest round-trip) text,
 /// parsed here by Rust: no JSON float parser sits in between.
@@ -53,7 +58,7 @@ fn bits(s: &str) -> u64 {
         .to_bits()
 }
 
-fn csv_rows(path: &Path) -> (Vec<String>, Vec<Vec<String>>) {
+pub(crate) fn csv_rows(path: &Path) -> (Vec<String>, Vec<Vec<String>>) {
     let mut r = csv::Reader::from_path(path).expect("csv");
     let header = r
         .headers()
@@ -68,40 +73,45 @@ fn csv_rows(path: &Path) -> (Vec<String>, Vec<Vec<String>>) {
     (header, rows)
 }
 
-#[test]
-fn duckdb_reads_the_parquet_datasets_as_the_csvs() {
-    if !duckdb_available() {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "python3's duckdb missing in CI: .ci/setup installs it"
-        );
-        eprintln!("skipped: python3 -m pip install duckdb");
-        return;
+/// Without DuckDB: skipped locally, a failure in CI.
+fn duckdb_or_skip() -> bool {
+    if duckdb_available() {
+        return true;
     }
-    let dir: PathBuf =
-        std::env::temp_dir().join(format!("crew-mrv-parquet-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
+    assert!(
+        std::env::var_os("CI").is_none(),
+        "python3's duckdb missing in CI: .ci/setup installs it"
+    );
+    eprintln!("skipped: python3 -m pip install duckdb");
+    false
+}
+
+/// `run --out DIR/out --parquet DIR/parquet INPUTS`: the two folders.
+fn run_parquet(dir: &Path, inputs: &Path) -> (PathBuf, PathBuf) {
     let (out, pq) = (dir.join("out"), dir.join("parquet"));
-    let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data");
-    let o = Command::new(env!("CARGO_BIN_EXE_crew-mrv"))
-        .arg("run")
-        .arg("-q")
-        .arg("-o")
-        .arg(&out)
-        .arg("--parquet")
-        .arg(&pq)
-        .arg(&data)
-        .output()
-        .expect("crew-mrv");
+    let o = crew(&[
+        "run",
+        "-q",
+        "-o",
+        out.to_str().expect("utf-8 path"),
+        "--parquet",
+        pq.to_str().expect("utf-8 path"),
+        inputs.to_str().expect("utf-8 path"),
+    ]);
     assert_eq!(
         o.status.code(),
         Some(0),
         "{}",
         String::from_utf8_lossy(&o.stderr)
     );
+    (out, pq)
+}
+
+/// A Python script's stdout, parsed as JSON; its arguments follow it.
+fn python_json(script: &str, args: &[&Path]) -> Value {
     let q = Command::new("python3")
-        .args(["-c", QUERY])
-        .arg(&pq)
+        .args(["-c", script])
+        .args(args)
         .output()
         .expect("python3");
     assert!(
@@ -109,7 +119,17 @@ fn duckdb_reads_the_parquet_datasets_as_the_csvs() {
         "duckdb: {}",
         String::from_utf8_lossy(&q.stderr)
     );
-    let got: Value = serde_json::from_slice(&q.stdout).expect("duckdb's JSON");
+    serde_json::from_slice(&q.stdout).expect("duckdb's JSON")
+}
+
+#[test]
+fn duckdb_reads_the_parquet_datasets_as_the_csvs() {
+    if !duckdb_or_skip() {
+        return;
+    }
+    let dir = TempDir::new("parquet");
+    let (out, pq) = run_parquet(dir.path(), &data_dir());
+    let got = python_json(QUERY, &[&pq]);
 
     for (name, csv) in [
         ("co2_removal", "co2_removal.csv"),
@@ -180,5 +200,83 @@ fn duckdb_reads_the_parquet_datasets_as_the_csvs() {
         back.sort_unstable();
         assert_eq!(back, want, "lab_readings {col}");
     }
-    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Every text cell of `column` in the dataset's files, read back with the
+/// `parquet` crate's own reader.
+fn parquet_texts(dataset: &Path, column: &str) -> Vec<String> {
+    let mut files = Vec::new();
+    let mut dirs = vec![dataset.to_path_buf()];
+    while let Some(d) = dirs.pop() {
+        for e in std::fs::read_dir(&d).expect("dataset folder") {
+            let p = e.expect("entry").path();
+            if p.is_dir() {
+                dirs.push(p);
+            } else {
+                files.push(p);
+            }
+        }
+    }
+    let mut texts = Vec::new();
+    for f in files {
+        let reader = SerializedFileReader::new(std::fs::File::open(&f).expect("file"))
+            .unwrap_or_else(|e| panic!("{}: {e}", f.display()));
+        for row in reader.get_row_iter(None).expect("rows") {
+            let row = row.expect("row");
+            for (name, field) in row.get_column_iter() {
+                if name == column {
+                    match field {
+                        Field::Str(s) => texts.push(s.clone()),
+                        other => panic!("{column}: {other:?}"),
+                    }
+                }
+            }
+        }
+    }
+    texts.sort_unstable();
+    texts
+}
+
+/// The CSV shows both reading ids as `'=…` (spreadsheet neutralisation);
+/// Parquet stores them as the file had them, for the crate's reader and
+/// for DuckDB alike.
+#[test]
+fn formula_like_text_reaches_parquet_as_the_file_had_it() {
+    let dir = TempDir::new("parquet-formula");
+    let inputs = dir.path().join("inputs");
+    formula_like_inputs(&inputs);
+    let (out, pq) = run_parquet(dir.path(), &inputs);
+    let (header, rows) = csv_rows(&out.join("lab_readings.csv"));
+    let id = header
+        .iter()
+        .position(|h| h == "reading_id")
+        .expect("reading_id");
+    assert!(rows.iter().all(|r| r[id].starts_with("'=")), "{rows:?}");
+
+    let mut want: Vec<String> = FORMULA_LIKE_IDS.iter().map(|s| s.to_string()).collect();
+    want.sort_unstable();
+    let lab = pq.join("lab_readings");
+    assert_eq!(parquet_texts(&lab, "reading_id"), want);
+    assert_eq!(
+        parquet_texts(&lab, "source_file"),
+        [FORMULA_LIKE_FILE, FORMULA_LIKE_FILE]
+    );
+
+    if !duckdb_or_skip() {
+        return;
+    }
+    let got = python_json(
+        r#"
+import duckdb, json, sys
+c = duckdb.connect()
+rows = c.sql(f"SELECT reading_id, source_file FROM read_parquet('{sys.argv[1]}/**/*.parquet', hive_partitioning = true) ORDER BY 1").fetchall()
+print(json.dumps([list(r) for r in rows]))
+"#,
+        &[&lab],
+    );
+    let want: Vec<Value> = want
+        .iter()
+        .map(|id| serde_json::json!([id, FORMULA_LIKE_FILE]))
+        .collect();
+    assert_eq!(got, Value::Array(want));
 }

@@ -13,7 +13,12 @@ use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use crew_mrv_core::Source;
 use serde_json::Value;
+
+use crate::cli::{crew, write_inputs, TempDir};
+use crate::data_platform::csv_rows;
+use crate::fixtures::*;
 
 /// A PostgreSQL server of our own; dropping it stops it and removes its
 /// directory.
@@ -167,29 +172,45 @@ impl Drop for Server {
     }
 }
 
-fn data_dir() -> PathBuf {
+pub(crate) fn data_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data")
 }
 
-fn crew(args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_crew-mrv"))
-        .args(args)
-        .output()
-        .expect("run crew-mrv")
+/// A lab file whose user text starts like a spreadsheet formula: a reading
+/// id with the spreadsheet's own `'` in front (`'=x`), one without (`=y`),
+/// in a file named `'+1 lab.csv`. The CSV shows both ids as `'=…`; the
+/// database and Parquet must keep them as the file had them.
+pub(crate) const FORMULA_LIKE_IDS: [&str; 2] = ["'=x", "=y"];
+pub(crate) const FORMULA_LIKE_FILE: &str = "'+1 lab.csv";
+
+pub(crate) fn formula_like_inputs(dir: &Path) {
+    let mut lab = lab_table(lab_pair("PLANT_A", d(2025, 4, 1), 40.0, 50.0));
+    for (row, id) in FORMULA_LIKE_IDS.iter().enumerate() {
+        lab.set(row, "unique_id", id);
+    }
+    write_inputs(
+        dir,
+        &[Source::new(
+            FORMULA_LIKE_FILE,
+            lab.to_text(',').into_bytes(),
+        )],
+    );
 }
 
 /// A run's outputs and its psql script, in a fresh temp directory.
 struct Run {
-    dir: PathBuf,
+    dir: TempDir,
 }
 
 impl Run {
     fn new(tag: &str, extra: &[&str]) -> Run {
-        let dir = std::env::temp_dir().join(format!("crew-mrv-sql-{}-{tag}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        let out = dir.join("out");
-        let sql = dir.join("batch.sql");
-        let data = data_dir();
+        Run::of(tag, extra, &data_dir())
+    }
+
+    fn of(tag: &str, extra: &[&str], inputs: &Path) -> Run {
+        let dir = TempDir::new(&format!("sql-{tag}"));
+        let out = dir.path().join("out");
+        let sql = dir.path().join("batch.sql");
         let mut args = vec![
             "run",
             "-q",
@@ -199,7 +220,7 @@ impl Run {
             sql.to_str().expect("utf-8 path"),
         ];
         args.extend_from_slice(extra);
-        args.push(data.to_str().expect("utf-8 path"));
+        args.push(inputs.to_str().expect("utf-8 path"));
         let o = crew(&args);
         assert_eq!(
             o.status.code(),
@@ -211,42 +232,25 @@ impl Run {
     }
 
     fn script(&self) -> String {
-        self.dir.join("batch.sql").display().to_string()
+        self.dir.path().join("batch.sql").display().to_string()
     }
 
     fn summary(&self) -> Value {
-        let s = std::fs::read_to_string(self.dir.join("out/summary.json")).expect("summary");
+        let s = std::fs::read_to_string(self.dir.path().join("out/summary.json")).expect("summary");
         serde_json::from_str(&s).expect("summary.json")
     }
 
     fn csv(&self, name: &str) -> (Vec<String>, Vec<Vec<String>>) {
-        let mut r = csv::Reader::from_path(self.dir.join("out").join(name)).expect("csv");
-        let header = r
-            .headers()
-            .expect("header")
-            .iter()
-            .map(String::from)
-            .collect();
-        let rows = r
-            .records()
-            .map(|rec| rec.expect("record").iter().map(String::from).collect())
-            .collect();
-        (header, rows)
+        csv_rows(&self.dir.path().join("out").join(name))
     }
 
     fn batch_id(&self) -> String {
-        let script = std::fs::read_to_string(self.dir.join("batch.sql")).expect("script");
+        let script = std::fs::read_to_string(self.dir.path().join("batch.sql")).expect("script");
         script
             .split_whitespace()
             .nth(4)
             .expect("batch id in the script's first line")
             .to_string()
-    }
-}
-
-impl Drop for Run {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.dir);
     }
 }
 
@@ -392,11 +396,14 @@ fn digest(pg: &Server, db: &str) -> String {
 }
 
 fn load(pg: &Server, db: &str, extra: &[&str]) {
+    load_from(pg, db, extra, &data_dir());
+}
+
+fn load_from(pg: &Server, db: &str, extra: &[&str], inputs: &Path) {
     let url = pg.url(db);
-    let data = data_dir();
     let mut args = vec!["load", "--database-url", url.as_str()];
     args.extend_from_slice(extra);
-    args.push(data.to_str().expect("utf-8 path"));
+    args.push(inputs.to_str().expect("utf-8 path"));
     let o = crew(&args);
     assert_eq!(
         o.status.code(),
@@ -534,4 +541,48 @@ fn a_failed_load_leaves_nothing_and_names_the_server() {
         )),
         "{err}"
     );
+}
+
+#[test]
+fn formula_like_text_reaches_postgresql_as_the_file_had_it() {
+    let Some(pg) = Server::start("formula") else {
+        return;
+    };
+    let inputs = TempDir::new("sql-formula-inputs");
+    formula_like_inputs(inputs.path());
+    let run = Run::of("formula", &[], inputs.path());
+    // The CSV neutralises: both ids read `'=…` there.
+    let (header, rows) = run.csv("lab_readings.csv");
+    let id = header
+        .iter()
+        .position(|h| h == "reading_id")
+        .expect("reading_id");
+    let mut csv_ids: Vec<&str> = rows.iter().map(|r| r[id].as_str()).collect();
+    csv_ids.sort_unstable();
+    assert_eq!(csv_ids, ["'=x", "'=y"]);
+
+    pg.query("postgres", "CREATE DATABASE by_script");
+    pg.query("postgres", "CREATE DATABASE by_client");
+    pg.psql("by_script", &["-f", &run.script()]);
+    load_from(&pg, "by_client", &[], inputs.path());
+    let mut want: Vec<String> = FORMULA_LIKE_IDS
+        .iter()
+        .map(|id| format!("{id}\t{FORMULA_LIKE_FILE}"))
+        .collect();
+    want.sort_unstable();
+    for db in ["by_script", "by_client"] {
+        assert_eq!(
+            pg.query(
+                db,
+                "SELECT reading_id, source_file FROM crewcarbon_lab_reading ORDER BY 1"
+            ),
+            want.join("\n"),
+            "{db}"
+        );
+        assert_eq!(
+            pg.query(db, "SELECT name FROM mrv_source_file"),
+            FORMULA_LIKE_FILE,
+            "{db}"
+        );
+    }
 }
