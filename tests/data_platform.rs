@@ -13,8 +13,8 @@ use parquet::file::reader::{FileReader, SerializedFileReader};
 use parquet::record::Field;
 use serde_json::Value;
 
-use crate::cli::{crew, TempDir};
-use crate::sql::{data_dir, formula_like_inputs, FORMULA_LIKE_FILE, FORMULA_LIKE_IDS};
+use crate::cli::TempDir;
+use crate::sql::{data_dir, formula_like_inputs, run_ok, FORMULA_LIKE_FILE, FORMULA_LIKE_IDS};
 
 /// Floats go through JSON as Python's repr (shortest round-trip) text,
 /// parsed here by Rust: no JSON float parser sits in between.
@@ -89,20 +89,10 @@ fn duckdb_or_skip() -> bool {
 /// `run --out DIR/out --parquet DIR/parquet INPUTS`: the two folders.
 fn run_parquet(dir: &Path, inputs: &Path) -> (PathBuf, PathBuf) {
     let (out, pq) = (dir.join("out"), dir.join("parquet"));
-    let o = crew(&[
-        "run",
-        "-q",
-        "-o",
-        out.to_str().expect("utf-8 path"),
-        "--parquet",
-        pq.to_str().expect("utf-8 path"),
-        inputs.to_str().expect("utf-8 path"),
-    ]);
-    assert_eq!(
-        o.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&o.stderr)
+    run_ok(
+        &out,
+        &["--parquet", pq.to_str().expect("utf-8 path")],
+        inputs,
     );
     (out, pq)
 }

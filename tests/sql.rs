@@ -197,6 +197,29 @@ pub(crate) fn formula_like_inputs(dir: &Path) {
     );
 }
 
+/// `crew-mrv run -q -o OUT EXTRA... INPUTS`, which must exit 0.
+pub(crate) fn run_ok(out: &Path, extra: &[&str], inputs: &Path) {
+    crew_ok(
+        &["run", "-q", "-o", out.to_str().expect("utf-8 path")],
+        extra,
+        inputs,
+    );
+}
+
+/// `crew-mrv COMMAND... EXTRA... INPUTS`, which must exit 0.
+fn crew_ok(command: &[&str], extra: &[&str], inputs: &Path) {
+    let mut args = command.to_vec();
+    args.extend_from_slice(extra);
+    args.push(inputs.to_str().expect("utf-8 path"));
+    let o = crew(&args);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+}
+
 /// A run's outputs and its psql script, in a fresh temp directory.
 struct Run {
     dir: TempDir,
@@ -209,25 +232,10 @@ impl Run {
 
     fn of(tag: &str, extra: &[&str], inputs: &Path) -> Run {
         let dir = TempDir::new(&format!("sql-{tag}"));
-        let out = dir.path().join("out");
         let sql = dir.path().join("batch.sql");
-        let mut args = vec![
-            "run",
-            "-q",
-            "-o",
-            out.to_str().expect("utf-8 path"),
-            "--sql",
-            sql.to_str().expect("utf-8 path"),
-        ];
+        let mut args = vec!["--sql", sql.to_str().expect("utf-8 path")];
         args.extend_from_slice(extra);
-        args.push(inputs.to_str().expect("utf-8 path"));
-        let o = crew(&args);
-        assert_eq!(
-            o.status.code(),
-            Some(0),
-            "{}",
-            String::from_utf8_lossy(&o.stderr)
-        );
+        run_ok(&dir.path().join("out"), &args, inputs);
         Run { dir }
     }
 
@@ -400,17 +408,7 @@ fn load(pg: &Server, db: &str, extra: &[&str]) {
 }
 
 fn load_from(pg: &Server, db: &str, extra: &[&str], inputs: &Path) {
-    let url = pg.url(db);
-    let mut args = vec!["load", "--database-url", url.as_str()];
-    args.extend_from_slice(extra);
-    args.push(inputs.to_str().expect("utf-8 path"));
-    let o = crew(&args);
-    assert_eq!(
-        o.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&o.stderr)
-    );
+    crew_ok(&["load", "--database-url", &pg.url(db)], extra, inputs);
 }
 
 #[test]

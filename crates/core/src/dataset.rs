@@ -21,10 +21,12 @@ use std::sync::Arc;
 
 use chrono::{Datelike, NaiveDate, NaiveDateTime};
 use parquet::basic::{Compression, LogicalType, Repetition, TimeUnit, Type as Physical};
-use parquet::data_type::{BoolType, ByteArray, ByteArrayType, DoubleType, Int32Type, Int64Type};
+use parquet::data_type::{
+    BoolType, ByteArray, ByteArrayType, DataType, DoubleType, Int32Type, Int64Type,
+};
 use parquet::errors::ParquetError;
 use parquet::file::properties::WriterProperties;
-use parquet::file::writer::SerializedFileWriter;
+use parquet::file::writer::{SerializedColumnWriter, SerializedFileWriter};
 use parquet::schema::types::Type;
 
 use crate::export::{
@@ -149,9 +151,17 @@ impl<T> Values<T> {
         }
     }
 
-    fn clear(&mut self) {
+    /// Writes the buffered values as the column's next chunk and empties
+    /// the buffer.
+    fn write<D: DataType<T = T>>(
+        &mut self,
+        col: &mut SerializedColumnWriter<'_>,
+    ) -> Result<(), ParquetError> {
+        col.typed::<D>()
+            .write_batch(&self.vals, Some(&self.defs), None)?;
         self.vals.clear();
         self.defs.clear();
+        Ok(())
     }
 }
 
@@ -201,38 +211,14 @@ impl Column {
         true
     }
 
-    fn write(
-        &mut self,
-        col: &mut parquet::file::writer::SerializedColumnWriter<'_>,
-    ) -> Result<(), ParquetError> {
+    fn write(&mut self, col: &mut SerializedColumnWriter<'_>) -> Result<(), ParquetError> {
         match self {
-            Column::Date(v) => {
-                col.typed::<Int32Type>()
-                    .write_batch(&v.vals, Some(&v.defs), None)?;
-                v.clear();
-            }
-            Column::Int64(v) => {
-                col.typed::<Int64Type>()
-                    .write_batch(&v.vals, Some(&v.defs), None)?;
-                v.clear();
-            }
-            Column::Double(v) => {
-                col.typed::<DoubleType>()
-                    .write_batch(&v.vals, Some(&v.defs), None)?;
-                v.clear();
-            }
-            Column::Bool(v) => {
-                col.typed::<BoolType>()
-                    .write_batch(&v.vals, Some(&v.defs), None)?;
-                v.clear();
-            }
-            Column::Text(v) => {
-                col.typed::<ByteArrayType>()
-                    .write_batch(&v.vals, Some(&v.defs), None)?;
-                v.clear();
-            }
+            Column::Date(v) => v.write::<Int32Type>(col),
+            Column::Int64(v) => v.write::<Int64Type>(col),
+            Column::Double(v) => v.write::<DoubleType>(col),
+            Column::Bool(v) => v.write::<BoolType>(col),
+            Column::Text(v) => v.write::<ByteArrayType>(col),
         }
-        Ok(())
     }
 }
 

@@ -284,34 +284,33 @@ impl<'w> CopyRow<'w> {
         self.first = false;
     }
 
-    fn null(&mut self) -> &mut Self {
-        self.row.extend_from_slice(b"\\N");
+    /// A cell: `push` writes the value, `None` is NULL.
+    fn cell<T>(&mut self, v: Option<T>, push: impl FnOnce(&mut Vec<u8>, T)) -> &mut Self {
+        self.sep();
+        match v {
+            Some(v) => push(&mut self.row, v),
+            None => self.row.extend_from_slice(b"\\N"),
+        }
         self
     }
 
     fn text(&mut self, s: &str) -> &mut Self {
-        self.sep();
-        if s.is_empty() {
-            return self.null();
-        }
-        push_copy_field(&mut self.row, s);
-        self
+        self.cell(Some(s).filter(|s| !s.is_empty()), push_copy_field)
     }
+}
 
-    fn push_date(&mut self, d: NaiveDate) {
-        let _ = write!(self.row, "{:04}-{:02}-{:02}", d.year(), d.month(), d.day());
-    }
+fn push_date(row: &mut Vec<u8>, d: NaiveDate) {
+    let _ = write!(row, "{:04}-{:02}-{:02}", d.year(), d.month(), d.day());
+}
 
-    fn push_datetime(&mut self, t: NaiveDateTime) {
-        self.push_date(t.date());
-        let _ = write!(
-            self.row,
-            "T{:02}:{:02}:{:02}",
-            t.hour(),
-            t.minute(),
-            t.second()
-        );
-    }
+fn push_datetime(row: &mut Vec<u8>, t: NaiveDateTime) {
+    push_date(row, t.date());
+    let _ = write!(row, "T{:02}:{:02}:{:02}", t.hour(), t.minute(), t.second());
+}
+
+/// `{}` writes the shortest text that parses back to the same value.
+fn push_display(row: &mut Vec<u8>, v: impl std::fmt::Display) {
+    let _ = write!(row, "{v}");
 }
 
 impl Cells for CopyRow<'_> {
@@ -322,45 +321,16 @@ impl Cells for CopyRow<'_> {
         self.text(s)
     }
     fn num(&mut self, v: Option<f64>) -> &mut Self {
-        self.sep();
-        match v.filter(|v| v.is_finite()) {
-            // `{}` is the shortest text that parses back to the same f64.
-            Some(v) => {
-                let _ = write!(self.row, "{v}");
-                self
-            }
-            None => self.null(),
-        }
+        self.cell(v.filter(|v| v.is_finite()), push_display)
     }
     fn int(&mut self, v: Option<u64>) -> &mut Self {
-        self.sep();
-        match v {
-            Some(v) => {
-                let _ = write!(self.row, "{v}");
-                self
-            }
-            None => self.null(),
-        }
+        self.cell(v, push_display)
     }
     fn date(&mut self, d: Option<NaiveDate>) -> &mut Self {
-        self.sep();
-        match d {
-            Some(d) => {
-                self.push_date(d);
-                self
-            }
-            None => self.null(),
-        }
+        self.cell(d, push_date)
     }
     fn datetime(&mut self, t: Option<NaiveDateTime>) -> &mut Self {
-        self.sep();
-        match t {
-            Some(t) => {
-                self.push_datetime(t);
-                self
-            }
-            None => self.null(),
-        }
+        self.cell(t, push_datetime)
     }
     fn when(&mut self, w: When) -> &mut Self {
         match w {
