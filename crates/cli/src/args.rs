@@ -11,7 +11,7 @@ use clap::{Args, Parser, Subcommand};
 use clap_complete::Shell;
 use crew_mrv_core::config::{Confidence, DEFAULT_LAB_RELATIVE};
 use crew_mrv_core::model::Flag;
-use crew_mrv_core::ReplicatePolicy;
+use crew_mrv_core::{Config, ReplicatePolicy};
 
 /// The six outputs and the exit status, shown after the options: a data
 /// engineer setting up a job reads what lands in DIR and what the exit
@@ -128,11 +128,11 @@ pub enum Command {
     },
 }
 
+/// The settings that change numbers, shared by `run` and `load`: a batch
+/// loaded into the database is the batch `run` would write, and both name
+/// it by these.
 #[derive(Debug, Args)]
-pub struct RunArgs {
-    /// Where to write (created if missing).
-    #[arg(short, long, value_name = "DIR")]
-    pub out: PathBuf,
+pub struct SettingsArgs {
     /// The day's calcium from several samples: mean (the method's default)
     /// or the first row (the legacy pipeline's choice).
     #[arg(long, value_name = "mean|first", default_value = "mean", value_parser = policy)]
@@ -148,6 +148,31 @@ pub struct RunArgs {
     /// several plants.
     #[arg(long, value_name = "PLANT=PERCENT", value_parser = meter)]
     pub meter_uncertainty: Vec<(String, f64)>,
+}
+
+impl SettingsArgs {
+    /// The core's settings.
+    pub fn config(&self) -> Config {
+        let mut config = Config {
+            replicate_policy: self.replicate_policy,
+            confidence: self.confidence,
+            lab_default_relative: self.lab_uncertainty,
+            ..Config::default()
+        };
+        for (plant, pct) in &self.meter_uncertainty {
+            config.meter_uncertainty_percent.insert(plant.clone(), *pct);
+        }
+        config
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// Where to write (created if missing).
+    #[arg(short, long, value_name = "DIR")]
+    pub out: PathBuf,
+    #[command(flatten)]
+    pub settings: SettingsArgs,
     /// Only this plant in co2_removal.csv, sensitivity.csv and the
     /// summary's key figures.
     #[arg(long, value_name = "ID")]
@@ -201,15 +226,15 @@ pub struct SampleArgs {
     pub sensors: Option<u8>,
 }
 
-pub(crate) fn policy(s: &str) -> Result<ReplicatePolicy, String> {
+fn policy(s: &str) -> Result<ReplicatePolicy, String> {
     ReplicatePolicy::parse(s).ok_or_else(|| "it is mean or first".to_string())
 }
 
-pub(crate) fn confidence(s: &str) -> Result<Confidence, String> {
+fn confidence(s: &str) -> Result<Confidence, String> {
     Confidence::parse(s).ok_or_else(|| "it is p16 or p5".to_string())
 }
 
-pub(crate) fn fraction(s: &str) -> Result<f64, String> {
+fn fraction(s: &str) -> Result<f64, String> {
     s.trim()
         .parse::<f64>()
         .ok()
@@ -217,7 +242,7 @@ pub(crate) fn fraction(s: &str) -> Result<f64, String> {
         .ok_or_else(|| "--lab-uncertainty takes a fraction such as 0.02".to_string())
 }
 
-pub(crate) fn meter(s: &str) -> Result<(String, f64), String> {
+fn meter(s: &str) -> Result<(String, f64), String> {
     s.split_once('=')
         .and_then(|(p, x)| {
             let x = x.trim().parse::<f64>().ok()?;

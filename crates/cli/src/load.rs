@@ -11,11 +11,10 @@ use std::process::ExitCode;
 use std::str::FromStr;
 
 use clap::Args;
-use crew_mrv_core::config::{Confidence, DEFAULT_LAB_RELATIVE};
 use crew_mrv_core::sql::{batch_id, load_steps, write_sql_script, Step};
-use crew_mrv_core::{ReplicatePolicy, Run};
+use crew_mrv_core::Run;
 
-use crate::args::{confidence, fraction, meter, policy};
+use crate::args::SettingsArgs;
 
 #[derive(Debug, Args)]
 pub struct LoadArgs {
@@ -23,18 +22,8 @@ pub struct LoadArgs {
     /// postgresql://user@127.0.0.1:5432/mrv.
     #[arg(long, value_name = "URL")]
     pub database_url: String,
-    /// The day's calcium from several samples: mean or first (as `run`).
-    #[arg(long, value_name = "mean|first", default_value = "mean", value_parser = policy)]
-    pub replicate_policy: ReplicatePolicy,
-    /// The conservative total: p16 or p5 (as `run`).
-    #[arg(long, value_name = "p16|p5", default_value = "p16", value_parser = confidence)]
-    pub confidence: Confidence,
-    /// Relative σ of a calcium sample whose rows state no uncertainty.
-    #[arg(long, value_name = "FRACTION", default_value_t = DEFAULT_LAB_RELATIVE, value_parser = fraction, allow_hyphen_values = true)]
-    pub lab_uncertainty: f64,
-    /// A plant's effluent meter σ in percent (default 5); repeatable.
-    #[arg(long, value_name = "PLANT=PERCENT", value_parser = meter)]
-    pub meter_uncertainty: Vec<(String, f64)>,
+    #[command(flatten)]
+    pub settings: SettingsArgs,
     /// Files and directories, as for `run`; at least one.
     #[arg(value_name = "FILE_OR_DIR", required = true)]
     pub inputs: Vec<PathBuf>,
@@ -138,12 +127,7 @@ pub fn load_cmd(a: LoadArgs) -> ExitCode {
         Ok(p) => p,
         Err(code) => return code,
     };
-    let settings = crate::cli::settings(
-        a.replicate_policy,
-        a.confidence,
-        a.lab_uncertainty,
-        &a.meter_uncertainty,
-    );
+    let settings = a.settings.config();
     // No progress bar: a load prints one line when it is done.
     let progress = crate::cli::Progress::start(paths.len() as u64, false);
     let (report, unreadable) = crate::cli::import_all(&paths, &settings, &progress);

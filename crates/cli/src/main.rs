@@ -18,12 +18,9 @@ mod cli {
 
     use clap::error::ErrorKind;
     use clap::{CommandFactory, Parser};
-    use crew_mrv_core::config::Confidence;
     use crew_mrv_core::export::{output_bytes, write_output, Output};
     use crew_mrv_core::method::{sensitivity, uncertainty};
-    use crew_mrv_core::{
-        assemble, read_file, Config, Filter, ImportStore, Kpis, ReplicatePolicy, Report, Run,
-    };
+    use crew_mrv_core::{assemble, read_file, Config, Filter, ImportStore, Kpis, Report, Run};
 
     use crate::args::{Cli, Command, RunArgs, SampleArgs};
     pub(crate) use crate::progress::Progress;
@@ -137,26 +134,6 @@ mod cli {
         Err(ExitCode::from(2))
     }
 
-    /// The settings `run` and `load` share, so a batch loaded into the
-    /// database is the batch `run` would write.
-    pub(crate) fn settings(
-        replicate_policy: ReplicatePolicy,
-        confidence: Confidence,
-        lab_default_relative: f64,
-        meter_uncertainty: &[(String, f64)],
-    ) -> Config {
-        let mut config = Config {
-            replicate_policy,
-            confidence,
-            lab_default_relative,
-            ..Config::default()
-        };
-        for (plant, pct) in meter_uncertainty {
-            config.meter_uncertainty_percent.insert(plant.clone(), *pct);
-        }
-        config
-    }
-
     /// Each file is read, imported and dropped in turn, so a run holds one
     /// file's bytes at a time; `assemble` then orders the imports exactly
     /// as the core's `run` would. The flag says some file could not be
@@ -213,12 +190,7 @@ mod cli {
             Ok(p) => p,
             Err(code) => return code,
         };
-        let config = settings(
-            a.replicate_policy,
-            a.confidence,
-            a.lab_uncertainty,
-            &a.meter_uncertainty,
-        );
+        let config = a.settings.config();
         let progress = Progress::start(paths.len() as u64, !a.quiet && !a.json);
         let (run, unreadable) = import_all(&paths, &config, &progress);
         let report = &run.report;
