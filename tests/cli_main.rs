@@ -10,4 +10,5 @@
 mod cli;
 mod data_platform;
 mod fixtures;
+mod pg_server;
 mod sql;

@@ -8,10 +8,21 @@ fn main() {
 #[cfg(target_arch = "wasm32")]
 fn main() {}
 
+// The tests' throwaway PostgreSQL server, so the bench starts it exactly
+// as they do.
+#[cfg(not(target_arch = "wasm32"))]
+#[path = "../../../tests/pg_server.rs"]
+#[allow(dead_code)]
+mod pg_server;
+
 #[cfg(not(target_arch = "wasm32"))]
 mod bench {
+    use std::io::{self, Write};
     use std::path::{Path, PathBuf};
-    use std::time::Instant;
+    use std::process::{Command, Stdio};
+    use std::time::{Duration, Instant};
+
+    use crate::pg_server::Server;
 
     use crew_mrv_core::export::{output_bytes, Output};
     use crew_mrv_core::{assemble, read_file, Config, Filter, ImportStore, Run, Source};
@@ -91,23 +102,142 @@ mod bench {
             out_bytes as f64 / 1e6,
             t_export.as_secs_f64(),
         );
-        // The data platform's formats: the psql script and the Parquet
-        // datasets, built in memory (loading into a server is not timed).
-        let t3 = Instant::now();
-        let sql = crew_mrv_core::sql::sql_script(&run).len();
-        let t_sql = t3.elapsed();
-        let t4 = Instant::now();
-        let parquet: usize = crew_mrv_core::dataset::parquet_dataset(&run)
-            .map(|files| files.iter().map(|(_, b)| b.len()).sum())
-            .unwrap_or(0);
-        let t_parquet = t4.elapsed();
-        println!(
-            "| native | {label} | | | SQL {:.3} s, Parquet {:.3} s | | | | psql script {:.1} MB; Parquet datasets {:.1} MB |",
-            t_sql.as_secs_f64(),
-            t_parquet.as_secs_f64(),
-            sql as f64 / 1e6,
-            parquet as f64 / 1e6,
-        );
+        platform(&run, &label, dir, sources.len(), mb);
         let _ = rss_before;
+    }
+
+    /// Counts what is written and drops it: the script's size without
+    /// holding it.
+    struct Counter(u64);
+
+    impl Write for Counter {
+        fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+            self.0 += buf.len() as u64;
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+
+    /// A child process's wall time and peak RSS (its VmHWM, sampled until
+    /// it exits), or why it failed.
+    fn measure(cmd: &mut Command) -> Result<(Duration, u64), String> {
+        let t = Instant::now();
+        let mut child = cmd
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .map_err(|e| e.to_string())?;
+        let status = format!("/proc/{}/status", child.id());
+        let mut peak_kb = 0;
+        loop {
+            if let Some(kb) = std::fs::read_to_string(&status).ok().and_then(|s| {
+                s.lines()
+                    .find(|l| l.starts_with("VmHWM:"))
+                    .and_then(|l| l.split_whitespace().nth(1))
+                    .and_then(|v| v.parse::<u64>().ok())
+            }) {
+                peak_kb = peak_kb.max(kb);
+            }
+            match child.try_wait() {
+                Ok(Some(_)) => break,
+                Ok(None) => std::thread::sleep(Duration::from_millis(20)),
+                Err(e) => return Err(e.to_string()),
+            }
+        }
+        let out = child.wait_with_output().map_err(|e| e.to_string())?;
+        if !out.status.success() {
+            return Err(String::from_utf8_lossy(&out.stderr).into_owned());
+        }
+        Ok((t.elapsed(), peak_kb))
+    }
+
+    /// The data platform's rows: the psql script (streamed into a counter),
+    /// the Parquet datasets (built in memory, as `run --parquet` does), and
+    /// `crew-mrv load` into a throwaway PostgreSQL, beside `crew-mrv run`'s
+    /// own peak memory for the same inputs.
+    fn platform(run: &Run, label: &str, dir: &str, files: usize, mb: f64) {
+        let t = Instant::now();
+        let mut script = Counter(0);
+        let sql = crew_mrv_core::sql::write_sql_script(run, &mut script);
+        let t_sql = t.elapsed();
+        let t = Instant::now();
+        let parquet = crew_mrv_core::dataset::parquet_dataset(run);
+        let t_parquet = t.elapsed();
+        let lab = run.store.lab_readings().count() + run.store.sensor_readings().count();
+        println!(
+            "| native | {label}: psql script | {files} | {mb:.1} | {:.3} s | | {:.2} M lab rows | streamed | {} |",
+            t_sql.as_secs_f64(),
+            lab as f64 / 1e6,
+            match sql {
+                Ok(()) => format!("{:.1} MB", script.0 as f64 / 1e6),
+                Err(e) => format!("failed: {e}"),
+            }
+        );
+        println!(
+            "| native | {label}: Parquet | {files} | {mb:.1} | {:.3} s | | | datasets in memory | {} |",
+            t_parquet.as_secs_f64(),
+            match &parquet {
+                Ok(p) => format!(
+                    "{:.1} MB in {} files",
+                    p.iter().map(|(_, b)| b.len()).sum::<usize>() as f64 / 1e6,
+                    p.len()
+                ),
+                Err(e) => format!("failed: {e}"),
+            }
+        );
+        drop(parquet);
+
+        // The CLI beside this example in target/release.
+        let Some(crew) = std::env::current_exe()
+            .ok()
+            .and_then(|p| Some(p.parent()?.parent()?.join("crew-mrv")))
+            .filter(|p| p.is_file())
+        else {
+            println!("| PostgreSQL | {label}: crew-mrv load | | | | | | | skipped: build the crew-mrv binary (make bench does) |");
+            return;
+        };
+        let Some(pg) = Server::start_if_installed(&format!("bench-{}", std::process::id())) else {
+            println!("| PostgreSQL | {label}: crew-mrv load | | | | | | | skipped: no PostgreSQL server binaries (apt-get install postgresql) |");
+            return;
+        };
+        let version = pg.query("postgres", "SHOW server_version");
+        pg.query("postgres", "CREATE DATABASE bench");
+        let out = std::env::temp_dir().join(format!("crew-mrv-bench-{}", std::process::id()));
+        let reference = measure(
+            Command::new(&crew)
+                .arg("run")
+                .arg("-q")
+                .arg("-o")
+                .arg(&out)
+                .arg(dir),
+        );
+        let _ = std::fs::remove_dir_all(&out);
+        let loaded = measure(
+            Command::new(&crew)
+                .args(["load", "--database-url", &pg.url("bench")])
+                .arg(dir),
+        );
+        match loaded {
+            Ok((time, peak)) => {
+                let size = pg.query("bench", "SELECT pg_database_size('bench')");
+                let rows = pg.query("bench", "SELECT count(*) FROM crewcarbon_lab_reading");
+                println!(
+                    "| PostgreSQL {version} | {label}: crew-mrv load | {files} | {mb:.1} | {:.1} s (read, method and load) | | {rows} lab rows | peak RSS {:.0} MB (crew-mrv run: {}) | {:.0} MB in the database |",
+                    time.as_secs_f64(),
+                    peak as f64 / 1024.0,
+                    match reference {
+                        Ok((t, kb)) => format!("{:.0} MB, {:.1} s", kb as f64 / 1024.0, t.as_secs_f64()),
+                        Err(e) => format!("failed: {e}"),
+                    },
+                    size.parse::<f64>().unwrap_or(0.0) / 1e6,
+                );
+            }
+            Err(e) => println!(
+                "| PostgreSQL {version} | {label}: crew-mrv load | | | | | | | failed: {} |",
+                e.trim()
+            ),
+        }
     }
 }
