@@ -203,6 +203,7 @@ mod bench {
             return;
         };
         let version = pg.query("postgres", "SHOW server_version");
+        let version = version.split_whitespace().next().unwrap_or("");
         pg.query("postgres", "CREATE DATABASE bench");
         let out = std::env::temp_dir().join(format!("crew-mrv-bench-{}", std::process::id()));
         let reference = measure(
