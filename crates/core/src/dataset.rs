@@ -212,8 +212,14 @@ impl Column {
             (Column::Double(v), Cell::Double(x)) => v.push(Some(x).filter(|x| x.is_finite())),
             (Column::Bool(v), Cell::Bool(b)) => v.push(Some(b)),
             (Column::Text(v), Cell::Text(a, b)) => {
-                let s = text.get(a..b).unwrap_or("");
-                v.push(Some(ByteArray::from(s.as_bytes().to_vec())));
+                let s = text.get(a..b).unwrap_or("").as_bytes();
+                // A sensor's rows repeat their text: the previous value is
+                // shared, not copied again.
+                let value = match v.vals.last() {
+                    Some(last) if last.data() == s => last.clone(),
+                    _ => ByteArray::from(s.to_vec()),
+                };
+                v.push(Some(value));
             }
             _ => return false,
         }
