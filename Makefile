@@ -24,7 +24,7 @@ help:
 	@echo "make test   fmt, clippy (native + wasm32), cargo test, fuzz smoke run, release build, browser tests"
 	@echo "make setup  install missing tools only (.ci/setup)"
 	@echo "make web    build dist/ only"
-	@echo "make bench  native and browser benchmarks (sample set and a generated year)"
+	@echo "make bench  native and browser benchmarks (sample set and a generated year), SQL, Parquet and a PostgreSQL load"
 	@echo "make fuzz   fuzz every target for FUZZ_SECONDS each (default 600)"
 
 setup:
