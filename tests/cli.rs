@@ -451,9 +451,9 @@ fn review_decisions_are_an_input_like_any_other() {
     let files = read("files.csv");
     let line = files
         .lines()
-        .find(|l| l.starts_with("reviews.csv,"))
+        .find(|l| l.starts_with("\"reviews.csv\","))
         .expect("reviews.csv in files.csv");
-    assert!(line.contains(",expert_reviews,PLANT_A,"), "{line}");
+    assert!(line.contains(",expert_reviews,\"PLANT_A\","), "{line}");
     assert!(read("summary.json").contains("\"reviews.csv\""));
     let qa = read("qa_findings.csv");
     let decision = qa
@@ -461,7 +461,7 @@ fn review_decisions_are_an_input_like_any_other() {
         .find(|l| l.contains("Day rejected by J. Doe"))
         .expect("the decision is a finding");
     assert!(
-        decision.contains(",PLANT_A,2025-04-01,reviews.csv,2,"),
+        decision.contains(",\"PLANT_A\",2025-04-01,\"reviews.csv\",2,"),
         "{decision}"
     );
     // Text from the file cannot become a formula in a spreadsheet.

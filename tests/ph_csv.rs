@@ -172,7 +172,7 @@ fn several_sensors_in_several_files_and_in_one_file() {
     assert!(r.co2.is_empty(), "pH is not part of the CO2 day set");
     let lr = output(&r, "lab_readings.csv");
     assert_eq!(lr.lines().count(), 17);
-    assert!(lr.contains("PLANT_A,aeration_basin,other,2025-04-01T06:00:00,pH,,7,pH,,,WB0038,,WB0038_PH_2025_sanitized.csv,2,"));
+    assert!(lr.contains("\"PLANT_A\",\"aeration_basin\",other,2025-04-01T06:00:00,\"pH\",,7,\"pH\",,,\"WB0038\",,\"WB0038_PH_2025_sanitized.csv\",2,"));
 }
 
 #[test]
@@ -282,4 +282,73 @@ fn many_dropouts_are_listed_ten_by_ten_then_counted_never_dropped() {
         summary.message
     );
     assert_eq!(summary.at.col_letters(), "B");
+}
+
+fn day_first_log(days: &[u32], form: Ts) -> String {
+    let rows = days
+        .iter()
+        .map(|day| {
+            let t = at(d(2025, 4, *day), 13, 5);
+            ph_row(&ts(t, form), "7.2", "WB0038", "aeration_basin", "PLANT_A")
+        })
+        .collect();
+    ph_table(rows).to_text(',')
+}
+
+/// Issue 12: `DD/MM/YYYY` timestamps were read as `M/D/YYYY` without a
+/// word (5 April became 4 May; 25 April was unreadable). One day above 12
+/// in the first place makes the whole file day-first.
+#[test]
+fn a_day_above_12_first_makes_the_file_day_first() {
+    let f = read(PH, &day_first_log(&[5, 6, 25], Ts::DayFirst));
+    let got: Vec<_> = f.records.sensor.iter().map(|r| r.at).collect();
+    assert_eq!(
+        got,
+        [
+            at(d(2025, 4, 5), 13, 5),
+            at(d(2025, 4, 6), 13, 5),
+            at(d(2025, 4, 25), 13, 5)
+        ]
+    );
+    let o = file_findings(&f, "ambiguous_date");
+    assert_eq!(o.len(), 1, "{o:#?}");
+    assert_eq!((o[0].severity, o[0].at.row), (Severity::Info, Some(4)));
+    assert!(o[0].message.contains("DD/MM/YYYY"), "{}", o[0].message);
+}
+
+/// A second part above 12 settles month-first, as before, with nothing to
+/// say about it.
+#[test]
+fn a_day_above_12_second_keeps_month_first_quietly() {
+    let f = read(PH, &day_first_log(&[5, 25], Ts::Us));
+    let got: Vec<_> = f.records.sensor.iter().map(|r| r.at.date()).collect();
+    assert_eq!(got, [d(2025, 4, 5), d(2025, 4, 25)]);
+    assert!(file_findings(&f, "ambiguous_date").is_empty());
+}
+
+/// Every date ambiguous: read in the configured order (month-first by
+/// default), with a level 3 warning naming the assumption and the setting.
+#[test]
+fn an_all_ambiguous_file_is_warned_and_follows_the_setting() {
+    let text = day_first_log(&[1, 2, 3], Ts::DayFirst);
+    let f = read(PH, &text);
+    let got: Vec<_> = f.records.sensor.iter().map(|r| r.at.date()).collect();
+    assert_eq!(got, [d(2025, 1, 4), d(2025, 2, 4), d(2025, 3, 4)]);
+    let w = file_findings(&f, "ambiguous_date");
+    assert_eq!(w.len(), 1, "{w:#?}");
+    assert_eq!((w[0].level, w[0].severity), (3, Severity::Warning));
+    assert!(
+        w[0].message.contains("read as MM/DD/YYYY"),
+        "{}",
+        w[0].message
+    );
+    assert!(w[0].message.contains("ambiguous_dates"), "{}", w[0].message);
+    let config = Config {
+        ambiguous_dates: crew_mrv_core::config::DayOrder::DayFirst,
+        ..Config::default()
+    };
+    let f = read_file(PH, text.as_bytes(), &config);
+    assert_balanced(&f);
+    let got: Vec<_> = f.records.sensor.iter().map(|r| r.at.date()).collect();
+    assert_eq!(got, [d(2025, 4, 1), d(2025, 4, 2), d(2025, 4, 3)]);
 }

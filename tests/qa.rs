@@ -33,6 +33,7 @@ const TESTED: &[&str] = &[
     "missing_partner",
     "unparseable_number",
     "unparseable_date",
+    "ambiguous_date",
     "implausible_date",
     "out_of_range",
     "qualified_value",
@@ -504,11 +505,27 @@ fn qualified_value() {
     assert_eq!(r.plant_operations[0].actual_eff_flow_mgd, Some(36.8));
 }
 
+/// Slashed dates whose parts are all 12 or less cannot say which is the
+/// day: the file is read in the configured order and warned about, with
+/// the setting that changes it.
+#[test]
+fn ambiguous_date() {
+    let mut t = pair_table(d(2025, 4, 1));
+    t.set(0, "date", "04/01/2025");
+    t.set(1, "date", "04/01/2025");
+    let r = lab_run(&t);
+    let f = only(&r, "ambiguous_date");
+    assert_eq!((f.level, f.severity), (3, Severity::Warning));
+    assert_eq!(loc(f), (Some(LAB), None, Some(2), "B".to_string()));
+    assert!(f.message.contains("MM/DD/YYYY"), "{}", f.message);
+    assert!(f.message.contains("--ambiguous-dates dmy"), "{}", f.message);
+    assert!(r.co2.iter().any(|c| c.date == d(2025, 4, 1)));
+}
+
 #[test]
 fn unexpected_unit() {
     let mut t = pair_table(d(2025, 4, 1));
-    t.set(0, "units", "mmol/L");
-    t.set(1, "units", "mmol/L");
+    t.set(0, "units", "mg/kg");
     let r = lab_run(&t);
     let f = only(&r, "unexpected_unit");
     assert_eq!(
@@ -516,7 +533,7 @@ fn unexpected_unit() {
         (Severity::Warning, Some("PLANT_A"))
     );
     assert_eq!(loc(f), (Some(LAB), None, Some(2), "O".to_string()));
-    assert!(f.message.contains("mmol/L"));
+    assert!(f.message.contains("mg/kg"));
 }
 
 #[test]

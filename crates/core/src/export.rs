@@ -141,7 +141,7 @@ pub fn report_output_bytes(output: Output, report: &Report, filter: &Filter) -> 
     write_report_output(output, report, filter, &mut v).map(|_| v)
 }
 
-/// A CSV line builder that quotes only when needed.
+/// A CSV line builder: users' text always quoted, ours only when needed.
 struct Line {
     buf: String,
     first: bool,
@@ -169,17 +169,27 @@ impl Line {
         self
     }
 
-    /// Text from a user's file: neutralised, then quoted if needed.
+    /// Text from a user's file: neutralised, then always quoted. Excel in
+    /// a `;` locale splits unquoted text at `;` and evaluates what follows
+    /// (`WB0038;=2+5;`), so quoting only the fields with commas is not
+    /// enough. An empty field stays empty: there is nothing to split, and
+    /// it reads as absent like an empty number.
     fn theirs(&mut self, s: &str) -> &mut Self {
         self.sep();
-        if s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
-            let mut t = String::with_capacity(s.len() + 1);
-            t.push('\'');
-            t.push_str(s);
-            push_quoted(&mut self.buf, &t);
-        } else {
-            push_quoted(&mut self.buf, s);
+        if s.is_empty() {
+            return self;
         }
+        self.buf.push('"');
+        if s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+            self.buf.push('\'');
+        }
+        for ch in s.chars() {
+            if ch == '"' {
+                self.buf.push('"');
+            }
+            self.buf.push(ch);
+        }
+        self.buf.push('"');
         self
     }
 
@@ -689,27 +699,39 @@ mod tests {
         );
         assert_eq!(
             line(|l| {
+                l.theirs("WB0038;=2+5;");
+            }),
+            "\"WB0038;=2+5;\""
+        );
+        assert_eq!(
+            line(|l| {
+                l.theirs("").num(Some(1.0));
+            }),
+            ",1"
+        );
+        assert_eq!(
+            line(|l| {
                 l.theirs("+1");
             }),
-            "'+1"
+            "\"'+1\""
         );
         assert_eq!(
             line(|l| {
                 l.theirs("@SUM");
             }),
-            "'@SUM"
+            "\"'@SUM\""
         );
         assert_eq!(
             line(|l| {
                 l.theirs("\tx");
             }),
-            "'\tx"
+            "\"'\tx\""
         );
         assert_eq!(
             line(|l| {
                 l.theirs("-cmd");
             }),
-            "'-cmd"
+            "\"'-cmd\""
         );
         assert_eq!(
             line(|l| {
@@ -721,7 +743,7 @@ mod tests {
             line(|l| {
                 l.theirs("PLANT_A");
             }),
-            "PLANT_A"
+            "\"PLANT_A\""
         );
     }
 

@@ -276,6 +276,10 @@ pub enum Ts {
     Us,
     /// `4/1/2025 1:05:00 PM`
     UsSeconds,
+    /// `01/04/2025 13:05`: day first, as European exports write it (not
+    /// in [`ALL_TS`]: a file of early-month days cannot tell it from
+    /// [`Ts::Us`]).
+    DayFirst,
 }
 
 pub const ALL_TS: [Ts; 6] = [
@@ -318,6 +322,7 @@ pub fn ts(t: NaiveDateTime, form: Ts) -> String {
         Ts::IsoOffset => t.format("%Y-%m-%dT%H:%M:%S-05:00").to_string(),
         Ts::Us => us(false),
         Ts::UsSeconds => us(true),
+        Ts::DayFirst => t.format("%d/%m/%Y %H:%M").to_string(),
     }
 }
 

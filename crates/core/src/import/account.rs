@@ -31,6 +31,8 @@ pub enum SkipReason {
     UnparseableValue,
     /// The date or timestamp cannot be read.
     UnparseableDate,
+    /// The value's unit is one it cannot be converted from.
+    UnknownUnit,
     /// A required identifier (plant, unit) is blank.
     MissingKey,
     /// More fields than the configured cap.
@@ -62,6 +64,7 @@ impl SkipReason {
             SkipReason::MissingValue => "missing_value",
             SkipReason::UnparseableValue => "unparseable_value",
             SkipReason::UnparseableDate => "unparseable_date",
+            SkipReason::UnknownUnit => "unknown_unit",
             SkipReason::MissingKey => "missing_key",
             SkipReason::TooManyFields => "too_many_fields",
             SkipReason::FieldTooLarge => "field_too_large",
@@ -85,6 +88,7 @@ impl SkipReason {
             SkipReason::MissingValue => "value blank",
             SkipReason::UnparseableValue => "value not a number",
             SkipReason::UnparseableDate => "date unreadable",
+            SkipReason::UnknownUnit => "unit not convertible",
             SkipReason::MissingKey => "plant or unit blank",
             SkipReason::TooManyFields => "too many fields",
             SkipReason::FieldTooLarge => "field too large",

@@ -10,6 +10,7 @@ mod account;
 mod biff;
 pub mod cfb;
 mod columns;
+mod day_order;
 mod delimited;
 mod lab_csv;
 mod names;

@@ -77,6 +77,7 @@ checks! {
     MISSING_PARTNER = MissingPartner("missing_partner", 2, "Upstream/downstream pair incomplete");
     UNPARSEABLE_NUMBER = UnparseableNumber("unparseable_number", 3, "Number cannot be read");
     UNPARSEABLE_DATE = UnparseableDate("unparseable_date", 3, "Date cannot be read");
+    AMBIGUOUS_DATE = AmbiguousDate("ambiguous_date", 3, "Day/month order of dates");
     IMPLAUSIBLE_DATE = ImplausibleDate("implausible_date", 3, "Implausible date");
     OUT_OF_RANGE = OutOfRange("out_of_range", 3, "Value out of range");
     QUALIFIED_VALUE = QualifiedValue("qualified_value", 3, "Below-detection or footnoted value");
