@@ -352,3 +352,82 @@ fn an_all_ambiguous_file_is_warned_and_follows_the_setting() {
     let got: Vec<_> = f.records.sensor.iter().map(|r| r.at.date()).collect();
     assert_eq!(got, [d(2025, 4, 1), d(2025, 4, 2), d(2025, 4, 3)]);
 }
+
+/// Issue 12: a lone `"` opening a field swallowed every later line into
+/// one field: thousands of readings gone while the account, counting
+/// records, still balanced. Now the stray quote is a finding with its line
+/// range, the rows after it are read, and the account counts lines.
+#[test]
+fn a_stray_quote_loses_one_row_not_the_rest_of_the_log() {
+    let day = d(2025, 4, 1);
+    let rows: Vec<Vec<String>> = (0..2000u32)
+        .map(|i| {
+            let t = at(day, 0, 0) + chrono::Duration::minutes(i64::from(i));
+            ph_row(
+                &ts(t, Ts::IsoSpace),
+                "7.1",
+                "WB0038",
+                "aeration_basin",
+                "PLANT_A",
+            )
+        })
+        .collect();
+    let t = ph_table(rows);
+    let value = t.col("Measurement value");
+    let text = with_stray_quote(&t.to_text(','), 11, value, ',');
+    let f = read(PH, &text);
+    assert_eq!(f.account.lines, 2001);
+    assert_eq!(f.account.rows_in, 2001, "every line is a row again");
+    assert_eq!(f.account.lines_in_fields, 0);
+    assert_eq!(f.records.sensor.len(), 1999, "only the line with the quote");
+    assert_eq!(reasons(&f).get(&SkipReason::UnparseableValue), Some(&1));
+    let q = file_findings(&f, "stray_quote");
+    assert_eq!(q.len(), 1, "{q:#?}");
+    assert_eq!(q[0].at.row, Some(11));
+    assert!(q[0].message.contains("until line 2001"), "{}", q[0].message);
+    let summary = file_findings(&f, "file_recognised");
+    assert!(
+        summary.iter().any(|s| s
+            .message
+            .contains("2001 lines, 2001 rows = 1999 records + 2 skipped")),
+        "{summary:#?}"
+    );
+}
+
+/// A quoted note of a few lines is one row spanning them: its lines are
+/// accounted inside the field, not lost and not taken for rows.
+#[test]
+fn a_quoted_note_over_lines_is_one_row_and_its_lines_are_counted() {
+    let day = d(2025, 4, 1);
+    let mut t = ph_table(
+        (0..3u32)
+            .map(|h| {
+                ph_row(
+                    &ts(at(day, h, 0), Ts::IsoSpace),
+                    "7.1",
+                    "WB0038",
+                    "basin",
+                    "PLANT_A",
+                )
+            })
+            .collect(),
+    );
+    t.add_col("Comment", |i| {
+        if i == 1 {
+            "probe\nwiped".into()
+        } else {
+            String::new()
+        }
+    });
+    let f = read(PH, &t.to_text(','));
+    assert_eq!(f.records.sensor.len(), 3);
+    assert_eq!(
+        (
+            f.account.lines,
+            f.account.rows_in,
+            f.account.lines_in_fields
+        ),
+        (5, 4, 1)
+    );
+    assert!(file_findings(&f, "stray_quote").is_empty());
+}

@@ -21,6 +21,7 @@ const TESTED: &[&str] = &[
     "file_recognised",
     "encoding",
     "container",
+    "stray_quote",
     "duplicate_file",
     "duplicate_sample",
     "sample_conflict",
@@ -135,7 +136,7 @@ fn file_recognised() {
     );
     assert_eq!(
         f.message,
-        "Read as Calcium lab results for PLANT_A, 2025-04-01 to 2025-04-02: 5 rows, 4 records, 1 skipped (header:1)."
+        "Read as Calcium lab results for PLANT_A, 2025-04-01 to 2025-04-02: 5 lines, 5 rows = 4 records + 1 skipped (header:1)."
     );
 }
 
@@ -150,6 +151,26 @@ fn encoding() {
         (f.severity, f.source_file.as_deref()),
         (Severity::Warning, Some(LAB))
     );
+}
+
+/// A quote that opens a field and runs over lines holding delimiters is
+/// a finding with the line range it would have swallowed.
+#[test]
+fn stray_quote() {
+    let t = lab_table(vec![
+        lab_row("PLANT_A", UP, d(2025, 4, 1), 1, "40"),
+        lab_row("PLANT_A", DOWN, d(2025, 4, 1), 1, "50"),
+        lab_row("PLANT_A", UP, d(2025, 4, 2), 1, "41"),
+    ]);
+    let notes = t.col("notes");
+    let text = with_stray_quote(&t.to_text(','), 2, notes, ',');
+    let r = run_default(&[src(LAB, text)]);
+    let f = only(&r, "stray_quote");
+    assert_eq!((f.level, f.severity), (1, Severity::Warning));
+    assert_eq!(loc(f), (Some(LAB), None, Some(2), String::new()));
+    assert!(f.message.contains("line 2"), "{}", f.message);
+    assert!(f.message.contains("until line 4"), "{}", f.message);
+    assert_eq!(file(&r, LAB).records.lab.len(), 3);
 }
 
 /// The container note is written for legacy `.xls` files only, which cannot

@@ -524,7 +524,7 @@ fn finding_line(l: &mut Line, f: &Finding) {
         .theirs(f.at.sheet.as_deref().unwrap_or(""));
 }
 
-pub const FILE_COLUMNS: [&str; 13] = [
+pub const FILE_COLUMNS: [&str; 15] = [
     "name",
     "kind",
     "plant_id",
@@ -532,6 +532,8 @@ pub const FILE_COLUMNS: [&str; 13] = [
     "period_end",
     "sha256",
     "bytes",
+    "lines",
+    "lines_in_fields",
     "rows_in",
     "records",
     "skipped",
@@ -563,6 +565,8 @@ pub fn write_files(report: &Report, w: &mut dyn Write) -> io::Result<()> {
             .date(f.period.map(|p| p.1))
             .ours(&f.sha256)
             .int(Some(f.bytes))
+            .int(Some(account.lines))
+            .int(Some(account.lines_in_fields))
             .int(Some(account.rows_in))
             .int(Some(account.records))
             .int(Some(account.skipped_total()))
@@ -630,6 +634,8 @@ pub fn summary_json(report: &Report, filter: &Filter) -> String {
                 "plant_id": f.plant_id.as_deref(),
                 "period_start": f.period.map(|p| p.0.to_string()),
                 "period_end": f.period.map(|p| p.1.to_string()),
+                "lines": a.lines,
+                "lines_in_fields": a.lines_in_fields,
                 "rows_in": a.rows_in,
                 "records": a.records,
                 "skipped": a.skipped_total(),

@@ -49,7 +49,7 @@ impl DateReader {
         let mut seen_without_slash = 0u32;
         let mut any_slash = false;
         delimited::walk_until(text, delimiter, |row| {
-            let delimited::Row::Record { line, record } = row else {
+            let delimited::Row::Record { line, record, .. } = row else {
                 return ControlFlow::Continue(());
             };
             if line <= header_line {

@@ -65,6 +65,7 @@ checks! {
     FILE_RECOGNISED = FileRecognised("file_recognised", 1, "File recognised");
     ENCODING = Encoding("encoding", 1, "Text encoding");
     CONTAINER = Container("container", 1, "Workbook container quirks");
+    STRAY_QUOTE = StrayQuote("stray_quote", 1, "Quote left open across lines");
     DUPLICATE_FILE = DuplicateFile("duplicate_file", 1, "Same file loaded twice");
     DUPLICATE_SAMPLE = DuplicateSample("duplicate_sample", 1, "Sample reported more than once");
     SAMPLE_CONFLICT = SampleConflict("sample_conflict", 1, "Repeated sample with different values");
