@@ -9,7 +9,7 @@ use std::path::PathBuf;
 use chrono::NaiveDate;
 use clap::{Args, Parser, Subcommand};
 use clap_complete::Shell;
-use crew_mrv_core::config::{Confidence, DEFAULT_LAB_RELATIVE};
+use crew_mrv_core::config::{Confidence, DayOrder, Limits, DEFAULT_LAB_RELATIVE};
 use crew_mrv_core::model::Flag;
 use crew_mrv_core::ReplicatePolicy;
 
@@ -178,10 +178,25 @@ pub struct RunArgs {
     /// plant_operations, qa_findings) into DIR.
     #[arg(long, value_name = "DIR")]
     pub parquet: Option<PathBuf>,
+    #[command(flatten)]
+    pub reading: ReadingArgs,
     /// Files (read whatever their extension) and directories (searched
     /// recursively for .csv, .xlsx and .xls files); at least one.
     #[arg(value_name = "FILE_OR_DIR")]
     pub inputs: Vec<PathBuf>,
+}
+
+/// How inputs are read, shared by `run` and `load`.
+#[derive(Debug, Args)]
+pub struct ReadingArgs {
+    /// How a slashed date such as 04/05/2025 is read when no date of its
+    /// file has a part above 12: mdy (April 5) or dmy (4 May).
+    #[arg(long, value_name = "mdy|dmy", default_value = "mdy", value_parser = day_order)]
+    pub ambiguous_dates: DayOrder,
+    /// The most bytes one run reads, all input files together; a run over
+    /// it stops before reading anything.
+    #[arg(long, value_name = "BYTES", default_value_t = Limits::default().max_run_bytes)]
+    pub max_run_bytes: u64,
 }
 
 #[derive(Debug, Args)]
@@ -203,6 +218,10 @@ pub struct SampleArgs {
 
 pub(crate) fn policy(s: &str) -> Result<ReplicatePolicy, String> {
     ReplicatePolicy::parse(s).ok_or_else(|| "it is mean or first".to_string())
+}
+
+pub(crate) fn day_order(s: &str) -> Result<DayOrder, String> {
+    DayOrder::parse(s).ok_or_else(|| "it is mdy or dmy".to_string())
 }
 
 pub(crate) fn confidence(s: &str) -> Result<Confidence, String> {

@@ -16,6 +16,7 @@ use crew_mrv_core::sql::{batch_id, load_steps, write_sql_script, Step};
 use crew_mrv_core::{ReplicatePolicy, Run};
 
 use crate::args::{confidence, fraction, meter, policy};
+use crate::terminal::shown;
 
 #[derive(Debug, Args)]
 pub struct LoadArgs {
@@ -35,6 +36,8 @@ pub struct LoadArgs {
     /// A plant's effluent meter σ in percent (default 5); repeatable.
     #[arg(long, value_name = "PLANT=PERCENT", value_parser = meter)]
     pub meter_uncertainty: Vec<(String, f64)>,
+    #[command(flatten)]
+    pub reading: crate::args::ReadingArgs,
     /// Files and directories, as for `run`; at least one.
     #[arg(value_name = "FILE_OR_DIR", required = true)]
     pub inputs: Vec<PathBuf>,
@@ -124,32 +127,33 @@ pub fn load_cmd(a: LoadArgs) -> ExitCode {
     let config = match postgres::Config::from_str(&a.database_url) {
         Ok(c) => c,
         Err(e) => {
-            eprintln!("crew-mrv: --database-url: {e}");
+            eprintln!("crew-mrv: --database-url: {}", shown(&e.to_string()));
             return ExitCode::from(2);
         }
-    };
-    let paths = match crate::cli::input_paths(&a.inputs) {
-        Ok(p) => p,
-        Err(code) => return code,
     };
     let settings = crate::cli::settings(
         a.replicate_policy,
         a.confidence,
         a.lab_uncertainty,
         &a.meter_uncertainty,
+        &a.reading,
     );
+    let paths = match crate::cli::input_paths(&a.inputs, &settings) {
+        Ok(p) => p,
+        Err(code) => return code,
+    };
     // No progress bar: a load prints one line when it is done.
     let progress = crate::cli::Progress::start(paths.len() as u64, false);
     let (report, unreadable) = crate::cli::import_all(&paths, &settings, &progress);
     progress.finish();
     if let Err(e) = load(&report, &config) {
-        eprintln!("crew-mrv: {e}");
+        eprintln!("crew-mrv: {}", shown(&e));
         return ExitCode::from(2);
     }
     println!("crew-mrv: loaded batch {}", batch_id(&report));
     for f in report.files.iter() {
         if let Some(e) = &f.error {
-            eprintln!("crew-mrv: {}: {e}", f.name);
+            eprintln!("crew-mrv: {}: {}", shown(&f.name), shown(&e.to_string()));
         }
     }
     if unreadable || !report.all_files_read() {

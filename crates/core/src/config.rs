@@ -117,6 +117,14 @@ pub struct Limits {
     /// (styles, the workbook part, relationships, theme), by its declared
     /// size in bytes: the styles become structures many times their size.
     pub max_open_part_bytes: u64,
+    /// Largest total size of one run's input files, in bytes, checked
+    /// from their sizes before any is read (CLI `--max-run-bytes`).
+    #[serde(default = "default_max_run_bytes")]
+    pub max_run_bytes: u64,
+}
+
+fn default_max_run_bytes() -> u64 {
+    Limits::default().max_run_bytes
 }
 
 impl Default for Limits {
@@ -131,6 +139,7 @@ impl Default for Limits {
             max_csv_fields: 10_000,
             max_metadata_bytes: 64 * 1024 * 1024,
             max_open_part_bytes: 16 * 1024 * 1024,
+            max_run_bytes: 4 * 1024 * 1024 * 1024,
         }
     }
 }
