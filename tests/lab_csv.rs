@@ -547,3 +547,28 @@ fn calcium_units_are_converted_or_the_row_is_skipped() {
         skipped[0].message
     );
 }
+
+/// Issue 12: rows alternating good and bad made the page format every
+/// skipped range. The core gives it at most `MAX_SKIP_RANGES_SHOWN`, and
+/// how many more there are.
+#[test]
+fn the_page_gets_a_capped_list_of_skipped_ranges() {
+    let n = crew_mrv_core::MAX_SKIP_RANGES_SHOWN + 57;
+    let rows = (0..2 * n)
+        .map(|i| {
+            let value = if i % 2 == 0 { "40" } else { "bad" };
+            lab_row("PLANT_A", UP, d(2025, 4, 1), i as u32 + 1, value)
+        })
+        .collect();
+    let f = read(LAB, lab_table(rows).to_text(',').as_bytes());
+    assert_eq!(
+        f.account.skipped.len(),
+        n + 1,
+        "the header and every bad row"
+    );
+    let r = crew_mrv_core::skip_ranges(&f);
+    assert_eq!(r.shown.len(), crew_mrv_core::MAX_SKIP_RANGES_SHOWN);
+    assert_eq!(r.more, 58);
+    assert_eq!(r.shown[1], "row 3: value not a number");
+    assert_eq!(r.more_text("ranges").as_deref(), Some("and 58 more ranges"));
+}
