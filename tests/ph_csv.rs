@@ -431,3 +431,28 @@ fn a_quoted_note_over_lines_is_one_row_and_its_lines_are_counted() {
     );
     assert!(file_findings(&f, "stray_quote").is_empty());
 }
+
+/// Issue 12: a log of thousands of distinct unit ids made as many series
+/// (and a report and chart of as many). Past `MAX_SERIES_IN_FILE` rows that
+/// would start another series are skipped with a reason and a finding.
+#[test]
+fn a_file_makes_at_most_its_cap_of_series() {
+    use crew_mrv_core::import::MAX_SERIES_IN_FILE;
+    let n = MAX_SERIES_IN_FILE + 76;
+    let rows = (0..n)
+        .map(|i| {
+            let t = ts(at(d(2025, 4, 1), 0, 0), Ts::IsoSpace);
+            ph_row(&t, "7.1", "WB0038", &format!("unit_{i:05}"), "PLANT_A")
+        })
+        .collect();
+    let f = read(PH, &ph_table(rows).to_text(','));
+    assert_eq!(f.records.series.len(), MAX_SERIES_IN_FILE);
+    assert_eq!(f.records.sensor.len(), MAX_SERIES_IN_FILE);
+    assert_eq!(reasons(&f).get(&SkipReason::TooManySeries), Some(&76));
+    let w: Vec<_> = file_findings(&f, "unrecognised_row")
+        .into_iter()
+        .filter(|x| x.message.contains("series"))
+        .collect();
+    assert!(!w.is_empty());
+    assert_eq!(w[0].at.row, Some(MAX_SERIES_IN_FILE as u32 + 2));
+}

@@ -39,6 +39,8 @@ pub enum SkipReason {
     TooManyFields,
     /// A field larger than the configured cap.
     FieldTooLarge,
+    /// A sensor log row that would start a series past the file's cap.
+    TooManySeries,
     /// A row that fits no part of the layout.
     Unrecognised,
     /// A sheet the layout does not use.
@@ -68,6 +70,7 @@ impl SkipReason {
             SkipReason::MissingKey => "missing_key",
             SkipReason::TooManyFields => "too_many_fields",
             SkipReason::FieldTooLarge => "field_too_large",
+            SkipReason::TooManySeries => "too_many_series",
             SkipReason::Unrecognised => "unrecognised",
             SkipReason::UnusedSheet => "unused_sheet",
             SkipReason::DuplicateFile => "duplicate_file",
@@ -92,6 +95,7 @@ impl SkipReason {
             SkipReason::MissingKey => "plant or unit blank",
             SkipReason::TooManyFields => "too many fields",
             SkipReason::FieldTooLarge => "field too large",
+            SkipReason::TooManySeries => "too many series in the file",
             SkipReason::Unrecognised => "unrecognised row",
             SkipReason::UnusedSheet => "sheet not used",
             SkipReason::DuplicateFile => "duplicate file",

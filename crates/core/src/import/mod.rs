@@ -29,6 +29,7 @@ use chrono::{NaiveDate, NaiveDateTime};
 use serde::{Deserialize, Serialize};
 
 pub use account::{RowAccount, SkipRange, SkipReason, MAX_SKIP_RANGES};
+pub use ph_csv::MAX_SERIES_IN_FILE;
 
 use crate::config::Config;
 use crate::error::{FileError, FileErrorKind};

@@ -30,6 +30,12 @@ const PARAMETER: &[&str] = &["process value", "parameter name", "parameter"];
 /// before extra columns stop splitting series.
 const MAX_SERIES_PER_FILE: usize = 256;
 
+/// Series one file may make at all. A sensor log is one sensor, or a few;
+/// 50,000 distinct unit ids would make a report and a chart of 50,000
+/// series from a file of a megabyte. Rows that would start more are
+/// skipped (`too_many_series`) with a finding.
+pub const MAX_SERIES_IN_FILE: usize = 1024;
+
 /// A header that names a sensor log: two of its distinctive columns
 /// (timestamp, measurement value, sensor id, process value), so a log that
 /// lacks a required one is reported as lacking it, not as an unknown CSV.
@@ -238,6 +244,21 @@ pub fn read(
         } else {
             let id = match series_ids.get(&key) {
                 Some(id) => *id,
+                None if series.len() >= MAX_SERIES_IN_FILE => {
+                    ctx.account.skip(None, line, SkipReason::TooManySeries);
+                    ctx.findings.row(
+                        qa::UNRECOGNISED_ROW
+                            .finding(
+                                Severity::Warning,
+                                format!(
+                                    "The file already has {MAX_SERIES_IN_FILE} series (plant, unit, sensor, parameter, unit of measure), the most one file may make; this row would start another and is skipped."
+                                ),
+                            )
+                            .on(date)
+                            .at(CellRef::row(None, line)),
+                    );
+                    return;
+                }
                 None => {
                     let plant = field(rec, Some(plant_col));
                     let sensor = sensor_col
