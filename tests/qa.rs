@@ -825,6 +825,43 @@ fn review_status() {
     assert_eq!(pending.plant_id.as_deref(), Some("PLANT_A"));
 }
 
+/// A reviews file gets what the other CSVs get: a stray quote is
+/// recovered at its line, and slashed dates are read day-first when one
+/// of them says so (25/04/2025).
+#[test]
+fn review_files_recover_stray_quotes_and_read_day_first_dates() {
+    let mut sources = calculated_days(&[10.0, 11.0, 12.0]);
+    let reviews = "plant_id,date,review_status,note,reviewer\n\
+                   PLANT_A,02/04/2025,rejected,\"sampler, fault\n\
+                   PLANT_A,25/04/2025,approved,ok,\n\
+                   PLANT_A,01/04/2025,approved,ok,J. Doe\n";
+    sources.push(src("reviews.csv", reviews));
+    let r = run_default(&sources);
+    let f = file(&r, "reviews.csv");
+    assert_balanced(f);
+    let got: Vec<(NaiveDate, &str)> = f
+        .records
+        .reviews
+        .iter()
+        .map(|x| (x.date, x.status.as_str()))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            (d(2025, 4, 2), "rejected"),
+            (d(2025, 4, 25), "approved"),
+            (d(2025, 4, 1), "approved")
+        ]
+    );
+    assert_eq!(file_findings(f, "stray_quote").len(), 1);
+    let order = file_findings(f, "ambiguous_date");
+    assert_eq!(order.len(), 1);
+    assert_eq!(
+        (order[0].severity, order[0].at.row),
+        (Severity::Info, Some(3))
+    );
+}
+
 /// A reviewer's decisions as a file among the others: each applied
 /// decision points at its row, the last decision on a day counts, bad rows
 /// are skipped with a reason, and the numbers do not move.
