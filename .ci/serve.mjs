@@ -6,7 +6,7 @@
 
 import { createServer } from "node:http";
 import { createReadStream } from "node:fs";
-import { stat } from "node:fs/promises";
+import { readFile, stat } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -32,6 +32,23 @@ function contentType(file) {
 }
 
 /**
+ * The page's Content-Security-Policy, read from the `<meta>` tag of an
+ * index.html so the header and the tag cannot drift apart, with what a
+ * `<meta>` policy cannot say: `frame-ancestors 'none'` (no site may frame
+ * the app). Sent as a header it also covers what the tag does not reach,
+ * the worker's scripts. Null when the page has no such tag.
+ */
+export function cspHeader(html) {
+  const meta = html.match(/<meta\s[^>]*http-equiv="Content-Security-Policy"[^>]*>/i);
+  const content = meta?.[0].match(/\scontent="([^"]*)"/i)?.[1];
+  if (!content) {
+    return null;
+  }
+  const policy = content.trim().replace(/;\s*$/, "");
+  return `${policy}; frame-ancestors 'none'`;
+}
+
+/**
  * Serves `root` under the URL prefix `base` (default "/"), so tests can check
  * the site also works from a sub-path, as it would under an S3 prefix.
  * `fixtures`, if given, is a directory served at `<base>__fixtures__/`: test
@@ -41,10 +58,17 @@ function contentType(file) {
 export async function startServer({ root, host = "127.0.0.1", port = 0, base = "/", fixtures }) {
   const prefix = base.endsWith("/") ? base : `${base}/`;
   const fixturePrefix = `${prefix}__fixtures__/`;
+  // A root without a policy is served without one (a test's scratch root);
+  // the app's dist/ always has its tag.
+  const csp = cspHeader(await readFile(path.join(root, "index.html"), "utf8").catch(() => ""));
+  const security = {
+    "X-Content-Type-Options": "nosniff",
+    ...(csp ? { "Content-Security-Policy": csp } : {}),
+  };
 
   const server = createServer(async (req, res) => {
     const send = (status, text) => {
-      res.writeHead(status, { "Content-Type": "text/plain; charset=utf-8" });
+      res.writeHead(status, { "Content-Type": "text/plain; charset=utf-8", ...security });
       res.end(text);
     };
     if (req.method !== "GET" && req.method !== "HEAD") {
@@ -86,7 +110,7 @@ export async function startServer({ root, host = "127.0.0.1", port = 0, base = "
         // Always revalidate: after a rebuild the browser must not keep a
         // stale index.html pointing at old hashed files.
         "Cache-Control": "no-cache",
-        "X-Content-Type-Options": "nosniff",
+        ...security,
       });
       if (req.method === "HEAD") {
         return res.end();

@@ -451,9 +451,9 @@ fn review_decisions_are_an_input_like_any_other() {
     let files = read("files.csv");
     let line = files
         .lines()
-        .find(|l| l.starts_with("reviews.csv,"))
+        .find(|l| l.starts_with("\"reviews.csv\","))
         .expect("reviews.csv in files.csv");
-    assert!(line.contains(",expert_reviews,PLANT_A,"), "{line}");
+    assert!(line.contains(",expert_reviews,\"PLANT_A\","), "{line}");
     assert!(read("summary.json").contains("\"reviews.csv\""));
     let qa = read("qa_findings.csv");
     let decision = qa
@@ -461,7 +461,7 @@ fn review_decisions_are_an_input_like_any_other() {
         .find(|l| l.contains("Day rejected by J. Doe"))
         .expect("the decision is a finding");
     assert!(
-        decision.contains(",PLANT_A,2025-04-01,reviews.csv,2,"),
+        decision.contains(",\"PLANT_A\",2025-04-01,\"reviews.csv\",2,"),
         "{decision}"
     );
     // Text from the file cannot become a formula in a spreadsheet.
@@ -580,4 +580,137 @@ fn uncertainty_settings_reach_the_outputs_and_the_printed_summary() {
         "{text}"
     );
     assert!(text.contains("sensitive to"), "{text}");
+}
+
+/// Issue 12: file names, plant ids and messages were printed raw, so a
+/// name holding `ESC [2J` cleared the user's terminal. Every control
+/// character is shown as an escape instead.
+#[test]
+fn printed_names_and_ids_cannot_drive_the_terminal() {
+    let tmp = TempDir::new("escapes");
+    let input = tmp.path().join("in");
+    let out = tmp.path().join("out");
+    let evil = "lab\u{1b}[2J\u{9b}31m.csv";
+    let mut lab = lab_pair("PLANT_\u{1b}]0;owned\u{7}", d(2025, 4, 1), 40.0, 50.0);
+    lab.extend(lab_pair("PLANT_A", d(2025, 4, 1), 40.0, 50.0));
+    let sources = vec![
+        Source::new(evil, lab_table(lab).to_text(',').into_bytes()),
+        Source::new("odd\u{1b}[31m.csv", &b"what,is\x1b[5m,this\n1,2,3\n"[..]),
+    ];
+    write_inputs(&input, &sources);
+    let o = crew(&[
+        "run",
+        "--out",
+        out.to_str().expect("utf-8"),
+        input.to_str().expect("utf-8"),
+    ]);
+    assert_eq!(code(&o), 1, "{}", stderr(&o));
+    let (so, se) = (stdout(&o), stderr(&o));
+    for (what, text) in [("stdout", &so), ("stderr", &se)] {
+        assert!(
+            !text
+                .chars()
+                .any(|c| c == '\u{1b}' || c == '\u{9b}' || c == '\u{7}'),
+            "{what}: {text:?}"
+        );
+    }
+    assert!(so.contains("lab\\u{1b}[2J\\u{9b}31m.csv"), "{so}");
+    assert!(so.contains("PLANT_\\u{1b}]0;owned\\u{7}"), "{so}");
+    assert!(se.contains("odd\\u{1b}[31m.csv"), "{se}");
+}
+
+/// Issue 12: a symbolic link inside an input folder was followed wherever
+/// it pointed. One pointing outside the folder is skipped with a message;
+/// one pointing inside is read as before.
+#[cfg(unix)]
+#[test]
+fn symlinks_out_of_an_input_folder_are_skipped() {
+    let tmp = TempDir::new("symlinks");
+    let input = tmp.path().join("in");
+    let outside = tmp.path().join("outside");
+    let out = tmp.path().join("out");
+    write_inputs(&input, &inputs());
+    let lab = lab_table(lab_pair("PLANT_C", d(2025, 4, 1), 40.0, 50.0)).to_text(',');
+    write_inputs(&outside, &[Source::new("secret.csv", lab.into_bytes())]);
+    std::os::unix::fs::symlink(outside.join("secret.csv"), input.join("link.csv"))
+        .expect("symlink");
+    std::os::unix::fs::symlink(&outside, input.join("linked_dir")).expect("symlink");
+    std::fs::create_dir_all(input.join("sub")).expect("dir");
+    std::os::unix::fs::symlink(input.join("lab_results.csv"), input.join("sub/again.csv"))
+        .expect("symlink");
+    let o = crew(&[
+        "run",
+        "-q",
+        "--out",
+        out.to_str().expect("utf-8"),
+        input.to_str().expect("utf-8"),
+    ]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let se = stderr(&o);
+    assert!(se.contains("link.csv: skipped, a symbolic link to"), "{se}");
+    assert!(se.contains("linked_dir: skipped"), "{se}");
+    let files = std::fs::read_to_string(out.join("files.csv")).expect("files.csv");
+    assert!(
+        !files.contains("secret.csv") && !files.contains("link.csv"),
+        "{files}"
+    );
+    assert!(!files.contains("PLANT_C"), "{files}");
+    assert!(
+        files.contains("\"again.csv\""),
+        "a link inside is followed: {files}"
+    );
+}
+
+/// Issue 12: nothing bounded a run's total. Past `--max-run-bytes` (from
+/// the files' sizes) the run stops before reading, and says why.
+#[test]
+fn a_run_over_its_byte_budget_reads_nothing() {
+    let tmp = TempDir::new("budget");
+    let input = tmp.path().join("in");
+    let out = tmp.path().join("out");
+    write_inputs(&input, &inputs());
+    let o = crew(&[
+        "run",
+        "-q",
+        "--max-run-bytes",
+        "1000",
+        "--out",
+        out.to_str().expect("utf-8"),
+        input.to_str().expect("utf-8"),
+    ]);
+    assert_eq!(code(&o), 2, "{}", stderr(&o));
+    let se = stderr(&o);
+    assert!(
+        se.contains("more than this run may read (1000 bytes)") && se.contains("--max-run-bytes"),
+        "{se}"
+    );
+    assert!(!out.join("files.csv").exists());
+}
+
+/// `--ambiguous-dates dmy` reads a file whose slashed dates never settle
+/// the order day-first.
+#[test]
+fn ambiguous_dates_follow_the_flag() {
+    let tmp = TempDir::new("dmy");
+    let input = tmp.path().join("in");
+    let out = tmp.path().join("out");
+    let mut t = lab_table(lab_pair("PLANT_A", d(2025, 4, 2), 40.0, 50.0));
+    t.set(0, "date", "02/04/2025");
+    t.set(1, "date", "02/04/2025");
+    write_inputs(
+        &input,
+        &[Source::new("lab.csv", t.to_text(',').into_bytes())],
+    );
+    let o = crew(&[
+        "run",
+        "-q",
+        "--ambiguous-dates",
+        "dmy",
+        "--out",
+        out.to_str().expect("utf-8"),
+        input.to_str().expect("utf-8"),
+    ]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let lab = std::fs::read_to_string(out.join("lab_readings.csv")).expect("lab");
+    assert!(lab.contains(",2025-04-02,"), "{lab}");
 }

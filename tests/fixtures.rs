@@ -34,8 +34,8 @@ pub fn run_with(sources: &[Source], config: &Config) -> Run {
     r
 }
 
-/// `rows_in == records + skipped`, for the file and for its restatement in
-/// the run.
+/// `rows_in == records + skipped` and, for a text file, `lines == rows_in
+/// + lines_in_fields`, for the file and for its restatement in the run.
 pub fn assert_balanced(f: &FileImport) {
     let a = &f.account;
     assert_eq!(
@@ -47,6 +47,14 @@ pub fn assert_balanced(f: &FileImport) {
         a.records,
         a.skipped_total(),
         a.reasons_line()
+    );
+    assert!(
+        a.lines_balance(),
+        "{}: lines {} != rows_in {} + lines in fields {}",
+        f.name,
+        a.lines,
+        a.rows_in,
+        a.lines_in_fields
     );
     let b = f.account_in_run();
     assert_eq!(

@@ -481,3 +481,94 @@ fn text_from_files_cannot_run_as_a_spreadsheet_formula() {
     assert_eq!(lab[0]["plant_id"], "'=HYPERLINK(\"http://x\")");
     assert_eq!(lab[0]["value"], "40", "numbers are left alone");
 }
+
+/// Issue 12: calcium in mmol/L, µg/L or ppm was used as if it were mg/L.
+/// Each is converted; a unit the method cannot convert leaves the row out
+/// with a finding naming the file, the row and the unit.
+#[test]
+fn calcium_units_are_converted_or_the_row_is_skipped() {
+    let day = d(2025, 4, 1);
+    let mut t = lab_table(vec![
+        lab_row("PLANT_A", UP, day, 1, "1"),
+        lab_row("PLANT_A", UP, day, 2, "40000"),
+        lab_row("PLANT_A", UP, day, 3, "41"),
+        lab_row("PLANT_A", DOWN, day, 1, "45000"),
+        lab_row("PLANT_A", DOWN, day, 2, "44"),
+        lab_row("PLANT_A", DOWN, day, 3, "2"),
+    ]);
+    for (row, unit) in [
+        (0, "mmol/L"),
+        (1, "µg/L"),
+        (2, "ppm"),
+        (3, "ug/l"),
+        (4, "mg/L"),
+        (5, "mEq/L"),
+    ] {
+        t.set(row, "units", unit);
+    }
+    let f = read(LAB, t.to_text(',').as_bytes());
+    let got: Vec<(u32, f64, &str)> = f
+        .records
+        .lab
+        .iter()
+        .map(|r| (r.row, r.value, &*r.unit))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            (2, 40.078, "mg/L"),
+            (3, 40.0, "mg/L"),
+            (4, 41.0, "mg/L"),
+            (5, 45.0, "mg/L"),
+            (6, 44.0, "mg/L")
+        ]
+    );
+    assert_eq!(
+        f.records.lab[0].uncertainty,
+        Some(0.24 * 40.078),
+        "the uncertainty is in the value's unit"
+    );
+    assert_eq!(reasons(&f).get(&SkipReason::UnknownUnit), Some(&1));
+    let skipped: Vec<_> = file_findings(&f, "unexpected_unit")
+        .into_iter()
+        .filter(|x| x.severity == Severity::Warning)
+        .collect();
+    assert_eq!(skipped.len(), 1);
+    assert_eq!(skipped[0].at.row, Some(7));
+    assert_eq!(skipped[0].source_file.as_deref(), Some(LAB));
+    assert!(
+        skipped[0].message.contains("'mEq/L'"),
+        "{}",
+        skipped[0].message
+    );
+    assert!(
+        skipped[0].message.contains("skipped"),
+        "{}",
+        skipped[0].message
+    );
+}
+
+/// Issue 12: rows alternating good and bad made the page format every
+/// skipped range. The core gives it at most `MAX_SKIP_RANGES_SHOWN`, and
+/// how many more there are.
+#[test]
+fn the_page_gets_a_capped_list_of_skipped_ranges() {
+    let n = crew_mrv_core::MAX_SKIP_RANGES_SHOWN + 57;
+    let rows = (0..2 * n)
+        .map(|i| {
+            let value = if i % 2 == 0 { "40" } else { "bad" };
+            lab_row("PLANT_A", UP, d(2025, 4, 1), i as u32 + 1, value)
+        })
+        .collect();
+    let f = read(LAB, lab_table(rows).to_text(',').as_bytes());
+    assert_eq!(
+        f.account.skipped.len(),
+        n + 1,
+        "the header and every bad row"
+    );
+    let r = crew_mrv_core::skip_ranges(&f);
+    assert_eq!(r.shown.len(), crew_mrv_core::MAX_SKIP_RANGES_SHOWN);
+    assert_eq!(r.more, 58);
+    assert_eq!(r.shown[1], "row 3: value not a number");
+    assert_eq!(r.more_text("ranges").as_deref(), Some("and 58 more ranges"));
+}

@@ -65,7 +65,7 @@ fn worked_example_end_to_end_through_files() {
     assert_eq!(format!("{:.7}", e[7]), "1.8026969");
     let text = output(&r, "co2_removal.csv");
     let want = format!(
-        "{CO2_HEADER}\nPLANT_A,2025-04-01,39.8,53.7,{},31.2,{},{},{},{},{},{},{},VALID,,1.1.0,1,1,{APR},MGD,{SIGMAS}\n",
+        "{CO2_HEADER}\n\"PLANT_A\",2025-04-01,39.8,53.7,{},31.2,{},{},{},{},{},{},{},VALID,,1.1.0,1,1,\"{APR}\",MGD,{SIGMAS}\n",
         e[0], e[1], e[2], e[3], e[4], e[5], e[6], e[7]
     );
     assert_eq!(text, want);
@@ -335,7 +335,7 @@ fn floats_are_printed_shortest_round_trip() {
     let r = run_a(&["31.000"], lab);
     let line = line_of(&r, d(2025, 4, 1));
     assert!(
-        line.starts_with("PLANT_A,2025-04-01,29.199999999999996,42.01231736087999,"),
+        line.starts_with("\"PLANT_A\",2025-04-01,29.199999999999996,42.01231736087999,"),
         "{line}"
     );
     let row = co2_row(&r, "PLANT_A", d(2025, 4, 1));

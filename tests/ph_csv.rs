@@ -172,7 +172,7 @@ fn several_sensors_in_several_files_and_in_one_file() {
     assert!(r.co2.is_empty(), "pH is not part of the CO2 day set");
     let lr = output(&r, "lab_readings.csv");
     assert_eq!(lr.lines().count(), 17);
-    assert!(lr.contains("PLANT_A,aeration_basin,other,2025-04-01T06:00:00,pH,,7,pH,,,WB0038,,WB0038_PH_2025_sanitized.csv,2,"));
+    assert!(lr.contains("\"PLANT_A\",\"aeration_basin\",other,2025-04-01T06:00:00,\"pH\",,7,\"pH\",,,\"WB0038\",,\"WB0038_PH_2025_sanitized.csv\",2,"));
 }
 
 #[test]
@@ -282,4 +282,177 @@ fn many_dropouts_are_listed_ten_by_ten_then_counted_never_dropped() {
         summary.message
     );
     assert_eq!(summary.at.col_letters(), "B");
+}
+
+fn day_first_log(days: &[u32], form: Ts) -> String {
+    let rows = days
+        .iter()
+        .map(|day| {
+            let t = at(d(2025, 4, *day), 13, 5);
+            ph_row(&ts(t, form), "7.2", "WB0038", "aeration_basin", "PLANT_A")
+        })
+        .collect();
+    ph_table(rows).to_text(',')
+}
+
+/// Issue 12: `DD/MM/YYYY` timestamps were read as `M/D/YYYY` without a
+/// word (5 April became 4 May; 25 April was unreadable). One day above 12
+/// in the first place makes the whole file day-first.
+#[test]
+fn a_day_above_12_first_makes_the_file_day_first() {
+    let f = read(PH, &day_first_log(&[5, 6, 25], Ts::DayFirst));
+    let got: Vec<_> = f.records.sensor.iter().map(|r| r.at).collect();
+    assert_eq!(
+        got,
+        [
+            at(d(2025, 4, 5), 13, 5),
+            at(d(2025, 4, 6), 13, 5),
+            at(d(2025, 4, 25), 13, 5)
+        ]
+    );
+    let o = file_findings(&f, "ambiguous_date");
+    assert_eq!(o.len(), 1, "{o:#?}");
+    assert_eq!((o[0].severity, o[0].at.row), (Severity::Info, Some(4)));
+    assert!(o[0].message.contains("DD/MM/YYYY"), "{}", o[0].message);
+}
+
+/// A second part above 12 settles month-first, as before, with nothing to
+/// say about it.
+#[test]
+fn a_day_above_12_second_keeps_month_first_quietly() {
+    let f = read(PH, &day_first_log(&[5, 25], Ts::Us));
+    let got: Vec<_> = f.records.sensor.iter().map(|r| r.at.date()).collect();
+    assert_eq!(got, [d(2025, 4, 5), d(2025, 4, 25)]);
+    assert!(file_findings(&f, "ambiguous_date").is_empty());
+}
+
+/// Every date ambiguous: read in the configured order (month-first by
+/// default), with a level 3 warning naming the assumption and the setting.
+#[test]
+fn an_all_ambiguous_file_is_warned_and_follows_the_setting() {
+    let text = day_first_log(&[1, 2, 3], Ts::DayFirst);
+    let f = read(PH, &text);
+    let got: Vec<_> = f.records.sensor.iter().map(|r| r.at.date()).collect();
+    assert_eq!(got, [d(2025, 1, 4), d(2025, 2, 4), d(2025, 3, 4)]);
+    let w = file_findings(&f, "ambiguous_date");
+    assert_eq!(w.len(), 1, "{w:#?}");
+    assert_eq!((w[0].level, w[0].severity), (3, Severity::Warning));
+    assert!(
+        w[0].message.contains("read as MM/DD/YYYY"),
+        "{}",
+        w[0].message
+    );
+    assert!(w[0].message.contains("ambiguous_dates"), "{}", w[0].message);
+    let config = Config {
+        ambiguous_dates: crew_mrv_core::config::DayOrder::DayFirst,
+        ..Config::default()
+    };
+    let f = read_file(PH, text.as_bytes(), &config);
+    assert_balanced(&f);
+    let got: Vec<_> = f.records.sensor.iter().map(|r| r.at.date()).collect();
+    assert_eq!(got, [d(2025, 4, 1), d(2025, 4, 2), d(2025, 4, 3)]);
+}
+
+/// Issue 12: a lone `"` opening a field swallowed every later line into
+/// one field: thousands of readings gone while the account, counting
+/// records, still balanced. Now the stray quote is a finding with its line
+/// range, the rows after it are read, and the account counts lines.
+#[test]
+fn a_stray_quote_loses_one_row_not_the_rest_of_the_log() {
+    let day = d(2025, 4, 1);
+    let rows: Vec<Vec<String>> = (0..2000u32)
+        .map(|i| {
+            let t = at(day, 0, 0) + chrono::Duration::minutes(i64::from(i));
+            ph_row(
+                &ts(t, Ts::IsoSpace),
+                "7.1",
+                "WB0038",
+                "aeration_basin",
+                "PLANT_A",
+            )
+        })
+        .collect();
+    let t = ph_table(rows);
+    let value = t.col("Measurement value");
+    let text = with_stray_quote(&t.to_text(','), 11, value, ',');
+    let f = read(PH, &text);
+    assert_eq!(f.account.lines, 2001);
+    assert_eq!(f.account.rows_in, 2001, "every line is a row again");
+    assert_eq!(f.account.lines_in_fields, 0);
+    assert_eq!(f.records.sensor.len(), 1999, "only the line with the quote");
+    assert_eq!(reasons(&f).get(&SkipReason::UnparseableValue), Some(&1));
+    let q = file_findings(&f, "stray_quote");
+    assert_eq!(q.len(), 1, "{q:#?}");
+    assert_eq!(q[0].at.row, Some(11));
+    assert!(q[0].message.contains("until line 2001"), "{}", q[0].message);
+    let summary = file_findings(&f, "file_recognised");
+    assert!(
+        summary.iter().any(|s| s
+            .message
+            .contains("2001 lines, 2001 rows = 1999 records + 2 skipped")),
+        "{summary:#?}"
+    );
+}
+
+/// A quoted note of a few lines is one row spanning them: its lines are
+/// accounted inside the field, not lost and not taken for rows.
+#[test]
+fn a_quoted_note_over_lines_is_one_row_and_its_lines_are_counted() {
+    let day = d(2025, 4, 1);
+    let mut t = ph_table(
+        (0..3u32)
+            .map(|h| {
+                ph_row(
+                    &ts(at(day, h, 0), Ts::IsoSpace),
+                    "7.1",
+                    "WB0038",
+                    "basin",
+                    "PLANT_A",
+                )
+            })
+            .collect(),
+    );
+    t.add_col("Comment", |i| {
+        if i == 1 {
+            "probe\nwiped".into()
+        } else {
+            String::new()
+        }
+    });
+    let f = read(PH, &t.to_text(','));
+    assert_eq!(f.records.sensor.len(), 3);
+    assert_eq!(
+        (
+            f.account.lines,
+            f.account.rows_in,
+            f.account.lines_in_fields
+        ),
+        (5, 4, 1)
+    );
+    assert!(file_findings(&f, "stray_quote").is_empty());
+}
+
+/// Issue 12: a log of thousands of distinct unit ids made as many series
+/// (and a report and chart of as many). Past `MAX_SERIES_IN_FILE` rows that
+/// would start another series are skipped with a reason and a finding.
+#[test]
+fn a_file_makes_at_most_its_cap_of_series() {
+    use crew_mrv_core::import::MAX_SERIES_IN_FILE;
+    let n = MAX_SERIES_IN_FILE + 76;
+    let rows = (0..n)
+        .map(|i| {
+            let t = ts(at(d(2025, 4, 1), 0, 0), Ts::IsoSpace);
+            ph_row(&t, "7.1", "WB0038", &format!("unit_{i:05}"), "PLANT_A")
+        })
+        .collect();
+    let f = read(PH, &ph_table(rows).to_text(','));
+    assert_eq!(f.records.series.len(), MAX_SERIES_IN_FILE);
+    assert_eq!(f.records.sensor.len(), MAX_SERIES_IN_FILE);
+    assert_eq!(reasons(&f).get(&SkipReason::TooManySeries), Some(&76));
+    let w: Vec<_> = file_findings(&f, "unrecognised_row")
+        .into_iter()
+        .filter(|x| x.message.contains("series"))
+        .collect();
+    assert!(!w.is_empty());
+    assert_eq!(w[0].at.row, Some(MAX_SERIES_IN_FILE as u32 + 2));
 }

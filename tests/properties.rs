@@ -211,6 +211,14 @@ fn check_file(
     );
     prop_assert_eq!(f.account.records, records, "records of {}", f.name);
     prop_assert_eq!(&f.account.by_reason(), want, "skips of {}", f.name);
+    prop_assert!(
+        f.account.lines_balance(),
+        "{}: {} lines, {} rows, {} inside fields",
+        f.name,
+        f.account.lines,
+        f.account.rows_in,
+        f.account.lines_in_fields
+    );
     Ok(())
 }
 

@@ -21,6 +21,7 @@ const TESTED: &[&str] = &[
     "file_recognised",
     "encoding",
     "container",
+    "stray_quote",
     "duplicate_file",
     "duplicate_sample",
     "sample_conflict",
@@ -33,6 +34,7 @@ const TESTED: &[&str] = &[
     "missing_partner",
     "unparseable_number",
     "unparseable_date",
+    "ambiguous_date",
     "implausible_date",
     "out_of_range",
     "qualified_value",
@@ -134,7 +136,7 @@ fn file_recognised() {
     );
     assert_eq!(
         f.message,
-        "Read as Calcium lab results for PLANT_A, 2025-04-01 to 2025-04-02: 5 rows, 4 records, 1 skipped (header:1)."
+        "Read as Calcium lab results for PLANT_A, 2025-04-01 to 2025-04-02: 5 lines, 5 rows = 4 records + 1 skipped (header:1)."
     );
 }
 
@@ -149,6 +151,26 @@ fn encoding() {
         (f.severity, f.source_file.as_deref()),
         (Severity::Warning, Some(LAB))
     );
+}
+
+/// A quote that opens a field and runs over lines holding delimiters is
+/// a finding with the line range it would have swallowed.
+#[test]
+fn stray_quote() {
+    let t = lab_table(vec![
+        lab_row("PLANT_A", UP, d(2025, 4, 1), 1, "40"),
+        lab_row("PLANT_A", DOWN, d(2025, 4, 1), 1, "50"),
+        lab_row("PLANT_A", UP, d(2025, 4, 2), 1, "41"),
+    ]);
+    let notes = t.col("notes");
+    let text = with_stray_quote(&t.to_text(','), 2, notes, ',');
+    let r = run_default(&[src(LAB, text)]);
+    let f = only(&r, "stray_quote");
+    assert_eq!((f.level, f.severity), (1, Severity::Warning));
+    assert_eq!(loc(f), (Some(LAB), None, Some(2), String::new()));
+    assert!(f.message.contains("line 2"), "{}", f.message);
+    assert!(f.message.contains("until line 4"), "{}", f.message);
+    assert_eq!(file(&r, LAB).records.lab.len(), 3);
 }
 
 /// The container note is written for legacy `.xls` files only, which cannot
@@ -504,11 +526,27 @@ fn qualified_value() {
     assert_eq!(r.plant_operations[0].actual_eff_flow_mgd, Some(36.8));
 }
 
+/// Slashed dates whose parts are all 12 or less cannot say which is the
+/// day: the file is read in the configured order and warned about, with
+/// the setting that changes it.
+#[test]
+fn ambiguous_date() {
+    let mut t = pair_table(d(2025, 4, 1));
+    t.set(0, "date", "04/01/2025");
+    t.set(1, "date", "04/01/2025");
+    let r = lab_run(&t);
+    let f = only(&r, "ambiguous_date");
+    assert_eq!((f.level, f.severity), (3, Severity::Warning));
+    assert_eq!(loc(f), (Some(LAB), None, Some(2), "B".to_string()));
+    assert!(f.message.contains("MM/DD/YYYY"), "{}", f.message);
+    assert!(f.message.contains("--ambiguous-dates dmy"), "{}", f.message);
+    assert!(r.co2.iter().any(|c| c.date == d(2025, 4, 1)));
+}
+
 #[test]
 fn unexpected_unit() {
     let mut t = pair_table(d(2025, 4, 1));
-    t.set(0, "units", "mmol/L");
-    t.set(1, "units", "mmol/L");
+    t.set(0, "units", "mg/kg");
     let r = lab_run(&t);
     let f = only(&r, "unexpected_unit");
     assert_eq!(
@@ -516,7 +554,7 @@ fn unexpected_unit() {
         (Severity::Warning, Some("PLANT_A"))
     );
     assert_eq!(loc(f), (Some(LAB), None, Some(2), "O".to_string()));
-    assert!(f.message.contains("mmol/L"));
+    assert!(f.message.contains("mg/kg"));
 }
 
 #[test]
@@ -785,6 +823,43 @@ fn review_status() {
     let pending = f.iter().find(|x| x.date.is_none()).expect("pending");
     assert_eq!(pending.message, "2 calculated day(s) are unreviewed.");
     assert_eq!(pending.plant_id.as_deref(), Some("PLANT_A"));
+}
+
+/// A reviews file gets what the other CSVs get: a stray quote is
+/// recovered at its line, and slashed dates are read day-first when one
+/// of them says so (25/04/2025).
+#[test]
+fn review_files_recover_stray_quotes_and_read_day_first_dates() {
+    let mut sources = calculated_days(&[10.0, 11.0, 12.0]);
+    let reviews = "plant_id,date,review_status,note,reviewer\n\
+                   PLANT_A,02/04/2025,rejected,\"sampler, fault\n\
+                   PLANT_A,25/04/2025,approved,ok,\n\
+                   PLANT_A,01/04/2025,approved,ok,J. Doe\n";
+    sources.push(src("reviews.csv", reviews));
+    let r = run_default(&sources);
+    let f = file(&r, "reviews.csv");
+    assert_balanced(f);
+    let got: Vec<(NaiveDate, &str)> = f
+        .records
+        .reviews
+        .iter()
+        .map(|x| (x.date, x.status.as_str()))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            (d(2025, 4, 2), "rejected"),
+            (d(2025, 4, 25), "approved"),
+            (d(2025, 4, 1), "approved")
+        ]
+    );
+    assert_eq!(file_findings(f, "stray_quote").len(), 1);
+    let order = file_findings(f, "ambiguous_date");
+    assert_eq!(order.len(), 1);
+    assert_eq!(
+        (order[0].severity, order[0].at.row),
+        (Severity::Info, Some(3))
+    );
 }
 
 /// A reviewer's decisions as a file among the others: each applied

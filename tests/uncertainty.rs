@@ -259,13 +259,13 @@ fn sensitivity_csv_rows_with_flags_recomputed() {
     // other policy moves the total by 0.9 %: not sensitive.
     let want = format!(
         "{SENSITIVITY_HEADER}
-PLANT_A,ca_upstream,x0.8,5.519873882440868,2.627278600970919,0.9082772891877902,true
-PLANT_A,ca_upstream,x1.2,0.8888283379981565,-2.003766943471793,-0.6927228832557333,true
-PLANT_A,ca_downstream,x0.8,0.40982174224102735,-2.4827735392289223,-0.858320400068977,true
-PLANT_A,ca_downstream,x1.2,5.973690607235032,3.081095325765083,1.0651664080013785,true
-PLANT_A,effluent_flow,x0.8,2.3140762251759597,-0.5785190562939899,-0.2,true
-PLANT_A,effluent_flow,x1.2,3.4711143377639395,0.5785190562939899,0.2,true
-PLANT_A,replicate_policy,first,2.918533366421913,0.02593808495196326,0.008967063286773436,false
+\"PLANT_A\",ca_upstream,x0.8,5.519873882440868,2.627278600970919,0.9082772891877902,true
+\"PLANT_A\",ca_upstream,x1.2,0.8888283379981565,-2.003766943471793,-0.6927228832557333,true
+\"PLANT_A\",ca_downstream,x0.8,0.40982174224102735,-2.4827735392289223,-0.858320400068977,true
+\"PLANT_A\",ca_downstream,x1.2,5.973690607235032,3.081095325765083,1.0651664080013785,true
+\"PLANT_A\",effluent_flow,x0.8,2.3140762251759597,-0.5785190562939899,-0.2,true
+\"PLANT_A\",effluent_flow,x1.2,3.4711143377639395,0.5785190562939899,0.2,true
+\"PLANT_A\",replicate_policy,first,2.918533366421913,0.02593808495196326,0.008967063286773436,false
 "
     );
     assert_eq!(output(&r, "sensitivity.csv"), want);
@@ -291,13 +291,13 @@ fn filters_apply_to_period_figures_and_sensitivity_alike() {
     // Catches a table computed over every day whatever the filter.
     let want = format!(
         "{SENSITIVITY_HEADER}
-PLANT_A,ca_upstream,x0.8,2.061329539692113,0.9714311623836391,0.8913043478260865,true
-PLANT_A,ca_upstream,x1.2,0.11846721492483492,-0.9714311623836389,-0.8913043478260863,true
-PLANT_A,ca_downstream,x0.8,0,-1.0898983773084738,-1,true
-PLANT_A,ca_downstream,x1.2,2.279309215153808,1.1894108378453343,1.0913043478260869,true
-PLANT_A,effluent_flow,x0.8,0.8719187018467791,-0.21797967546169472,-0.19999999999999996,true
-PLANT_A,effluent_flow,x1.2,1.3078780527701686,0.21797967546169472,0.19999999999999996,true
-PLANT_A,replicate_policy,first,1.0898983773084738,0,0,false
+\"PLANT_A\",ca_upstream,x0.8,2.061329539692113,0.9714311623836391,0.8913043478260865,true
+\"PLANT_A\",ca_upstream,x1.2,0.11846721492483492,-0.9714311623836389,-0.8913043478260863,true
+\"PLANT_A\",ca_downstream,x0.8,0,-1.0898983773084738,-1,true
+\"PLANT_A\",ca_downstream,x1.2,2.279309215153808,1.1894108378453343,1.0913043478260869,true
+\"PLANT_A\",effluent_flow,x0.8,0.8719187018467791,-0.21797967546169472,-0.19999999999999996,true
+\"PLANT_A\",effluent_flow,x1.2,1.3078780527701686,0.21797967546169472,0.19999999999999996,true
+\"PLANT_A\",replicate_policy,first,1.0898983773084738,0,0,false
 "
     );
     assert_eq!(
@@ -336,11 +336,11 @@ fn a_zero_base_total_leaves_change_relative_blank() {
     assert_eq!(
         rows[..2],
         [
-            "PLANT_A,ca_upstream,x0.8,0.6235116574991265,0.6235116574991265,,true",
-            "PLANT_A,ca_upstream,x1.2,0,0,,true",
+            "\"PLANT_A\",ca_upstream,x0.8,0.6235116574991265,0.6235116574991265,,true",
+            "\"PLANT_A\",ca_upstream,x1.2,0,0,,true",
         ]
     );
-    assert_eq!(rows[6], "PLANT_A,replicate_policy,first,0,0,,false");
+    assert_eq!(rows[6], "\"PLANT_A\",replicate_policy,first,0,0,,false");
 }
 
 #[test]

@@ -37,6 +37,11 @@ pub fn one(name: &str, bytes: &[u8]) {
 
 pub fn check_file(f: &FileSummary) {
     assert!(f.account.balances(), "{}: account does not balance", f.name);
+    assert!(
+        f.account.lines_balance(),
+        "{}: lines are not rows plus lines inside quoted fields",
+        f.name
+    );
 }
 
 pub fn check_report(report: &Run) {

@@ -4,7 +4,7 @@
 
 use leptos::prelude::*;
 use plotly::common::{ErrorData, ErrorType, Marker, Mode, Title};
-use plotly::layout::{Axis, BarMode, Layout, Legend, Margin};
+use plotly::layout::{Annotation, Axis, BarMode, Layout, Legend, Margin};
 use plotly::{Bar, Configuration, Plot, Scatter};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
@@ -219,19 +219,39 @@ fn base_layout(y: &str) -> Layout {
 
 /// The figure as plotly JSON: plotly.rs types are not `Send`, so signals
 /// carry the JSON. A constant `uirevision` keeps the user's zoom when the
-/// data under a chart changes.
+/// data under a chart changes. Labels come from users' files (plant and
+/// unit ids), and Plotly reads markup in labels: every one is escaped.
 pub(super) fn finish(mut plot: Plot, layout: Layout) -> String {
     plot.set_layout(layout);
     plot.set_configuration(Configuration::new().responsive(true).display_logo(false));
     let json = plot.to_json();
     match serde_json::from_str::<serde_json::Value>(&json) {
         Ok(mut v) => {
+            crew_mrv_core::escape_chart_labels(&mut v);
             if let Some(l) = v.get_mut("layout").and_then(|l| l.as_object_mut()) {
                 l.insert("uirevision".into(), serde_json::Value::from("keep"));
             }
             v.to_string()
         }
-        Err(_) => json,
+        // Unescaped labels must not reach Plotly: no chart rather than one
+        // drawing a file's markup.
+        Err(_) => String::new(),
+    }
+}
+
+/// The layout of a chart that left series out, saying how many.
+fn with_more_note(layout: Layout, more: Option<String>) -> Layout {
+    match more {
+        Some(text) => layout.annotations(vec![Annotation::new()
+            .text(format!("{text} not drawn"))
+            .x_ref("paper")
+            .y_ref("paper")
+            .x(1.0)
+            .y(1.0)
+            .x_anchor(plotly::common::Anchor::Right)
+            .y_anchor(plotly::common::Anchor::Bottom)
+            .show_arrow(false)]),
+        None => layout,
     }
 }
 
@@ -309,20 +329,14 @@ pub fn co2_chart(days: &[&Co2Day], plants: &[String]) -> Option<String> {
     )
 }
 
-/// Daily mean pH per plant unit.
+/// Daily mean pH per plant unit, at most the core's cap of units.
 pub fn ph_chart(series: &[&SensorDay]) -> Option<String> {
     let mut plot = Plot::new();
-    let mut keys: Vec<(String, String)> = series
-        .iter()
-        .map(|s| (s.plant_id.to_string(), s.plant_unit_id.to_string()))
-        .collect();
-    keys.dedup();
-    keys.sort();
-    keys.dedup();
-    for (plant, unit) in keys {
+    let keys = crew_mrv_core::chart_series(series.iter().copied());
+    for (plant, unit) in &keys.shown {
         let sel: Vec<&&SensorDay> = series
             .iter()
-            .filter(|s| *s.plant_id == *plant && *s.plant_unit_id == *unit)
+            .filter(|s| s.plant_id == *plant && s.plant_unit_id == *unit)
             .collect();
         let x: Vec<String> = sel.iter().map(|s| s.date.to_string()).collect();
         let y: Vec<f64> = sel.iter().map(|s| s.mean).collect();
@@ -335,7 +349,8 @@ pub fn ph_chart(series: &[&SensorDay]) -> Option<String> {
     if plot.data().is_empty() {
         return None;
     }
-    Some(finish(plot, base_layout("daily mean pH")))
+    let layout = with_more_note(base_layout("daily mean pH"), keys.more_text("units"));
+    Some(finish(plot, layout)).filter(|f| !f.is_empty())
 }
 
 /// One plant unit's readings: plant, unit, (time, value) points.
@@ -344,7 +359,9 @@ pub type SeriesPoints = (String, String, Vec<(chrono::NaiveDateTime, f64)>);
 /// Sensor readings at full (or bucketed) resolution for a zoomed range.
 pub fn ph_detail_chart(series: &[SeriesPoints]) -> Option<String> {
     let mut plot = Plot::new();
-    for (plant, unit, pts) in series {
+    let cap = crew_mrv_core::MAX_CHART_SERIES;
+    let more = series.len().saturating_sub(cap);
+    for (plant, unit, pts) in series.iter().take(cap) {
         if pts.is_empty() {
             continue;
         }
@@ -362,7 +379,12 @@ pub fn ph_detail_chart(series: &[SeriesPoints]) -> Option<String> {
     if plot.data().is_empty() {
         return None;
     }
-    Some(finish(plot, base_layout("pH (readings)")))
+    let note = (more > 0).then(|| format!("and {more} more units"));
+    Some(finish(
+        plot,
+        with_more_note(base_layout("pH (readings)"), note),
+    ))
+    .filter(|f| !f.is_empty())
 }
 
 /// Calcium upstream vs downstream per plant.

@@ -18,8 +18,11 @@ struct FileRow {
     rows_in: u64,
     records: u64,
     skipped: Vec<(String, u64)>,
-    /// Every skipped range, in the user's terms ("sheet X rows 35–36: blank").
-    ranges: Vec<String>,
+    /// The skipped ranges in the user's terms ("sheet X rows 35–36:
+    /// blank"), as many as the core lets the page show.
+    ranges: crew_mrv_core::Capped<String>,
+    /// The account in words, lines included for a text file.
+    lines: String,
     problem: Option<String>,
     encoding: Option<String>,
 }
@@ -57,23 +60,8 @@ pub fn FilesPanel() -> impl IntoView {
                                     .into_iter()
                                     .map(|(k, n)| (k.describe().to_string(), n))
                                     .collect(),
-                                ranges: acc
-                                    .skipped
-                                    .iter()
-                                    .map(|r| {
-                                        let rows = if r.first_row == r.last_row {
-                                            format!("row {}", r.first_row)
-                                        } else {
-                                            format!("rows {}–{}", r.first_row, r.last_row)
-                                        };
-                                        match &r.sheet {
-                                            Some(sh) => {
-                                                format!("{sh}, {rows}: {}", r.reason.describe())
-                                            }
-                                            None => format!("{rows}: {}", r.reason.describe()),
-                                        }
-                                    })
-                                    .collect(),
+                                ranges: crew_mrv_core::skip_ranges(f),
+                                lines: acc.summary_line(),
                                 problem,
                                 encoding: f.encoding.map(|e| e.as_str().to_string()),
                             }
@@ -96,7 +84,7 @@ pub fn FilesPanel() -> impl IntoView {
                         on:click=move |_| super::download_output(s, crew_mrv_core::export::Output::PlantOperations, &crew_mrv_core::Filter::default())>"plant_operations.csv"</button>
                 </div>
             </div>
-            <p class="muted">"Every row of every sheet is either a record or skipped with a reason: rows read = records + skipped."</p>
+            <p class="muted">"Every row of every sheet is either a record or skipped with a reason: rows read = records + skipped. A text file's lines are its rows plus the lines inside quoted fields."</p>
             <div class="table-wrap">
                 <table class="files stack" data-testid="files-table">
                     <thead>
@@ -122,19 +110,18 @@ pub fn FilesPanel() -> impl IntoView {
                                 <td data-testid="file-kind" data-label="Kind">{r.kind.clone()}</td>
                                 <td data-label="Plant">{r.plant.clone()}</td>
                                 <td class="nowrap" data-label="Period">{r.period.clone()}</td>
-                                <td class="num" data-label="Rows">{r.rows_in}</td>
+                                <td class="num" data-label="Rows" title=r.lines.clone()>{r.rows_in}</td>
                                 <td class="num" data-label="Records">{r.records}</td>
                                 <td class="skips wide" data-label="Skipped">
                                     {r.skipped.iter().map(|(k, n)| view! { <span class="chip">{format!("{k}: {n}")}</span> }).collect_view()}
-                                    {(!r.ranges.is_empty()).then(|| {
-                                        let shown = r.ranges.len().min(200);
-                                        let more = r.ranges.len() - shown;
+                                    {(!r.ranges.shown.is_empty()).then(|| {
+                                        let more = r.ranges.more_text("ranges (see the QA findings and files.csv)");
                                         view! {
                                             <details class="ranges">
                                                 <summary>"which rows"</summary>
                                                 <ul>
-                                                    {r.ranges.iter().take(shown).map(|x| view! { <li>{x.clone()}</li> }).collect_view()}
-                                                    {(more > 0).then(|| view! { <li class="muted">{format!("… and {more} more ranges (see the QA findings and files.csv)")}</li> })}
+                                                    {r.ranges.shown.iter().map(|x| view! { <li>{x.clone()}</li> }).collect_view()}
+                                                    {more.map(|m| view! { <li class="muted">{format!("… {m}")}</li> })}
                                                 </ul>
                                             </details>
                                         }

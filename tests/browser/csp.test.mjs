@@ -19,6 +19,13 @@ test("page code cannot eval or reach other origins, and Plotly still draws", asy
     // The two refusals we provoked, and nothing else (in particular nothing
     // from Plotly).
     assert.deepEqual(probe.violations.sort(), ["connect-src https://example.com/", "script-src eval"].sort());
+    // Both the tag and the server's header were in force (the header is
+    // what covers the worker and forbids framing).
+    assert.equal(probe.policies.length, 2, JSON.stringify(probe.policies));
+    assert.ok(
+      probe.policies.some((p) => p.endsWith("frame-ancestors 'none'")),
+      JSON.stringify(probe.policies),
+    );
     assert.ok(
       app.errors.every((e) => /Content Security Policy/i.test(e)),
       `unexpected errors: ${JSON.stringify(app.errors)}`,

@@ -9,7 +9,7 @@ use std::path::PathBuf;
 use chrono::NaiveDate;
 use clap::{Args, Parser, Subcommand};
 use clap_complete::Shell;
-use crew_mrv_core::config::{Confidence, DEFAULT_LAB_RELATIVE};
+use crew_mrv_core::config::{Confidence, DayOrder, Limits, DEFAULT_LAB_RELATIVE};
 use crew_mrv_core::model::Flag;
 use crew_mrv_core::{Config, ReplicatePolicy};
 
@@ -148,6 +148,14 @@ pub struct SettingsArgs {
     /// several plants.
     #[arg(long, value_name = "PLANT=PERCENT", value_parser = meter)]
     pub meter_uncertainty: Vec<(String, f64)>,
+    /// How a slashed date such as 04/05/2025 is read when no date of its
+    /// file has a part above 12: mdy (April 5) or dmy (4 May).
+    #[arg(long, value_name = "mdy|dmy", default_value = "mdy", value_parser = day_order)]
+    pub ambiguous_dates: DayOrder,
+    /// The most bytes one run reads, all input files together; a run over
+    /// it stops before reading anything.
+    #[arg(long, value_name = "BYTES", default_value_t = Limits::default().max_run_bytes)]
+    pub max_run_bytes: u64,
 }
 
 impl SettingsArgs {
@@ -157,8 +165,10 @@ impl SettingsArgs {
             replicate_policy: self.replicate_policy,
             confidence: self.confidence,
             lab_default_relative: self.lab_uncertainty,
+            ambiguous_dates: self.ambiguous_dates,
             ..Config::default()
         };
+        config.limits.max_run_bytes = self.max_run_bytes;
         for (plant, pct) in &self.meter_uncertainty {
             config.meter_uncertainty_percent.insert(plant.clone(), *pct);
         }
@@ -230,7 +240,11 @@ fn policy(s: &str) -> Result<ReplicatePolicy, String> {
     ReplicatePolicy::parse(s).ok_or_else(|| "it is mean or first".to_string())
 }
 
-fn confidence(s: &str) -> Result<Confidence, String> {
+pub(crate) fn day_order(s: &str) -> Result<DayOrder, String> {
+    DayOrder::parse(s).ok_or_else(|| "it is mdy or dmy".to_string())
+}
+
+pub(crate) fn confidence(s: &str) -> Result<Confidence, String> {
     Confidence::parse(s).ok_or_else(|| "it is p16 or p5".to_string())
 }
 

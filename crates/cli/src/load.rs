@@ -15,6 +15,7 @@ use crew_mrv_core::sql::{batch_id, load_steps, write_sql_script, Step};
 use crew_mrv_core::Run;
 
 use crate::args::SettingsArgs;
+use crate::terminal::shown;
 
 #[derive(Debug, Args)]
 pub struct LoadArgs {
@@ -119,27 +120,27 @@ pub fn load_cmd(a: LoadArgs) -> ExitCode {
     let config = match postgres::Config::from_str(&a.database_url) {
         Ok(c) => c,
         Err(e) => {
-            eprintln!("crew-mrv: --database-url: {e}");
+            eprintln!("crew-mrv: --database-url: {}", shown(&e.to_string()));
             return ExitCode::from(2);
         }
     };
-    let paths = match crate::cli::input_paths(&a.inputs) {
+    let settings = a.settings.config();
+    let paths = match crate::cli::input_paths(&a.inputs, &settings) {
         Ok(p) => p,
         Err(code) => return code,
     };
-    let settings = a.settings.config();
     // No progress bar: a load prints one line when it is done.
     let progress = crate::cli::Progress::start(paths.len() as u64, false);
     let (report, unreadable) = crate::cli::import_all(&paths, &settings, &progress);
     progress.finish();
     if let Err(e) = load(&report, &config) {
-        eprintln!("crew-mrv: {e}");
+        eprintln!("crew-mrv: {}", shown(&e));
         return ExitCode::from(2);
     }
     println!("crew-mrv: loaded batch {}", batch_id(&report));
     for f in report.files.iter() {
         if let Some(e) = &f.error {
-            eprintln!("crew-mrv: {}: {e}", f.name);
+            eprintln!("crew-mrv: {}: {}", shown(&f.name), shown(&e.to_string()));
         }
     }
     if unreadable || !report.all_files_read() {

@@ -7,6 +7,8 @@ mod args;
 mod load;
 #[cfg(not(target_arch = "wasm32"))]
 mod progress;
+#[cfg(not(target_arch = "wasm32"))]
+mod terminal;
 
 #[cfg(not(target_arch = "wasm32"))]
 mod cli {
@@ -24,6 +26,7 @@ mod cli {
 
     use crate::args::{Cli, Command, RunArgs, SampleArgs};
     pub(crate) use crate::progress::Progress;
+    use crate::terminal::{shown, shown_path};
 
     /// A usage error found after parsing (one clap cannot see, such as two
     /// dates in the wrong order), printed the way clap prints its own:
@@ -85,53 +88,122 @@ mod cli {
     }
 
     /// Files named directly are always read; directories contribute the
-    /// files that look like inputs, recursively, hidden ones excluded.
-    pub(crate) fn collect(path: &Path, out: &mut Vec<PathBuf>, errors: &mut Vec<String>) {
+    /// files that look like inputs, recursively, hidden ones excluded. A
+    /// symbolic link inside a directory is followed only to a place inside
+    /// that directory: one pointing elsewhere (`/etc`, a home folder) is
+    /// skipped and named in `notes`.
+    pub(crate) fn collect(
+        path: &Path,
+        out: &mut Vec<PathBuf>,
+        errors: &mut Vec<String>,
+        notes: &mut Vec<String>,
+    ) {
         if path.is_dir() {
-            let mut entries: Vec<PathBuf> = match fs::read_dir(path) {
-                Ok(rd) => rd.filter_map(|e| e.ok().map(|e| e.path())).collect(),
-                Err(e) => {
-                    errors.push(format!("{}: {e}", path.display()));
-                    return;
-                }
-            };
-            entries.sort();
-            for p in entries {
-                let hidden = p
-                    .file_name()
-                    .and_then(|n| n.to_str())
-                    .is_some_and(|n| n.starts_with('.'));
-                if hidden {
-                    continue;
-                }
-                if p.is_dir() {
-                    collect(&p, out, errors);
-                } else if is_input_file(&p) {
-                    out.push(p);
-                }
-            }
+            let root = fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+            let mut seen = BTreeSet::new();
+            collect_dir(path, &root, out, errors, notes, &mut seen);
         } else if path.exists() {
             out.push(path.to_path_buf());
         } else {
-            errors.push(format!("{}: no such file or directory", path.display()));
+            errors.push(format!("{}: no such file or directory", shown_path(path)));
+        }
+    }
+
+    fn collect_dir(
+        dir: &Path,
+        root: &Path,
+        out: &mut Vec<PathBuf>,
+        errors: &mut Vec<String>,
+        notes: &mut Vec<String>,
+        seen: &mut BTreeSet<PathBuf>,
+    ) {
+        // A link back to a folder already walked would loop forever.
+        if !seen.insert(fs::canonicalize(dir).unwrap_or_else(|_| dir.to_path_buf())) {
+            return;
+        }
+        let mut entries: Vec<PathBuf> = match fs::read_dir(dir) {
+            Ok(rd) => rd.filter_map(|e| e.ok().map(|e| e.path())).collect(),
+            Err(e) => {
+                errors.push(format!("{}: {e}", shown_path(dir)));
+                return;
+            }
+        };
+        entries.sort();
+        for p in entries {
+            let hidden = p
+                .file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.starts_with('.'));
+            if hidden {
+                continue;
+            }
+            let is_link = fs::symlink_metadata(&p).is_ok_and(|m| m.file_type().is_symlink());
+            if is_link {
+                match fs::canonicalize(&p) {
+                    Ok(target) if target.starts_with(root) => {}
+                    Ok(target) => {
+                        notes.push(format!(
+                            "{}: skipped, a symbolic link to {}, outside {}",
+                            shown_path(&p),
+                            shown_path(&target),
+                            shown_path(root)
+                        ));
+                        continue;
+                    }
+                    Err(e) => {
+                        notes.push(format!(
+                            "{}: skipped, a symbolic link that cannot be followed ({e})",
+                            shown_path(&p)
+                        ));
+                        continue;
+                    }
+                }
+            }
+            if p.is_dir() {
+                collect_dir(&p, root, out, errors, notes, seen);
+            } else if is_input_file(&p) {
+                out.push(p);
+            }
         }
     }
 
     /// The files the command line names, directories searched; a missing
-    /// path is a usage error (exit status 2), named on stderr.
-    pub(crate) fn input_paths(inputs: &[PathBuf]) -> Result<Vec<PathBuf>, ExitCode> {
+    /// path is a usage error (exit status 2), named on stderr, and so is a
+    /// set of files larger together than the run's budget (checked from
+    /// their sizes, before any is read).
+    pub(crate) fn input_paths(
+        inputs: &[PathBuf],
+        config: &Config,
+    ) -> Result<Vec<PathBuf>, ExitCode> {
         let mut paths = Vec::new();
         let mut missing = Vec::new();
+        let mut notes = Vec::new();
         for p in inputs {
-            collect(p, &mut paths, &mut missing);
+            collect(p, &mut paths, &mut missing, &mut notes);
         }
-        if missing.is_empty() {
-            return Ok(paths);
+        for n in &notes {
+            eprintln!("crew-mrv: {n}");
         }
-        for m in &missing {
-            eprintln!("crew-mrv: {m}");
+        if !missing.is_empty() {
+            for m in &missing {
+                eprintln!("crew-mrv: {m}");
+            }
+            return Err(ExitCode::from(2));
         }
-        Err(ExitCode::from(2))
+        let total: u64 = paths
+            .iter()
+            .filter_map(|p| fs::metadata(p).ok())
+            .map(|m| m.len())
+            .fold(0, u64::saturating_add);
+        let budget = config.limits.max_run_bytes;
+        if total > budget {
+            eprintln!(
+                "crew-mrv: the {} input files total {total} bytes, more than this run may read ({budget} bytes); nothing was read. Split the inputs into several runs or raise --max-run-bytes.",
+                paths.len()
+            );
+            return Err(ExitCode::from(2));
+        }
+        Ok(paths)
     }
 
     /// Each file is read, imported and dropped in turn, so a run holds one
@@ -150,11 +222,11 @@ mod cli {
                 .file_name()
                 .map(|n| n.to_string_lossy().into_owned())
                 .unwrap_or_else(|| p.display().to_string());
-            progress.file(&name);
+            progress.file(&shown(&name));
             match fs::read(p) {
                 Ok(bytes) => files.push(read_file(&name, &bytes, config)),
                 Err(e) => {
-                    progress.suspend(|| eprintln!("crew-mrv: {}: {e}", p.display()));
+                    progress.suspend(|| eprintln!("crew-mrv: {}: {e}", shown_path(p)));
                     unreadable = true;
                 }
             }
@@ -186,11 +258,11 @@ mod cli {
             to: a.to,
             flags: (!a.flags.is_empty()).then(|| a.flags.iter().copied().collect::<BTreeSet<_>>()),
         };
-        let paths = match input_paths(&a.inputs) {
+        let config = a.settings.config();
+        let paths = match input_paths(&a.inputs, &config) {
             Ok(p) => p,
             Err(code) => return code,
         };
-        let config = a.settings.config();
         let progress = Progress::start(paths.len() as u64, !a.quiet && !a.json);
         let (run, unreadable) = import_all(&paths, &config, &progress);
         let report = &run.report;
@@ -206,7 +278,7 @@ mod cli {
             });
         progress.finish();
         if let Err(e) = written {
-            eprintln!("crew-mrv: cannot write to {}: {e}", a.out.display());
+            eprintln!("crew-mrv: cannot write to {}: {e}", shown_path(&a.out));
             return ExitCode::from(2);
         }
         if a.json {
@@ -219,7 +291,7 @@ mod cli {
         }
         for f in report.files.iter().filter(|f| f.error.is_some()) {
             if let Some(e) = &f.error {
-                eprintln!("crew-mrv: {}: {e}", f.name);
+                eprintln!("crew-mrv: {}: {}", shown(&f.name), shown(&e.to_string()));
             }
         }
         if unreadable || !report.all_files_read() {
@@ -248,15 +320,15 @@ mod cli {
         for f in &report.files {
             let acc = f.account_in_run();
             let status = match (&f.duplicate_of, &f.error) {
-                (Some(o), _) => format!("DUPLICATE of {o}"),
+                (Some(o), _) => format!("DUPLICATE of {}", shown(o)),
                 (None, Some(e)) => format!("NOT READ ({})", e.code()),
                 (None, None) => "ok".to_string(),
             };
             println!(
                 "  {:<48} {:<15} {:<8} {:<23} rows {:>7} = records {:>7} + skipped {:>5}  {}",
-                f.name,
+                shown(&f.name),
                 f.kind.map(|k| k.as_str()).unwrap_or("-"),
-                f.plant_id.as_deref().unwrap_or("-"),
+                shown(f.plant_id.as_deref().unwrap_or("-")),
                 f.period
                     .map(|(a, b)| format!("{a}..{b}"))
                     .unwrap_or_else(|| "-".into()),
@@ -281,7 +353,7 @@ mod cli {
                 .collect();
             println!(
                 "  {:<10} {:>10.3} t over {:>3} valid of {:>3} days ({}), {} to {}",
-                p,
+                shown(&p),
                 k.co2_removed_t,
                 k.valid_days,
                 k.days,
@@ -306,7 +378,7 @@ mod cli {
             sev.get(&crew_mrv_core::model::Severity::Info).unwrap_or(&0)
         );
         let names: Vec<&str> = Output::ALL.iter().map(|o| o.file_name()).collect();
-        println!("\nWrote {} to {}", names.join(", "), out.display());
+        println!("\nWrote {} to {}", names.join(", "), shown_path(out));
     }
 
     /// METHOD §7 per plant: total ± σ, the conservative total, the
@@ -336,7 +408,7 @@ mod cli {
             } else {
                 format!(", sensitive to {}", inputs.join(", "))
             };
-            line(p, u, sensitive);
+            line(&shown(p), u, sensitive);
         }
         line("all", &period.all, String::new());
     }
@@ -352,11 +424,11 @@ mod cli {
         let out: PathBuf = a.out;
         match write_dir(&opts, &out) {
             Ok(names) => {
-                println!("Wrote {} files to {}", names.len(), out.display());
+                println!("Wrote {} files to {}", names.len(), shown_path(&out));
                 ExitCode::SUCCESS
             }
             Err(e) => {
-                eprintln!("crew-mrv: {e}");
+                eprintln!("crew-mrv: {}", shown(&e.to_string()));
                 ExitCode::from(2)
             }
         }

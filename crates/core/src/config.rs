@@ -46,6 +46,49 @@ impl fmt::Display for ReplicatePolicy {
     }
 }
 
+/// How a slashed date such as `04/05/2025` is read. Each file decides for
+/// itself when one of its dates has a part above 12; this is the order
+/// assumed when none does.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum DayOrder {
+    /// `M/D/YYYY`, as the US plants' exports write dates.
+    #[default]
+    MonthFirst,
+    /// `D/M/YYYY`.
+    DayFirst,
+}
+
+impl DayOrder {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DayOrder::MonthFirst => "mdy",
+            DayOrder::DayFirst => "dmy",
+        }
+    }
+
+    /// How a message shows the form.
+    pub fn pattern(self) -> &'static str {
+        match self {
+            DayOrder::MonthFirst => "MM/DD/YYYY",
+            DayOrder::DayFirst => "DD/MM/YYYY",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "mdy" | "m/d/y" => Some(DayOrder::MonthFirst),
+            "dmy" | "d/m/y" => Some(DayOrder::DayFirst),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for DayOrder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// Caps that protect the app from hostile or accidental huge inputs. They
 /// are checked against declared sizes before anything big is allocated.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -74,6 +117,14 @@ pub struct Limits {
     /// (styles, the workbook part, relationships, theme), by its declared
     /// size in bytes: the styles become structures many times their size.
     pub max_open_part_bytes: u64,
+    /// Largest total size of one run's input files, in bytes, checked
+    /// from their sizes before any is read (CLI `--max-run-bytes`).
+    #[serde(default = "default_max_run_bytes")]
+    pub max_run_bytes: u64,
+}
+
+fn default_max_run_bytes() -> u64 {
+    Limits::default().max_run_bytes
 }
 
 impl Default for Limits {
@@ -88,6 +139,7 @@ impl Default for Limits {
             max_csv_fields: 10_000,
             max_metadata_bytes: 64 * 1024 * 1024,
             max_open_part_bytes: 16 * 1024 * 1024,
+            max_run_bytes: 4 * 1024 * 1024 * 1024,
         }
     }
 }
@@ -172,6 +224,10 @@ pub struct Config {
     pub meter_uncertainty_percent: BTreeMap<String, f64>,
     /// METHOD §7: the percentile the conservative total is credited at.
     pub confidence: Confidence,
+    /// The day/month order of slashed dates in a file whose dates all
+    /// leave it open (CLI `--ambiguous-dates`).
+    #[serde(default)]
+    pub ambiguous_dates: DayOrder,
 }
 
 /// METHOD §7 default of `lab_default_relative`.
@@ -237,6 +293,7 @@ impl Default for Config {
             lab_default_relative: DEFAULT_LAB_RELATIVE,
             meter_uncertainty_percent: BTreeMap::new(),
             confidence: Confidence::P16,
+            ambiguous_dates: DayOrder::MonthFirst,
         }
     }
 }

@@ -239,7 +239,7 @@ pub fn report_output_bytes(output: Output, report: &Report, filter: &Filter) -> 
     write_report_output(output, report, filter, &mut v).map(|_| v)
 }
 
-/// A CSV line builder that quotes only when needed.
+/// A CSV line builder: users' text always quoted, ours only when needed.
 struct Line {
     buf: String,
     first: bool,
@@ -267,17 +267,27 @@ impl Line {
         self
     }
 
-    /// Text from a user's file: neutralised, then quoted if needed.
+    /// Text from a user's file: neutralised, then always quoted. Excel in
+    /// a `;` locale splits unquoted text at `;` and evaluates what follows
+    /// (`WB0038;=2+5;`), so quoting only the fields with commas is not
+    /// enough. An empty field stays empty: there is nothing to split, and
+    /// it reads as absent like an empty number.
     fn theirs(&mut self, s: &str) -> &mut Self {
         self.sep();
-        if s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
-            let mut t = String::with_capacity(s.len() + 1);
-            t.push('\'');
-            t.push_str(s);
-            push_quoted(&mut self.buf, &t);
-        } else {
-            push_quoted(&mut self.buf, s);
+        if s.is_empty() {
+            return self;
         }
+        self.buf.push('"');
+        if s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+            self.buf.push('\'');
+        }
+        for ch in s.chars() {
+            if ch == '"' {
+                self.buf.push('"');
+            }
+            self.buf.push(ch);
+        }
+        self.buf.push('"');
         self
     }
 
@@ -619,7 +629,7 @@ fn finding_line<C: Cells>(l: &mut C, f: &Finding) {
         .theirs(f.at.sheet.as_deref().unwrap_or(""));
 }
 
-pub const FILE_COLUMNS: [&str; 13] = [
+pub const FILE_COLUMNS: [&str; 15] = [
     "name",
     "kind",
     "plant_id",
@@ -627,6 +637,8 @@ pub const FILE_COLUMNS: [&str; 13] = [
     "period_end",
     "sha256",
     "bytes",
+    "lines",
+    "lines_in_fields",
     "rows_in",
     "records",
     "skipped",
@@ -660,6 +672,8 @@ fn file_rows<C: Cells>(report: &Report, l: &mut C) -> io::Result<()> {
             .date(f.period.map(|p| p.1))
             .ours(&f.sha256)
             .int(Some(f.bytes))
+            .int(Some(account.lines))
+            .int(Some(account.lines_in_fields))
             .int(Some(account.rows_in))
             .int(Some(account.records))
             .int(Some(account.skipped_total()))
@@ -727,6 +741,8 @@ pub fn summary_json(report: &Report, filter: &Filter) -> String {
                 "plant_id": f.plant_id.as_deref(),
                 "period_start": f.period.map(|p| p.0.to_string()),
                 "period_end": f.period.map(|p| p.1.to_string()),
+                "lines": a.lines,
+                "lines_in_fields": a.lines_in_fields,
                 "rows_in": a.rows_in,
                 "records": a.records,
                 "skipped": a.skipped_total(),
@@ -763,6 +779,7 @@ pub fn summary_json(report: &Report, filter: &Filter) -> String {
     let v = json!({
         "method_version": &report.method_version,
         "replicate_policy": report.replicate_policy.as_str(),
+        "ambiguous_dates": report.ambiguous_dates.as_str(),
         "confidence": settings.confidence.as_str(),
         "lab_default_relative": settings.lab_default_relative,
         "meter_uncertainty_percent": meters,
@@ -796,27 +813,39 @@ mod tests {
         );
         assert_eq!(
             line(|l| {
+                l.theirs("WB0038;=2+5;");
+            }),
+            "\"WB0038;=2+5;\""
+        );
+        assert_eq!(
+            line(|l| {
+                l.theirs("").num(Some(1.0));
+            }),
+            ",1"
+        );
+        assert_eq!(
+            line(|l| {
                 l.theirs("+1");
             }),
-            "'+1"
+            "\"'+1\""
         );
         assert_eq!(
             line(|l| {
                 l.theirs("@SUM");
             }),
-            "'@SUM"
+            "\"'@SUM\""
         );
         assert_eq!(
             line(|l| {
                 l.theirs("\tx");
             }),
-            "'\tx"
+            "\"'\tx\""
         );
         assert_eq!(
             line(|l| {
                 l.theirs("-cmd");
             }),
-            "'-cmd"
+            "\"'-cmd\""
         );
         assert_eq!(
             line(|l| {
@@ -828,7 +857,7 @@ mod tests {
             line(|l| {
                 l.theirs("PLANT_A");
             }),
-            "PLANT_A"
+            "\"PLANT_A\""
         );
     }
 

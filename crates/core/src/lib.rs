@@ -48,7 +48,10 @@ pub use import::{FileImport, FileKind, FileSummary, Records, RowAccount, SkipRea
 pub use method::METHOD_VERSION;
 pub use pipeline::{assemble, read_file, run, sha256_hex, Source};
 pub use qa::{CheckId, Finding};
-pub use report::{file_problem, qa_level_title, Filter, Kpis, Report};
+pub use report::{
+    chart_series, chart_text, escape_chart_labels, file_problem, qa_level_title, skip_ranges,
+    Capped, Filter, Kpis, Report, MAX_CHART_SERIES, MAX_SKIP_RANGES_SHOWN,
+};
 pub use store::{ImportStore, Run};
 /// Timestamps as the importers read them; the page reads the chart's zoom
 /// range with it.

@@ -164,6 +164,7 @@ pub fn assemble(store: &mut ImportStore, config: &Config) -> Report {
     Report {
         method_version: METHOD_VERSION.to_string(),
         replicate_policy: config.replicate_policy,
+        ambiguous_dates: config.ambiguous_dates,
         uncertainty: method::uncertainty::UncertaintySettings::of(config, &plants),
         sensitivity,
         files: files.iter().map(|f| f.file.clone()).collect(),

@@ -21,6 +21,9 @@ use crate::qa::Finding;
 pub struct Report {
     pub method_version: String,
     pub replicate_policy: ReplicatePolicy,
+    /// How slashed dates were read where their files left the order open.
+    #[serde(default)]
+    pub ambiguous_dates: crate::config::DayOrder,
     /// The METHOD §7 settings of the run.
     #[serde(default)]
     pub uncertainty: UncertaintySettings,
@@ -133,6 +136,124 @@ pub fn file_problem(f: &FileSummary) -> Option<String> {
         (None, Some(e)) => Some(e.to_string()),
         (None, None) => None,
     }
+}
+
+/// Series one chart draws at most. A log of 50,000 distinct units would
+/// otherwise make 50,000 traces and a legend no one can read; the chart
+/// says how many it left out.
+pub const MAX_CHART_SERIES: usize = 40;
+
+/// Skipped ranges the *Files* tab lists per file; the rest are counted
+/// (`files.csv` and the QA findings have them all).
+pub const MAX_SKIP_RANGES_SHOWN: usize = 200;
+
+/// The first items of a long list, and how many were left out.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Capped<T> {
+    pub shown: Vec<T>,
+    pub more: usize,
+}
+
+impl<T> Capped<T> {
+    fn of(items: impl IntoIterator<Item = T>, cap: usize) -> Capped<T> {
+        let mut shown = Vec::new();
+        let mut more = 0;
+        for item in items {
+            if shown.len() < cap {
+                shown.push(item);
+            } else {
+                more += 1;
+            }
+        }
+        Capped { shown, more }
+    }
+
+    /// `and 12 more units`, when any were left out.
+    pub fn more_text(&self, what: &str) -> Option<String> {
+        (self.more > 0).then(|| format!("and {} more {what}", self.more))
+    }
+}
+
+/// The (plant, unit) series a pH chart of `days` draws: sorted, each once,
+/// at most [`MAX_CHART_SERIES`].
+pub fn chart_series<'a>(days: impl IntoIterator<Item = &'a SensorDay>) -> Capped<(Text, Text)> {
+    let set: BTreeSet<(&Text, &Text)> = days
+        .into_iter()
+        .map(|d| (&d.plant_id, &d.plant_unit_id))
+        .collect();
+    Capped::of(
+        set.into_iter().map(|(p, u)| (p.clone(), u.clone())),
+        MAX_CHART_SERIES,
+    )
+}
+
+/// A file's skipped ranges in the user's terms (`sheet X, rows 35–36:
+/// blank`), at most [`MAX_SKIP_RANGES_SHOWN`]: a file of alternating good
+/// and bad rows has up to `MAX_SKIP_RANGES` of them.
+pub fn skip_ranges(f: &FileSummary) -> Capped<String> {
+    let account = f.account_in_run();
+    let mut c = Capped::of(
+        account.skipped.iter().take(MAX_SKIP_RANGES_SHOWN).map(|r| {
+            let rows = if r.first_row == r.last_row {
+                format!("row {}", r.first_row)
+            } else {
+                format!("rows {}–{}", r.first_row, r.last_row)
+            };
+            match &r.sheet {
+                Some(sh) => format!("{sh}, {rows}: {}", r.reason.describe()),
+                None => format!("{rows}: {}", r.reason.describe()),
+            }
+        }),
+        MAX_SKIP_RANGES_SHOWN,
+    );
+    c.more = account.skipped.len().saturating_sub(c.shown.len());
+    c
+}
+
+/// Text for a Plotly label (legend, hover, title). Plotly reads `<a
+/// href>`, `<b>`, `<br>` and entities in labels as markup, so a plant id
+/// `<a href=…>` would become a link: `&`, `<` and `>` are written as
+/// entities, which Plotly shows as the characters.
+pub fn chart_text(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Every label of a Plotly figure (its JSON) through [`chart_text`]:
+/// trace names, texts and hover texts, and titles wherever they are.
+pub fn escape_chart_labels(figure: &mut serde_json::Value) {
+    use serde_json::Value;
+    fn escape_strings(v: &mut Value) {
+        match v {
+            Value::String(s) => *s = chart_text(s),
+            Value::Array(a) => a.iter_mut().for_each(escape_strings),
+            _ => {}
+        }
+    }
+    fn walk(v: &mut Value) {
+        match v {
+            Value::Object(o) => {
+                for (k, v) in o.iter_mut() {
+                    match k.as_str() {
+                        "name" | "text" | "hovertext" => escape_strings(v),
+                        "title" if v.is_string() => escape_strings(v),
+                        _ => walk(v),
+                    }
+                }
+            }
+            Value::Array(a) => a.iter_mut().for_each(walk),
+            _ => {}
+        }
+    }
+    walk(figure);
 }
 
 /// The title of a QA level (METHOD §5), as the QA tab lists them.
@@ -281,6 +402,7 @@ mod tests {
         Report {
             method_version: String::new(),
             replicate_policy: ReplicatePolicy::Mean,
+            ambiguous_dates: Default::default(),
             files: Vec::new(),
             plant_operations: Vec::new(),
             co2: Vec::new(),
@@ -312,6 +434,40 @@ mod tests {
         let got: Vec<(&str, NaiveDate)> =
             r.ph_days(&filter).map(|s| (&*s.plant_id, s.date)).collect();
         assert_eq!(got, [("PLANT_A", d(4, 2)), ("PLANT_A", d(4, 3))]);
+    }
+
+    /// Issue 12: 50,000 distinct pH units made a chart of 50,000 traces.
+    #[test]
+    fn a_chart_draws_at_most_its_cap_of_series_and_counts_the_rest() {
+        let days: Vec<SensorDay> = (0..(MAX_CHART_SERIES + 7))
+            .map(|i| sensor_day("PLANT_A", &format!("U{i:05}"), "pH", d(4, 1)))
+            .chain([sensor_day("PLANT_A", "U00000", "pH", d(4, 2))])
+            .collect();
+        let c = chart_series(&days);
+        assert_eq!(c.shown.len(), MAX_CHART_SERIES);
+        assert_eq!(c.more, 7);
+        assert_eq!(c.more_text("units").as_deref(), Some("and 7 more units"));
+        assert_eq!(&*c.shown[0].1, "U00000");
+    }
+
+    /// Issue 12: a plant id `<a href>` reached Plotly's legend as markup.
+    #[test]
+    fn chart_labels_are_text_not_markup() {
+        assert_eq!(
+            chart_text("<a href=\"https://x\">P&A</a>"),
+            "&lt;a href=\"https://x\"&gt;P&amp;A&lt;/a&gt;"
+        );
+        let mut fig = serde_json::json!({
+            "data": [{"name": "<b>U1</b>", "x": ["2025-04-01"], "text": ["<br>"], "hovertemplate": "%{y}<extra></extra>"}],
+            "layout": {"title": {"text": "<i>t</i>"}, "xaxis": {"title": "<a>"}}
+        });
+        escape_chart_labels(&mut fig);
+        assert_eq!(fig["data"][0]["name"], "&lt;b&gt;U1&lt;/b&gt;");
+        assert_eq!(fig["data"][0]["text"][0], "&lt;br&gt;");
+        assert_eq!(fig["data"][0]["x"][0], "2025-04-01");
+        assert_eq!(fig["data"][0]["hovertemplate"], "%{y}<extra></extra>");
+        assert_eq!(fig["layout"]["title"]["text"], "&lt;i&gt;t&lt;/i&gt;");
+        assert_eq!(fig["layout"]["xaxis"]["title"], "&lt;a&gt;");
     }
 
     /// Each unit once, sorted, whatever the number of days it logged.

@@ -117,7 +117,9 @@ pub(crate) fn sql_type(column: &str) -> &'static str {
         "metadata" | "superseded" => "jsonb",
         "provisional" | "sensitive" => "boolean",
         "ca_upstream_n" | "ca_downstream_n" | "replicate_num" | "source_row" | "level"
-        | "bytes" | "rows_in" | "records" | "skipped" | "days" => "bigint",
+        | "bytes" | "lines" | "lines_in_fields" | "rows_in" | "records" | "skipped" | "days" => {
+            "bigint"
+        }
         "plant_id"
         | "plant_unit_id"
         | "location"
@@ -234,6 +236,7 @@ pub fn batch_id(report: &Report) -> String {
     let key = json!({
         "method_version": &report.method_version,
         "replicate_policy": summary.get("replicate_policy"),
+        "ambiguous_dates": summary.get("ambiguous_dates"),
         "confidence": summary.get("confidence"),
         "lab_default_relative": summary.get("lab_default_relative"),
         "meter_uncertainty_percent": summary.get("meter_uncertainty_percent"),

@@ -11,6 +11,8 @@
 
 use chrono::{Datelike, Duration, NaiveDate, NaiveDateTime, NaiveTime};
 
+pub use crate::config::DayOrder;
+
 struct Cursor<'a> {
     b: &'a [u8],
     i: usize,
@@ -61,8 +63,9 @@ impl<'a> Cursor<'a> {
     }
 }
 
-/// `YYYY-MM-DD` or `M/D/YYYY` at the cursor.
-fn date_part(c: &mut Cursor<'_>) -> Option<NaiveDate> {
+/// `YYYY-MM-DD`, or `M/D/YYYY` (`D/M/YYYY` when `order` says so) at the
+/// cursor.
+fn date_part(c: &mut Cursor<'_>, order: DayOrder) -> Option<NaiveDate> {
     let start = c.i;
     let a = c.digits(1, 4)?;
     if c.i - start == 4 && (c.eat(b'-') || c.eat(b'/')) {
@@ -85,9 +88,25 @@ fn date_part(c: &mut Cursor<'_>) -> Option<NaiveDate> {
             2 => 2000 + y as i32,
             _ => return None,
         };
-        return NaiveDate::from_ymd_opt(y, a, d);
+        return match order {
+            DayOrder::MonthFirst => NaiveDate::from_ymd_opt(y, a, d),
+            DayOrder::DayFirst => NaiveDate::from_ymd_opt(y, d, a),
+        };
     }
     None
+}
+
+/// The two leading numbers of a slashed date (`25/04/2025` → (25, 4)),
+/// which alone cannot say which is the day: the caller weighs them over a
+/// whole file.
+pub fn slash_parts(s: &str) -> Option<(u32, u32)> {
+    let mut c = Cursor::new(s);
+    let a = c.digits(1, 2)?;
+    if !c.eat(b'/') {
+        return None;
+    }
+    let b = c.digits(1, 2)?;
+    c.eat(b'/').then_some((a, b))
 }
 
 /// What a timestamp said about its time zone.
@@ -180,8 +199,13 @@ fn time_and_zone(c: &mut Cursor<'_>) -> Option<(NaiveTime, Zone)> {
 /// A calendar day: `YYYY-MM-DD`, `M/D/YYYY`, or either followed by a time
 /// (the time is ignored).
 pub fn parse_date(s: &str) -> Option<NaiveDate> {
+    parse_date_in(s, DayOrder::MonthFirst)
+}
+
+/// [`parse_date`] with slashed dates read in `order`.
+pub fn parse_date_in(s: &str, order: DayOrder) -> Option<NaiveDate> {
     let mut c = Cursor::new(s);
-    let d = date_part(&mut c)?;
+    let d = date_part(&mut c, order)?;
     if c.done() {
         return Some(d);
     }
@@ -202,8 +226,13 @@ pub fn parse_datetime(s: &str) -> Option<NaiveDateTime> {
 
 /// Like [`parse_datetime`], with what the text said about its zone.
 pub fn parse_timestamp(s: &str) -> Option<(NaiveDateTime, Zone)> {
+    parse_timestamp_in(s, DayOrder::MonthFirst)
+}
+
+/// [`parse_timestamp`] with slashed dates read in `order`.
+pub fn parse_timestamp_in(s: &str, order: DayOrder) -> Option<(NaiveDateTime, Zone)> {
     let mut c = Cursor::new(s);
-    let d = date_part(&mut c)?;
+    let d = date_part(&mut c, order)?;
     if c.done() {
         return Some((d.and_time(NaiveTime::MIN), Zone::Local));
     }
@@ -364,6 +393,23 @@ mod tests {
             month_end(NaiveDate::from_ymd_opt(2025, 2, 1).unwrap_or_default()),
             NaiveDate::from_ymd_opt(2025, 2, 28).unwrap_or_default()
         );
+    }
+
+    #[test]
+    fn slashed_dates_follow_the_day_order() {
+        let d = |y, m, d| NaiveDate::from_ymd_opt(y, m, d);
+        assert_eq!(
+            parse_date_in("25/04/2025", DayOrder::DayFirst),
+            d(2025, 4, 25)
+        );
+        assert_eq!(parse_date_in("25/04/2025", DayOrder::MonthFirst), None);
+        assert_eq!(
+            parse_date_in("2025-04-05", DayOrder::DayFirst),
+            d(2025, 4, 5)
+        );
+        assert_eq!(slash_parts("25/04/2025 13:00"), Some((25, 4)));
+        assert_eq!(slash_parts("2025-04-25"), None);
+        assert_eq!(slash_parts("1/2"), None);
     }
 
     #[test]

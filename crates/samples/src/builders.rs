@@ -127,6 +127,27 @@ impl Table {
     }
 }
 
+/// `text` with a lone `"` opening field `field` (0-based) of line `line`
+/// (1-based): the hand-edited export whose quote is never closed. The line
+/// must hold no quoted field.
+pub fn with_stray_quote(text: &str, line: usize, field: usize, delim: char) -> String {
+    let mut out = String::with_capacity(text.len() + 1);
+    for (i, l) in text.split_inclusive('\n').enumerate() {
+        if i + 1 != line {
+            out.push_str(l);
+            continue;
+        }
+        let mut start = 0;
+        for _ in 0..field {
+            start += l[start..].find(delim).map_or(l.len() - start, |p| p + 1);
+        }
+        out.push_str(&l[..start]);
+        out.push('"');
+        out.push_str(&l[start..]);
+    }
+    out
+}
+
 /// One line, quoting fields that hold the delimiter, quotes or line breaks.
 pub fn csv_line<S: AsRef<str>>(fields: &[S], delim: char) -> String {
     let mut out = String::new();
@@ -276,6 +297,10 @@ pub enum Ts {
     Us,
     /// `4/1/2025 1:05:00 PM`
     UsSeconds,
+    /// `01/04/2025 13:05`: day first, as European exports write it (not
+    /// in [`ALL_TS`]: a file of early-month days cannot tell it from
+    /// [`Ts::Us`]).
+    DayFirst,
 }
 
 pub const ALL_TS: [Ts; 6] = [
@@ -318,6 +343,7 @@ pub fn ts(t: NaiveDateTime, form: Ts) -> String {
         Ts::IsoOffset => t.format("%Y-%m-%dT%H:%M:%S-05:00").to_string(),
         Ts::Us => us(false),
         Ts::UsSeconds => us(true),
+        Ts::DayFirst => t.format("%d/%m/%Y %H:%M").to_string(),
     }
 }
 

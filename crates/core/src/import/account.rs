@@ -31,12 +31,16 @@ pub enum SkipReason {
     UnparseableValue,
     /// The date or timestamp cannot be read.
     UnparseableDate,
+    /// The value's unit is one it cannot be converted from.
+    UnknownUnit,
     /// A required identifier (plant, unit) is blank.
     MissingKey,
     /// More fields than the configured cap.
     TooManyFields,
     /// A field larger than the configured cap.
     FieldTooLarge,
+    /// A sensor log row that would start a series past the file's cap.
+    TooManySeries,
     /// A row that fits no part of the layout.
     Unrecognised,
     /// A sheet the layout does not use.
@@ -62,9 +66,11 @@ impl SkipReason {
             SkipReason::MissingValue => "missing_value",
             SkipReason::UnparseableValue => "unparseable_value",
             SkipReason::UnparseableDate => "unparseable_date",
+            SkipReason::UnknownUnit => "unknown_unit",
             SkipReason::MissingKey => "missing_key",
             SkipReason::TooManyFields => "too_many_fields",
             SkipReason::FieldTooLarge => "field_too_large",
+            SkipReason::TooManySeries => "too_many_series",
             SkipReason::Unrecognised => "unrecognised",
             SkipReason::UnusedSheet => "unused_sheet",
             SkipReason::DuplicateFile => "duplicate_file",
@@ -85,9 +91,11 @@ impl SkipReason {
             SkipReason::MissingValue => "value blank",
             SkipReason::UnparseableValue => "value not a number",
             SkipReason::UnparseableDate => "date unreadable",
+            SkipReason::UnknownUnit => "unit not convertible",
             SkipReason::MissingKey => "plant or unit blank",
             SkipReason::TooManyFields => "too many fields",
             SkipReason::FieldTooLarge => "field too large",
+            SkipReason::TooManySeries => "too many series in the file",
             SkipReason::Unrecognised => "unrecognised row",
             SkipReason::UnusedSheet => "sheet not used",
             SkipReason::DuplicateFile => "duplicate file",
@@ -137,8 +145,20 @@ pub struct RecordRange {
 pub const MAX_SKIP_RANGES: usize = 100_000;
 
 /// Per-file row account.
+///
+/// A text file's rows are its records, and a quoted field may hold line
+/// breaks, so counting records alone would let a field that swallowed the
+/// rest of the file balance; its physical lines are counted as well:
+/// `lines == rows_in + lines_in_fields`.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RowAccount {
+    /// Physical lines of a text file, as an editor counts them (0 for a
+    /// workbook, whose rows are its lines).
+    #[serde(default)]
+    pub lines: u64,
+    /// Lines that continue a row inside a quoted field.
+    #[serde(default)]
+    pub lines_in_fields: u64,
     pub rows_in: u64,
     pub records: u64,
     pub skipped: Vec<SkipRange>,
@@ -180,7 +200,11 @@ impl RowAccount {
             )
             .collect();
         ranges.sort_by(|a, b| (a.0.as_deref(), a.1).cmp(&(b.0.as_deref(), b.1)));
-        let mut out = RowAccount::default();
+        let mut out = RowAccount {
+            lines: self.lines,
+            lines_in_fields: self.lines_in_fields,
+            ..RowAccount::default()
+        };
         for (sheet, first, last) in ranges {
             out.skip_rows(sheet.as_ref(), first, last, reason);
         }
@@ -234,6 +258,28 @@ impl RowAccount {
     /// `rows_in == records + skipped`.
     pub fn balances(&self) -> bool {
         self.rows_in == self.records + self.skipped_total()
+    }
+
+    /// Every physical line of a text file is a row or inside one (true for
+    /// a workbook, which counts no lines).
+    pub fn lines_balance(&self) -> bool {
+        self.lines == 0 || self.lines == self.rows_in + self.lines_in_fields
+    }
+
+    /// The account in words: `412 lines (2 inside quoted fields), 410
+    /// rows = 400 records + 10 skipped`; a workbook has rows only.
+    pub fn summary_line(&self) -> String {
+        let rows = format!(
+            "{} rows = {} records + {} skipped",
+            self.rows_in,
+            self.records,
+            self.skipped_total()
+        );
+        match (self.lines, self.lines_in_fields) {
+            (0, _) => rows,
+            (l, 0) => format!("{l} lines, {rows}"),
+            (l, q) => format!("{l} lines ({q} inside quoted fields), {rows}"),
+        }
     }
 
     /// `blank:3; header:1` — for one-line summaries and `files.csv`.

@@ -16,9 +16,28 @@ use crate::config::Limits;
 pub enum Row<'r> {
     /// `count` consecutive empty lines starting at `line`.
     Blank { line: u32, count: u32 },
-    /// A record starting at `line`.
-    Record { line: u32, record: &'r ByteRecord },
+    /// A record starting at `line` and spanning `lines` physical lines
+    /// (more than one when a quoted field holds line breaks).
+    Record {
+        line: u32,
+        lines: u32,
+        record: &'r ByteRecord,
+    },
+    /// A quoted field opened on `line` would have run to `last_line`,
+    /// swallowing `delimiters` separators: a stray `"`, not a field. The
+    /// line is handed on as a [`Row::Record`] read with its quotes as
+    /// plain characters, and the walk goes on from the next line.
+    RunawayQuote {
+        line: u32,
+        last_line: u32,
+        delimiters: u64,
+    },
 }
+
+/// Lines a quoted field may span before it is taken for a stray quote:
+/// a note of a few lines is a field, a field of a thousand lines is the
+/// rest of the file.
+pub const MAX_QUOTED_FIELD_LINES: u64 = 4;
 
 /// Walk `text` (UTF-8) calling `f` for every row in order.
 pub fn walk(text: &[u8], delimiter: u8, mut f: impl FnMut(Row<'_>)) {
@@ -28,63 +47,148 @@ pub fn walk(text: &[u8], delimiter: u8, mut f: impl FnMut(Row<'_>)) {
     });
 }
 
+fn reader(delimiter: u8, quoting: bool, bytes: &[u8]) -> csv::Reader<&[u8]> {
+    ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .quoting(quoting)
+        .delimiter(delimiter)
+        .from_reader(bytes)
+}
+
 /// Like [`walk`], stopping as soon as `f` says so: finding a header must
 /// not parse the rest of a 40 MB file.
 pub fn walk_until(text: &[u8], delimiter: u8, mut f: impl FnMut(Row<'_>) -> ControlFlow<()>) {
-    let mut rdr = ReaderBuilder::new()
-        .has_headers(false)
-        .flexible(true)
-        .delimiter(delimiter)
-        .from_reader(text);
     let mut rec = ByteRecord::new();
-    // Where the last record ended: the failed read at EOF moves the
-    // reader past trailing empty lines, which must still be counted.
-    let (mut end_line, mut end_byte) = (1u64, 0u64);
-    // With `flexible` and byte records the reader only fails on I/O, which
-    // a slice cannot produce; an error ends the walk rather than loop.
-    while let Ok(true) = rdr.read_byte_record(&mut rec) {
-        // A record's position is where the reader started looking, before
-        // the empty lines it skipped; count those from the bytes.
-        let (line, byte) = rec
-            .position()
-            .map(|p| (p.line(), p.byte()))
-            .unwrap_or((1, 0));
-        let (crlf, blank) = leading_line_breaks(text, byte as usize);
-        let line = line + crlf;
-        if blank > 0 {
-            let row = Row::Blank {
-                line: clamp(line),
-                count: clamp(blank),
+    // After a stray quote the walk restarts on the next line with a new
+    // reader: `base` is where it starts, `base_line` the lines before it.
+    let (mut base, mut base_line) = (0usize, 0u64);
+    // A quote left open to the end takes the file's final line break too;
+    // its last line is the file's, counted once and only if needed.
+    let mut lines_total: Option<u64> = None;
+    'restart: loop {
+        let mut rdr = reader(delimiter, true, text.get(base..).unwrap_or(&[]));
+        // Where the last record ended: the failed read at EOF moves the
+        // reader past trailing empty lines, which must still be counted.
+        let (mut end_line, mut end_byte) = (base_line + 1, base as u64);
+        // With `flexible` and byte records the reader only fails on I/O,
+        // which a slice cannot produce; an error ends the walk rather
+        // than loop.
+        while let Ok(true) = rdr.read_byte_record(&mut rec) {
+            // A record's position is where the reader started looking,
+            // before the empty lines it skipped; count those from the bytes.
+            let (line, byte) = rec
+                .position()
+                .map(|p| (p.line(), p.byte()))
+                .unwrap_or((1, 0));
+            let at = base + byte as usize;
+            let (crlf, blank, blank_bytes) = leading_line_breaks(text, at);
+            let line = base_line + line + crlf;
+            if blank > 0 {
+                let row = Row::Blank {
+                    line: clamp(line),
+                    count: clamp(blank),
+                };
+                if f(row).is_break() {
+                    return;
+                }
+            }
+            let first = line + blank;
+            let mut breaks = line_breaks_in(&rec);
+            if breaks > 0 {
+                let total = *lines_total.get_or_insert_with(|| total_lines(text));
+                breaks = breaks.min(total.saturating_sub(first));
+            }
+            if let Some(delimiters) = runaway(&rec, delimiter, breaks) {
+                let row = Row::RunawayQuote {
+                    line: clamp(first),
+                    last_line: clamp(first + breaks),
+                    delimiters,
+                };
+                if f(row).is_break() {
+                    return;
+                }
+                let start = at + blank_bytes;
+                let rest = text.get(start..).unwrap_or(&[]);
+                let eol = rest.iter().position(|b| *b == b'\n');
+                let own = &rest[..eol.unwrap_or(rest.len())];
+                let own = own.strip_suffix(b"\r").unwrap_or(own);
+                let mut literal = ByteRecord::new();
+                let _ = reader(delimiter, false, own).read_byte_record(&mut literal);
+                let row = Row::Record {
+                    line: clamp(first),
+                    lines: 1,
+                    record: &literal,
+                };
+                if f(row).is_break() {
+                    return;
+                }
+                match eol {
+                    Some(i) => {
+                        base = start + i + 1;
+                        base_line = first;
+                        continue 'restart;
+                    }
+                    None => return,
+                }
+            }
+            let row = Row::Record {
+                line: clamp(first),
+                lines: clamp(breaks + 1),
+                record: &rec,
             };
             if f(row).is_break() {
                 return;
             }
+            end_line = base_line + rdr.position().line();
+            end_byte = base as u64 + rdr.position().byte();
         }
-        let row = Row::Record {
-            line: clamp(line + blank),
-            record: &rec,
-        };
-        if f(row).is_break() {
-            return;
+        let (crlf, trailing, _) = leading_line_breaks(text, end_byte as usize);
+        if trailing > 0 {
+            let _ = f(Row::Blank {
+                line: clamp(end_line + crlf),
+                count: clamp(trailing),
+            });
         }
-        end_line = rdr.position().line();
-        end_byte = rdr.position().byte();
-    }
-    let (crlf, trailing) = leading_line_breaks(text, end_byte as usize);
-    if trailing > 0 {
-        let _ = f(Row::Blank {
-            line: clamp(end_line + crlf),
-            count: clamp(trailing),
-        });
+        return;
     }
 }
 
+/// Line breaks inside a record's fields (only a quoted field holds any).
+fn line_breaks_in(rec: &ByteRecord) -> u64 {
+    // Almost every record has none: one fast search over its bytes first.
+    if !rec.as_slice().contains(&b'\n') {
+        return 0;
+    }
+    rec.iter()
+        .map(|f| f.iter().filter(|b| **b == b'\n').count() as u64)
+        .sum()
+}
+
+/// A quoted field that is really a stray `"` swallowing the lines after
+/// it: it spans more than [`MAX_QUOTED_FIELD_LINES`], or a line it
+/// swallowed holds the delimiter (a row, not a note). The delimiters it
+/// swallowed, when it is one.
+fn runaway(rec: &ByteRecord, delimiter: u8, breaks: u64) -> Option<u64> {
+    if breaks == 0 {
+        return None;
+    }
+    let delimiters = rec
+        .iter()
+        .filter_map(|f| {
+            let nl = f.iter().position(|b| *b == b'\n')?;
+            Some(f[nl..].iter().filter(|b| **b == delimiter).count() as u64)
+        })
+        .sum::<u64>();
+    (breaks + 1 > MAX_QUOTED_FIELD_LINES || delimiters > 0).then_some(delimiters)
+}
+
 /// Empty lines starting at `from`: line breaks (`\n`, `\r\n` or a lone
-/// `\r`) before any other byte. The reader stops a record after the `\r`
-/// of a `\r\n`, so a `\n` right after a `\r` ends no new line, but the
-/// reader's line counter (which counts `\n`) has not passed it yet: the
-/// first value returned is that one line to add.
-fn leading_line_breaks(text: &[u8], from: usize) -> (u64, u64) {
+/// `\r`) before any other byte, and the bytes they take. The reader stops
+/// a record after the `\r` of a `\r\n`, so a `\n` right after a `\r`
+/// ends no new line, but the reader's line counter (which counts `\n`)
+/// has not passed it yet: the first value returned is that one line to add.
+fn leading_line_breaks(text: &[u8], from: usize) -> (u64, u64, usize) {
     let rest = text.get(from..).unwrap_or(&[]);
     let mut n = 0;
     let crlf =
@@ -99,10 +203,9 @@ fn leading_line_breaks(text: &[u8], from: usize) -> (u64, u64) {
         }
         i += 1;
     }
-    (crlf, n)
+    (crlf, n, i)
 }
 
-#[cfg(test)]
 /// Lines as an editor counts them: a final line break does not open a new
 /// line. `\r\n` and a lone `\r` end a line like `\n`.
 pub fn total_lines(text: &[u8]) -> u64 {
@@ -185,7 +288,21 @@ mod tests {
         let total = total_lines(text.as_bytes());
         walk(text.as_bytes(), b',', |r| match r {
             Row::Blank { line, count } => out.push(format!("blank {line}+{count}")),
-            Row::Record { line, record } => out.push(format!("rec {line} {}", record.len())),
+            Row::Record {
+                line,
+                lines,
+                record,
+            } => {
+                let l = if lines > 1 {
+                    format!("+{lines}")
+                } else {
+                    String::new()
+                };
+                out.push(format!("rec {line}{l} {}", record.len()))
+            }
+            Row::RunawayQuote {
+                line, last_line, ..
+            } => out.push(format!("runaway {line}-{last_line}")),
         });
         out.push(format!("lines {total}"));
         out
@@ -209,27 +326,73 @@ mod tests {
     fn quoted_newlines_stay_one_row() {
         assert_eq!(
             rows("a,b\n\"x\ny\",2\n3,4\n"),
-            ["rec 1 2", "rec 2 2", "rec 4 2", "lines 4"]
+            ["rec 1 2", "rec 2+2 2", "rec 4 2", "lines 4"]
+        );
+    }
+
+    /// Issue 12: a lone `"` opening a field took every line after it as
+    /// one field. The line it opens on is read with the quote as a plain
+    /// character and the rows after it are read as rows.
+    #[test]
+    fn a_stray_quote_is_recovered_at_the_line_boundary() {
+        let text = "t,v\n1,\"2\n3,4\n5,6\n\n7,8\n";
+        assert_eq!(
+            rows(text),
+            [
+                "rec 1 2",
+                "runaway 2-6",
+                "rec 2 2",
+                "rec 3 2",
+                "rec 4 2",
+                "blank 5+1",
+                "rec 6 2",
+                "lines 6"
+            ]
+        );
+        // A field of a few lines without delimiters is a note, not a stray quote.
+        assert_eq!(
+            rows("t,v\n1,\"a\nb\nc\"\n2,3\n"),
+            ["rec 1 2", "rec 2+3 2", "rec 5 2", "lines 5"]
+        );
+        // Too many lines, even without a delimiter.
+        assert_eq!(rows("t\n\"a\nb\nc\nd\ne\n")[1], "runaway 2-6");
+        // CRLF lines; the stray quote's field closes at the next quote,
+        // which is itself a quote opening a field on the last line.
+        assert_eq!(
+            rows("t,v\r\n1,\"2\r\n3,4\r\n5,\"6"),
+            [
+                "rec 1 2",
+                "runaway 2-4",
+                "rec 2 2",
+                "rec 3 2",
+                "rec 4 2",
+                "lines 4"
+            ]
         );
     }
 
     #[test]
     fn every_line_is_counted_once() {
-        for text in ["", "\n", "\n\n", "a\n\nb", "a,\"q\n\n\"\n\nb\n", "x"] {
+        for text in [
+            "",
+            "\n",
+            "\n\n",
+            "a\n\nb",
+            "a,\"q\n\n\"\n\nb\n",
+            "x",
+            "a,\"b\nc,d\n\ne\n",
+            "\"\n\n\n\n\n\nz",
+            "a\n\"x\ny\n",
+            "a\r\n\"x\r\ny\r\n",
+        ] {
             let mut n = 0u64;
-            let mut extra = 0u64;
             let total = total_lines(text.as_bytes());
             walk(text.as_bytes(), b',', |r| match r {
                 Row::Blank { count, .. } => n += u64::from(count),
-                Row::Record { record, .. } => {
-                    n += 1;
-                    extra += record
-                        .iter()
-                        .map(|f| f.iter().filter(|b| **b == b'\n').count() as u64)
-                        .sum::<u64>();
-                }
+                Row::RunawayQuote { .. } => {}
+                Row::Record { lines, .. } => n += u64::from(lines),
             });
-            assert_eq!(n + extra, total, "{text:?}");
+            assert_eq!(n, total, "{text:?}");
         }
     }
 }

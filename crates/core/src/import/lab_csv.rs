@@ -7,6 +7,7 @@
 use chrono::NaiveDate;
 
 use super::columns::{Header, MetadataBudget};
+use super::day_order::DateReader;
 use super::delimited::field;
 use super::{Ctx, FileKind, Parsed, Records, SkipReason, UNNUMBERED};
 use crate::error::FileError;
@@ -14,7 +15,6 @@ use crate::model::{CellRef, LabReading, Location, Severity, When};
 use crate::number::{parse_num, Commas};
 use crate::qa;
 use crate::text::{clip, QUOTE_CHARS};
-use crate::timestamp::parse_date;
 
 const KIND: &str = "calcium lab CSV";
 const UNIQUE_ID: &[&str] = &["unique id", "sample id"];
@@ -70,6 +70,49 @@ impl Cols {
     }
 }
 
+/// How a calcium value in its file's unit becomes mg/L.
+enum CalciumUnit {
+    MgPerL,
+    /// The conversion (a division stays a division: `40000 µg/L` is
+    /// exactly 40 mg/L) and how it reads in a finding.
+    Scaled {
+        to_mg: fn(f64) -> f64,
+        how: &'static str,
+    },
+}
+
+/// Calcium's molar mass, g/mol: 1 mmol/L is 40.078 mg/L.
+const CALCIUM_MG_PER_MMOL: f64 = 40.078;
+
+/// The units calcium is reported in, spelled as lab exports spell them
+/// (`mg/L`, `mg/l`, `ppm`, `µg/L`, `ug/L`, `mmol/L`); `None` for any other.
+fn calcium_factor(unit: &str) -> Option<CalciumUnit> {
+    let u: String = unit
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .map(|c| match c {
+            'µ' | 'μ' => 'u',
+            c => c.to_ascii_lowercase(),
+        })
+        .collect();
+    match u.as_str() {
+        "mg/l" => Some(CalciumUnit::MgPerL),
+        "ppm" => Some(CalciumUnit::Scaled {
+            to_mg: |v| v,
+            how: "1 ppm is 1 mg/L in water",
+        }),
+        "mmol/l" => Some(CalciumUnit::Scaled {
+            to_mg: |v| v * CALCIUM_MG_PER_MMOL,
+            how: "× 40.078",
+        }),
+        "ug/l" => Some(CalciumUnit::Scaled {
+            to_mg: |v| v / 1000.0,
+            how: "÷ 1000",
+        }),
+        _ => None,
+    }
+}
+
 pub fn read(
     ctx: &mut Ctx<'_>,
     text: &[u8],
@@ -112,9 +155,10 @@ pub fn read(
     let mut first: Option<NaiveDate> = None;
     let mut last: Option<NaiveDate> = None;
     let mut plants = std::collections::BTreeSet::new();
-    let mut unknown_units = std::collections::BTreeSet::new();
+    let mut converted_units = std::collections::BTreeSet::new();
     let limits = ctx.config.limits.clone();
     let mut metadata = MetadataBudget::new(limits.max_metadata_bytes);
+    let mut dates = DateReader::scan(ctx, text, delimiter, header_line, cols.date);
     super::walk_table_rows(
         ctx,
         text,
@@ -126,7 +170,7 @@ pub fn read(
             let plant = field(rec, Some(cols.plant));
             let unit_type = field(rec, Some(cols.unit_type));
             let date_text = field(rec, Some(cols.date));
-            let Some(date) = parse_date(date_text) else {
+            let Some(date) = dates.date(date_text, line) else {
                 ctx.account.skip(None, line, SkipReason::UnparseableDate);
                 let msg = if date_text.is_empty() {
                     "Sample date is blank; row skipped.".to_string()
@@ -245,23 +289,52 @@ pub fn read(
                 .map(|c| field(rec, Some(c)))
                 .filter(|u| !u.is_empty())
                 .unwrap_or("mg/L");
-            if parameter == "calcium"
-                && !unit.eq_ignore_ascii_case("mg/L")
-                && unknown_units.insert(unit.to_string())
-            {
-                ctx.findings.push(
-                    qa::UNEXPECTED_UNIT
-                        .finding(
-                            Severity::Warning,
-                            format!(
-                            "Calcium reported in '{}', expected mg/L; values are used as they are.",
-                            clip(unit, QUOTE_CHARS)
-                        ),
-                        )
-                        .plant(&plant_id)
-                        .at(at(cols.units.unwrap_or(cols.value))),
-                );
-            }
+            // The method works in mg/L: a calcium value in another unit is
+            // converted, or left out when its unit is unknown, never used
+            // as if it were mg/L.
+            let (value, uncertainty, unit) = if parameter != "calcium" {
+                (value, uncertainty, unit)
+            } else {
+                match calcium_factor(unit) {
+                    Some(CalciumUnit::MgPerL) => (value, uncertainty, unit),
+                    Some(CalciumUnit::Scaled { to_mg, how }) => {
+                        if converted_units.insert(unit.to_string()) {
+                            ctx.findings.push(
+                                qa::UNEXPECTED_UNIT
+                                    .finding(
+                                        Severity::Info,
+                                        format!(
+                                            "Calcium reported in '{}' is converted to mg/L ({how}).",
+                                            clip(unit, QUOTE_CHARS)
+                                        ),
+                                    )
+                                    .plant(&plant_id)
+                                    .at(at(cols.units.unwrap_or(cols.value))),
+                            );
+                        }
+                        let mut v = value;
+                        v.value = to_mg(v.value);
+                        (v, uncertainty.map(to_mg), "mg/L")
+                    }
+                    None => {
+                        ctx.account.skip(None, line, SkipReason::UnknownUnit);
+                        ctx.findings.row(
+                            qa::UNEXPECTED_UNIT
+                                .finding(
+                                    Severity::Warning,
+                                    format!(
+                                        "Calcium reported in '{}', which cannot be converted to mg/L (known: mg/L, ppm, mmol/L, µg/L); row skipped.",
+                                        clip(unit, QUOTE_CHARS)
+                                    ),
+                                )
+                                .plant(&plant_id)
+                                .on(date)
+                                .at(at(cols.units.unwrap_or(cols.value))),
+                        );
+                        return;
+                    }
+                }
+            };
             let (lo, hi) = ctx.config.ranges.calcium_mg_per_l;
             if parameter == "calcium" && !(lo..=hi).contains(&value.value) {
                 ctx.findings.row(
@@ -352,6 +425,8 @@ pub fn read(
             ctx.account.record(None, line);
         },
     );
+    let date_name = header.raw.get(cols.date).cloned().unwrap_or_default();
+    dates.report(ctx, &date_name);
     metadata.report(ctx);
     let plant_id = if plants.len() == 1 {
         plants.into_iter().next()

@@ -10,6 +10,7 @@ mod account;
 mod biff;
 pub mod cfb;
 mod columns;
+mod day_order;
 mod delimited;
 mod lab_csv;
 mod names;
@@ -28,6 +29,7 @@ use chrono::{NaiveDate, NaiveDateTime};
 use serde::{Deserialize, Serialize};
 
 pub use account::{RowAccount, SkipRange, SkipReason, MAX_SKIP_RANGES};
+pub use ph_csv::MAX_SERIES_IN_FILE;
 
 use crate::config::Config;
 use crate::error::{FileError, FileErrorKind};
@@ -224,7 +226,7 @@ pub fn import_file(name: &str, bytes: &[u8], config: &Config) -> FileImport {
                     .finding(
                         Severity::Info,
                         format!(
-                            "Read as {}{}{}: {} rows, {} records, {} skipped ({}).",
+                            "Read as {}{}{}: {} ({}).",
                             p.kind.describe(),
                             p.plant_id
                                 .as_deref()
@@ -233,9 +235,7 @@ pub fn import_file(name: &str, bytes: &[u8], config: &Config) -> FileImport {
                             p.period
                                 .map(|(a, b)| format!(", {a} to {b}"))
                                 .unwrap_or_default(),
-                            ctx.account.rows_in,
-                            ctx.account.records,
-                            ctx.account.skipped_total(),
+                            ctx.account.summary_line(),
                             ctx.account.reasons_line()
                         ),
                     )
@@ -354,13 +354,19 @@ fn dispatch(
             ),
         ));
     }
-    match detect_csv(&utf8, delimiter) {
-        Some((CsvKind::Lab, header_line)) => lab_csv::read(ctx, &utf8, delimiter, header_line)
+    let parsed = read_csv(ctx, &utf8, delimiter);
+    ctx.account.lines = delimited::total_lines(&utf8);
+    parsed
+}
+
+fn read_csv(ctx: &mut Ctx<'_>, utf8: &[u8], delimiter: u8) -> Result<Parsed, Failure> {
+    match detect_csv(utf8, delimiter) {
+        Some((CsvKind::Lab, header_line)) => lab_csv::read(ctx, utf8, delimiter, header_line)
             .map_err(|e| (Some(FileKind::CalciumLab), e)),
-        Some((CsvKind::Ph, header_line)) => ph_csv::read(ctx, &utf8, delimiter, header_line)
+        Some((CsvKind::Ph, header_line)) => ph_csv::read(ctx, utf8, delimiter, header_line)
             .map_err(|e| (Some(FileKind::PhSensor), e)),
         Some((CsvKind::Reviews, header_line)) => {
-            reviews_csv::read(ctx, &utf8, delimiter, header_line)
+            reviews_csv::read(ctx, utf8, delimiter, header_line)
                 .map_err(|e| (Some(FileKind::ExpertReviews), e))
         }
         None => {
@@ -373,7 +379,7 @@ fn dispatch(
                     String::from_utf8_lossy(head).trim().to_string()
                 })
                 .unwrap_or_default();
-            reject_lines(ctx, &utf8);
+            reject_lines(ctx, utf8);
             Err((
                 None,
                 FileError::new(FileErrorKind::UnrecognisedCsv { header: first }),
@@ -411,7 +417,7 @@ fn detect_csv(utf8: &[u8], delimiter: u8) -> Option<(CsvKind, u32)> {
     let mut found = None;
     let mut seen = 0;
     delimited::walk_until(utf8, delimiter, |row| {
-        if let delimited::Row::Record { line, record } = row {
+        if let delimited::Row::Record { line, record, .. } = row {
             seen += 1;
             let h = columns::Header::from_record(record);
             if lab_csv::is_header(&h) {
@@ -442,7 +448,7 @@ fn read_header(
 ) -> Result<columns::Header, FileError> {
     let mut header = None;
     delimited::walk_until(text, delimiter, |row| match row {
-        delimited::Row::Record { line, record } if line >= header_line => {
+        delimited::Row::Record { line, record, .. } if line >= header_line => {
             if line == header_line {
                 header = Some(columns::Header::from_record(record));
             }
@@ -471,16 +477,39 @@ fn walk_data_rows(
     mut f: impl FnMut(&mut Ctx<'_>, u32, &csv::ByteRecord),
 ) {
     let limits = ctx.config.limits.clone();
-    delimited::walk(text, delimiter, |row| match row {
+    delimited::walk(text, delimiter, |row| {
+        match row {
         delimited::Row::Blank { line, count } => {
             ctx.account
                 .skip_rows(None, line, line + count - 1, SkipReason::Blank)
         }
-        delimited::Row::Record { line, record } => {
+        delimited::Row::Record {
+            line,
+            lines,
+            record,
+        } => {
+            ctx.account.lines_in_fields += u64::from(lines.saturating_sub(1));
             if !skip_before_data(ctx, line, header_line, record, &limits) {
                 f(ctx, line, record);
             }
         }
+        delimited::Row::RunawayQuote {
+            line,
+            last_line,
+            delimiters,
+        } => ctx.findings.push(
+            qa::STRAY_QUOTE
+                .finding(
+                    Severity::Warning,
+                    format!(
+                        "A quote opens a field on line {line} and is not closed until line {last_line}, taking in {} lines and {delimiters} field separators: it is read as a stray quote character, and lines {} to {last_line} are read as rows.",
+                        last_line - line + 1,
+                        line + 1
+                    ),
+                )
+                .at(crate::model::CellRef::row(None, line)),
+        ),
+    }
     });
 }
 
@@ -556,7 +585,11 @@ fn reject_lines(ctx: &mut Ctx<'_>, utf8: &[u8]) {
         delimited::Row::Blank { line, count } => {
             account.skip_rows(None, line, line + count - 1, SkipReason::Blank)
         }
-        delimited::Row::Record { line, .. } => account.skip(None, line, SkipReason::FileRejected),
+        delimited::Row::Record { line, lines, .. } => {
+            account.lines_in_fields += u64::from(lines.saturating_sub(1));
+            account.skip(None, line, SkipReason::FileRejected)
+        }
+        delimited::Row::RunawayQuote { .. } => {}
     });
     ctx.account = account;
 }

@@ -8,6 +8,7 @@ use std::collections::HashMap;
 use chrono::NaiveDate;
 
 use super::columns::{Header, MetadataBudget};
+use super::day_order::DateReader;
 use super::delimited::{self, field};
 use super::{names, Ctx, FileKind, Parsed, Records, SkipReason, UNNUMBERED};
 use crate::error::FileError;
@@ -15,7 +16,7 @@ use crate::model::{CellRef, SensorReading, SensorSeries, Severity};
 use crate::number::{parse_num, Commas};
 use crate::qa;
 use crate::text::{clip, QUOTE_CHARS};
-use crate::timestamp::{parse_timestamp, Zone};
+use crate::timestamp::Zone;
 
 const TIMESTAMP: &[&str] = &["timestamp", "time stamp", "datetime", "date time"];
 const VALUE: &[&str] = &["measurement value", "value"];
@@ -28,6 +29,12 @@ const PARAMETER: &[&str] = &["process value", "parameter name", "parameter"];
 /// Distinct series (sensor + extra-column combinations) one file may make
 /// before extra columns stop splitting series.
 const MAX_SERIES_PER_FILE: usize = 256;
+
+/// Series one file may make at all. A sensor log is one sensor, or a few;
+/// 50,000 distinct unit ids would make a report and a chart of 50,000
+/// series from a file of a megabyte. Rows that would start more are
+/// skipped (`too_many_series`) with a finding.
+pub const MAX_SERIES_IN_FILE: usize = 1024;
 
 /// A header that names a sensor log: two of its distinctive columns
 /// (timestamp, measurement value, sensor id, process value), so a log that
@@ -113,6 +120,7 @@ pub fn read(
     // A repeated header row is told by its timestamp field, which then
     // holds the timestamp column's own name (wherever that column sits).
     let ts_name = header.names.get(ts_col).cloned().unwrap_or_default();
+    let ts_name_raw = header.raw.get(ts_col).cloned().unwrap_or_default();
     let limits = ctx.config.limits.clone();
     let mut metadata = MetadataBudget::new(limits.max_metadata_bytes);
     let (ph_lo, ph_hi) = ctx.config.ranges.ph;
@@ -133,6 +141,7 @@ pub fn read(
     let mut utc_readings: Vec<usize> = Vec::new();
     let mut local_offset: Option<i32> = None;
     let mut naive_rows = 0u64;
+    let mut dates = DateReader::scan(ctx, text, delimiter, header_line, ts_col);
 
     super::walk_data_rows(ctx, text, delimiter, header_line, |ctx, line, rec| {
         let at = |col: usize| CellRef::cell(None, line, col as u32);
@@ -142,7 +151,7 @@ pub fn read(
             ctx.account.skip(None, line, SkipReason::Blank);
             return;
         }
-        let Some((at_time, zone)) = parse_timestamp(ts) else {
+        let Some((at_time, zone)) = dates.timestamp(ts, line) else {
             if super::columns::normalize(ts) == ts_name {
                 ctx.account.skip(None, line, SkipReason::Header);
                 return;
@@ -235,6 +244,21 @@ pub fn read(
         } else {
             let id = match series_ids.get(&key) {
                 Some(id) => *id,
+                None if series.len() >= MAX_SERIES_IN_FILE => {
+                    ctx.account.skip(None, line, SkipReason::TooManySeries);
+                    ctx.findings.row(
+                        qa::UNRECOGNISED_ROW
+                            .finding(
+                                Severity::Warning,
+                                format!(
+                                    "The file already has {MAX_SERIES_IN_FILE} series (plant, unit, sensor, parameter, unit of measure), the most one file may make; this row would start another and is skipped."
+                                ),
+                            )
+                            .on(date)
+                            .at(CellRef::row(None, line)),
+                    );
+                    return;
+                }
                 None => {
                     let plant = field(rec, Some(plant_col));
                     let sensor = sensor_col
@@ -383,6 +407,7 @@ pub fn read(
             None => {}
         }
     }
+    dates.report(ctx, &ts_name_raw);
     metadata.report(ctx);
     readings.shrink_to_fit();
     let plant_id = if plant_ids.len() == 1 {

@@ -21,7 +21,6 @@ use crate::error::FileError;
 use crate::model::{CellRef, Severity};
 use crate::qa;
 use crate::text::{clip, QUOTE_CHARS};
-use crate::timestamp::parse_date;
 
 const KIND: &str = "expert reviews CSV";
 const PLANT: &[&str] = &["plant id", "plant"];
@@ -67,6 +66,7 @@ pub fn read(
     let mut plants = BTreeSet::new();
     let mut first: Option<NaiveDate> = None;
     let mut last: Option<NaiveDate> = None;
+    let mut dates = super::day_order::DateReader::scan(ctx, text, delimiter, header_line, date_col);
     super::walk_table_rows(
         ctx,
         text,
@@ -76,7 +76,7 @@ pub fn read(
         |ctx, line, rec| {
             let at = |col: usize| CellRef::cell(None, line, col as u32);
             let date_text = field(rec, Some(date_col));
-            let Some(date) = parse_date(date_text) else {
+            let Some(date) = dates.date(date_text, line) else {
                 ctx.account.skip(None, line, SkipReason::UnparseableDate);
                 ctx.findings.row(
                 qa::UNPARSEABLE_DATE
@@ -164,6 +164,8 @@ pub fn read(
             ctx.account.record(None, line);
         },
     );
+    let date_name = header.raw.get(date_col).cloned().unwrap_or_default();
+    dates.report(ctx, &date_name);
     let plant_id = if plants.len() == 1 {
         plants.into_iter().next()
     } else {

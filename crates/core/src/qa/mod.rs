@@ -65,6 +65,7 @@ checks! {
     FILE_RECOGNISED = FileRecognised("file_recognised", 1, "File recognised");
     ENCODING = Encoding("encoding", 1, "Text encoding");
     CONTAINER = Container("container", 1, "Workbook container quirks");
+    STRAY_QUOTE = StrayQuote("stray_quote", 1, "Quote left open across lines");
     DUPLICATE_FILE = DuplicateFile("duplicate_file", 1, "Same file loaded twice");
     DUPLICATE_SAMPLE = DuplicateSample("duplicate_sample", 1, "Sample reported more than once");
     SAMPLE_CONFLICT = SampleConflict("sample_conflict", 1, "Repeated sample with different values");
@@ -77,6 +78,7 @@ checks! {
     MISSING_PARTNER = MissingPartner("missing_partner", 2, "Upstream/downstream pair incomplete");
     UNPARSEABLE_NUMBER = UnparseableNumber("unparseable_number", 3, "Number cannot be read");
     UNPARSEABLE_DATE = UnparseableDate("unparseable_date", 3, "Date cannot be read");
+    AMBIGUOUS_DATE = AmbiguousDate("ambiguous_date", 3, "Day/month order of dates");
     IMPLAUSIBLE_DATE = ImplausibleDate("implausible_date", 3, "Implausible date");
     OUT_OF_RANGE = OutOfRange("out_of_range", 3, "Value out of range");
     QUALIFIED_VALUE = QualifiedValue("qualified_value", 3, "Below-detection or footnoted value");

@@ -1,0 +1,158 @@
+//! Which of a slashed date's first two numbers is the day, decided per file.
+//!
+//! `04/05/2025` is April 5th in a US export and May 4th in a European one;
+//! read the wrong way, every reading lands on another day without a word.
+//! One date with a first part above 12 (`25/04/2025`) settles a file as
+//! day-first, one with a second part above 12 as month-first. A file whose
+//! dates never settle it is read in the configured order, and says so.
+
+use std::ops::ControlFlow;
+
+use chrono::{NaiveDate, NaiveDateTime};
+
+use super::delimited::{self, field};
+use super::Ctx;
+use crate::config::DayOrder;
+use crate::model::{CellRef, Severity};
+use crate::qa;
+use crate::text::{clip, QUOTE_CHARS};
+use crate::timestamp::{parse_date_in, parse_timestamp_in, slash_parts, Zone};
+
+/// Dates looked at before a file with no slashed date among them is taken
+/// to have none: the scan must not parse a whole ISO-dated log twice.
+const NO_SLASH_SCAN: u32 = 1000;
+
+/// What settled the order, for the finding that says so.
+#[derive(Clone, Copy)]
+struct Evidence {
+    line: u32,
+    first: u32,
+    second: u32,
+}
+
+/// A file's date column read in the order its own dates decide.
+pub struct DateReader {
+    order: DayOrder,
+    col: u32,
+    evidence: Option<Evidence>,
+    /// Slashed dates read while nothing decided the order.
+    assumed: u64,
+    first_assumed: Option<u32>,
+}
+
+impl DateReader {
+    /// Scan column `col` below the header for a date that settles the
+    /// order; stop at the first one.
+    pub fn scan(ctx: &Ctx<'_>, text: &[u8], delimiter: u8, header_line: u32, col: usize) -> Self {
+        let mut evidence = None;
+        let mut order = ctx.config.ambiguous_dates;
+        let mut seen_without_slash = 0u32;
+        let mut any_slash = false;
+        delimited::walk_until(text, delimiter, |row| {
+            let delimited::Row::Record { line, record, .. } = row else {
+                return ControlFlow::Continue(());
+            };
+            if line <= header_line {
+                return ControlFlow::Continue(());
+            }
+            let s = field(record, Some(col));
+            match slash_parts(s) {
+                Some((first, second)) => {
+                    any_slash = true;
+                    let decided = if first > 12 && second <= 12 {
+                        Some(DayOrder::DayFirst)
+                    } else if second > 12 && first <= 12 {
+                        Some(DayOrder::MonthFirst)
+                    } else {
+                        None
+                    };
+                    if let Some(o) = decided {
+                        order = o;
+                        evidence = Some(Evidence {
+                            line,
+                            first,
+                            second,
+                        });
+                        return ControlFlow::Break(());
+                    }
+                }
+                None if !s.is_empty() => seen_without_slash += 1,
+                None => {}
+            }
+            if !any_slash && seen_without_slash >= NO_SLASH_SCAN {
+                ControlFlow::Break(())
+            } else {
+                ControlFlow::Continue(())
+            }
+        });
+        DateReader {
+            order,
+            col: u32::try_from(col).unwrap_or(u32::MAX),
+            evidence,
+            assumed: 0,
+            first_assumed: None,
+        }
+    }
+
+    fn note(&mut self, s: &str, line: u32) {
+        if self.evidence.is_none() && slash_parts(s).is_some() {
+            self.assumed += 1;
+            self.first_assumed.get_or_insert(line);
+        }
+    }
+
+    pub fn date(&mut self, s: &str, line: u32) -> Option<NaiveDate> {
+        let d = parse_date_in(s, self.order)?;
+        self.note(s, line);
+        Some(d)
+    }
+
+    pub fn timestamp(&mut self, s: &str, line: u32) -> Option<(NaiveDateTime, Zone)> {
+        let t = parse_timestamp_in(s, self.order)?;
+        self.note(s, line);
+        Some(t)
+    }
+
+    /// Say how the file's slashed dates were read: a day-first file is
+    /// told (the app's default is month-first), a file that never decided
+    /// is warned about with the setting that changes the assumption.
+    pub fn report(&self, ctx: &mut Ctx<'_>, column: &str) {
+        let column = clip(column, QUOTE_CHARS);
+        match (self.evidence, self.order) {
+            (Some(e), DayOrder::DayFirst) => ctx.findings.push(
+                qa::AMBIGUOUS_DATE
+                    .finding(
+                        Severity::Info,
+                        format!(
+                            "Dates in column '{column}' are read as DD/MM/YYYY: row {} starts with {}, which cannot be a month.",
+                            e.line, e.first
+                        ),
+                    )
+                    .at(CellRef::cell(None, e.line, self.col)),
+            ),
+            (Some(e), DayOrder::MonthFirst) if e.second > 12 => {}
+            _ if self.assumed > 0 => ctx.findings.push(
+                qa::AMBIGUOUS_DATE
+                    .finding(
+                        Severity::Warning,
+                        format!(
+                            "All {} slashed dates in column '{column}' could be day/month or month/day (no part is above 12); they are read as {}. If they are {}, change the setting 'ambiguous_dates' (CLI --ambiguous-dates {}).",
+                            self.assumed,
+                            self.order.pattern(),
+                            other(self.order).pattern(),
+                            other(self.order).as_str()
+                        ),
+                    )
+                    .at(CellRef::cell(None, self.first_assumed.unwrap_or(0), self.col)),
+            ),
+            _ => {}
+        }
+    }
+}
+
+fn other(o: DayOrder) -> DayOrder {
+    match o {
+        DayOrder::MonthFirst => DayOrder::DayFirst,
+        DayOrder::DayFirst => DayOrder::MonthFirst,
+    }
+}
