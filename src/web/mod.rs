@@ -281,21 +281,11 @@ pub fn App() -> impl IntoView {
     }
 }
 
-/// Download one of the core's outputs. The page has the report but not the
-/// records (the worker's store keeps them), so the outputs that list
-/// records (`lab_readings.csv`, the SQL script) are written by the worker.
+/// Download one of the core's outputs. The worker writes every one: it
+/// holds the records the record lists need (`lab_readings.csv`, the SQL
+/// script) beside the report, and keeping the writers out of the page's
+/// wasm keeps the two within the size budget.
 pub fn download_output(s: Session, output: Output, filter: &Filter) {
-    let here = s.report.with_untracked(|r| {
-        let r = r.as_ref()?;
-        let bytes = crew_mrv_core::export::report_output_bytes(output, r, filter)?;
-        Some((output.download_name(r, filter), bytes))
-    });
-    if let Some((file, bytes)) = here {
-        if let Err(e) = browser::download(&file, &bytes, output.mime()) {
-            s.notice.set(Some(format!("Download failed: {e}")));
-        }
-        return;
-    }
     let answer = bridge::call(
         Request::Export {
             output,

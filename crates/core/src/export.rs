@@ -114,8 +114,7 @@ pub fn write_output(
 
 /// Write an output that the report alone gives (every one but
 /// `lab_readings.csv` and the SQL script, which list records); `None` for
-/// those. The page,
-/// which holds the report but not the records, writes these itself.
+/// those.
 pub fn write_report_output(
     output: Output,
     report: &Report,
