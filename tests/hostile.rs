@@ -953,15 +953,20 @@ fn a_100_mb_cell_skips_its_csv_row_and_refuses_the_workbook() {
     assert!(r.findings.iter().all(|f| f.message.len() < 10_000));
 }
 
-#[test]
-fn file_size_cap_is_checked_first() {
-    let config = Config {
+/// Settings whose file size cap a few hundred bytes pass.
+fn file_cap_100() -> Config {
+    Config {
         limits: Limits {
             max_file_bytes: 100,
             ..Limits::default()
         },
         ..Config::default()
-    };
+    }
+}
+
+#[test]
+fn file_size_cap_is_checked_first() {
+    let config = file_cap_100();
     let mut big = good_lab();
     big.name = "big_lab.csv".into();
     big.bytes.extend(std::iter::repeat_n(b'\n', 200));
@@ -978,13 +983,7 @@ fn file_size_cap_is_checked_first() {
 /// and a file within the limit is still read.
 #[test]
 fn a_file_over_the_cap_is_reported_from_its_size_alone() {
-    let config = Config {
-        limits: Limits {
-            max_file_bytes: 100,
-            ..Limits::default()
-        },
-        ..Config::default()
-    };
+    let config = file_cap_100();
     let mut big = good_lab();
     big.bytes.extend(std::iter::repeat_n(b'\n', 200));
     let size = big.bytes.len() as u64;
