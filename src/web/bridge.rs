@@ -45,6 +45,8 @@ pub enum CallError {
     /// The worker stopped before answering. The recovery tells the user
     /// what was lost, and replays state changes as new requests.
     Stopped(String),
+    /// The worker answered that it could not do it.
+    Refused(String),
 }
 
 impl fmt::Display for CallError {
@@ -52,6 +54,7 @@ impl fmt::Display for CallError {
         match self {
             CallError::NotSent(why) => write!(f, "{why}"),
             CallError::Stopped(why) => write!(f, "the processing worker stopped ({why})"),
+            CallError::Refused(why) => write!(f, "the processing worker could not answer ({why})"),
         }
     }
 }
@@ -303,7 +306,7 @@ pub fn sensor_points(
     async move {
         match answer.await?.reply {
             Reply::SensorPoints { points } => Ok(points),
-            Reply::Failed(why) => Err(CallError::Stopped(why)),
+            Reply::Failed(why) => Err(CallError::Refused(why)),
             _ => Ok(Vec::new()),
         }
     }

@@ -314,7 +314,7 @@ pub fn download_output(s: Session, output: Output, filter: &Filter) {
             Ok(_) => {}
             // The recovery's notice says a download was lost.
             Err(bridge::CallError::Stopped(_)) => {}
-            Err(e @ bridge::CallError::NotSent(_)) => {
+            Err(e) => {
                 s.busy.set(None);
                 s.notice
                     .set(Some(format!("Could not start processing: {e}")));
