@@ -953,15 +953,20 @@ fn a_100_mb_cell_skips_its_csv_row_and_refuses_the_workbook() {
     assert!(r.findings.iter().all(|f| f.message.len() < 10_000));
 }
 
-#[test]
-fn file_size_cap_is_checked_first() {
-    let config = Config {
+/// Settings whose file size cap a few hundred bytes pass.
+fn file_cap_100() -> Config {
+    Config {
         limits: Limits {
             max_file_bytes: 100,
             ..Limits::default()
         },
         ..Config::default()
-    };
+    }
+}
+
+#[test]
+fn file_size_cap_is_checked_first() {
+    let config = file_cap_100();
     let mut big = good_lab();
     big.name = "big_lab.csv".into();
     big.bytes.extend(std::iter::repeat_n(b'\n', 200));
@@ -971,6 +976,38 @@ fn file_size_cap_is_checked_first() {
     let (kind, msg) = error(&r, "big_lab.csv");
     assert!(matches!(kind, FileErrorKind::TooLarge { .. }));
     assert_has(&msg, &["the file (", "exceeds the limit of 100"]);
+}
+
+/// The browser checks a `File`'s size before reading it (issue #12): the
+/// file it reports from the size alone is the one reading it would give,
+/// and a file within the limit is still read.
+#[test]
+fn a_file_over_the_cap_is_reported_from_its_size_alone() {
+    let config = file_cap_100();
+    let mut big = good_lab();
+    big.bytes.extend(std::iter::repeat_n(b'\n', 200));
+    let size = big.bytes.len() as u64;
+    let read = crew_mrv_core::import::import_file("big_lab.csv", &big.bytes, &config);
+    let unread = crew_mrv_core::import::import_unread("big_lab.csv", size, &config);
+    let Some(unread) = unread else {
+        panic!("a file over the cap must be reported unread");
+    };
+    assert_eq!(format!("{unread:?}"), format!("{read:?}"));
+    assert!(crew_mrv_core::import::import_unread("small.csv", 100, &config).is_none());
+    // Two such files, unhashed, are not duplicates of each other.
+    let mut store = crew_mrv_core::ImportStore::default();
+    for name in ["a.csv", "b.csv"] {
+        if let Some(f) = crew_mrv_core::import::import_unread(name, size, &config) {
+            store.add(f);
+        }
+    }
+    let report = crew_mrv_core::assemble(&mut store, &config);
+    assert_eq!(report.files.len(), 2);
+    assert!(report.files.iter().all(|f| f.duplicate_of.is_none()));
+    assert!(report.files.iter().all(|f| matches!(
+        f.error.as_ref().map(|e| &e.kind),
+        Some(FileErrorKind::TooLarge { .. })
+    )));
 }
 
 #[test]

@@ -1,29 +1,72 @@
-//! The page's side of the worker: one worker, started at load; requests
-//! go out as JSON with `File` handles beside them, replies come back and
-//! update the session's signals. Only the report without per-row records
-//! crosses over; `lab_readings.csv` is written in the worker.
+//! The page's side of the worker: one worker, started at load. Every
+//! request goes out as a `Call` with its own id (and `File` handles beside
+//! it) and is a future here: the worker's final reply to that id, or its
+//! failure, settles that request and no other. Only the report without
+//! per-row records crosses over; `lab_readings.csv` and the SQL script are
+//! written in the worker.
 //!
 //! A worker can die under the page (an out-of-memory abort on a huge file,
-//! or any trap). The page keeps every request that changed the worker's
-//! state, with its `File` handles (no bytes), so it can start a fresh
-//! worker and replay them, leaving out the file that was being read when
-//! the old one died: the user loses one file, not the session.
+//! or any trap). Every request still waiting then fails with
+//! [`CallError::Stopped`]; the page keeps every request that changed the
+//! worker's state, with its `File` handles (no bytes), so it can start a
+//! fresh worker and replay them as new requests, leaving out the file that
+//! was being read when the old one died: the user loses one file, not the
+//! session.
 
 use std::cell::RefCell;
 use std::collections::{HashMap, VecDeque};
+use std::fmt;
+use std::future::Future;
 
 use chrono::NaiveDateTime;
+use futures_channel::oneshot;
 use js_sys::{Array, Object, Reflect, Uint8Array};
 use leptos::prelude::*;
+use leptos::task::spawn_local;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::{MessageEvent, Worker};
 
-use super::{browser, Session};
+use super::Session;
 use crew_mrv_core::{ReplicatePolicy, Report};
-use crew_mrv_protocol::{Reply, Request};
+use crew_mrv_protocol::{Answer, Call, Reply, Request};
 
-type PointsCallback = Box<dyn FnOnce(Vec<(NaiveDateTime, f64)>)>;
+/// A request's final reply, with the bytes that travel beside an export.
+pub struct Answered {
+    pub reply: Reply,
+    pub bytes: Option<Uint8Array>,
+}
+
+/// Why a request has no reply.
+#[derive(Debug)]
+pub enum CallError {
+    /// It never reached a worker.
+    NotSent(String),
+    /// The worker stopped before answering. The recovery tells the user
+    /// what was lost, and replays state changes as new requests.
+    Stopped(String),
+    /// The worker answered that it could not do it.
+    Refused(String),
+}
+
+impl fmt::Display for CallError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            CallError::NotSent(why) => write!(f, "{why}"),
+            CallError::Stopped(why) => write!(f, "the processing worker stopped ({why})"),
+            CallError::Refused(why) => write!(f, "the processing worker could not answer ({why})"),
+        }
+    }
+}
+
+type Settle = oneshot::Sender<Result<Answered, CallError>>;
+
+/// A request sent and not yet answered.
+struct Waiting {
+    settle: Settle,
+    /// A download: its loss is worth a word after a restart.
+    export: bool,
+}
 
 /// A worker whose handlers live exactly as long as it does.
 struct Running {
@@ -47,8 +90,10 @@ impl Drop for Running {
 
 struct Bridge {
     running: Running,
+    /// The next call's id. Never reused, not even by a replacement worker,
+    /// so a late answer cannot settle a newer request.
     next_id: u32,
-    waiting: HashMap<u32, PointsCallback>,
+    waiting: HashMap<u32, Waiting>,
     /// Until the worker has said `Ready` its message handler may not exist
     /// yet (its wasm is still compiling) and a message would be lost, so
     /// requests wait here.
@@ -57,16 +102,15 @@ struct Bridge {
     /// State-changing requests the worker has answered, in order: replaying
     /// them into a fresh worker rebuilds what the user had loaded.
     applied: Vec<(Request, Array)>,
-    /// State-changing requests sent and not yet answered, oldest first. The
-    /// worker handles requests in order, so the oldest is the one at work.
-    pending: VecDeque<(Request, Array)>,
+    /// State-changing requests sent and not yet answered, oldest first, by
+    /// id. The worker handles requests in order, so the oldest is the one
+    /// at work.
+    pending: VecDeque<(u32, Request, Array)>,
     /// Which file of the oldest pending `Add` the worker said it was
     /// reading; `None` once it moved on to computing.
     reading: Option<usize>,
     /// Restarts since the last report; bounds a crash loop.
     restarts: u32,
-    /// Downloads asked of the worker and not yet delivered.
-    exports: u32,
 }
 
 thread_local! {
@@ -91,7 +135,15 @@ fn changes_state(req: &Request) -> bool {
     )
 }
 
-/// Start a worker that routes its replies into `s`.
+/// Run `f` in a later task of the event loop.
+fn later(f: impl FnOnce() + 'static) -> bool {
+    let cb = Closure::once_into_js(f);
+    web_sys::window()
+        .map(|w| w.set_timeout_with_callback_and_timeout_and_arguments_0(cb.unchecked_ref(), 0))
+        .is_some_and(|r| r.is_ok())
+}
+
+/// Start a worker that routes its replies to the requests they answer.
 fn spawn(s: Session) -> Result<Running, String> {
     let id = WORKERS_STARTED.with(|n| {
         n.set(n.get() + 1);
@@ -110,20 +162,38 @@ fn spawn(s: Session) -> Result<Running, String> {
         let bytes: Option<Uint8Array> = Reflect::get(&data, &"bytes".into())
             .ok()
             .and_then(|b| b.dyn_into().ok());
-        match Reply::from_json(&json) {
+        match Answer::from_json(&json) {
+            Ok(Answer { reply: Reply::Ready, .. }) => flush(s),
+            Ok(Answer {
+                reply: Reply::Progress(p),
+                ..
+            }) => {
+                BRIDGE.with(|b| {
+                    if let Some(bridge) = b.borrow_mut().as_mut() {
+                        bridge.reading = (p.done < p.total).then_some(p.done);
+                    }
+                });
+                s.busy.set(Some(p));
+            }
             // A report is parsed in this task and rendered in the next, so
             // neither keeps the page from handling input for long.
-            Ok(reply @ Reply::Report { .. }) => {
-                acknowledge();
-                let cb = Closure::once_into_js(move || apply(s, reply, bytes));
-                let scheduled = web_sys::window().map(|w| {
-                    w.set_timeout_with_callback_and_timeout_and_arguments_0(cb.unchecked_ref(), 0)
-                });
-                if !matches!(scheduled, Some(Ok(_))) {
+            Ok(Answer {
+                id: call,
+                reply: reply @ Reply::Report { .. },
+            }) => {
+                acknowledge(call, true);
+                if !later(move || settle(call, Ok(Answered { reply, bytes }))) {
                     s.notice.set(Some("The page could not schedule rendering; reload it.".into()));
                 }
             }
-            Ok(reply) => apply(s, reply, bytes),
+            Ok(Answer {
+                id: Answer::UNSOLICITED,
+                reply: Reply::Failed(msg),
+            }) => s.notice.set(Some(msg)),
+            Ok(Answer { id: call, reply }) => {
+                acknowledge(call, false);
+                settle(call, Ok(Answered { reply, bytes }));
+            }
             Err(e) => s.notice.set(Some(format!("The processing worker sent a message this page cannot read ({e}). Reload the page."))),
         }
     });
@@ -133,10 +203,7 @@ fn spawn(s: Session) -> Result<Running, String> {
         ev.prevent_default();
         let why = ev.message();
         // Not inside this handler: recovery replaces the worker it belongs to.
-        let cb = Closure::once_into_js(move || recover(s, id, &why));
-        if let Some(w) = web_sys::window() {
-            let _ = w.set_timeout_with_callback_and_timeout_and_arguments_0(cb.unchecked_ref(), 0);
-        }
+        later(move || recover(s, id, &why));
     });
     worker.set_onerror(Some(onerror.as_ref().unchecked_ref()));
     Ok(Running {
@@ -161,21 +228,27 @@ pub fn connect(s: Session) -> Result<(), String> {
             pending: VecDeque::new(),
             reading: None,
             restarts: 0,
-            exports: 0,
         })
     });
     Ok(())
 }
 
-/// Send a request, with `files` (browser `File`s) alongside.
-pub fn send(req: &Request, files: &Array) -> Result<(), String> {
+/// Hand `req` (with `files`, browser `File`s, alongside) to the worker
+/// now, and return where its final reply will arrive.
+fn post(
+    req: Request,
+    files: &Array,
+) -> Result<oneshot::Receiver<Result<Answered, CallError>>, String> {
     BRIDGE.with(|b| {
         let mut b = b.borrow_mut();
         let Some(bridge) = b.as_mut() else {
             return Err("the processing worker is not running".to_string());
         };
+        let id = bridge.next_id;
+        bridge.next_id = bridge.next_id.wrapping_add(1).max(1);
         let msg = Object::new();
-        Reflect::set(&msg, &"json".into(), &req.to_json().into()).map_err(|e| format!("{e:?}"))?;
+        let call = Call { id, request: req };
+        Reflect::set(&msg, &"json".into(), &call.to_json().into()).map_err(|e| format!("{e:?}"))?;
         Reflect::set(&msg, &"files".into(), files).map_err(|e| format!("{e:?}"))?;
         if bridge.ready {
             bridge
@@ -186,37 +259,145 @@ pub fn send(req: &Request, files: &Array) -> Result<(), String> {
         } else {
             bridge.queued.push(msg);
         }
-        if matches!(req, Request::Export { .. }) {
-            bridge.exports += 1;
+        let (settle, answer) = oneshot::channel();
+        let export = matches!(call.request, Request::Export { .. });
+        bridge.waiting.insert(id, Waiting { settle, export });
+        if changes_state(&call.request) {
+            bridge.pending.push_back((id, call.request, files.clone()));
         }
-        if changes_state(req) {
-            bridge.pending.push_back((req.clone(), files.clone()));
-        }
-        Ok(())
+        Ok(answer)
     })
 }
 
-/// The worker answered its oldest state-changing request.
-fn acknowledge() {
+/// Send a request; the future resolves with its own final reply. The
+/// request leaves at once, whether or not the future is ever polled, so
+/// requests reach the worker in the order they are made.
+pub fn call(
+    req: Request,
+    files: &Array,
+) -> impl Future<Output = Result<Answered, CallError>> + 'static {
+    let sent = post(req, files);
+    async move {
+        let answer = sent.map_err(CallError::NotSent)?;
+        answer
+            .await
+            .unwrap_or_else(|_| Err(CallError::Stopped("it went away".into())))
+    }
+}
+
+/// Sensor readings of one series in a window, from the worker's store.
+pub fn sensor_points(
+    plant_id: String,
+    plant_unit_id: String,
+    from: NaiveDateTime,
+    to: NaiveDateTime,
+    max_points: usize,
+) -> impl Future<Output = Result<Vec<(NaiveDateTime, f64)>, CallError>> + 'static {
+    let answer = call(
+        Request::SensorPoints {
+            plant_id,
+            plant_unit_id,
+            from,
+            to,
+            max_points,
+        },
+        &Array::new(),
+    );
+    async move {
+        match answer.await?.reply {
+            Reply::SensorPoints { points } => Ok(points),
+            Reply::Failed(why) => Err(CallError::Refused(why)),
+            _ => Ok(Vec::new()),
+        }
+    }
+}
+
+/// Send a state-changing request; its report, when it comes, is shown.
+/// `Err` when it could not be sent at all.
+pub fn change(s: Session, req: Request, files: &Array) -> Result<(), String> {
+    let answer = post(req, files)?;
+    spawn_local(async move {
+        match answer.await {
+            Ok(Ok(Answered {
+                reply:
+                    Reply::Report {
+                        report,
+                        files_changed,
+                        elapsed_ms,
+                        problems,
+                        worker_memory_bytes,
+                    },
+                ..
+            })) => show_report(
+                s,
+                report,
+                files_changed,
+                elapsed_ms,
+                problems,
+                worker_memory_bytes,
+            ),
+            Ok(Ok(Answered {
+                reply: Reply::Failed(msg),
+                ..
+            })) => {
+                s.busy.set(None);
+                s.notice.set(Some(msg));
+            }
+            // The worker stopped: the recovery says what was lost and
+            // replays this change, if it survives, as a new request.
+            _ => {}
+        }
+    });
+    Ok(())
+}
+
+/// The worker is ready: what waited for it goes out.
+fn flush(s: Session) {
     BRIDGE.with(|b| {
         if let Some(bridge) = b.borrow_mut().as_mut() {
-            bridge.reading = None;
-            bridge.restarts = 0;
-            match bridge.pending.pop_front() {
-                Some((Request::Clear, _)) => bridge.applied.clear(),
-                Some(done) => bridge.applied.push(done),
-                None => {}
+            bridge.ready = true;
+            for msg in std::mem::take(&mut bridge.queued) {
+                if bridge.running.worker.post_message(&msg).is_err() {
+                    s.notice.set(Some(
+                        "A request could not be handed to the processing worker; reload the page."
+                            .into(),
+                    ));
+                }
             }
         }
     })
 }
 
-fn export_done() {
+/// Call `id` has its final reply: a state change it made now lives in the
+/// worker (`applied`) and is replayed after a restart.
+fn acknowledge(id: u32, report: bool) {
     BRIDGE.with(|b| {
         if let Some(bridge) = b.borrow_mut().as_mut() {
-            bridge.exports = bridge.exports.saturating_sub(1);
+            let Some(at) = bridge.pending.iter().position(|(p, _, _)| *p == id) else {
+                return;
+            };
+            bridge.reading = None;
+            bridge.restarts = 0;
+            match bridge.pending.remove(at) {
+                Some((_, Request::Clear, _)) if report => bridge.applied.clear(),
+                Some((_, req, files)) if report => bridge.applied.push((req, files)),
+                _ => {}
+            }
         }
     })
+}
+
+/// Resolve call `id`'s future; nothing when nobody waits any more.
+fn settle(id: u32, result: Result<Answered, CallError>) {
+    let waiting = BRIDGE.with(|b| {
+        b.borrow_mut()
+            .as_mut()
+            .and_then(|br| br.waiting.remove(&id))
+    });
+    if let Some(w) = waiting {
+        // The receiver may be gone (a stale zoom): then no one needs it.
+        let _ = w.settle.send(result);
+    }
 }
 
 /// What a dead worker was doing, and so what the replay leaves out.
@@ -243,10 +424,13 @@ fn recover(s: Session, id: u32, why: &str) {
         bridge.running.worker.terminate();
         bridge.restarts += 1;
         let mut replay = std::mem::take(&mut bridge.applied);
-        let mut pending = std::mem::take(&mut bridge.pending);
+        let mut pending: VecDeque<(Request, Array)> = std::mem::take(&mut bridge.pending)
+            .into_iter()
+            .map(|(_, req, files)| (req, files))
+            .collect();
         let reading = bridge.reading.take();
         bridge.queued.clear();
-        bridge.waiting.clear();
+        let waiting: Vec<Waiting> = bridge.waiting.drain().map(|(_, w)| w).collect();
         bridge.ready = false;
         let left_out = match pending.pop_front() {
             Some((Request::Add { mut files }, attached)) => match reading {
@@ -271,12 +455,17 @@ fn recover(s: Session, id: u32, why: &str) {
             None => LeftOut::Nothing,
         };
         replay.extend(pending);
-        let lost_export = std::mem::take(&mut bridge.exports) > 0;
-        Some((left_out, replay, bridge.restarts, lost_export))
+        Some((left_out, replay, bridge.restarts, waiting))
     });
-    let Some((left_out, replay, restarts, lost_export)) = plan else {
+    let Some((left_out, replay, restarts, waiting)) = plan else {
         return;
     };
+    // Every request the dead worker held fails, each on its own; the state
+    // changes among them come back below as new requests.
+    let lost_export = waiting.iter().any(|w| w.export);
+    for w in waiting {
+        let _ = w.settle.send(Err(CallError::Stopped(why.to_string())));
+    }
     // Every restart drops a file or a change, so this only bounds a worker
     // that dies idle again and again.
     if restarts > 5 {
@@ -358,7 +547,9 @@ fn recover(s: Session, id: u32, why: &str) {
                 bridge.running = running;
             }
         });
-        replay.iter().try_for_each(|(req, files)| send(req, files))
+        replay
+            .iter()
+            .try_for_each(|(req, files)| change(s, req.clone(), files))
     });
     match started {
         Ok(()) if replay.is_empty() => {
@@ -377,92 +568,32 @@ fn recover(s: Session, id: u32, why: &str) {
     }
 }
 
-/// A fresh request id, with `done` called when the reply comes.
-pub fn expect_points(done: PointsCallback) -> u32 {
-    BRIDGE.with(|b| {
-        let mut b = b.borrow_mut();
-        match b.as_mut() {
-            Some(bridge) => {
-                let id = bridge.next_id;
-                bridge.next_id += 1;
-                bridge.waiting.insert(id, done);
-                id
+/// Show a report the worker sent.
+fn show_report(
+    s: Session,
+    report: Option<Report>,
+    files_changed: bool,
+    elapsed_ms: f64,
+    problems: Vec<String>,
+    worker_memory_bytes: u64,
+) {
+    s.worker_memory.set(Some(worker_memory_bytes));
+    if files_changed {
+        let range = report.as_ref().and_then(Report::default_range);
+        s.from.set(range.map(|r| r.0));
+        s.to.set(range.map(|r| r.1));
+        let plants = report.as_ref().map(Report::plants).unwrap_or_default();
+        if let Some(p) = s.plant.get_untracked() {
+            if !plants.iter().any(|x| **x == *p) {
+                s.plant.set(None);
             }
-            None => 0,
-        }
-    })
-}
-
-fn apply(s: Session, reply: Reply, bytes: Option<Uint8Array>) {
-    match reply {
-        Reply::Ready => BRIDGE.with(|b| {
-            if let Some(bridge) = b.borrow_mut().as_mut() {
-                bridge.ready = true;
-                for msg in std::mem::take(&mut bridge.queued) {
-                    if bridge.running.worker.post_message(&msg).is_err() {
-                        s.notice.set(Some("A request could not be handed to the processing worker; reload the page.".into()));
-                    }
-                }
-            }
-        }),
-        Reply::Progress(p) => {
-            BRIDGE.with(|b| {
-                if let Some(bridge) = b.borrow_mut().as_mut() {
-                    bridge.reading = (p.done < p.total).then_some(p.done);
-                }
-            });
-            s.busy.set(Some(p));
-        }
-        Reply::Report {
-            report,
-            files_changed,
-            elapsed_ms,
-            problems,
-            worker_memory_bytes,
-        } => {
-            s.worker_memory.set(Some(worker_memory_bytes));
-            if files_changed {
-                let range = report.as_ref().and_then(Report::default_range);
-                s.from.set(range.map(|r| r.0));
-                s.to.set(range.map(|r| r.1));
-                let plants = report.as_ref().map(Report::plants).unwrap_or_default();
-                if let Some(p) = s.plant.get_untracked() {
-                    if !plants.iter().any(|x| **x == *p) {
-                        s.plant.set(None);
-                    }
-                }
-            }
-            s.report.set(report);
-            s.last_ms.set(Some(elapsed_ms));
-            if !problems.is_empty() {
-                s.notice.set(Some(problems.join("\n")));
-            }
-            s.busy.set(None);
-            s.generation.update(|g| *g += 1);
-        }
-        Reply::Export {
-            output, file_name, ..
-        } => {
-            export_done();
-            let data = bytes.map(|b| b.to_vec()).unwrap_or_default();
-            if let Err(e) = browser::download(&file_name, &data, output.mime()) {
-                s.notice.set(Some(format!("Download failed: {e}")));
-            }
-        }
-        Reply::SensorPoints { id, points } => {
-            let cb = BRIDGE.with(|b| {
-                b.borrow_mut()
-                    .as_mut()
-                    .and_then(|br| br.waiting.remove(&id))
-            });
-            if let Some(cb) = cb {
-                cb(points);
-            }
-        }
-        Reply::Failed(msg) => {
-            export_done();
-            s.busy.set(None);
-            s.notice.set(Some(msg));
         }
     }
+    s.report.set(report);
+    s.last_ms.set(Some(elapsed_ms));
+    if !problems.is_empty() {
+        s.notice.set(Some(problems.join("\n")));
+    }
+    s.busy.set(None);
+    s.generation.update(|g| *g += 1);
 }

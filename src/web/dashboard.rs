@@ -4,11 +4,12 @@
 
 use std::cmp::Ordering;
 
+use chrono::NaiveDateTime;
 use leptos::prelude::*;
 
 use super::charts::{self, Chart};
 use super::sensitivity_panel::SensitivityPanel;
-use super::{fmt_num, Session};
+use super::{bridge, fmt_num, Session};
 use crew_mrv_core::model::{Co2Day, Flag};
 use crew_mrv_core::Kpis;
 
@@ -87,80 +88,79 @@ pub fn Dashboard() -> impl IntoView {
     });
     // Zoomed into a short range, the pH chart shows the readings themselves
     // (bucketed to at most 2,000 points per unit) fetched from the worker.
-    let ph_detail = RwSignal::new(None::<Vec<charts::SeriesPoints>>);
-    let zoom_seq = StoredValue::new(0u32);
-    let last_zoom = StoredValue::new(None::<(String, String)>);
+    // The zoom is a window the user picked; new files, another policy or
+    // another plant under it fetch that window again, so a removed file's
+    // readings do not linger. A newer zoom supersedes an older one: the
+    // resource keeps only its latest fetch.
+    let zoom = RwSignal::new(None::<(NaiveDateTime, NaiveDateTime)>);
     let on_zoom = Callback::new(move |range: Option<(String, String)>| {
-        last_zoom.set_value(range.clone());
-        zoom_seq.update_value(|z| *z += 1);
-        let seq = zoom_seq.get_value();
         let range = range.and_then(|(a, b)| {
             Some((
                 crew_mrv_core::parse_datetime(&a)?,
                 crew_mrv_core::parse_datetime(&b)?,
             ))
         });
-        let Some((from, to)) = range.filter(|(a, b)| (*b - *a) <= chrono::Duration::days(14))
-        else {
-            ph_detail.set(None);
-            return;
+        zoom.set(range.filter(|(a, b)| (*b - *a) <= chrono::Duration::days(14)));
+    });
+    let zoom_key = Memo::new(move |_| (zoom.get(), s.generation.get(), s.plant.get()));
+    let readings = LocalResource::new(move || {
+        let key = zoom_key.get();
+        let (window, _, plant) = key.clone();
+        let units: Vec<(String, String)> = match window {
+            None => Vec::new(),
+            Some(_) => s.report.with_untracked(|r| {
+                r.as_ref()
+                    .map(|r| {
+                        r.ph_units(plant.as_deref())
+                            .into_iter()
+                            .map(|(p, u)| (p.to_string(), u.to_string()))
+                            .collect()
+                    })
+                    .unwrap_or_default()
+            }),
         };
-        let units: Vec<(String, String)> = s.report.with_untracked(|r| {
-            r.as_ref()
-                .map(|r| {
-                    r.ph_units(s.plant.get_untracked().as_deref())
-                        .into_iter()
-                        .map(|(p, u)| (p.to_string(), u.to_string()))
-                        .collect()
-                })
-                .unwrap_or_default()
-        });
-        // Shown once every unit has answered: a unit with no readings in
-        // the window, drawn alone, would blank the chart in between.
-        if units.is_empty() {
-            ph_detail.set(None);
-            return;
-        }
-        ph_detail.set(Some(Vec::new()));
-        let total = units.len();
-        let arrived = std::rc::Rc::new(std::cell::RefCell::new(Vec::with_capacity(total)));
-        for (plant, unit) in units {
-            let (p2, u2) = (plant.clone(), unit.clone());
-            let arrived = arrived.clone();
-            let id = super::bridge::expect_points(Box::new(move |points| {
-                // The dashboard may be gone (Clear all, another tab)
-                // before the points arrive: then nothing is waiting.
-                if zoom_seq.try_get_value() != Some(seq) {
-                    return;
-                }
-                let mut all = arrived.borrow_mut();
-                all.push((p2, u2, points));
-                if all.len() == total {
-                    let mut all = std::mem::take(&mut *all);
-                    all.sort_by(|a, b| (&a.0, &a.1).cmp(&(&b.0, &b.1)));
-                    ph_detail.set(Some(all));
-                }
-            }));
-            s.send_request(crew_mrv_protocol::Request::SensorPoints {
-                id,
-                plant_id: plant,
-                plant_unit_id: unit,
-                from,
-                to,
-                max_points: 2000,
-            });
+        // Every unit's request leaves now; the answers are awaited together.
+        let asked: Vec<_> = window
+            .map(|(from, to)| {
+                units
+                    .into_iter()
+                    .map(|(p, u)| {
+                        let points = bridge::sensor_points(p.clone(), u.clone(), from, to, 2000);
+                        (p, u, points)
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        async move {
+            let mut all = Vec::with_capacity(asked.len());
+            for (p, u, points) in asked {
+                all.push((p, u, points.await?));
+            }
+            all.sort_by(|a, b| (&a.0, &a.1).cmp(&(&b.0, &b.1)));
+            Ok::<_, bridge::CallError>((key, all))
         }
     });
-    // New files, policy or plant under a zoomed chart: fetch that window's
-    // readings again, so a removed file's readings do not linger.
-    Effect::new(move |first: Option<()>| {
-        s.generation.track();
-        s.plant.track();
-        if first.is_some() {
-            if let Some(range) = last_zoom.get_value() {
-                on_zoom.run(Some(range));
-            }
+    // `None`: the daily means. `Some([])`: readings asked for, not all
+    // arrived (shown once every unit has answered: a unit with no readings
+    // in the window, drawn alone, would blank the chart in between). A
+    // failed fetch stays loading: after a worker restart the new report
+    // asks again.
+    let ph_detail = Memo::new(move |_| {
+        let key = zoom_key.get();
+        key.0?;
+        let units = s.report.with(|r| {
+            r.as_ref()
+                .map(|r| r.ph_units(key.2.as_deref()).len())
+                .unwrap_or(0)
+        });
+        if units == 0 {
+            return None;
         }
+        let fetched = readings.with(|r| match r {
+            Some(Ok((k, all))) if *k == key => Some(all.clone()),
+            _ => None,
+        });
+        Some(fetched.unwrap_or_default())
     });
     let ph_note = Signal::derive(move || {
         ph_detail.with(|d| match d.as_deref() {

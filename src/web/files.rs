@@ -82,6 +82,8 @@ pub fn FilesPanel() -> impl IntoView {
                         on:click=move |_| super::download_output(s, crew_mrv_core::export::Output::LabReadings, &crew_mrv_core::Filter::default())>"lab_readings.csv"</button>
                     <button class="button" data-testid="download-ops"
                         on:click=move |_| super::download_output(s, crew_mrv_core::export::Output::PlantOperations, &crew_mrv_core::Filter::default())>"plant_operations.csv"</button>
+                    <button class="button" data-testid="download-sql" title="The whole batch for PostgreSQL: psql -f crew_mrv_batch.sql (the same script as crew-mrv run --sql)"
+                        on:click=move |_| super::download_output(s, crew_mrv_core::export::Output::Sql, &crew_mrv_core::Filter::default())>"crew_mrv_batch.sql"</button>
                 </div>
             </div>
             <p class="muted">"Every row of every sheet is either a record or skipped with a reason: rows read = records + skipped. A text file's lines are its rows plus the lines inside quoted fields."</p>

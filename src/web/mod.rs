@@ -10,19 +10,24 @@ mod dashboard;
 mod files;
 mod qa_panel;
 mod sensitivity_panel;
+mod status;
+mod toolbar;
+mod views;
 
 use std::collections::BTreeSet;
 
 use chrono::NaiveDate;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use wasm_bindgen::JsCast;
 
 use crew_mrv_core::config::{Confidence, DEFAULT_LAB_RELATIVE};
 use crew_mrv_core::export::Output;
 use crew_mrv_core::model::Flag;
 use crew_mrv_core::{Filter, ReplicatePolicy, Report};
-use crew_mrv_protocol::{FileSource, Progress, Request};
+use crew_mrv_protocol::{FileSource, Progress, Reply, Request};
+use status::{Footer, Notice, ProgressBar};
+use toolbar::Toolbar;
+use views::{EmptyState, Views};
 
 /// Everything the page holds. Copy handles to signals; the root owns them.
 #[derive(Clone, Copy)]
@@ -83,13 +88,10 @@ impl Session {
         }
     }
 
-    /// A request without files.
-    pub fn send_request(&self, req: Request) {
-        self.send(req, &js_sys::Array::new());
-    }
-
+    /// A request that changes what the worker holds; its report is shown
+    /// when it comes.
     fn send(&self, req: Request, files: &js_sys::Array) {
-        if let Err(e) = bridge::send(&req, files) {
+        if let Err(e) = bridge::change(*self, req, files) {
             self.busy.set(None);
             self.notice
                 .set(Some(format!("Could not start processing: {e}")));
@@ -201,13 +203,8 @@ fn files_of(list: Option<web_sys::FileList>) -> Vec<Input> {
         .collect()
 }
 
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Tab {
-    Dashboard,
-    Files,
-    Qa,
-}
-
+/// The root: owns the session, starts the worker, takes dropped files, and
+/// wires the parts' callbacks to the session.
 #[component]
 pub fn App() -> impl IntoView {
     let s = Session::new();
@@ -217,8 +214,6 @@ pub fn App() -> impl IntoView {
             "This browser could not start the processing worker ({e}); files cannot be read here."
         )));
     }
-    let tab = RwSignal::new(Tab::Dashboard);
-    let picker = NodeRef::<leptos::html::Input>::new();
     let dragging = RwSignal::new(false);
 
     // Drop anywhere on the page.
@@ -232,14 +227,7 @@ pub fn App() -> impl IntoView {
         ev.prevent_default();
         dragging.set(true);
     };
-    let on_pick = move |ev: leptos::ev::Event| {
-        let input: Option<web_sys::HtmlInputElement> = ev.target().and_then(|t| t.dyn_into().ok());
-        if let Some(input) = input {
-            ingest(s, files_of(input.files()));
-            input.set_value("");
-        }
-    };
-    let load_samples = move |_| {
+    let on_samples = Callback::new(move |()| {
         spawn_local(async move {
             match sample_inputs().await {
                 Ok(inputs) => ingest(s, inputs),
@@ -248,9 +236,9 @@ pub fn App() -> impl IntoView {
                     .set(Some(format!("Sample data could not be loaded: {e}"))),
             }
         });
-    };
-    let has_report = move || s.report.with(Option::is_some);
-    let counts = move || {
+    });
+    let has_report = Signal::derive(move || s.report.with(Option::is_some));
+    let counts = Signal::derive(move || {
         s.report.with(|r| {
             r.as_ref().map(|r| {
                 let left_out = s.left_out.with(Vec::len);
@@ -258,7 +246,7 @@ pub fn App() -> impl IntoView {
                 (r.files.len() + left_out, bad, r.findings.len())
             })
         })
-    };
+    });
 
     view! {
         <div
@@ -271,179 +259,68 @@ pub fn App() -> impl IntoView {
             data-generation=move || s.generation.get().to_string()
             data-rows=move || s.report.with(|r| r.as_ref().map(|r| r.files.iter().map(|f| f.account.rows_in).sum::<u64>().to_string()).unwrap_or_default())
         >
-            <header class="top">
-                <div class="brand">
-                    <h1>"CREW MRV"</h1>
-                    <p class="tagline">"Daily CO2 removal from plant, lab and sensor files — computed in your browser; no data leaves this device."</p>
-                </div>
-                <div class="inputs">
-                    // A real button (keyboard and screen readers) that opens
-                    // the hidden file input.
-                    <button class="button primary" data-testid="add-files"
-                        on:click=move |_| { if let Some(i) = picker.get() { i.click(); } }>
-                        "Add files…"
-                    </button>
-                    <input
-                        id="file-input"
-                        node_ref=picker
-                        class="visually-hidden"
-                        tabindex="-1"
-                        type="file"
-                        multiple
-                        accept=".csv,.xlsx,.xls,.txt,.tsv"
-                        aria-label="Add plant, lab and sensor files"
-                        data-testid="file-input"
-                        on:change=on_pick
-                    />
-                    <button class="button" on:click=load_samples data-testid="load-samples">
-                        "Try it with sample data"
-                    </button>
-                    <Show when=has_report>
-                        <button class="button subtle" on:click=move |_| s.clear() data-testid="clear">"Clear all"</button>
-                    </Show>
-                    <label class="policy">
-                        "Replicates: "
-                        <select
-                            aria-label="Replicate policy"
-                            data-testid="policy"
-                            on:change=move |ev| {
-                                if let Some(p) = ReplicatePolicy::parse(&event_target_value(&ev)) {
-                                    s.set_policy(p);
-                                }
-                            }
-                        >
-                            <option value="mean" selected=move || s.policy.get() == ReplicatePolicy::Mean>"mean of samples"</option>
-                            <option value="first" selected=move || s.policy.get() == ReplicatePolicy::First>"first row (legacy)"</option>
-                        </select>
-                    </label>
-                    <label class="policy" title="The creditable total discounts the uncertainty: 1 σ (16th percentile, Isometric) or 1.645 σ (5th percentile, OAE draft). METHOD §7.">
-                        "Credit at: "
-                        <select
-                            aria-label="Confidence of the conservative total"
-                            data-testid="confidence"
-                            on:change=move |ev| {
-                                if let Some(c) = Confidence::parse(&event_target_value(&ev)) {
-                                    s.set_uncertainty(c, s.lab_default.get_untracked());
-                                }
-                            }
-                        >
-                            <option value="p16" selected=move || s.confidence.get() == Confidence::P16>"p16 (total − 1 σ)"</option>
-                            <option value="p5" selected=move || s.confidence.get() == Confidence::P5>"p5 (total − 1.645 σ)"</option>
-                        </select>
-                    </label>
-                    <label class="policy" title="The relative standard uncertainty of a calcium sample whose rows state none. METHOD §7.">
-                        "Lab σ default: "
-                        <input
-                            type="number"
-                            min="0"
-                            step="0.005"
-                            class="lab-default"
-                            aria-label="Relative uncertainty of a calcium sample that states none"
-                            data-testid="lab-default"
-                            prop:value=move || s.lab_default.get().to_string()
-                            on:change=move |ev| {
-                                match event_target_value(&ev).trim().parse::<f64>() {
-                                    Ok(v) if v.is_finite() && v >= 0.0 => s.set_uncertainty(s.confidence.get_untracked(), v),
-                                    _ => s.notice.set(Some("The lab σ default is a fraction such as 0.02 (2 %), at least 0.".into())),
-                                }
-                            }
-                        />
-                    </label>
-                </div>
-            </header>
-            {move || s.busy.get().map(|p| {
-                let pct = (p.done * 100).checked_div(p.total).unwrap_or(100);
-                view! {
-                    <div class="progress" role="status" aria-live="polite" data-testid="progress">
-                        <progress max="100" value=pct.to_string()></progress>
-                        <span>{format!("{} of {} files — {}", p.done, p.total, p.current)}</span>
-                    </div>
-                }
-            })}
-            {move || s.notice.get().map(|n| view! {
-                <div class="notice" role="alert">
-                    <pre>{n}</pre>
-                    <button class="button subtle" on:click=move |_| s.notice.set(None)>"Dismiss"</button>
-                </div>
-            })}
-            <Show
-                when=has_report
-                fallback=|| view! {
-                    <section class="empty">
-                        <h2>"Drop files anywhere on this page"</h2>
-                        <p>"Calcium lab CSV, pH sensor CSVs, Plant A operator workbooks (.xlsx or .xls) and Plant B monthly reports (.xlsx). Files are recognised by their content; names do not matter."</p>
-                        <p>"No files at hand? Use " <strong>"Try it with sample data"</strong> " above."</p>
-                    </section>
-                }
-            >
-                <nav class="tabs" role="tablist" aria-label="Views">
-                    <button role="tab" id="tab-dashboard" aria-controls="tabpanel" aria-selected=move || (tab.get() == Tab::Dashboard).to_string()
-                        class:active=move || tab.get() == Tab::Dashboard
-                        on:click=move |_| tab.set(Tab::Dashboard) data-testid="tab-dashboard">"Dashboard"</button>
-                    <button role="tab" id="tab-files" aria-controls="tabpanel" aria-selected=move || (tab.get() == Tab::Files).to_string()
-                        class:active=move || tab.get() == Tab::Files
-                        on:click=move |_| tab.set(Tab::Files) data-testid="tab-files">
-                        {move || counts().map(|(n, bad, _)| if bad > 0 { format!("Files ({n}, {bad} not read)") } else { format!("Files ({n})") })}
-                    </button>
-                    <button role="tab" id="tab-qa" aria-controls="tabpanel" aria-selected=move || (tab.get() == Tab::Qa).to_string()
-                        class:active=move || tab.get() == Tab::Qa
-                        on:click=move |_| tab.set(Tab::Qa) data-testid="tab-qa">
-                        {move || counts().map(|(_, _, q)| format!("QA findings ({q})"))}
-                    </button>
-                </nav>
-                // Only the visible panel exists, so a new report renders one
-                // panel, not three.
-                <div role="tabpanel" id="tabpanel" aria-labelledby=move || match tab.get() {
-                    Tab::Dashboard => "tab-dashboard",
-                    Tab::Files => "tab-files",
-                    Tab::Qa => "tab-qa",
-                }>
-                    {move || match tab.get() {
-                        Tab::Dashboard => view! { <dashboard::Dashboard /> }.into_any(),
-                        Tab::Files => view! { <files::FilesPanel /> }.into_any(),
-                        Tab::Qa => view! { <qa_panel::QaPanel /> }.into_any(),
-                    }}
-                </div>
+            <Toolbar
+                has_report=has_report
+                policy=s.policy.into()
+                confidence=s.confidence.into()
+                lab_default=s.lab_default.into()
+                on_files=Callback::new(move |inputs| ingest(s, inputs))
+                on_samples=on_samples
+                on_clear=Callback::new(move |()| s.clear())
+                on_policy=Callback::new(move |p| s.set_policy(p))
+                on_uncertainty=Callback::new(move |(c, lab)| s.set_uncertainty(c, lab))
+                on_notice=Callback::new(move |n| s.notice.set(Some(n)))
+            />
+            <ProgressBar busy=s.busy.into() />
+            <Notice notice=s.notice.into() on_dismiss=Callback::new(move |()| s.notice.set(None)) />
+            <Show when=move || has_report.get() fallback=|| view! { <EmptyState /> }>
+                <Views counts=counts />
             </Show>
-            <footer class="foot">
-                {format!("Method {} · everything runs locally in this page", crew_mrv_core::METHOD_VERSION)}
-                {move || s.last_ms.get().map(|ms| view! {
-                    <span data-testid="last-ms" data-ms=format!("{ms:.0}")>{format!(" · last change processed in {:.0} ms", ms)}</span>
-                })}
-                {move || s.worker_memory.get().map(|b| view! {
-                    <span data-testid="worker-memory" data-bytes=b.to_string()>{format!(" · worker memory {:.0} MB", b as f64 / 1e6)}</span>
-                })}
-            </footer>
+            <Footer last_ms=s.last_ms.into() worker_memory=s.worker_memory.into() />
         </div>
     }
 }
 
-/// Download one of the core's outputs. The page has the report but not the
-/// records (the worker's store keeps them), so `lab_readings.csv` is
-/// written by the worker.
+/// Download one of the core's outputs. The worker writes every one: it
+/// holds the records the record lists need (`lab_readings.csv`, the SQL
+/// script) beside the report, and keeping the writers out of the page's
+/// wasm keeps the two within the size budget.
 pub fn download_output(s: Session, output: Output, filter: &Filter) {
-    if output == Output::LabReadings {
-        s.send(
-            Request::Export {
-                id: 0,
-                output,
-                filter: filter.clone(),
-            },
-            &js_sys::Array::new(),
-        );
-        return;
-    }
-    let result = s.report.with_untracked(|r| {
-        r.as_ref().and_then(|r| {
-            let bytes = crew_mrv_core::export::report_output_bytes(output, r, filter)?;
-            Some((output.download_name(r, filter), bytes))
-        })
-    });
-    if let Some((file, bytes)) = result {
-        if let Err(e) = browser::download(&file, &bytes, output.mime()) {
-            s.notice.set(Some(format!("Download failed: {e}")));
+    let answer = bridge::call(
+        Request::Export {
+            output,
+            filter: filter.clone(),
+        },
+        &js_sys::Array::new(),
+    );
+    spawn_local(async move {
+        match answer.await {
+            Ok(bridge::Answered {
+                reply: Reply::Export { file_name, .. },
+                bytes,
+            }) => {
+                let data = bytes.map(|b| b.to_vec()).unwrap_or_default();
+                if let Err(e) = browser::download(&file_name, &data, output.mime()) {
+                    s.notice.set(Some(format!("Download failed: {e}")));
+                }
+            }
+            Ok(bridge::Answered {
+                reply: Reply::Failed(msg),
+                ..
+            }) => {
+                s.busy.set(None);
+                s.notice.set(Some(msg));
+            }
+            Ok(_) => {}
+            // The recovery's notice says a download was lost.
+            Err(bridge::CallError::Stopped(_)) => {}
+            Err(e) => {
+                s.busy.set(None);
+                s.notice
+                    .set(Some(format!("Could not start processing: {e}")));
+            }
         }
-    }
+    });
 }
 
 pub(crate) fn fmt_num(v: Option<f64>, digits: usize) -> String {

@@ -3,7 +3,8 @@
 // picked twice then one removed, the policy switched while files load,
 // keyboard-only use; the visible KPI text read; every chart's data checked
 // against the CLI's outputs. After each step the downloads are compared
-// with what `crew-mrv run` writes for the same files, byte for byte.
+// with what `crew-mrv run` (with `--sql`) writes for the same files, byte
+// for byte.
 //
 // No fixed sleeps and no internal counters: every wait is on something a
 // user could see (the progress bar gone, a row count, a KPI's text).
@@ -20,16 +21,17 @@ import { openApp, waitForReady, repoRoot } from "./harness.mjs";
 const dataDir = path.join(repoRoot, "data");
 const cliBin = process.env.CREW_MRV_BIN ?? path.join(repoRoot, "target", "debug", "crew-mrv");
 const LAB = "calcium_lab_results_2025Q2.csv";
+const SQL = "crew_mrv_batch.sql";
 
 function sampleFiles() {
   const manifest = JSON.parse(readFileSync(path.join(dataDir, "manifest.json"), "utf8"));
   return manifest.files.map((f) => path.join(dataDir, f.name));
 }
 
-/** The CLI's outputs for these files and options, by name. */
+/** The CLI's outputs for these files and options, by name (the SQL script as `crew_mrv_batch.sql`). */
 function cli(args, files) {
   const out = mkdtempSync(path.join(tmpdir(), "crew-paths-"));
-  execFileSync(cliBin, ["run", "--quiet", "--out", out, ...args, ...files], {
+  execFileSync(cliBin, ["run", "--quiet", "--out", out, "--sql", path.join(out, SQL), ...args, ...files], {
     stdio: ["ignore", "pipe", "pipe"],
   });
   return (name) => readFileSync(path.join(out, name));
@@ -119,35 +121,34 @@ async function download(page, testid) {
 }
 
 /**
- * Every download equals the CLI's for `files` (all dates, no filter):
- * co2_removal.csv and summary.json from the dashboard, files.csv,
- * lab_readings.csv and plant_operations.csv from the files panel,
- * qa_findings.csv from the QA panel.
+ * The downloads a user can take, by panel: [tab, button, the CLI's file,
+ * the name the browser saves it as (null: it carries the filter's plant
+ * and dates)].
+ */
+const DOWNLOADS = [
+  ["tab-dashboard", "download-co2", "co2_removal.csv", null],
+  ["tab-dashboard", "download-summary", "summary.json", "summary.json"],
+  ["tab-files", "download-files", "files.csv", "files.csv"],
+  ["tab-files", "download-lab", "lab_readings.csv", "lab_readings.csv"],
+  ["tab-files", "download-ops", "plant_operations.csv", "plant_operations.csv"],
+  ["tab-files", "download-sql", SQL, SQL],
+  ["tab-qa", "download-qa", "qa_findings.csv", "qa_findings.csv"],
+];
+
+/**
+ * Every download equals the CLI's for `files` (all dates, no filter),
+ * the SQL script included (`run --sql`).
  */
 async function downloadsEqualCli(page, files, args = [], step = "") {
   const want = cli(args, files);
   await page.click("[data-testid=tab-dashboard]");
   await page.click("[data-testid=filter-all-dates]");
-  for (const [id, name] of [
-    ["download-co2", "co2_removal.csv"],
-    ["download-summary", "summary.json"],
-  ]) {
+  for (const [tab, id, name, savedAs] of DOWNLOADS) {
+    await page.click(`[data-testid=${tab}]`);
     const d = await download(page, id);
+    if (savedAs !== null) assert.equal(d.name, savedAs, `${step}: ${id} saved as`);
     assert.ok(d.bytes.equals(want(name)), `${step}: ${name} differs from the CLI's`);
   }
-  await page.click("[data-testid=tab-files]");
-  for (const [id, name] of [
-    ["download-files", "files.csv"],
-    ["download-lab", "lab_readings.csv"],
-    ["download-ops", "plant_operations.csv"],
-  ]) {
-    const d = await download(page, id);
-    assert.equal(d.name, name);
-    assert.ok(d.bytes.equals(want(name)), `${step}: ${name} differs from the CLI's`);
-  }
-  await page.click("[data-testid=tab-qa]");
-  const qa = await download(page, "download-qa");
-  assert.ok(qa.bytes.equals(want("qa_findings.csv")), `${step}: qa_findings.csv differs from the CLI's`);
   await page.click("[data-testid=tab-dashboard]");
   return want;
 }

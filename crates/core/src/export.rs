@@ -1,7 +1,9 @@
 //! The outputs: `co2_removal.csv`, `lab_readings.csv`,
 //! `plant_operations.csv`, `qa_findings.csv`, `files.csv` and
-//! `summary.json`. The CLI writes them to disk and the browser offers them
-//! as downloads; both call these functions, so the bytes are identical.
+//! `summary.json`, and on request the batch as a psql script
+//! (`crew_mrv_batch.sql`). The CLI writes them to disk and the browser
+//! offers them as downloads; both call these functions, so the bytes are
+//! identical.
 //!
 //! CSV rules (METHOD §4): ISO dates, floats in the shortest form that reads
 //! back to the same f64 (Rust's `{}`), blank fields empty. Text that came
@@ -24,7 +26,7 @@ use crate::qa::Finding;
 use crate::report::{Filter, Kpis, Report};
 use crate::store::{ImportStore, Run};
 
-/// One of the six outputs.
+/// One of the outputs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub enum Output {
     Co2Removal,
@@ -34,6 +36,10 @@ pub enum Output {
     Files,
     Summary,
     Sensitivity,
+    /// The whole batch as a psql script (`crate::sql`). Not in `ALL`: the
+    /// CLI writes it only when asked (`run --sql FILE`), to a path of the
+    /// user's choosing.
+    Sql,
 }
 
 impl Output {
@@ -58,6 +64,7 @@ impl Output {
             Output::Files => "files.csv",
             Output::Summary => "summary.json",
             Output::Sensitivity => "sensitivity.csv",
+            Output::Sql => "crew_mrv_batch.sql",
         }
     }
 }
@@ -77,6 +84,7 @@ impl Output {
     pub fn mime(self) -> &'static str {
         match self {
             Output::Summary => "application/json",
+            Output::Sql => "application/sql",
             _ => "text/csv;charset=utf-8",
         }
     }
@@ -97,6 +105,9 @@ pub fn write_output(
 ) -> io::Result<()> {
     match output {
         Output::LabReadings => write_lab_readings(&run.report, &run.store, w),
+        // The whole batch whatever the filter, as `run --sql` writes it:
+        // a batch is named by all its inputs and settings.
+        Output::Sql => crate::sql::write_sql_script(run, w),
         _ => write_report_output(output, &run.report, filter, w).unwrap_or(Ok(())),
     }
 }
@@ -121,8 +132,8 @@ pub(crate) trait Cells {
     fn end(&mut self) -> io::Result<()>;
 }
 
-/// The rows of one table output (none for `summary.json`, which is not a
-/// table), whole batch or filtered as the CSV is.
+/// The rows of one table output (none for `summary.json` and the psql
+/// script, which are not tables), whole batch or filtered as the CSV is.
 pub(crate) fn table_rows<C: Cells>(
     output: Output,
     report: &Report,
@@ -137,7 +148,7 @@ pub(crate) fn table_rows<C: Cells>(
         Output::QaFindings => finding_rows(report, out),
         Output::Files => file_rows(report, out),
         Output::Sensitivity => sensitivity_rows(report, filter, out),
-        Output::Summary => Ok(()),
+        Output::Summary | Output::Sql => Ok(()),
     }
 }
 
@@ -200,8 +211,8 @@ impl Cells for Csv<'_> {
 }
 
 /// Write an output that the report alone gives (every one but
-/// `lab_readings.csv`, which lists records); `None` for that one. The page,
-/// which holds the report but not the records, writes these itself.
+/// `lab_readings.csv` and the SQL script, which list records); `None` for
+/// those.
 pub fn write_report_output(
     output: Output,
     report: &Report,
@@ -210,7 +221,7 @@ pub fn write_report_output(
 ) -> Option<io::Result<()>> {
     Some(match output {
         Output::Co2Removal => write_co2(report, filter, w),
-        Output::LabReadings => return None,
+        Output::LabReadings | Output::Sql => return None,
         Output::PlantOperations => write_plant_operations(report, w),
         Output::QaFindings => write_findings(report, w),
         Output::Files => write_files(report, w),
@@ -886,5 +897,30 @@ mod tests {
             l.num(Some(v));
         });
         assert_eq!(s.parse::<f64>().ok(), Some(v));
+    }
+
+    /// The browser downloads the script through `output_bytes`, the CLI
+    /// writes it with `sql::write_sql_script`: the two must be one text,
+    /// and the filter must not cut a batch that is named by all its inputs.
+    #[test]
+    fn the_sql_output_is_the_clis_script_whatever_the_filter() {
+        let lab = "unique_id,date,plant_id,unit_type_id,parameter_name,units,value\n\
+                   U1,2025-04-01,P,primary_clarifier,calcium,mg/L,39.8\n\
+                   D1,2025-04-01,P,secondary_clarifier,calcium,mg/L,53.7\n";
+        let run = crate::run(
+            &[crate::Source::new("lab.csv", lab.as_bytes())],
+            &crate::Config::default(),
+        );
+        let script = crate::sql::sql_script(&run);
+        assert!(!script.is_empty());
+        assert_eq!(output_bytes(Output::Sql, &run, &Filter::default()), script);
+        let narrow = Filter {
+            plant: Some("OTHER".into()),
+            ..Filter::default()
+        };
+        assert_eq!(output_bytes(Output::Sql, &run, &narrow), script);
+        assert_eq!(report_output_bytes(Output::Sql, &run.report, &narrow), None);
+        assert!(!Output::ALL.contains(&Output::Sql));
+        assert_eq!(Output::Sql.file_name(), "crew_mrv_batch.sql");
     }
 }

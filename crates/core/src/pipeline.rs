@@ -86,7 +86,8 @@ pub fn assemble(store: &mut ImportStore, config: &Config) -> Report {
             r.file = idx;
         }
         f.duplicate_of = None;
-        if f.bytes > 0 {
+        // A file left unread for its size has no hash: it duplicates nothing.
+        if f.bytes > 0 && !f.sha256.is_empty() {
             if let Some(orig) = first_with.get(&f.sha256) {
                 f.duplicate_of = Some(orig.clone());
             } else {

@@ -3,7 +3,10 @@
 //! The page sends requests (with browser `File` handles alongside, so file
 //! bytes are read in the worker and never copied through the page); the
 //! worker keeps every record (its `ImportStore`) and answers with progress,
-//! the report (which names files but holds no records), and export bytes. Plain serde types: the same
+//! the report (which names files but holds no records), and export bytes.
+//! Every request travels in a [`Call`] with its own id, and every reply in
+//! an [`Answer`] naming the call it belongs to, so a reply (or a failure)
+//! settles that one request and no other. Plain serde types: the same
 //! protocol is unit-tested natively.
 
 use chrono::NaiveDateTime;
@@ -41,14 +44,12 @@ pub enum Request {
     },
     /// One output, for the given filter.
     Export {
-        id: u32,
         output: Output,
         filter: Filter,
     },
     /// Sensor readings of one series between two times, at most `max_points`
     /// (bucket means when there are more), for a zoomed chart.
     SensorPoints {
-        id: u32,
         plant_id: String,
         plant_unit_id: String,
         from: NaiveDateTime,
@@ -85,15 +86,64 @@ pub enum Reply {
     },
     /// Export bytes travel beside the message as a transferred buffer.
     Export {
-        id: u32,
         output: Output,
         file_name: String,
     },
     SensorPoints {
-        id: u32,
         points: Vec<(NaiveDateTime, f64)>,
     },
     Failed(String),
+}
+
+/// A request as it goes to the worker: `id` is unique among the page's
+/// requests to one worker, and the worker's answers to it carry it back.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Call {
+    pub id: u32,
+    pub request: Request,
+}
+
+/// A reply as it comes from the worker: `id` is the [`Call`] it answers
+/// (`Progress` while a call is at work, then its final reply), or
+/// [`Answer::UNSOLICITED`] for `Ready` and for a message the worker could
+/// not read at all.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct Answer {
+    pub id: u32,
+    pub reply: Reply,
+}
+
+impl Answer {
+    /// No call's id: the page numbers its calls from 1.
+    pub const UNSOLICITED: u32 = 0;
+}
+
+impl Reply {
+    /// Whether this reply settles its call (`Progress` does not: more
+    /// follows).
+    pub fn is_final(&self) -> bool {
+        !matches!(self, Reply::Ready | Reply::Progress(_))
+    }
+}
+
+impl Call {
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).unwrap_or_default()
+    }
+
+    pub fn from_json(s: &str) -> Result<Call, String> {
+        serde_json::from_str(s).map_err(|e| e.to_string())
+    }
+}
+
+impl Answer {
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).unwrap_or_default()
+    }
+
+    pub fn from_json(s: &str) -> Result<Answer, String> {
+        serde_json::from_str(s).map_err(|e| e.to_string())
+    }
 }
 
 impl Request {
@@ -135,6 +185,49 @@ mod tests {
             lab_default_relative: 0.03,
         };
         assert_eq!(Request::from_json(&r.to_json()), Ok(r));
+    }
+
+    /// The id is what routes a reply to the one request it answers: it
+    /// must survive the trip on both sides, for every kind of reply.
+    #[test]
+    fn calls_and_answers_keep_their_ids() {
+        let call = Call {
+            id: 41,
+            request: Request::Export {
+                output: Output::Sql,
+                filter: Filter::default(),
+            },
+        };
+        assert_eq!(Call::from_json(&call.to_json()), Ok(call));
+        for (id, reply) in [
+            (7, Reply::Failed("nothing to export yet".into())),
+            (
+                8,
+                Reply::Export {
+                    output: Output::Sql,
+                    file_name: "crew_mrv_batch.sql".into(),
+                },
+            ),
+            (9, Reply::SensorPoints { points: vec![] }),
+            (
+                10,
+                Reply::Progress(Progress {
+                    done: 0,
+                    total: 1,
+                    current: "a.csv".into(),
+                }),
+            ),
+            (Answer::UNSOLICITED, Reply::Ready),
+        ] {
+            let was_final = reply.is_final();
+            let back = Answer::from_json(&Answer { id, reply }.to_json());
+            let Ok(back) = back else {
+                panic!("answer {id} did not come back");
+            };
+            assert_eq!(back.id, id);
+            assert_eq!(back.reply.is_final(), was_final);
+        }
+        assert!(!Reply::Ready.is_final());
     }
 
     #[test]

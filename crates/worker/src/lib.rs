@@ -19,7 +19,7 @@ use web_sys::{DedicatedWorkerGlobalScope, MessageEvent};
 
 use crew_mrv_core::config::{Confidence, DEFAULT_LAB_RELATIVE};
 use crew_mrv_core::{assemble, Config, ImportStore, ReplicatePolicy, Run};
-use crew_mrv_protocol::{FileSource, Progress, Reply, Request};
+use crew_mrv_protocol::{Answer, Call, FileSource, Progress, Reply, Request};
 
 struct State {
     /// The last run: its report and the store of every imported file
@@ -30,7 +30,8 @@ struct State {
     /// METHOD §7's settings from the page.
     confidence: Confidence,
     lab_default_relative: f64,
-    queue: VecDeque<(Request, Array)>,
+    /// Calls not yet handled, with their ids and attached `File`s.
+    queue: VecDeque<(Call, Array)>,
     busy: bool,
 }
 
@@ -38,9 +39,10 @@ fn scope() -> DedicatedWorkerGlobalScope {
     js_sys::global().unchecked_into()
 }
 
-fn post(reply: &Reply, transfer: Option<&Uint8Array>) {
+/// Answer call `id` (every reply names the call it belongs to).
+fn post(id: u32, reply: Reply, transfer: Option<&Uint8Array>) {
     let msg = Object::new();
-    let _ = Reflect::set(&msg, &"json".into(), &reply.to_json().into());
+    let _ = Reflect::set(&msg, &"json".into(), &Answer { id, reply }.to_json().into());
     match transfer {
         Some(bytes) => {
             let _ = Reflect::set(&msg, &"bytes".into(), bytes);
@@ -79,18 +81,22 @@ pub fn start() {
             .ok()
             .and_then(|f| f.dyn_into().ok())
             .unwrap_or_default();
-        match Request::from_json(&json) {
-            Ok(req) => {
-                st.borrow_mut().queue.push_back((req, files));
+        match Call::from_json(&json) {
+            Ok(call) => {
+                st.borrow_mut().queue.push_back((call, files));
                 pump(st.clone());
             }
-            Err(e) => post(&Reply::Failed(format!("bad request: {e}")), None),
+            Err(e) => post(
+                Answer::UNSOLICITED,
+                Reply::Failed(format!("bad request: {e}")),
+                None,
+            ),
         }
     });
     scope().set_onmessage(Some(onmessage.as_ref().unchecked_ref()));
     // The handler lives as long as the worker.
     onmessage.forget();
-    post(&Reply::Ready, None);
+    post(Answer::UNSOLICITED, Reply::Ready, None);
 }
 
 /// Handle queued requests in order, one at a time.
@@ -102,20 +108,35 @@ fn pump(state: Rc<RefCell<State>>) {
     spawn_local(async move {
         loop {
             let next = state.borrow_mut().queue.pop_front();
-            let Some((req, files)) = next else { break };
-            handle(&state, req, files).await;
+            let Some((call, files)) = next else { break };
+            handle(&state, call, files).await;
         }
         state.borrow_mut().busy = false;
     });
 }
 
 fn config(state: &State) -> Config {
-    Config {
+    let mut config = Config {
         replicate_policy: state.policy,
         confidence: state.confidence,
         lab_default_relative: state.lab_default_relative,
         ..Config::default()
+    };
+    if let Some(n) = max_file_bytes_requested() {
+        config.limits.max_file_bytes = n;
     }
+    config
+}
+
+/// A test hook like `trap_requested`: `crewMrvMaxFileBytes` on this
+/// worker's global lowers the file size limit, so the browser tests show a
+/// file over it without a fixture of 512 MiB. Nothing in the app sets it.
+fn max_file_bytes_requested() -> Option<u64> {
+    Reflect::get(&js_sys::global(), &"crewMrvMaxFileBytes".into())
+        .ok()?
+        .as_f64()
+        .filter(|n| n.is_finite() && *n >= 0.0)
+        .map(|n| n as u64)
 }
 
 /// The kept imports, taken out of the last run to change or run again.
@@ -131,6 +152,7 @@ fn take_store(state: &Rc<RefCell<State>>) -> ImportStore {
 /// Run the method over the store and send the page the report; the
 /// records stay here.
 fn publish(
+    id: u32,
     state: &Rc<RefCell<State>>,
     mut store: ImportStore,
     files_changed: bool,
@@ -145,7 +167,8 @@ fn publish(
     let report = run.as_ref().map(|r| r.report.clone());
     state.borrow_mut().run = run;
     post(
-        &Reply::Report {
+        id,
+        Reply::Report {
             report,
             files_changed,
             elapsed_ms: now_ms() - started,
@@ -176,6 +199,24 @@ async fn sha256_finish(promise: js_sys::Promise) -> Option<String> {
         hex.push(char::from_digit(u32::from(b & 15), 16)?);
     }
     Some(hex)
+}
+
+/// The next file of an `Add`: being read, or known from its size alone.
+enum Next {
+    Reading(js_sys::Promise),
+    Unread(Box<crew_mrv_core::FileImport>),
+}
+
+/// The size of a picked file, from its metadata (no byte read).
+fn attached_size(source: &FileSource, files: &Array) -> Option<u64> {
+    let FileSource::Attached(i) = source else {
+        return None;
+    };
+    let file: web_sys::File = files.get(u32::try_from(*i).ok()?).dyn_into().ok()?;
+    let size = file.size();
+    // A `File`'s size is a whole number of bytes well inside f64's exact
+    // range; anything else is not a size to trust.
+    (size.is_finite() && size >= 0.0).then_some(size as u64)
 }
 
 async fn read_source(
@@ -225,9 +266,10 @@ fn trap_requested(name: &str) -> bool {
         .is_some_and(|n| n == name)
 }
 
-async fn handle(state: &Rc<RefCell<State>>, req: Request, files: Array) {
+async fn handle(state: &Rc<RefCell<State>>, call: Call, files: Array) {
     let started = now_ms();
-    match req {
+    let Call { id, request } = call;
+    match request {
         Request::Add { files: list } => {
             let total = list.len();
             let cfg = config(&state.borrow());
@@ -235,27 +277,45 @@ async fn handle(state: &Rc<RefCell<State>>, req: Request, files: Array) {
             let mut problems = Vec::new();
             // Reading a file (browser I/O) and hashing it (WebCrypto) run
             // while the previous file is parsed: only the parse is ours.
-            let start_read = |i: usize| -> Option<js_sys::Promise> {
+            // A picked file over the size limit is never read: its `size`
+            // decides (issue #12), and the others still load.
+            let start_read = |i: usize| -> Option<Next> {
                 let (name, source) = list.get(i)?.clone();
+                if let Some(size) = attached_size(&source, &files) {
+                    if let Some(unread) = crew_mrv_core::import::import_unread(&name, size, &cfg) {
+                        return Some(Next::Unread(Box::new(unread)));
+                    }
+                }
                 let files = files.clone();
-                Some(wasm_bindgen_futures::future_to_promise(async move {
-                    read_source(&name, &source, &files)
-                        .await
-                        .map(JsValue::from)
-                        .map_err(|e| JsValue::from_str(&e))
-                }))
+                Some(Next::Reading(wasm_bindgen_futures::future_to_promise(
+                    async move {
+                        read_source(&name, &source, &files)
+                            .await
+                            .map(JsValue::from)
+                            .map_err(|e| JsValue::from_str(&e))
+                    },
+                )))
             };
             let mut next = start_read(0);
             for (i, (name, _)) in list.iter().enumerate() {
                 post(
-                    &Reply::Progress(Progress {
+                    id,
+                    Reply::Progress(Progress {
                         done: i,
                         total,
                         current: name.clone(),
                     }),
                     None,
                 );
-                let Some(reading) = next.take() else { break };
+                let reading = match next.take() {
+                    Some(Next::Reading(reading)) => reading,
+                    Some(Next::Unread(unread)) => {
+                        imported.push(*unread);
+                        next = start_read(i + 1);
+                        continue;
+                    }
+                    None => break,
+                };
                 let read = JsFuture::from(reading).await;
                 next = start_read(i + 1);
                 let buffer: Result<js_sys::ArrayBuffer, String> = match read {
@@ -285,7 +345,8 @@ async fn handle(state: &Rc<RefCell<State>>, req: Request, files: Array) {
                 }
             }
             post(
-                &Reply::Progress(Progress {
+                id,
+                Reply::Progress(Progress {
                     done: total,
                     total,
                     current: "computing daily CO2".into(),
@@ -296,22 +357,22 @@ async fn handle(state: &Rc<RefCell<State>>, req: Request, files: Array) {
             for f in imported {
                 store.add(f);
             }
-            publish(state, store, true, started, problems);
+            publish(id, state, store, true, started, problems);
         }
         Request::Remove { name, sha256 } => {
             // One click removes one file (see `ImportStore::remove`).
             let mut store = take_store(state);
             store.remove(&name, &sha256);
-            publish(state, store, true, started, Vec::new());
+            publish(id, state, store, true, started, Vec::new());
         }
         Request::Clear => {
             let _ = take_store(state);
-            publish(state, ImportStore::default(), true, started, Vec::new());
+            publish(id, state, ImportStore::default(), true, started, Vec::new());
         }
         Request::SetPolicy(p) => {
             state.borrow_mut().policy = p;
             let store = take_store(state);
-            publish(state, store, false, started, Vec::new());
+            publish(id, state, store, false, started, Vec::new());
         }
         Request::SetUncertainty {
             confidence,
@@ -326,9 +387,9 @@ async fn handle(state: &Rc<RefCell<State>>, req: Request, files: Array) {
                 }
             }
             let store = take_store(state);
-            publish(state, store, false, started, Vec::new());
+            publish(id, state, store, false, started, Vec::new());
         }
-        Request::Export { id, output, filter } => {
+        Request::Export { output, filter } => {
             if trap_requested(output.file_name()) {
                 core::arch::wasm32::unreachable();
             }
@@ -342,20 +403,12 @@ async fn handle(state: &Rc<RefCell<State>>, req: Request, files: Array) {
                 Some((file_name, bytes)) => {
                     let arr = Uint8Array::from(bytes.as_slice());
                     drop(bytes);
-                    post(
-                        &Reply::Export {
-                            id,
-                            output,
-                            file_name,
-                        },
-                        Some(&arr),
-                    );
+                    post(id, Reply::Export { output, file_name }, Some(&arr));
                 }
-                None => post(&Reply::Failed("nothing to export yet".into()), None),
+                None => post(id, Reply::Failed("nothing to export yet".into()), None),
             }
         }
         Request::SensorPoints {
-            id,
             plant_id,
             plant_unit_id,
             from,
@@ -371,7 +424,7 @@ async fn handle(state: &Rc<RefCell<State>>, req: Request, files: Array) {
                         .sensor_points(&plant_id, &plant_unit_id, from, to, max_points)
                 })
                 .unwrap_or_default();
-            post(&Reply::SensorPoints { id, points }, None);
+            post(id, Reply::SensorPoints { points }, None);
         }
     }
 }

@@ -169,7 +169,18 @@ pub(crate) struct Ctx<'a> {
     strings: HashSet<Text>,
 }
 
-impl Ctx<'_> {
+impl<'a> Ctx<'a> {
+    fn new(name: &str, config: &'a Config) -> Ctx<'a> {
+        let name: Text = name.into();
+        Ctx {
+            findings: FileFindings::new(&name),
+            name,
+            config,
+            account: RowAccount::default(),
+            strings: HashSet::new(),
+        }
+    }
+
     /// One shared copy per distinct text, so a million rows of `PLANT_A`
     /// cost one allocation.
     pub fn intern(&mut self, s: &str) -> Text {
@@ -190,22 +201,53 @@ pub(crate) const UNNUMBERED: FileIdx = 0;
 /// while this runs), and the records' `file` index is set when `assemble`
 /// orders the run's files.
 pub fn import_file(name: &str, bytes: &[u8], config: &Config) -> FileImport {
-    let name: Text = name.into();
-    let mut ctx = Ctx {
-        name: name.clone(),
-        config,
-        account: RowAccount::default(),
-        findings: FileFindings::new(&name),
-        strings: HashSet::new(),
-    };
+    let mut ctx = Ctx::new(name, config);
     let mut encoding = None;
     let mut sheets = Vec::new();
     let result = dispatch(&mut ctx, bytes, &mut encoding, &mut sheets);
+    finish(ctx, bytes.len() as u64, result, encoding, sheets)
+}
+
+/// The file `import_file` would give for a file of `size` bytes over
+/// `max_file_bytes`, known from its size alone (a browser `File`'s `size`,
+/// a path's metadata), so such a file is never read into memory; `None`
+/// when the size is within the limit and the file must be read. Its
+/// `sha256` stays empty: it was never read to be hashed.
+pub fn import_unread(name: &str, size: u64, config: &Config) -> Option<FileImport> {
+    let e = too_large(size, &config.limits)?;
+    Some(finish(
+        Ctx::new(name, config),
+        size,
+        Err((None, e)),
+        None,
+        Vec::new(),
+    ))
+}
+
+/// The error for a file of `size` bytes when it passes `max_file_bytes`.
+fn too_large(size: u64, limits: &crate::config::Limits) -> Option<FileError> {
+    (size > limits.max_file_bytes).then(|| {
+        FileError::new(FileErrorKind::TooLarge {
+            what: format!("the file ({size} bytes)"),
+            limit: limits.max_file_bytes,
+        })
+    })
+}
+
+/// A file's import from what reading it gave.
+fn finish(
+    mut ctx: Ctx<'_>,
+    size: u64,
+    result: Result<Parsed, Failure>,
+    encoding: Option<TextEncoding>,
+    sheets: Vec<Text>,
+) -> FileImport {
+    let name = ctx.name.clone();
     let mut out = FileImport {
         file: FileSummary {
             name: name.clone(),
             sha256: String::new(),
-            bytes: bytes.len() as u64,
+            bytes: size,
             kind: None,
             plant_id: None,
             period: None,
@@ -288,14 +330,8 @@ fn dispatch(
     sheets: &mut Vec<Text>,
 ) -> Result<Parsed, Failure> {
     let limits = &ctx.config.limits;
-    if bytes.len() as u64 > limits.max_file_bytes {
-        return Err((
-            None,
-            FileError::new(FileErrorKind::TooLarge {
-                what: format!("the file ({} bytes)", bytes.len()),
-                limit: limits.max_file_bytes,
-            }),
-        ));
+    if let Some(e) = too_large(bytes.len() as u64, limits) {
+        return Err((None, e));
     }
     if bytes.iter().all(|b| b.is_ascii_whitespace()) {
         return Err((None, FileError::new(FileErrorKind::Empty)));
