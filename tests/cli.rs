@@ -581,3 +581,79 @@ fn uncertainty_settings_reach_the_outputs_and_the_printed_summary() {
     );
     assert!(text.contains("sensitive to"), "{text}");
 }
+
+/// `--certified` keeps VALID days approved on their current inputs: a
+/// rejected VALID day and an approval of an INVALID day leave the table;
+/// the summary and the printed summary carry the certified total and the
+/// days by decision.
+#[test]
+fn certified_keeps_approved_valid_days_and_the_summary_counts_decisions() {
+    let tmp = TempDir::new("certified");
+    let input = tmp.path().join("in");
+    let mut sources = inputs();
+    sources.push(Source::new(
+        "reviews.csv",
+        "plant_id,date,review_status,note,reviewer\n\
+         PLANT_A,2025-04-01,approved,,J. Doe\n\
+         PLANT_A,2025-04-02,approved,,J. Doe\n\
+         PLANT_A,2025-04-04,rejected,outlier,J. Doe\n\
+         PLANT_B,2025-04-02,approved,,J. Doe\n",
+    ));
+    write_inputs(&input, &sources);
+    let i = input.to_str().expect("utf-8");
+    let all = tmp.path().join("all");
+    let o = crew(&["run", "--out", all.to_str().expect("utf-8"), i]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let text = stdout(&o);
+    assert!(text.contains("Certified CO2"), "{text}");
+    let cert_line = text
+        .lines()
+        .skip_while(|l| !l.starts_with("Certified CO2"))
+        .find(|l| l.trim_start().starts_with("all"))
+        .expect("all line")
+        .to_string();
+    assert!(
+        cert_line.contains("over   2 certified days (approved 3, rejected 1, unreviewed 4)"),
+        "{cert_line}"
+    );
+    let rows = parse_csv(&read(&all, "co2_removal.csv")).1;
+    let day = |p: &str, d: &str| {
+        rows.iter()
+            .find(|r| r["plant_id"] == p && r["date"] == d)
+            .expect("row")
+            .clone()
+    };
+    assert_eq!(day("PLANT_A", "2025-04-04")["review_status"], "rejected");
+    assert_eq!(day("PLANT_A", "2025-04-04")["quality_flag"], "VALID");
+    let t = |p: &str, d: &str| -> f64 {
+        day(p, d)["co2_removed_metric_tons_per_day"]
+            .parse()
+            .expect("t")
+    };
+    let s: serde_json::Value = serde_json::from_str(&read(&all, "summary.json")).expect("json");
+    let certified = t("PLANT_A", "2025-04-01") + t("PLANT_B", "2025-04-02");
+    assert_eq!(s["all_plants"]["certified_days"], 2);
+    assert!((s["all_plants"]["co2_certified_t"].as_f64().expect("t") - certified).abs() < 1e-12);
+    assert_eq!(s["plants"]["PLANT_A"]["days_by_review"]["rejected"], 1);
+
+    let only = tmp.path().join("certified");
+    let o = crew(&[
+        "run",
+        "-q",
+        "--certified",
+        "--out",
+        only.to_str().expect("utf-8"),
+        i,
+    ]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    assert_eq!(
+        co2_dates(&only),
+        [
+            ("PLANT_A".into(), "2025-04-01".into(), "VALID".into()),
+            ("PLANT_B".into(), "2025-04-02".into(), "VALID".into()),
+        ]
+    );
+    let s: serde_json::Value = serde_json::from_str(&read(&only, "summary.json")).expect("json");
+    assert_eq!(s["filter"]["certified"], true);
+    assert_eq!(s["all_plants"]["valid_days"], 2);
+}

@@ -11,14 +11,14 @@ use crate::fixtures::*;
 const APR: &str = "PLANT_A-OPS DATA-APR25.xlsx";
 const LAB: &str = "lab_results.csv";
 
-/// METHOD §1 with PROFILES.md's `flow_unit` and §7's σ columns, typed out
+/// METHOD §1 with PROFILES.md's `flow_unit`, §7's σ columns and the review columns, typed out
 /// here rather than taken from the code.
 const CO2_HEADER: &str =
     "plant_id,date,ca_upstream_mg_per_l,ca_downstream_mg_per_l,ca_delta_mg_per_l,flow_mgd,\
 flow_m3_per_day,flow_l_per_day,ca_to_caco3_ratio,co2_to_caco3_ratio,caco3_mg,co2_mg,\
 co2_removed_metric_tons_per_day,quality_flag,validation_message,calculation_version,ca_upstream_n,\
 ca_downstream_n,ops_source,flow_unit,ca_upstream_sigma_mg_per_l,ca_downstream_sigma_mg_per_l,\
-ca_delta_sigma_mg_per_l,co2_sigma_lab_t,co2_sigma_flow_t,co2_sigma_t";
+ca_delta_sigma_mg_per_l,co2_sigma_lab_t,co2_sigma_flow_t,co2_sigma_t,review_status,review_note,inputs_sha256";
 
 /// The §4 arithmetic written out independently, in the written order.
 fn expected(flow: f64, up: f64, down: f64) -> [f64; 8] {
@@ -64,8 +64,12 @@ fn worked_example_end_to_end_through_files() {
     let e = expected(31.2, 39.8, 53.7);
     assert_eq!(format!("{:.7}", e[7]), "1.8026969");
     let text = output(&r, "co2_removal.csv");
+    // Unreviewed; its inputs are the workbook and the lab file.
+    let mut shas = [file(&r, APR).sha256.clone(), file(&r, LAB).sha256.clone()];
+    shas.sort();
+    let inputs = crew_mrv_core::sha256_hex(format!("{}\n{}\n", shas[0], shas[1]).as_bytes());
     let want = format!(
-        "{CO2_HEADER}\nPLANT_A,2025-04-01,39.8,53.7,{},31.2,{},{},{},{},{},{},{},VALID,,1.1.0,1,1,{APR},MGD,{SIGMAS}\n",
+        "{CO2_HEADER}\nPLANT_A,2025-04-01,39.8,53.7,{},31.2,{},{},{},{},{},{},{},VALID,,1.1.0,1,1,{APR},MGD,{SIGMAS},unreviewed,,{inputs}\n",
         e[0], e[1], e[2], e[3], e[4], e[5], e[6], e[7]
     );
     assert_eq!(text, want);

@@ -44,9 +44,10 @@ run
     .xlsx and .xls files), recognises each by its content (calcium lab CSV,
     pH sensor CSV, Plant A operator workbook, Plant B monthly report, and
     expert review decisions: a CSV with columns plant_id, date,
-    review_status = approved|rejected|unreviewed, note, reviewer; they
-    become level-5 findings and never change a number), applies the MRV
-    method and writes the outputs below into DIR.
+    review_status = approved|rejected|unreviewed, note, reviewer,
+    inputs_sha256; they never change a daily number, they decide which VALID
+    days enter the certified total), applies the MRV method and writes the
+    outputs below into DIR.
     Options:
         -o, --out DIR                  where to write (created if missing)
         --replicate-policy mean|first  the day's calcium from several samples:
@@ -67,6 +68,8 @@ run
                                        for several (VALID, INVALID,
                                        MISSING_CA_READINGS, INVALID_FLOW,
                                        NO_OPS_DATA)
+        --certified                    only certified days: VALID and approved
+                                       by a reviewer on their current inputs
         -q, --quiet                    print nothing but errors
         --json                         print summary.json on stdout instead of
                                        the human summary (for scheduled jobs)
@@ -187,6 +190,10 @@ pub struct RunArgs {
     /// MISSING_CA_READINGS, INVALID_FLOW, NO_OPS_DATA).
     #[arg(long = "flag", value_name = "FLAG", value_parser = flag)]
     pub flags: Vec<Flag>,
+    /// Only certified days (VALID and approved on their current inputs),
+    /// same scope as --plant.
+    #[arg(long)]
+    pub certified: bool,
     /// Print nothing but errors.
     #[arg(short, long, conflicts_with = "json")]
     pub quiet: bool,

@@ -192,7 +192,10 @@ mod cli {
         };
         let config = a.settings.config();
         let progress = Progress::start(paths.len() as u64, !a.quiet && !a.json);
-        let (run, unreadable) = import_all(&paths, &config, &progress);
+        let (mut run, unreadable) = import_all(&paths, &config, &progress);
+        if a.certified {
+            run.report.retain_certified();
+        }
         let report = &run.report;
         progress.stage("writing the outputs");
         let written = write_all(&run, &filter, &a.out)
@@ -295,6 +298,29 @@ mod cli {
             "  {:<10} {:>10.3} t over {:>3} valid of {:>3} days",
             "all", all.co2_removed_t, all.valid_days, all.days
         );
+        println!("\nCertified CO2 (VALID and approved by a reviewer):");
+        let certified = |name: &str, k: &Kpis| {
+            let reviews: Vec<String> = k
+                .days_by_review
+                .iter()
+                .filter(|(_, n)| **n > 0)
+                .map(|(s, n)| format!("{} {n}", s.as_str()))
+                .collect();
+            println!(
+                "  {:<10} {:>10.3} t over {:>3} certified days ({})",
+                name,
+                k.co2_certified_t,
+                k.certified_days,
+                reviews.join(", ")
+            );
+        };
+        for p in report.plants() {
+            let k = Kpis::of(days.iter().copied().filter(|d| d.plant_id == p));
+            if k.days > 0 {
+                certified(&p, &k);
+            }
+        }
+        certified("all", &all);
         print_uncertainty(report, filter);
         let sev = report.findings_by_severity();
         println!(

@@ -351,7 +351,7 @@ fn header(w: &mut dyn Write, cols: &[&str]) -> io::Result<()> {
     w.write_all(b"\n")
 }
 
-pub const CO2_COLUMNS: [&str; 26] = [
+pub const CO2_COLUMNS: [&str; 29] = [
     "plant_id",
     "date",
     "ca_upstream_mg_per_l",
@@ -378,6 +378,9 @@ pub const CO2_COLUMNS: [&str; 26] = [
     "co2_sigma_lab_t",
     "co2_sigma_flow_t",
     "co2_sigma_t",
+    "review_status",
+    "review_note",
+    "inputs_sha256",
 ];
 
 pub fn write_co2(report: &Report, filter: &Filter, w: &mut dyn Write) -> io::Result<()> {
@@ -425,7 +428,10 @@ fn co2_line<C: Cells>(l: &mut C, d: &Co2Day, version: &str) {
         .num(d.sigma.calc.map(|s| s.ca_delta_mg_per_l))
         .num(d.sigma.calc.map(|s| s.co2_lab_t))
         .num(d.sigma.calc.map(|s| s.co2_flow_t))
-        .num(d.sigma.calc.map(|s| s.co2_t));
+        .num(d.sigma.calc.map(|s| s.co2_t))
+        .ours(d.review.status.as_str())
+        .theirs(&d.review.note)
+        .ours(&d.inputs_sha256);
 }
 
 /// The unit every flow of today's importers is read in.
@@ -672,6 +678,11 @@ fn file_rows<C: Cells>(report: &Report, l: &mut C) -> io::Result<()> {
 }
 
 fn kpi_json(k: &Kpis) -> Value {
+    let reviews: Map<String, Value> = k
+        .days_by_review
+        .iter()
+        .map(|(r, n)| (r.as_str().to_string(), json!(n)))
+        .collect();
     let flags: Map<String, Value> = k
         .days_by_flag
         .iter()
@@ -684,6 +695,9 @@ fn kpi_json(k: &Kpis) -> Value {
         "co2_removed_t": k.co2_removed_t,
         "co2_removed_mean_t_per_day": k.co2_removed_mean_t_per_day,
         "ca_delta_mean_mg_per_l": k.ca_delta_mean_mg_per_l,
+        "certified_days": k.certified_days,
+        "co2_certified_t": k.co2_certified_t,
+        "days_by_review": reviews,
         "first_date": k.first_date.map(|d| d.to_string()),
         "last_date": k.last_date.map(|d| d.to_string()),
     })
@@ -747,6 +761,7 @@ pub fn summary_json(report: &Report, filter: &Filter) -> String {
         "from": filter.from.map(|d| d.to_string()),
         "to": filter.to.map(|d| d.to_string()),
         "flags": filter.flags.as_ref().map(|s| s.iter().map(|f| f.as_str()).collect::<Vec<_>>()),
+        "certified": report.certified_only,
     });
     let period = uncertainty::period(report, filter);
     let mut unc = Map::new();

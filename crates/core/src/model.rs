@@ -308,6 +308,67 @@ pub struct Co2Day {
     /// METHOD §7's standard uncertainties.
     #[serde(default)]
     pub sigma: DaySigma,
+    /// SHA-256 over the files whose rows made the day (see
+    /// `method::days::inputs_sha256`): a decision recorded against another
+    /// hash was taken on other data and no longer counts.
+    #[serde(default)]
+    pub inputs_sha256: String,
+    /// The expert's decision on the day (METHOD §5 level 5). It never
+    /// changes a number; it decides whether the day enters the certified
+    /// total.
+    #[serde(default)]
+    pub review: DayReview,
+}
+
+impl Co2Day {
+    /// METHOD §4 with level-5 review: a VALID day an expert approved on the
+    /// inputs it has now.
+    pub fn is_certified(&self) -> bool {
+        self.quality_flag == Flag::Valid
+            && self.calc.is_some()
+            && self.review.status == DayReviewStatus::Approved
+    }
+}
+
+/// Where a day's review stands.
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum DayReviewStatus {
+    Approved,
+    Rejected,
+    #[default]
+    Unreviewed,
+    /// Decided on inputs whose hash differs from the day's current one: the
+    /// decision does not count until the day is reviewed again.
+    InputChanged,
+}
+
+impl DayReviewStatus {
+    pub const ALL: [DayReviewStatus; 4] = [
+        DayReviewStatus::Approved,
+        DayReviewStatus::Rejected,
+        DayReviewStatus::Unreviewed,
+        DayReviewStatus::InputChanged,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DayReviewStatus::Unreviewed => "unreviewed",
+            DayReviewStatus::Approved => "approved",
+            DayReviewStatus::Rejected => "rejected",
+            DayReviewStatus::InputChanged => "input_changed",
+        }
+    }
+}
+
+/// The decision a day carries: the last one recorded for it.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DayReview {
+    pub status: DayReviewStatus,
+    pub note: String,
+    pub reviewer: String,
 }
 
 /// A day's standard uncertainties (METHOD §7): the readings' whenever they
