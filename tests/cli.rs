@@ -657,3 +657,189 @@ fn certified_keeps_approved_valid_days_and_the_summary_counts_decisions() {
     assert_eq!(s["filter"]["certified"], true);
     assert_eq!(s["all_plants"]["valid_days"], 2);
 }
+
+/// Rewrite a bundle with one entry replaced (what a tampered or wrongly
+/// copied bundle looks like).
+fn with_entry(bundle: &[u8], name: &str, bytes: &[u8]) -> Vec<u8> {
+    use std::io::{Read, Write};
+    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bundle)).expect("zip");
+    let mut out = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    for i in 0..zip.len() {
+        let mut f = zip.by_index(i).expect("entry");
+        let entry = f.name().expect("name").to_string();
+        let mut v = Vec::new();
+        f.read_to_end(&mut v).expect("read");
+        out.start_file(entry.as_str(), zip::write::SimpleFileOptions::default())
+            .expect("start");
+        out.write_all(if entry == name { bytes } else { &v })
+            .expect("write");
+    }
+    out.finish().expect("finish").into_inner()
+}
+
+/// `run --bundle` twice gives the same bytes; its manifest lists each
+/// input's name, kind, size and SHA-256 and each output's SHA-256, which
+/// are those of the files run wrote; `verify` on the same files exits 0,
+/// and with `--bundle-inputs` on the bundle alone too.
+#[test]
+fn a_bundle_is_deterministic_and_verifies() {
+    let tmp = TempDir::new("bundle");
+    let input = tmp.path().join("in");
+    let mut sources = inputs();
+    sources.push(Source::new(
+        "reviews.csv",
+        "plant_id,date,review_status,note,reviewer\nPLANT_A,2025-04-01,approved,,J. Doe\n",
+    ));
+    write_inputs(&input, &sources);
+    let i = input.to_str().expect("utf-8");
+    let make = |tag: &str, extra: &[&str]| {
+        let out = tmp.path().join(tag);
+        let zip = tmp.path().join(format!("{tag}.zip"));
+        let mut args = vec![
+            "run",
+            "-q",
+            "--plant",
+            "PLANT_A",
+            "--out",
+            out.to_str().expect("utf-8"),
+            "--bundle",
+            zip.to_str().expect("utf-8"),
+        ];
+        args.extend_from_slice(extra);
+        args.push(i);
+        let o = crew(&args);
+        assert_eq!(code(&o), 0, "{}", stderr(&o));
+        (out, std::fs::read(&zip).expect("bundle"), zip)
+    };
+    let (out, first, zip) = make("one", &[]);
+    let (_, second, _) = make("two", &[]);
+    assert!(first == second, "the same run gives the same bundle bytes");
+
+    let b = crew_mrv_core::bundle::open(&first).expect("bundle");
+    let m = &b.manifest;
+    assert_eq!(m.method_version, crew_mrv_core::METHOD_VERSION);
+    assert_eq!(m.filter.plant.as_deref(), Some("PLANT_A"));
+    assert!(!m.inputs_included);
+    let mut names: Vec<&str> = m.inputs.iter().map(|x| x.name.as_str()).collect();
+    names.sort();
+    let mut want: Vec<&str> = sources.iter().map(|s| s.name.as_str()).collect();
+    want.sort();
+    assert_eq!(names, want);
+    for s in &sources {
+        let e = m.inputs.iter().find(|x| x.name == s.name).expect("listed");
+        assert_eq!(e.sha256, crew_mrv_core::sha256_hex(&s.bytes));
+        assert_eq!(e.bytes, s.bytes.len() as u64);
+    }
+    let reviews = m
+        .inputs
+        .iter()
+        .find(|x| x.name == "reviews.csv")
+        .expect("reviews");
+    assert_eq!(reviews.kind.as_deref(), Some("expert_reviews"));
+    for o in crew_mrv_core::export::Output::ALL {
+        let on_disk = std::fs::read(out.join(o.file_name())).expect("output");
+        let e = m
+            .outputs
+            .iter()
+            .find(|x| x.name == o.file_name())
+            .expect("listed");
+        assert_eq!(e.sha256, crew_mrv_core::sha256_hex(&on_disk), "{o}");
+        assert_eq!(b.entries[&format!("outputs/{o}")], on_disk, "{o}");
+    }
+    assert!(String::from_utf8_lossy(&b.entries["outputs/reviews.csv"])
+        .contains("PLANT_A,2025-04-01,approved,,J. Doe,"));
+
+    let o = crew(&["verify", zip.to_str().expect("utf-8"), i]);
+    assert_eq!(code(&o), 0, "{}{}", stdout(&o), stderr(&o));
+    assert!(stdout(&o).contains("Verified"), "{}", stdout(&o));
+    // Without the files, a bundle that lacks them cannot be verified.
+    assert_eq!(code(&crew(&["verify", zip.to_str().expect("utf-8")])), 2);
+
+    let (_, with_inputs, zip) = make("inputs", &["--bundle-inputs"]);
+    let b = crew_mrv_core::bundle::open(&with_inputs).expect("bundle");
+    assert!(b.manifest.inputs_included);
+    assert_eq!(b.inputs().len(), sources.len());
+    let o = crew(&["verify", zip.to_str().expect("utf-8")]);
+    assert_eq!(code(&o), 0, "{}{}", stdout(&o), stderr(&o));
+}
+
+/// One byte changed in any input fails verification naming that file and
+/// its hash; a missing and an extra file are named; an output changed in
+/// the bundle is named with its first differing row.
+#[test]
+fn verify_names_changed_inputs_and_differing_outputs() {
+    let tmp = TempDir::new("verify");
+    let input = tmp.path().join("in");
+    let sources = inputs();
+    write_inputs(&input, &sources);
+    let zip = tmp.path().join("b.zip");
+    let out = tmp.path().join("out");
+    let o = crew(&[
+        "run",
+        "-q",
+        "--out",
+        out.to_str().expect("utf-8"),
+        "--bundle",
+        zip.to_str().expect("utf-8"),
+        input.to_str().expect("utf-8"),
+    ]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let z = zip.to_str().expect("utf-8");
+    for s in &sources {
+        let dir = tmp.path().join(format!("changed-{}", s.name.len()));
+        write_inputs(&dir, &sources);
+        let mut bytes = s.bytes.clone();
+        let mid = bytes.len() / 2;
+        bytes[mid] ^= 1;
+        std::fs::write(dir.join(&s.name), &bytes).expect("write");
+        let o = crew(&["verify", z, dir.to_str().expect("utf-8")]);
+        assert_eq!(code(&o), 1, "{}: {}", s.name, stdout(&o));
+        let text = stdout(&o);
+        let line = format!(
+            "changed input: {} (sha256 {} in the bundle, {} given)",
+            s.name,
+            crew_mrv_core::sha256_hex(&s.bytes),
+            crew_mrv_core::sha256_hex(&bytes)
+        );
+        assert!(text.contains(&line), "{text}");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    // A file left out and one added.
+    let dir = tmp.path().join("missing");
+    write_inputs(&dir, &sources[..2]);
+    std::fs::write(dir.join("extra.csv"), "x\n").expect("write");
+    let o = crew(&["verify", z, dir.to_str().expect("utf-8")]);
+    assert_eq!(code(&o), 1);
+    let text = stdout(&o);
+    assert!(
+        text.contains(&format!("missing input: {}", sources[2].name)),
+        "{text}"
+    );
+    assert!(text.contains("extra input: extra.csv"), "{text}");
+
+    // The bundle's co2_removal.csv edited on its third line.
+    let bundle = std::fs::read(&zip).expect("bundle");
+    let co2 = read(&out, "co2_removal.csv");
+    let mut lines: Vec<String> = co2.lines().map(str::to_string).collect();
+    lines[2] = lines[2].replacen("PLANT_A", "PLANT_X", 1);
+    let edited = lines.join("\n") + "\n";
+    let tampered = tmp.path().join("tampered.zip");
+    std::fs::write(
+        &tampered,
+        with_entry(&bundle, "outputs/co2_removal.csv", edited.as_bytes()),
+    )
+    .expect("write");
+    let o = crew(&[
+        "verify",
+        tampered.to_str().expect("utf-8"),
+        input.to_str().expect("utf-8"),
+    ]);
+    assert_eq!(code(&o), 1);
+    let text = stdout(&o);
+    assert!(
+        text.contains("output differs: co2_removal.csv at row 3"),
+        "{text}"
+    );
+    assert!(text.contains("ok      lab_readings.csv"), "{text}");
+}

@@ -73,10 +73,19 @@ run
         -q, --quiet                    print nothing but errors
         --json                         print summary.json on stdout instead of
                                        the human summary (for scheduled jobs)
+        --bundle FILE.zip              also an evidence bundle (deterministic zip:
+                                       manifest.json, outputs, decisions)
+        --bundle-inputs                put the input files into the bundle too
         --sql FILE                     also a psql script of the whole batch
                                        (schema if missing, COPY, one transaction)
         --parquet DIR                  also Hive-partitioned Parquet datasets
                                        (DIR/co2_removal/plant_id=…/year=…/)
+
+verify
+    crew-mrv verify BUNDLE.zip [FILE_OR_DIR...] re-runs the bundle's settings
+    on the files given (or the inputs inside it) and exits 0 when every
+    output matches byte for byte, 1 naming each missing, extra or changed
+    input and each differing output with its first differing row.
 
 load
     Loads the batch read from FILE_OR_DIR... into PostgreSQL with the same
@@ -118,6 +127,11 @@ pub enum Command {
     /// Read plant and lab files, apply the MRV method, write the six outputs.
     #[command(after_help = format!("{OUTPUTS}\n\n{EXIT_STATUS}"))]
     Run(RunArgs),
+    /// Re-run an evidence bundle's settings on the given files (or the ones
+    /// inside it) and check every output byte for byte: exit 0 when all
+    /// match, 1 naming each missing, extra or changed input and each
+    /// differing output with its first differing row.
+    Verify(VerifyArgs),
     /// Write the deterministic sample data set.
     #[command(after_help = EXIT_STATUS)]
     Sample(SampleArgs),
@@ -210,8 +224,29 @@ pub struct RunArgs {
     /// plant_operations, qa_findings) into DIR.
     #[arg(long, value_name = "DIR")]
     pub parquet: Option<PathBuf>,
+    /// Also write an evidence bundle: a deterministic zip with
+    /// manifest.json (versions, settings, each input's and output's
+    /// SHA-256), the outputs and the decisions applied; `crew-mrv verify`
+    /// re-runs it.
+    #[arg(long, value_name = "FILE.zip")]
+    pub bundle: Option<PathBuf>,
+    /// Put the input files themselves into the bundle (off by default: they
+    /// may be large or confidential).
+    #[arg(long, requires = "bundle")]
+    pub bundle_inputs: bool,
     /// Files (read whatever their extension) and directories (searched
     /// recursively for .csv, .xlsx and .xls files); at least one.
+    #[arg(value_name = "FILE_OR_DIR")]
+    pub inputs: Vec<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    /// The evidence bundle written by `run --bundle` (or the app).
+    #[arg(value_name = "BUNDLE.zip")]
+    pub bundle: PathBuf,
+    /// The input files and directories to re-run on; without them, the
+    /// inputs inside the bundle (`run --bundle-inputs`).
     #[arg(value_name = "FILE_OR_DIR")]
     pub inputs: Vec<PathBuf>,
 }

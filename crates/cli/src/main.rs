@@ -22,8 +22,10 @@ mod cli {
     use crew_mrv_core::method::{sensitivity, uncertainty};
     use crew_mrv_core::{assemble, read_file, Config, Filter, ImportStore, Kpis, Report, Run};
 
-    use crate::args::{Cli, Command, RunArgs, SampleArgs};
+    use crate::args::{Cli, Command, RunArgs, SampleArgs, VerifyArgs};
     pub(crate) use crate::progress::Progress;
+    use crew_mrv_core::bundle;
+    use crew_mrv_core::Source;
 
     /// A usage error found after parsing (one clap cannot see, such as two
     /// dates in the wrong order), printed the way clap prints its own:
@@ -61,6 +63,7 @@ mod cli {
             }
             Some(Command::Run(a)) => run_cmd(a),
             Some(Command::Sample(a)) => sample_cmd(a),
+            Some(Command::Verify(a)) => verify_cmd(a),
             Some(Command::Load(a)) => crate::load::load_cmd(a),
             Some(Command::Completions { shell }) => {
                 clap_complete::generate(
@@ -206,6 +209,10 @@ mod cli {
             .and_then(|()| match &a.parquet {
                 Some(dir) => crate::load::write_parquet(&run, dir),
                 None => Ok(()),
+            })
+            .and_then(|()| match &a.bundle {
+                Some(path) => write_bundle(&run, &config, &filter, &paths, a.bundle_inputs, path),
+                None => Ok(()),
             });
         progress.finish();
         if let Err(e) = written {
@@ -229,6 +236,109 @@ mod cli {
             ExitCode::from(1)
         } else {
             ExitCode::SUCCESS
+        }
+    }
+
+    /// The files as (name, bytes), read again for the bundle: the run
+    /// itself held one file at a time.
+    fn read_sources(paths: &[PathBuf]) -> std::io::Result<Vec<Source>> {
+        paths
+            .iter()
+            .map(|p| {
+                let name = p
+                    .file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_else(|| p.display().to_string());
+                fs::read(p).map(|b| Source::new(name, b))
+            })
+            .collect()
+    }
+
+    fn write_bundle(
+        run: &Run,
+        config: &Config,
+        filter: &Filter,
+        paths: &[PathBuf],
+        with_inputs: bool,
+        path: &Path,
+    ) -> std::io::Result<()> {
+        let sources = if with_inputs {
+            Some(read_sources(paths)?)
+        } else {
+            None
+        };
+        let bytes = bundle::bundle(
+            run,
+            &bundle::BundleSettings {
+                tool_version: env!("CARGO_PKG_VERSION"),
+                config,
+                filter,
+                inputs: sources.as_deref(),
+            },
+        );
+        fs::write(path, bytes)
+    }
+
+    fn verify_cmd(a: VerifyArgs) -> ExitCode {
+        let bytes = match fs::read(&a.bundle) {
+            Ok(b) => b,
+            Err(e) => {
+                eprintln!("crew-mrv: {}: {e}", a.bundle.display());
+                return ExitCode::from(2);
+            }
+        };
+        let opened = match bundle::open(&bytes) {
+            Ok(o) => o,
+            Err(e) => {
+                eprintln!("crew-mrv: {}: {e}", a.bundle.display());
+                return ExitCode::from(2);
+            }
+        };
+        let sources = if a.inputs.is_empty() {
+            if !opened.manifest.inputs_included {
+                eprintln!(
+                    "crew-mrv: {} holds no input files (written without --bundle-inputs): give the files to verify against",
+                    a.bundle.display()
+                );
+                return ExitCode::from(2);
+            }
+            opened.inputs()
+        } else {
+            let paths = match input_paths(&a.inputs) {
+                Ok(p) => p,
+                Err(code) => return code,
+            };
+            match read_sources(&paths) {
+                Ok(s) => s,
+                Err(e) => {
+                    eprintln!("crew-mrv: {e}");
+                    return ExitCode::from(2);
+                }
+            }
+        };
+        let v = bundle::verify(&opened, &sources);
+        let m = &opened.manifest;
+        println!(
+            "Bundle {}: tool {}, method {}, {} inputs, {} outputs",
+            a.bundle.display(),
+            m.tool_version,
+            m.method_version,
+            m.inputs.len(),
+            m.outputs.len()
+        );
+        for name in &v.matching_outputs {
+            println!("  ok      {name}");
+        }
+        let problems = v.problems();
+        for p in &problems {
+            println!("  FAILED  {p}");
+        }
+        if v.ok() {
+            println!("Verified: every output matches byte for byte.");
+            ExitCode::SUCCESS
+        } else {
+            println!("Not verified: {} problem(s).", problems.len());
+            ExitCode::from(1)
         }
     }
 

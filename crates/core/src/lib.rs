@@ -11,6 +11,7 @@
 //! - [`qa`]: the QA/QC checks of METHOD.md §5.
 //! - [`export`]: the CSV and JSON outputs, identical for CLI and browser.
 
+pub mod bundle;
 pub mod config;
 pub mod dataset;
 pub mod error;
