@@ -27,7 +27,9 @@ OUTPUTS (written into DIR)
                           uncertainty (METHOD §7) and the settings
     sensitivity.csv       per plant, the VALID total with each input
                           scaled by 0.8 and 1.2 (and the other replicate
-                          policy), and whether it moves by more than 1 %";
+                          policy), and whether it moves by more than 1 %
+    provenance.csv        per plant-day, each input row used: role, file,
+                          sheet, row, column, value";
 
 const EXIT_STATUS: &str = "\
 EXIT STATUS

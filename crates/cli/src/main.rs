@@ -349,6 +349,11 @@ mod cli {
             write_output(output, run, filter, &mut w)?;
             w.flush()?;
         }
+        let mut w = BufWriter::new(fs::File::create(
+            dir.join(crew_mrv_core::export::PROVENANCE_FILE),
+        )?);
+        crew_mrv_core::export::write_provenance(run, filter, &mut w)?;
+        w.flush()?;
         Ok(())
     }
 
@@ -441,7 +446,8 @@ mod cli {
                 .unwrap_or(&0),
             sev.get(&crew_mrv_core::model::Severity::Info).unwrap_or(&0)
         );
-        let names: Vec<&str> = Output::ALL.iter().map(|o| o.file_name()).collect();
+        let mut names: Vec<&str> = Output::ALL.iter().map(|o| o.file_name()).collect();
+        names.push(crew_mrv_core::export::PROVENANCE_FILE);
         println!("\nWrote {} to {}", names.join(", "), out.display());
     }
 

@@ -81,6 +81,10 @@ fn outputs_of(run: &Run, config: &Config, filter: &Filter) -> BTreeMap<String, V
         out.insert(o.file_name().to_string(), output_bytes(o, run, filter));
     }
     out.insert(REVIEWS_NAME.to_string(), reviews_csv(run, config));
+    let mut provenance = Vec::new();
+    // Writing to a Vec cannot fail.
+    let _ = crate::export::write_provenance(run, filter, &mut provenance);
+    out.insert(crate::export::PROVENANCE_FILE.to_string(), provenance);
     out
 }
 

@@ -677,6 +677,45 @@ fn file_rows<C: Cells>(report: &Report, l: &mut C) -> io::Result<()> {
     Ok(())
 }
 
+/// `provenance.csv`'s columns: one row per plant-day and input row used.
+pub const PROVENANCE_COLUMNS: [&str; 10] = [
+    "plant_id",
+    "date",
+    "role",
+    "source_file",
+    "sheet",
+    "source_row",
+    "column",
+    "value",
+    "unique_id",
+    "uncertainty",
+];
+
+/// The file `provenance.csv` is written to; not one of [`Output::ALL`]
+/// because, like `lab_readings.csv`, it reads records the page does not
+/// hold.
+pub const PROVENANCE_FILE: &str = "provenance.csv";
+
+/// `provenance.csv` for the days under the filter (see
+/// [`crate::provenance`]).
+pub fn write_provenance(run: &Run, filter: &Filter, w: &mut dyn Write) -> io::Result<()> {
+    let mut l = Csv::new(w, &PROVENANCE_COLUMNS)?;
+    for i in crate::provenance::inputs(run, filter) {
+        l.theirs(&i.plant_id)
+            .date(Some(i.date))
+            .ours(i.role.as_str())
+            .theirs(&i.file)
+            .theirs(i.sheet.as_deref().unwrap_or(""))
+            .int(Some(u64::from(i.row)))
+            .ours(&i.column)
+            .num(i.value)
+            .theirs(i.unique_id.as_deref().unwrap_or(""))
+            .num(i.uncertainty);
+        l.end()?;
+    }
+    Ok(())
+}
+
 fn kpi_json(k: &Kpis) -> Value {
     let reviews: Map<String, Value> = k
         .days_by_review

@@ -20,6 +20,7 @@ pub mod import;
 pub mod method;
 pub mod model;
 mod pipeline;
+pub mod provenance;
 pub mod qa;
 mod report;
 pub mod sql;

@@ -142,6 +142,9 @@ pub struct LabReading {
     pub row: u32,
     /// JSON object of the columns not mapped above.
     pub metadata: Text,
+    /// The value's 0-based column, for `provenance.csv`.
+    #[serde(default)]
+    pub value_col: Option<u32>,
 }
 
 /// What a sensor series has in common; readings point at it by index so a
@@ -185,6 +188,9 @@ pub struct OpsRow {
     pub file: FileIdx,
     pub sheet: Text,
     pub row: u32,
+    /// The effluent flow's 0-based column, for `provenance.csv`.
+    #[serde(default)]
+    pub eff_flow_col: Option<u32>,
 }
 
 impl OpsRow {
@@ -203,6 +209,12 @@ pub struct Superseded {
     pub source_row: u32,
     pub actual_eff_flow_mgd: Option<f64>,
     pub provisional: bool,
+    /// Where the row sat, for `provenance.csv`; not in
+    /// `plant_operations.csv`'s `superseded` JSON.
+    #[serde(skip_serializing, default)]
+    pub source_sheet: Text,
+    #[serde(skip_serializing, default)]
+    pub eff_flow_col: Option<u32>,
 }
 
 /// One plant-day after merging overlapping reports (§3).
@@ -223,6 +235,9 @@ pub struct PlantOperation {
     pub report_generated_at: Option<NaiveDateTime>,
     pub provisional: bool,
     pub superseded: Vec<Superseded>,
+    /// The chosen row's effluent flow column (0-based).
+    #[serde(default)]
+    pub source_eff_flow_col: Option<u32>,
 }
 
 /// The daily quality flag of §4, in check order.
@@ -453,6 +468,7 @@ mod tests {
             file: 0,
             sheet: "S".into(),
             row: 13,
+            eff_flow_col: None,
         };
         assert!(r.is_provisional());
         r.actual_eff_flow_mgd = None;

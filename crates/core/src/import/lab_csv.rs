@@ -348,6 +348,7 @@ pub fn read(
                 file: UNNUMBERED,
                 row: line,
                 metadata,
+                value_col: Some(cols.value as u32),
             });
             ctx.account.record(None, line);
         },

@@ -204,6 +204,7 @@ mod tests {
             report_generated_at: None,
             provisional,
             superseded: Vec::new(),
+            source_eff_flow_col: None,
         }
     }
 
