@@ -843,3 +843,43 @@ fn verify_names_changed_inputs_and_differing_outputs() {
     );
     assert!(text.contains("ok      lab_readings.csv"), "{text}");
 }
+
+/// `explain` prints a sample day's calculation sheet: its samples and the
+/// operations cell with their files and rows, the §4 chain to the tonnes
+/// of co2_removal.csv, its findings and review; an unknown day is exit 1.
+#[test]
+fn explain_prints_a_days_calculation_sheet() {
+    let tmp = TempDir::new("explain");
+    let input = tmp.path().join("in");
+    write_inputs(&input, &inputs());
+    let i = input.to_str().expect("utf-8");
+    let o = crew(&["explain", "PLANT_A", "2025-04-01", i]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let text = stdout(&o);
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines[0], "Calculation sheet: PLANT_A 2025-04-01");
+    assert_eq!(lines[1], "Quality flag: VALID");
+    let has = |needle: &str| {
+        assert!(
+            lines.iter().any(|l| l.contains(needle)),
+            "{needle:?} not in\n{text}"
+        )
+    };
+    // The lab file's value is its 16th column (P); the workbook's effluent
+    // flow its second (B), first day on row 2.
+    has("  upstream   39.8 mg/L ± 0.24 (unique_id PLANT_A_primary_clarifier_20250401_01), lab_results.csv row 2 (cell P2)");
+    has("  downstream 53.7 mg/L ± 0.24 (unique_id PLANT_A_secondary_clarifier_20250401_01), lab_results.csv row 3 (cell P3)");
+    has("  chosen     effluent flow 31.2 MGD, PLANT_A-OPS DATA-APR25.xlsx sheet 'OPERATOR DATA' cell B2");
+    has("= downstream 53.7 - upstream 39.8 = 13.900000000000006 mg/L");
+    has("co2_removed_metric_tons_per_day  = ");
+    has("CO2 removed: 1.8026969 t");
+    has("Review: unreviewed");
+
+    let o = crew(&["explain", "PLANT_A", "2025-05-01", i]);
+    assert_eq!(code(&o), 1);
+    assert!(
+        stderr(&o).contains("no day PLANT_A 2025-05-01"),
+        "{}",
+        stderr(&o)
+    );
+}

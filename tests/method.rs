@@ -407,3 +407,28 @@ fn totals_use_valid_days_only_summed_in_date_order() {
         Some(e1[7] + e2[7])
     );
 }
+
+/// The calculation sheet of METHOD.md's worked example day walks §4 with
+/// its constants to 1.8026969 t, the number in the table, from the cells
+/// the day used.
+#[test]
+fn the_worked_example_days_calculation_sheet_ends_at_its_tonnes() {
+    let r = run_a(&["31.2"], lab_pair("PLANT_A", d(2025, 4, 1), 39.8, 53.7));
+    let sheet = crew_mrv_core::explain::explain(&r, "PLANT_A", d(2025, 4, 1)).expect("day");
+    let e = expected(31.2, 39.8, 53.7);
+    let values: Vec<f64> = sheet.chain.iter().map(|s| s.value).collect();
+    // The chain's order: delta, m³, L, Ca→CaCO3, CaCO3, CO2/CaCO3, CO2, t.
+    assert_eq!(values, [e[0], e[1], e[2], e[3], e[5], e[4], e[6], e[7]]);
+    let last = sheet.chain.last().expect("steps");
+    assert_eq!(format!("{:.7}", last.value), "1.8026969");
+    assert_eq!(sheet.samples.len(), 2);
+    assert_eq!(sheet.samples[0].value, Some(39.8));
+    assert_eq!(&*sheet.operations[0].file, APR);
+    assert_eq!(sheet.operations[0].value, Some(31.2));
+    let text = sheet.to_string();
+    assert!(text.contains("CO2 removed: 1.8026969 t"), "{text}");
+    assert!(text.contains("MW CaCO3 100.0869 / MW Ca 40.078"), "{text}");
+    assert!(text.contains("31.2 MGD × 3785.41 m³/MG"), "{text}");
+    assert!(text.contains("Review: unreviewed"), "{text}");
+    assert!(crew_mrv_core::explain::explain(&r, "PLANT_A", d(2025, 5, 1)).is_none());
+}

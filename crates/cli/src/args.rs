@@ -83,6 +83,13 @@ run
         --parquet DIR                  also Hive-partitioned Parquet datasets
                                        (DIR/co2_removal/plant_id=…/year=…/)
 
+explain
+    crew-mrv explain PLANT YYYY-MM-DD FILE_OR_DIR... prints the day's
+    calculation sheet: each calcium sample used (file, row, unique_id, value,
+    uncertainty, duplicates collapsed into it), the operations row chosen
+    (file, sheet, effluent-flow cell, generation time) and those it
+    superseded, METHOD §4 step by step to the tonnes, findings and review.
+
 verify
     crew-mrv verify BUNDLE.zip [FILE_OR_DIR...] re-runs the bundle's settings
     on the files given (or the inputs inside it) and exits 0 when every
@@ -129,6 +136,10 @@ pub enum Command {
     /// Read plant and lab files, apply the MRV method, write the six outputs.
     #[command(after_help = format!("{OUTPUTS}\n\n{EXIT_STATUS}"))]
     Run(RunArgs),
+    /// Print a plant-day's calculation sheet: the samples and operations
+    /// rows it used (file, sheet, row, cell), METHOD §4 step by step, its
+    /// findings and review.
+    Explain(ExplainArgs),
     /// Re-run an evidence bundle's settings on the given files (or the ones
     /// inside it) and check every output byte for byte: exit 0 when all
     /// match, 1 naming each missing, extra or changed input and each
@@ -239,6 +250,21 @@ pub struct RunArgs {
     /// Files (read whatever their extension) and directories (searched
     /// recursively for .csv, .xlsx and .xls files); at least one.
     #[arg(value_name = "FILE_OR_DIR")]
+    pub inputs: Vec<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct ExplainArgs {
+    /// The plant id, as in co2_removal.csv.
+    #[arg(value_name = "PLANT")]
+    pub plant: String,
+    /// The day.
+    #[arg(value_name = "YYYY-MM-DD", value_parser = date)]
+    pub date: NaiveDate,
+    #[command(flatten)]
+    pub settings: SettingsArgs,
+    /// The run's input files and directories.
+    #[arg(value_name = "FILE_OR_DIR", required = true)]
     pub inputs: Vec<PathBuf>,
 }
 

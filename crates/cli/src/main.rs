@@ -22,7 +22,7 @@ mod cli {
     use crew_mrv_core::method::{sensitivity, uncertainty};
     use crew_mrv_core::{assemble, read_file, Config, Filter, ImportStore, Kpis, Report, Run};
 
-    use crate::args::{Cli, Command, RunArgs, SampleArgs, VerifyArgs};
+    use crate::args::{Cli, Command, ExplainArgs, RunArgs, SampleArgs, VerifyArgs};
     pub(crate) use crate::progress::Progress;
     use crew_mrv_core::bundle;
     use crew_mrv_core::Source;
@@ -64,6 +64,7 @@ mod cli {
             Some(Command::Run(a)) => run_cmd(a),
             Some(Command::Sample(a)) => sample_cmd(a),
             Some(Command::Verify(a)) => verify_cmd(a),
+            Some(Command::Explain(a)) => explain_cmd(a),
             Some(Command::Load(a)) => crate::load::load_cmd(a),
             Some(Command::Completions { shell }) => {
                 clap_complete::generate(
@@ -277,6 +278,25 @@ mod cli {
             },
         );
         fs::write(path, bytes)
+    }
+
+    fn explain_cmd(a: ExplainArgs) -> ExitCode {
+        let paths = match input_paths(&a.inputs) {
+            Ok(p) => p,
+            Err(code) => return code,
+        };
+        let config = a.settings.config();
+        let (run, _) = import_all(&paths, &config, &Progress::start(0, false));
+        match crew_mrv_core::explain::explain(&run, &a.plant, a.date) {
+            Some(sheet) => {
+                print!("{sheet}");
+                ExitCode::SUCCESS
+            }
+            None => {
+                eprintln!("crew-mrv: no day {} {} in these files", a.plant, a.date);
+                ExitCode::from(1)
+            }
+        }
     }
 
     fn verify_cmd(a: VerifyArgs) -> ExitCode {

@@ -15,6 +15,7 @@ pub mod bundle;
 pub mod config;
 pub mod dataset;
 pub mod error;
+pub mod explain;
 pub mod export;
 pub mod import;
 pub mod method;
