@@ -348,7 +348,7 @@ pub fn read(
                 file: UNNUMBERED,
                 row: line,
                 metadata,
-                value_col: Some(cols.value as u32),
+                value_col: u32::try_from(cols.value).ok(),
             });
             ctx.account.record(None, line);
         },
