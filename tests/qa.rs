@@ -1067,3 +1067,13 @@ fn a_reviews_file_is_known_by_its_header_and_names_a_missing_column() {
     let e = f.error.as_ref().expect("a missing column is an error");
     assert!(e.to_string().contains("plant_id"), "{e}");
 }
+
+/// The review columns are text in the database (and so in Parquet, which
+/// takes its types from the same mapping), not numbers.
+#[test]
+fn review_columns_are_text_in_the_sql_schema() {
+    let schema = crew_mrv_core::sql::schema();
+    for c in ["review_status", "review_note", "inputs_sha256"] {
+        assert!(schema.contains(&format!("\"{c}\" text,")), "{c}:\n{schema}");
+    }
+}
