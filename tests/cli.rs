@@ -714,3 +714,305 @@ fn ambiguous_dates_follow_the_flag() {
     let lab = std::fs::read_to_string(out.join("lab_readings.csv")).expect("lab");
     assert!(lab.contains(",2025-04-02,"), "{lab}");
 }
+
+/// `--certified` keeps VALID days approved on their current inputs: a
+/// rejected VALID day and an approval of an INVALID day leave the table;
+/// the summary and the printed summary carry the certified total and the
+/// days by decision.
+#[test]
+fn certified_keeps_approved_valid_days_and_the_summary_counts_decisions() {
+    let tmp = TempDir::new("certified");
+    let input = tmp.path().join("in");
+    let mut sources = inputs();
+    sources.push(Source::new(
+        "reviews.csv",
+        "plant_id,date,review_status,note,reviewer\n\
+         PLANT_A,2025-04-01,approved,,J. Doe\n\
+         PLANT_A,2025-04-02,approved,,J. Doe\n\
+         PLANT_A,2025-04-04,rejected,outlier,J. Doe\n\
+         PLANT_B,2025-04-02,approved,,J. Doe\n",
+    ));
+    write_inputs(&input, &sources);
+    let i = input.to_str().expect("utf-8");
+    let all = tmp.path().join("all");
+    let o = crew(&["run", "--out", all.to_str().expect("utf-8"), i]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let text = stdout(&o);
+    assert!(text.contains("Certified CO2"), "{text}");
+    let cert_line = text
+        .lines()
+        .skip_while(|l| !l.starts_with("Certified CO2"))
+        .find(|l| l.trim_start().starts_with("all"))
+        .expect("all line")
+        .to_string();
+    assert!(
+        cert_line.contains("over   2 certified days (approved 3, rejected 1, unreviewed 4)"),
+        "{cert_line}"
+    );
+    let rows = parse_csv(&read(&all, "co2_removal.csv")).1;
+    let day = |p: &str, d: &str| {
+        rows.iter()
+            .find(|r| r["plant_id"] == p && r["date"] == d)
+            .expect("row")
+            .clone()
+    };
+    assert_eq!(day("PLANT_A", "2025-04-04")["review_status"], "rejected");
+    assert_eq!(day("PLANT_A", "2025-04-04")["quality_flag"], "VALID");
+    let t = |p: &str, d: &str| -> f64 {
+        day(p, d)["co2_removed_metric_tons_per_day"]
+            .parse()
+            .expect("t")
+    };
+    let s: serde_json::Value = serde_json::from_str(&read(&all, "summary.json")).expect("json");
+    let certified = t("PLANT_A", "2025-04-01") + t("PLANT_B", "2025-04-02");
+    assert_eq!(s["all_plants"]["certified_days"], 2);
+    assert!((s["all_plants"]["co2_certified_t"].as_f64().expect("t") - certified).abs() < 1e-12);
+    assert_eq!(s["plants"]["PLANT_A"]["days_by_review"]["rejected"], 1);
+
+    let only = tmp.path().join("certified");
+    let o = crew(&[
+        "run",
+        "-q",
+        "--certified",
+        "--out",
+        only.to_str().expect("utf-8"),
+        i,
+    ]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    assert_eq!(
+        co2_dates(&only),
+        [
+            ("PLANT_A".into(), "2025-04-01".into(), "VALID".into()),
+            ("PLANT_B".into(), "2025-04-02".into(), "VALID".into()),
+        ]
+    );
+    let s: serde_json::Value = serde_json::from_str(&read(&only, "summary.json")).expect("json");
+    assert_eq!(s["filter"]["certified"], true);
+    assert_eq!(s["all_plants"]["valid_days"], 2);
+}
+
+/// Rewrite a bundle with one entry replaced (what a tampered or wrongly
+/// copied bundle looks like).
+fn with_entry(bundle: &[u8], name: &str, bytes: &[u8]) -> Vec<u8> {
+    use std::io::{Read, Write};
+    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bundle)).expect("zip");
+    let mut out = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    for i in 0..zip.len() {
+        let mut f = zip.by_index(i).expect("entry");
+        let entry = f.name().expect("name").to_string();
+        let mut v = Vec::new();
+        f.read_to_end(&mut v).expect("read");
+        out.start_file(entry.as_str(), zip::write::SimpleFileOptions::default())
+            .expect("start");
+        out.write_all(if entry == name { bytes } else { &v })
+            .expect("write");
+    }
+    out.finish().expect("finish").into_inner()
+}
+
+/// `run --bundle` twice gives the same bytes; its manifest lists each
+/// input's name, kind, size and SHA-256 and each output's SHA-256, which
+/// are those of the files run wrote; `verify` on the same files exits 0,
+/// and with `--bundle-inputs` on the bundle alone too.
+#[test]
+fn a_bundle_is_deterministic_and_verifies() {
+    let tmp = TempDir::new("bundle");
+    let input = tmp.path().join("in");
+    let mut sources = inputs();
+    sources.push(Source::new(
+        "reviews.csv",
+        "plant_id,date,review_status,note,reviewer\nPLANT_A,2025-04-01,approved,,J. Doe\n",
+    ));
+    write_inputs(&input, &sources);
+    let i = input.to_str().expect("utf-8");
+    let make = |tag: &str, extra: &[&str]| {
+        let out = tmp.path().join(tag);
+        let zip = tmp.path().join(format!("{tag}.zip"));
+        let mut args = vec![
+            "run",
+            "-q",
+            "--plant",
+            "PLANT_A",
+            "--out",
+            out.to_str().expect("utf-8"),
+            "--bundle",
+            zip.to_str().expect("utf-8"),
+        ];
+        args.extend_from_slice(extra);
+        args.push(i);
+        let o = crew(&args);
+        assert_eq!(code(&o), 0, "{}", stderr(&o));
+        (out, std::fs::read(&zip).expect("bundle"), zip)
+    };
+    let (out, first, zip) = make("one", &[]);
+    let (_, second, _) = make("two", &[]);
+    assert!(first == second, "the same run gives the same bundle bytes");
+
+    let b = crew_mrv_core::bundle::open(&first).expect("bundle");
+    let m = &b.manifest;
+    assert_eq!(m.method_version, crew_mrv_core::METHOD_VERSION);
+    assert_eq!(m.filter.plant.as_deref(), Some("PLANT_A"));
+    assert!(!m.inputs_included);
+    let mut names: Vec<&str> = m.inputs.iter().map(|x| x.name.as_str()).collect();
+    names.sort();
+    let mut want: Vec<&str> = sources.iter().map(|s| s.name.as_str()).collect();
+    want.sort();
+    assert_eq!(names, want);
+    for s in &sources {
+        let e = m.inputs.iter().find(|x| x.name == s.name).expect("listed");
+        assert_eq!(e.sha256, crew_mrv_core::sha256_hex(&s.bytes));
+        assert_eq!(e.bytes, s.bytes.len() as u64);
+    }
+    let reviews = m
+        .inputs
+        .iter()
+        .find(|x| x.name == "reviews.csv")
+        .expect("reviews");
+    assert_eq!(reviews.kind.as_deref(), Some("expert_reviews"));
+    for o in crew_mrv_core::export::Output::ALL {
+        let on_disk = std::fs::read(out.join(o.file_name())).expect("output");
+        let e = m
+            .outputs
+            .iter()
+            .find(|x| x.name == o.file_name())
+            .expect("listed");
+        assert_eq!(e.sha256, crew_mrv_core::sha256_hex(&on_disk), "{o}");
+        assert_eq!(b.entries[&format!("outputs/{o}")], on_disk, "{o}");
+    }
+    assert!(String::from_utf8_lossy(&b.entries["outputs/reviews.csv"])
+        .contains("PLANT_A,2025-04-01,approved,,J. Doe,"));
+
+    let o = crew(&["verify", zip.to_str().expect("utf-8"), i]);
+    assert_eq!(code(&o), 0, "{}{}", stdout(&o), stderr(&o));
+    assert!(stdout(&o).contains("Verified"), "{}", stdout(&o));
+    // Without the files, a bundle that lacks them cannot be verified.
+    assert_eq!(code(&crew(&["verify", zip.to_str().expect("utf-8")])), 2);
+
+    let (_, with_inputs, zip) = make("inputs", &["--bundle-inputs"]);
+    let b = crew_mrv_core::bundle::open(&with_inputs).expect("bundle");
+    assert!(b.manifest.inputs_included);
+    assert_eq!(b.inputs().len(), sources.len());
+    let o = crew(&["verify", zip.to_str().expect("utf-8")]);
+    assert_eq!(code(&o), 0, "{}{}", stdout(&o), stderr(&o));
+}
+
+/// One byte changed in any input fails verification naming that file and
+/// its hash; a missing and an extra file are named; an output changed in
+/// the bundle is named with its first differing row.
+#[test]
+fn verify_names_changed_inputs_and_differing_outputs() {
+    let tmp = TempDir::new("verify");
+    let input = tmp.path().join("in");
+    let sources = inputs();
+    write_inputs(&input, &sources);
+    let zip = tmp.path().join("b.zip");
+    let out = tmp.path().join("out");
+    let o = crew(&[
+        "run",
+        "-q",
+        "--out",
+        out.to_str().expect("utf-8"),
+        "--bundle",
+        zip.to_str().expect("utf-8"),
+        input.to_str().expect("utf-8"),
+    ]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let z = zip.to_str().expect("utf-8");
+    for s in &sources {
+        let dir = tmp.path().join(format!("changed-{}", s.name.len()));
+        write_inputs(&dir, &sources);
+        let mut bytes = s.bytes.clone();
+        let mid = bytes.len() / 2;
+        bytes[mid] ^= 1;
+        std::fs::write(dir.join(&s.name), &bytes).expect("write");
+        let o = crew(&["verify", z, dir.to_str().expect("utf-8")]);
+        assert_eq!(code(&o), 1, "{}: {}", s.name, stdout(&o));
+        let text = stdout(&o);
+        let line = format!(
+            "changed input: {} (sha256 {} in the bundle, {} given)",
+            s.name,
+            crew_mrv_core::sha256_hex(&s.bytes),
+            crew_mrv_core::sha256_hex(&bytes)
+        );
+        assert!(text.contains(&line), "{text}");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    // A file left out and one added.
+    let dir = tmp.path().join("missing");
+    write_inputs(&dir, &sources[..2]);
+    std::fs::write(dir.join("extra.csv"), "x\n").expect("write");
+    let o = crew(&["verify", z, dir.to_str().expect("utf-8")]);
+    assert_eq!(code(&o), 1);
+    let text = stdout(&o);
+    assert!(
+        text.contains(&format!("missing input: {}", sources[2].name)),
+        "{text}"
+    );
+    assert!(text.contains("extra input: extra.csv"), "{text}");
+
+    // The bundle's co2_removal.csv edited on its third line.
+    let bundle = std::fs::read(&zip).expect("bundle");
+    let co2 = read(&out, "co2_removal.csv");
+    let mut lines: Vec<String> = co2.lines().map(str::to_string).collect();
+    lines[2] = lines[2].replacen("PLANT_A", "PLANT_X", 1);
+    let edited = lines.join("\n") + "\n";
+    let tampered = tmp.path().join("tampered.zip");
+    std::fs::write(
+        &tampered,
+        with_entry(&bundle, "outputs/co2_removal.csv", edited.as_bytes()),
+    )
+    .expect("write");
+    let o = crew(&[
+        "verify",
+        tampered.to_str().expect("utf-8"),
+        input.to_str().expect("utf-8"),
+    ]);
+    assert_eq!(code(&o), 1);
+    let text = stdout(&o);
+    assert!(
+        text.contains("output differs: co2_removal.csv at row 3"),
+        "{text}"
+    );
+    assert!(text.contains("ok      lab_readings.csv"), "{text}");
+}
+
+/// `explain` prints a sample day's calculation sheet: its samples and the
+/// operations cell with their files and rows, the §4 chain to the tonnes
+/// of co2_removal.csv, its findings and review; an unknown day is exit 1.
+#[test]
+fn explain_prints_a_days_calculation_sheet() {
+    let tmp = TempDir::new("explain");
+    let input = tmp.path().join("in");
+    write_inputs(&input, &inputs());
+    let i = input.to_str().expect("utf-8");
+    let o = crew(&["explain", "PLANT_A", "2025-04-01", i]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let text = stdout(&o);
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines[0], "Calculation sheet: PLANT_A 2025-04-01");
+    assert_eq!(lines[1], "Quality flag: VALID");
+    let has = |needle: &str| {
+        assert!(
+            lines.iter().any(|l| l.contains(needle)),
+            "{needle:?} not in\n{text}"
+        )
+    };
+    // The lab file's value is its 16th column (P); the workbook's effluent
+    // flow its second (B), first day on row 2.
+    has("  upstream   39.8 mg/L ± 0.24 (unique_id PLANT_A_primary_clarifier_20250401_01), lab_results.csv row 2 (cell P2)");
+    has("  downstream 53.7 mg/L ± 0.24 (unique_id PLANT_A_secondary_clarifier_20250401_01), lab_results.csv row 3 (cell P3)");
+    has("  chosen     effluent flow 31.2 MGD, PLANT_A-OPS DATA-APR25.xlsx sheet 'OPERATOR DATA' cell B2");
+    has("= downstream 53.7 - upstream 39.8 = 13.900000000000006 mg/L");
+    has("co2_removed_metric_tons_per_day  = ");
+    has("CO2 removed: 1.8026969 t");
+    has("Review: unreviewed");
+
+    let o = crew(&["explain", "PLANT_A", "2025-05-01", i]);
+    assert_eq!(code(&o), 1);
+    assert!(
+        stderr(&o).contains("no day PLANT_A 2025-05-01"),
+        "{}",
+        stderr(&o)
+    );
+}

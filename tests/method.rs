@@ -11,14 +11,14 @@ use crate::fixtures::*;
 const APR: &str = "PLANT_A-OPS DATA-APR25.xlsx";
 const LAB: &str = "lab_results.csv";
 
-/// METHOD §1 with PROFILES.md's `flow_unit` and §7's σ columns, typed out
+/// METHOD §1 with PROFILES.md's `flow_unit`, §7's σ columns and the review columns, typed out
 /// here rather than taken from the code.
 const CO2_HEADER: &str =
     "plant_id,date,ca_upstream_mg_per_l,ca_downstream_mg_per_l,ca_delta_mg_per_l,flow_mgd,\
 flow_m3_per_day,flow_l_per_day,ca_to_caco3_ratio,co2_to_caco3_ratio,caco3_mg,co2_mg,\
 co2_removed_metric_tons_per_day,quality_flag,validation_message,calculation_version,ca_upstream_n,\
 ca_downstream_n,ops_source,flow_unit,ca_upstream_sigma_mg_per_l,ca_downstream_sigma_mg_per_l,\
-ca_delta_sigma_mg_per_l,co2_sigma_lab_t,co2_sigma_flow_t,co2_sigma_t";
+ca_delta_sigma_mg_per_l,co2_sigma_lab_t,co2_sigma_flow_t,co2_sigma_t,review_status,review_note,inputs_sha256";
 
 /// The §4 arithmetic written out independently, in the written order.
 fn expected(flow: f64, up: f64, down: f64) -> [f64; 8] {
@@ -64,8 +64,12 @@ fn worked_example_end_to_end_through_files() {
     let e = expected(31.2, 39.8, 53.7);
     assert_eq!(format!("{:.7}", e[7]), "1.8026969");
     let text = output(&r, "co2_removal.csv");
+    // Unreviewed; its inputs are the workbook and the lab file.
+    let mut shas = [file(&r, APR).sha256.clone(), file(&r, LAB).sha256.clone()];
+    shas.sort();
+    let inputs = crew_mrv_core::sha256_hex(format!("{}\n{}\n", shas[0], shas[1]).as_bytes());
     let want = format!(
-        "{CO2_HEADER}\n\"PLANT_A\",2025-04-01,39.8,53.7,{},31.2,{},{},{},{},{},{},{},VALID,,1.1.0,1,1,\"{APR}\",MGD,{SIGMAS}\n",
+        "{CO2_HEADER}\n\"PLANT_A\",2025-04-01,39.8,53.7,{},31.2,{},{},{},{},{},{},{},VALID,,1.1.0,1,1,\"{APR}\",MGD,{SIGMAS},unreviewed,,{inputs}\n",
         e[0], e[1], e[2], e[3], e[4], e[5], e[6], e[7]
     );
     assert_eq!(text, want);
@@ -402,4 +406,29 @@ fn totals_use_valid_days_only_summed_in_date_order() {
         s["plants"]["PLANT_A"]["co2_removed_t"].as_f64(),
         Some(e1[7] + e2[7])
     );
+}
+
+/// The calculation sheet of METHOD.md's worked example day walks §4 with
+/// its constants to 1.8026969 t, the number in the table, from the cells
+/// the day used.
+#[test]
+fn the_worked_example_days_calculation_sheet_ends_at_its_tonnes() {
+    let r = run_a(&["31.2"], lab_pair("PLANT_A", d(2025, 4, 1), 39.8, 53.7));
+    let sheet = crew_mrv_core::explain::explain(&r, "PLANT_A", d(2025, 4, 1)).expect("day");
+    let e = expected(31.2, 39.8, 53.7);
+    let values: Vec<f64> = sheet.chain.iter().map(|s| s.value).collect();
+    // The chain's order: delta, m³, L, Ca→CaCO3, CaCO3, CO2/CaCO3, CO2, t.
+    assert_eq!(values, [e[0], e[1], e[2], e[3], e[5], e[4], e[6], e[7]]);
+    let last = sheet.chain.last().expect("steps");
+    assert_eq!(format!("{:.7}", last.value), "1.8026969");
+    assert_eq!(sheet.samples.len(), 2);
+    assert_eq!(sheet.samples[0].value, Some(39.8));
+    assert_eq!(&*sheet.operations[0].file, APR);
+    assert_eq!(sheet.operations[0].value, Some(31.2));
+    let text = sheet.to_string();
+    assert!(text.contains("CO2 removed: 1.8026969 t"), "{text}");
+    assert!(text.contains("MW CaCO3 100.0869 / MW Ca 40.078"), "{text}");
+    assert!(text.contains("31.2 MGD × 3785.41 m³/MG"), "{text}");
+    assert!(text.contains("Review: unreviewed"), "{text}");
+    assert!(crew_mrv_core::explain::explain(&r, "PLANT_A", d(2025, 5, 1)).is_none());
 }

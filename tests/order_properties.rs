@@ -267,13 +267,19 @@ fn all_outputs(r: &Run) -> Vec<Vec<u8>> {
 
 /// co2_removal.csv and the key figures of summary.json (its inputs list
 /// holds each file's SHA-256, which a row shuffle changes).
+/// The daily table without `inputs_sha256` (its last column): shuffled
+/// rows are other bytes, so the hash of the lab file rightly changes while
+/// every number must not.
 fn results(r: &Run) -> (String, String) {
-    let csv = String::from_utf8(output_bytes(
+    let csv: String = String::from_utf8(output_bytes(
         crew_mrv_core::export::Output::Co2Removal,
         r,
         &Filter::default(),
     ))
-    .unwrap_or_default();
+    .unwrap_or_default()
+    .lines()
+    .map(|l| format!("{}\n", l.rsplit_once(',').map_or(l, |(rest, _)| rest)))
+    .collect();
     let s: serde_json::Value = serde_json::from_slice(&output_bytes(
         crew_mrv_core::export::Output::Summary,
         r,

@@ -488,3 +488,54 @@ fn a_newer_placeholder_never_overrides_an_older_real_flow() {
     assert!(findings(&r, "provisional_day").is_empty());
     assert_eq!(co2_day(&r, "PLANT_B", d(2025, 4, 3)).flow_mgd, Some(9.3));
 }
+
+/// A day another report revised: provenance names the chosen row and the
+/// superseded one, each at its effluent-flow cell; the calculation sheet
+/// lists both; plant_operations.csv's `superseded` JSON keeps its fields.
+#[test]
+fn a_revised_day_traces_the_chosen_and_the_superseded_rows() {
+    use crew_mrv_core::provenance::{day_inputs, Role};
+    let (r, names) = run_overlapping();
+    let ops: Vec<_> = day_inputs(&r, "PLANT_B", d(2025, 4, 11))
+        .into_iter()
+        .filter(|i| matches!(i.role, Role::OperationsRow | Role::SupersededOperationsRow))
+        .collect();
+    assert_eq!(ops.len(), 2, "{ops:#?}");
+    assert_eq!(
+        (ops[0].role, &*ops[0].file, ops[0].value),
+        (Role::OperationsRow, names[1].as_str(), Some(9.1))
+    );
+    assert_eq!(
+        (ops[1].role, &*ops[1].file, ops[1].value),
+        (Role::SupersededOperationsRow, names[0].as_str(), Some(0.0))
+    );
+    for o in &ops {
+        assert!(o.sheet.is_some(), "{o:?}");
+        assert!(!o.column.is_empty(), "{o:?}");
+    }
+    // Each report lists the day in the same effluent column.
+    assert_eq!(ops[0].column, ops[1].column);
+    let sheet = crew_mrv_core::explain::explain(&r, "PLANT_B", d(2025, 4, 11)).expect("day");
+    let text = sheet.to_string();
+    assert!(
+        text.contains(&format!(
+            "superseded effluent flow 0 MGD, {} sheet",
+            names[0]
+        )),
+        "{text}"
+    );
+    assert!(
+        text.contains("report generated 2025-04-26T17:11:02"),
+        "{text}"
+    );
+    let ops_csv = parse_csv(&output(&r, "plant_operations.csv")).1;
+    let row = ops_csv
+        .iter()
+        .find(|x| x["date"] == "2025-04-11")
+        .expect("row");
+    assert!(
+        !row["superseded"].contains("sheet"),
+        "{}",
+        row["superseded"]
+    );
+}

@@ -803,6 +803,7 @@ fn review_status() {
             status: ReviewStatus::Approved,
             note: "checked against bench sheet".into(),
             reviewer: String::new(),
+            inputs_sha256: String::new(),
             source: None,
         }],
         ..Config::default()
@@ -948,14 +949,186 @@ fn review_decisions_from_a_reviews_file() {
         bad_status.message
     );
 
-    // Reviews are findings, never numbers.
-    for name in [Output::Co2Removal, Output::PlantOperations] {
-        assert_eq!(
-            crew_mrv_core::export::output_bytes(name, &r, &Default::default()),
-            crew_mrv_core::export::output_bytes(name, &without, &Default::default()),
-            "{name}"
-        );
+    // Reviews never change a number: every column of the daily table but
+    // the decision's own two is as without them.
+    let strip = |run: &Run| {
+        let mut rows = co2_rows(run);
+        for row in &mut rows {
+            row.remove("review_status");
+            row.remove("review_note");
+        }
+        rows
+    };
+    assert_eq!(strip(&r), strip(&without));
+    assert_eq!(
+        crew_mrv_core::export::output_bytes(Output::PlantOperations, &r, &Default::default()),
+        crew_mrv_core::export::output_bytes(Output::PlantOperations, &without, &Default::default()),
+    );
+}
+
+/// Lab rows of days 1..=n (deltas given) split over two lab files, so a
+/// change to one file touches only its days.
+fn two_lab_files(deltas: &[f64], split: usize) -> Vec<Source> {
+    let wb = a_month(&vec![40.0; deltas.len()]);
+    let rows = |range: std::ops::Range<usize>| -> Vec<Vec<String>> {
+        range
+            .flat_map(|i| lab_pair("PLANT_A", d(2025, 4, 1 + i as u32), 40.0, 40.0 + deltas[i]))
+            .collect()
+    };
+    vec![
+        src(APR, wb.xlsx()),
+        src("lab_1.csv", lab_table(rows(0..split)).to_text(',')),
+        src(
+            "lab_2.csv",
+            lab_table(rows(split..deltas.len())).to_text(','),
+        ),
+    ]
+}
+
+fn tonnes(r: &Run, day: u32) -> f64 {
+    co2_day(&r.report, "PLANT_A", d(2025, 4, day))
+        .calc
+        .expect("calculated")
+        .co2_removed_metric_tons_per_day
+}
+
+/// A rejected day keeps its numbers in the table and leaves the certified
+/// total; the summary and the key figures count the days by decision.
+#[test]
+fn decisions_decide_the_certified_total_not_the_numbers() {
+    let mut sources = calculated_days(&[10.0, 11.0, 12.0]);
+    sources.push(src(
+        "reviews.csv",
+        "plant_id,date,review_status,note,reviewer\n\
+         PLANT_A,2025-04-01,approved,ok,J. Doe\n\
+         PLANT_A,2025-04-02,rejected,sampler fault,J. Doe\n",
+    ));
+    let r = run_default(&sources);
+    let row = |day: u32| co2_row(&r, "PLANT_A", d(2025, 4, day));
+    assert_eq!(
+        (
+            row(1)["review_status"].as_str(),
+            row(1)["review_note"].as_str()
+        ),
+        ("approved", "ok")
+    );
+    assert_eq!(
+        (
+            row(2)["review_status"].as_str(),
+            row(2)["review_note"].as_str()
+        ),
+        ("rejected", "sampler fault")
+    );
+    assert_eq!(row(3)["review_status"], "unreviewed");
+    // The rejected day is VALID and keeps its tonnes.
+    assert_eq!(row(2)["quality_flag"], "VALID");
+    assert_eq!(
+        row(2)["co2_removed_metric_tons_per_day"]
+            .parse::<f64>()
+            .ok(),
+        Some(tonnes(&r, 2))
+    );
+    let k = crew_mrv_core::Kpis::of(&r.report.co2);
+    assert_eq!((k.valid_days, k.certified_days), (3, 1));
+    assert_eq!(k.co2_certified_t, tonnes(&r, 1));
+    assert_eq!(
+        k.co2_removed_t,
+        tonnes(&r, 1) + tonnes(&r, 2) + tonnes(&r, 3)
+    );
+    let s: serde_json::Value = serde_json::from_str(&output(&r, "summary.json")).expect("json");
+    for k in [&s["all_plants"], &s["plants"]["PLANT_A"]] {
+        assert_eq!(k["certified_days"], 1);
+        assert_eq!(k["co2_certified_t"].as_f64(), Some(tonnes(&r, 1)));
+        assert_eq!(k["days_by_review"]["approved"], 1);
+        assert_eq!(k["days_by_review"]["rejected"], 1);
+        assert_eq!(k["days_by_review"]["unreviewed"], 1);
+        assert_eq!(k["days_by_review"]["input_changed"], 0);
     }
+    assert_eq!(s["filter"]["certified"], false);
+
+    // --certified's view: the approved VALID day alone.
+    let mut certified = r.report.clone();
+    certified.retain_certified();
+    let days: Vec<_> = certified.co2.iter().map(|d| d.date).collect();
+    assert_eq!(days, [d(2025, 4, 1)]);
+}
+
+/// The day's input hash is the SHA-256 of the sorted SHA-256s (one a
+/// line) of the files it used: here the lab file holding its rows and the
+/// workbook, not the other lab file; a renamed file keeps it.
+#[test]
+fn a_days_inputs_sha256_names_the_files_it_used() {
+    let r = run_default(&two_lab_files(&[10.0, 11.0, 12.0], 1));
+    let sha = |name: &str| file(&r, name).sha256.clone();
+    let lines = |names: &[&str]| {
+        let mut h: Vec<String> = names.iter().map(|n| sha(n)).collect();
+        h.sort();
+        h.iter().map(|x| format!("{x}\n")).collect::<String>()
+    };
+    let want1 = crew_mrv_core::sha256_hex(lines(&[APR, "lab_1.csv"]).as_bytes());
+    let want3 = crew_mrv_core::sha256_hex(lines(&[APR, "lab_2.csv"]).as_bytes());
+    assert_eq!(
+        co2_row(&r, "PLANT_A", d(2025, 4, 1))["inputs_sha256"],
+        want1
+    );
+    assert_eq!(
+        co2_row(&r, "PLANT_A", d(2025, 4, 3))["inputs_sha256"],
+        want3
+    );
+}
+
+/// A decision recorded against the day's inputs counts; once a file the
+/// day used changes, it does not (`input_changed`, with a finding), and
+/// only the days that used that file re-open. A decision without a hash
+/// (older files) counts whatever the inputs.
+#[test]
+fn a_changed_input_reopens_exactly_the_days_it_affects() {
+    let before = run_default(&two_lab_files(&[10.0, 11.0, 12.0], 1));
+    let hash = |day: u32| co2_row(&before, "PLANT_A", d(2025, 4, day))["inputs_sha256"].clone();
+    let reviews = format!(
+        "plant_id,date,review_status,note,reviewer,inputs_sha256\n\
+         PLANT_A,2025-04-01,approved,,A,{}\n\
+         PLANT_A,2025-04-02,approved,,A,{}\n\
+         PLANT_A,2025-04-03,approved,,A,\n",
+        hash(1),
+        hash(2)
+    );
+    let mut sources = two_lab_files(&[10.0, 11.0, 12.0], 1);
+    sources.push(src("reviews.csv", reviews.clone()));
+    let r = run_default(&sources);
+    let status =
+        |r: &Run, day: u32| co2_row(r, "PLANT_A", d(2025, 4, day))["review_status"].clone();
+    assert_eq!(
+        (status(&r, 1), status(&r, 2), status(&r, 3)),
+        ("approved".into(), "approved".into(), "approved".into())
+    );
+
+    // lab_2.csv changes by its day-3 value: days 2 and 3 used it.
+    let mut changed = two_lab_files(&[10.0, 11.0, 12.5], 1);
+    changed.push(src("reviews.csv", reviews));
+    let r = run_default(&changed);
+    assert_eq!(status(&r, 1), "approved");
+    assert_eq!(status(&r, 2), "input_changed");
+    // No hash recorded: the decision counts.
+    assert_eq!(status(&r, 3), "approved");
+    let f: Vec<_> = findings(&r, "review_status")
+        .into_iter()
+        .filter(|f| f.message.starts_with("Input changed since approval"))
+        .collect();
+    assert_eq!(f.len(), 1, "{f:#?}");
+    assert_eq!(f[0].date, Some(d(2025, 4, 2)));
+    assert_eq!(f[0].severity, Severity::Warning);
+    assert_eq!(
+        (f[0].source_file.as_deref(), f[0].at.row),
+        (Some("reviews.csv"), Some(3))
+    );
+    let k = crew_mrv_core::Kpis::of(&r.report.co2);
+    assert_eq!(k.certified_days, 2);
+    assert_eq!(
+        k.days_by_review
+            .get(&crew_mrv_core::model::DayReviewStatus::InputChanged),
+        Some(&1)
+    );
 }
 
 #[test]
@@ -968,4 +1141,14 @@ fn a_reviews_file_is_known_by_its_header_and_names_a_missing_column() {
     assert_eq!(f.kind, Some(crew_mrv_core::import::FileKind::ExpertReviews));
     let e = f.error.as_ref().expect("a missing column is an error");
     assert!(e.to_string().contains("plant_id"), "{e}");
+}
+
+/// The review columns are text in the database (and so in Parquet, which
+/// takes its types from the same mapping), not numbers.
+#[test]
+fn review_columns_are_text_in_the_sql_schema() {
+    let schema = crew_mrv_core::sql::schema();
+    for c in ["review_status", "review_note", "inputs_sha256"] {
+        assert!(schema.contains(&format!("\"{c}\" text,")), "{c}:\n{schema}");
+    }
 }

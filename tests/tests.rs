@@ -19,6 +19,7 @@ mod pipeline;
 mod plant_a;
 mod plant_b;
 mod properties;
+mod provenance;
 mod qa;
 mod regression;
 mod sample;

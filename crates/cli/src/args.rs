@@ -27,7 +27,9 @@ OUTPUTS (written into DIR)
                           uncertainty (METHOD §7) and the settings
     sensitivity.csv       per plant, the VALID total with each input
                           scaled by 0.8 and 1.2 (and the other replicate
-                          policy), and whether it moves by more than 1 %";
+                          policy), and whether it moves by more than 1 %
+    provenance.csv        per plant-day, each input row used: role, file,
+                          sheet, row, column, value";
 
 const EXIT_STATUS: &str = "\
 EXIT STATUS
@@ -44,9 +46,10 @@ run
     .xlsx and .xls files), recognises each by its content (calcium lab CSV,
     pH sensor CSV, Plant A operator workbook, Plant B monthly report, and
     expert review decisions: a CSV with columns plant_id, date,
-    review_status = approved|rejected|unreviewed, note, reviewer; they
-    become level-5 findings and never change a number), applies the MRV
-    method and writes the outputs below into DIR.
+    review_status = approved|rejected|unreviewed, note, reviewer,
+    inputs_sha256; they never change a daily number, they decide which VALID
+    days enter the certified total), applies the MRV method and writes the
+    outputs below into DIR.
     Options:
         -o, --out DIR                  where to write (created if missing)
         --replicate-policy mean|first  the day's calcium from several samples:
@@ -67,13 +70,31 @@ run
                                        for several (VALID, INVALID,
                                        MISSING_CA_READINGS, INVALID_FLOW,
                                        NO_OPS_DATA)
+        --certified                    only certified days: VALID and approved
+                                       by a reviewer on their current inputs
         -q, --quiet                    print nothing but errors
         --json                         print summary.json on stdout instead of
                                        the human summary (for scheduled jobs)
+        --bundle FILE.zip              also an evidence bundle (deterministic zip:
+                                       manifest.json, outputs, decisions)
+        --bundle-inputs                put the input files into the bundle too
         --sql FILE                     also a psql script of the whole batch
                                        (schema if missing, COPY, one transaction)
         --parquet DIR                  also Hive-partitioned Parquet datasets
                                        (DIR/co2_removal/plant_id=…/year=…/)
+
+explain
+    crew-mrv explain PLANT YYYY-MM-DD FILE_OR_DIR... prints the day's
+    calculation sheet: each calcium sample used (file, row, unique_id, value,
+    uncertainty, duplicates collapsed into it), the operations row chosen
+    (file, sheet, effluent-flow cell, generation time) and those it
+    superseded, METHOD §4 step by step to the tonnes, findings and review.
+
+verify
+    crew-mrv verify BUNDLE.zip [FILE_OR_DIR...] re-runs the bundle's settings
+    on the files given (or the inputs inside it) and exits 0 when every
+    output matches byte for byte, 1 naming each missing, extra or changed
+    input and each differing output with its first differing row.
 
 load
     Loads the batch read from FILE_OR_DIR... into PostgreSQL with the same
@@ -115,6 +136,15 @@ pub enum Command {
     /// Read plant and lab files, apply the MRV method, write the six outputs.
     #[command(after_help = format!("{OUTPUTS}\n\n{EXIT_STATUS}"))]
     Run(RunArgs),
+    /// Print a plant-day's calculation sheet: the samples and operations
+    /// rows it used (file, sheet, row, cell), METHOD §4 step by step, its
+    /// findings and review.
+    Explain(ExplainArgs),
+    /// Re-run an evidence bundle's settings on the given files (or the ones
+    /// inside it) and check every output byte for byte: exit 0 when all
+    /// match, 1 naming each missing, extra or changed input and each
+    /// differing output with its first differing row.
+    Verify(VerifyArgs),
     /// Write the deterministic sample data set.
     #[command(after_help = EXIT_STATUS)]
     Sample(SampleArgs),
@@ -197,6 +227,10 @@ pub struct RunArgs {
     /// MISSING_CA_READINGS, INVALID_FLOW, NO_OPS_DATA).
     #[arg(long = "flag", value_name = "FLAG", value_parser = flag)]
     pub flags: Vec<Flag>,
+    /// Only certified days (VALID and approved on their current inputs),
+    /// same scope as --plant.
+    #[arg(long)]
+    pub certified: bool,
     /// Print nothing but errors.
     #[arg(short, long, conflicts_with = "json")]
     pub quiet: bool,
@@ -213,8 +247,44 @@ pub struct RunArgs {
     /// plant_operations, qa_findings) into DIR.
     #[arg(long, value_name = "DIR")]
     pub parquet: Option<PathBuf>,
+    /// Also write an evidence bundle: a deterministic zip with
+    /// manifest.json (versions, settings, each input's and output's
+    /// SHA-256), the outputs and the decisions applied; `crew-mrv verify`
+    /// re-runs it.
+    #[arg(long, value_name = "FILE.zip")]
+    pub bundle: Option<PathBuf>,
+    /// Put the input files themselves into the bundle (off by default: they
+    /// may be large or confidential).
+    #[arg(long, requires = "bundle")]
+    pub bundle_inputs: bool,
     /// Files (read whatever their extension) and directories (searched
     /// recursively for .csv, .xlsx and .xls files); at least one.
+    #[arg(value_name = "FILE_OR_DIR")]
+    pub inputs: Vec<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct ExplainArgs {
+    /// The plant id, as in co2_removal.csv.
+    #[arg(value_name = "PLANT")]
+    pub plant: String,
+    /// The day.
+    #[arg(value_name = "YYYY-MM-DD", value_parser = date)]
+    pub date: NaiveDate,
+    #[command(flatten)]
+    pub settings: SettingsArgs,
+    /// The run's input files and directories.
+    #[arg(value_name = "FILE_OR_DIR", required = true)]
+    pub inputs: Vec<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    /// The evidence bundle written by `run --bundle` (or the app).
+    #[arg(value_name = "BUNDLE.zip")]
+    pub bundle: PathBuf,
+    /// The input files and directories to re-run on; without them, the
+    /// inputs inside the bundle (`run --bundle-inputs`).
     #[arg(value_name = "FILE_OR_DIR")]
     pub inputs: Vec<PathBuf>,
 }

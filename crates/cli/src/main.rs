@@ -24,9 +24,11 @@ mod cli {
     use crew_mrv_core::method::{sensitivity, uncertainty};
     use crew_mrv_core::{assemble, read_file, Config, Filter, ImportStore, Kpis, Report, Run};
 
-    use crate::args::{Cli, Command, RunArgs, SampleArgs};
+    use crate::args::{Cli, Command, ExplainArgs, RunArgs, SampleArgs, VerifyArgs};
     pub(crate) use crate::progress::Progress;
     use crate::terminal::{shown, shown_path};
+    use crew_mrv_core::bundle;
+    use crew_mrv_core::Source;
 
     /// A usage error found after parsing (one clap cannot see, such as two
     /// dates in the wrong order), printed the way clap prints its own:
@@ -64,6 +66,8 @@ mod cli {
             }
             Some(Command::Run(a)) => run_cmd(a),
             Some(Command::Sample(a)) => sample_cmd(a),
+            Some(Command::Verify(a)) => verify_cmd(a),
+            Some(Command::Explain(a)) => explain_cmd(a),
             Some(Command::Load(a)) => crate::load::load_cmd(a),
             Some(Command::Completions { shell }) => {
                 clap_complete::generate(
@@ -264,7 +268,10 @@ mod cli {
             Err(code) => return code,
         };
         let progress = Progress::start(paths.len() as u64, !a.quiet && !a.json);
-        let (run, unreadable) = import_all(&paths, &config, &progress);
+        let (mut run, unreadable) = import_all(&paths, &config, &progress);
+        if a.certified {
+            run.report.retain_certified();
+        }
         let report = &run.report;
         progress.stage("writing the outputs");
         let written = write_all(&run, &filter, &a.out)
@@ -274,6 +281,10 @@ mod cli {
             })
             .and_then(|()| match &a.parquet {
                 Some(dir) => crate::load::write_parquet(&run, dir),
+                None => Ok(()),
+            })
+            .and_then(|()| match &a.bundle {
+                Some(path) => write_bundle(&run, &config, &filter, &paths, a.bundle_inputs, path),
                 None => Ok(()),
             });
         progress.finish();
@@ -301,6 +312,136 @@ mod cli {
         }
     }
 
+    /// The files as (name, bytes), read again for the bundle: the run
+    /// itself held one file at a time.
+    fn read_sources(paths: &[PathBuf]) -> std::io::Result<Vec<Source>> {
+        paths
+            .iter()
+            .map(|p| {
+                let name = p
+                    .file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_else(|| p.display().to_string());
+                fs::read(p).map(|b| Source::new(name, b))
+            })
+            .collect()
+    }
+
+    fn write_bundle(
+        run: &Run,
+        config: &Config,
+        filter: &Filter,
+        paths: &[PathBuf],
+        with_inputs: bool,
+        path: &Path,
+    ) -> std::io::Result<()> {
+        let sources = if with_inputs {
+            Some(read_sources(paths)?)
+        } else {
+            None
+        };
+        let bytes = bundle::bundle(
+            run,
+            &bundle::BundleSettings {
+                tool_version: env!("CARGO_PKG_VERSION"),
+                config,
+                filter,
+                inputs: sources.as_deref(),
+            },
+        );
+        fs::write(path, bytes)
+    }
+
+    fn explain_cmd(a: ExplainArgs) -> ExitCode {
+        let config = a.settings.config();
+        let paths = match input_paths(&a.inputs, &config) {
+            Ok(p) => p,
+            Err(code) => return code,
+        };
+        let (run, _) = import_all(&paths, &config, &Progress::start(0, false));
+        match crew_mrv_core::explain::explain(&run, &a.plant, a.date) {
+            Some(sheet) => {
+                // The sheet quotes file names and cells: each line is shown
+                // like any other text from a file.
+                for line in sheet.to_string().lines() {
+                    println!("{}", shown(line));
+                }
+                ExitCode::SUCCESS
+            }
+            None => {
+                eprintln!(
+                    "crew-mrv: no day {} {} in these files",
+                    shown(&a.plant),
+                    a.date
+                );
+                ExitCode::from(1)
+            }
+        }
+    }
+
+    fn verify_cmd(a: VerifyArgs) -> ExitCode {
+        let bytes = match fs::read(&a.bundle) {
+            Ok(b) => b,
+            Err(e) => {
+                eprintln!("crew-mrv: {}: {e}", shown_path(&a.bundle));
+                return ExitCode::from(2);
+            }
+        };
+        let opened = match bundle::open(&bytes) {
+            Ok(o) => o,
+            Err(e) => {
+                eprintln!("crew-mrv: {}: {e}", shown_path(&a.bundle));
+                return ExitCode::from(2);
+            }
+        };
+        let sources = if a.inputs.is_empty() {
+            if !opened.manifest.inputs_included {
+                eprintln!(
+                    "crew-mrv: {} holds no input files (written without --bundle-inputs): give the files to verify against",
+                    shown_path(&a.bundle)
+                );
+                return ExitCode::from(2);
+            }
+            opened.inputs()
+        } else {
+            let paths = match input_paths(&a.inputs, &opened.manifest.config) {
+                Ok(p) => p,
+                Err(code) => return code,
+            };
+            match read_sources(&paths) {
+                Ok(s) => s,
+                Err(e) => {
+                    eprintln!("crew-mrv: {e}");
+                    return ExitCode::from(2);
+                }
+            }
+        };
+        let v = bundle::verify(&opened, &sources);
+        let m = &opened.manifest;
+        println!(
+            "Bundle {}: tool {}, method {}, {} inputs, {} outputs",
+            shown_path(&a.bundle),
+            m.tool_version,
+            m.method_version,
+            m.inputs.len(),
+            m.outputs.len()
+        );
+        for name in &v.matching_outputs {
+            println!("  ok      {}", shown(name));
+        }
+        let problems = v.problems();
+        for p in &problems {
+            println!("  FAILED  {}", shown(&p.to_string()));
+        }
+        if v.ok() {
+            println!("Verified: every output matches byte for byte.");
+            ExitCode::SUCCESS
+        } else {
+            println!("Not verified: {} problem(s).", problems.len());
+            ExitCode::from(1)
+        }
+    }
+
     fn write_all(run: &Run, filter: &Filter, dir: &Path) -> std::io::Result<()> {
         fs::create_dir_all(dir)?;
         for output in Output::ALL {
@@ -308,6 +449,11 @@ mod cli {
             write_output(output, run, filter, &mut w)?;
             w.flush()?;
         }
+        let mut w = BufWriter::new(fs::File::create(
+            dir.join(crew_mrv_core::export::PROVENANCE_FILE),
+        )?);
+        crew_mrv_core::export::write_provenance(run, filter, &mut w)?;
+        w.flush()?;
         Ok(())
     }
 
@@ -367,6 +513,29 @@ mod cli {
             "  {:<10} {:>10.3} t over {:>3} valid of {:>3} days",
             "all", all.co2_removed_t, all.valid_days, all.days
         );
+        println!("\nCertified CO2 (VALID and approved by a reviewer):");
+        let certified = |name: &str, k: &Kpis| {
+            let reviews: Vec<String> = k
+                .days_by_review
+                .iter()
+                .filter(|(_, n)| **n > 0)
+                .map(|(s, n)| format!("{} {n}", s.as_str()))
+                .collect();
+            println!(
+                "  {:<10} {:>10.3} t over {:>3} certified days ({})",
+                name,
+                k.co2_certified_t,
+                k.certified_days,
+                reviews.join(", ")
+            );
+        };
+        for p in report.plants() {
+            let k = Kpis::of(days.iter().copied().filter(|d| d.plant_id == p));
+            if k.days > 0 {
+                certified(&p, &k);
+            }
+        }
+        certified("all", &all);
         print_uncertainty(report, filter);
         let sev = report.findings_by_severity();
         println!(
@@ -377,7 +546,8 @@ mod cli {
                 .unwrap_or(&0),
             sev.get(&crew_mrv_core::model::Severity::Info).unwrap_or(&0)
         );
-        let names: Vec<&str> = Output::ALL.iter().map(|o| o.file_name()).collect();
+        let mut names: Vec<&str> = Output::ALL.iter().map(|o| o.file_name()).collect();
+        names.push(crew_mrv_core::export::PROVENANCE_FILE);
         println!("\nWrote {} to {}", names.join(", "), shown_path(out));
     }
 

@@ -176,6 +176,11 @@ pub struct Review {
     /// Who decided, when the file says.
     #[serde(default)]
     pub reviewer: String,
+    /// The day's `inputs_sha256` when the decision was taken; empty in
+    /// files written before decisions were tied to inputs (they count
+    /// whatever the inputs are).
+    #[serde(default)]
+    pub inputs_sha256: String,
     /// The file and row the decision was read from.
     #[serde(default)]
     pub source: Option<ReviewSource>,

@@ -372,7 +372,7 @@ fn header(w: &mut dyn Write, cols: &[&str]) -> io::Result<()> {
     w.write_all(b"\n")
 }
 
-pub const CO2_COLUMNS: [&str; 26] = [
+pub const CO2_COLUMNS: [&str; 29] = [
     "plant_id",
     "date",
     "ca_upstream_mg_per_l",
@@ -399,6 +399,9 @@ pub const CO2_COLUMNS: [&str; 26] = [
     "co2_sigma_lab_t",
     "co2_sigma_flow_t",
     "co2_sigma_t",
+    "review_status",
+    "review_note",
+    "inputs_sha256",
 ];
 
 pub fn write_co2(report: &Report, filter: &Filter, w: &mut dyn Write) -> io::Result<()> {
@@ -446,7 +449,10 @@ fn co2_line<C: Cells>(l: &mut C, d: &Co2Day, version: &str) {
         .num(d.sigma.calc.map(|s| s.ca_delta_mg_per_l))
         .num(d.sigma.calc.map(|s| s.co2_lab_t))
         .num(d.sigma.calc.map(|s| s.co2_flow_t))
-        .num(d.sigma.calc.map(|s| s.co2_t));
+        .num(d.sigma.calc.map(|s| s.co2_t))
+        .ours(d.review.status.as_str())
+        .theirs(&d.review.note)
+        .ours(&d.inputs_sha256);
 }
 
 /// The unit every flow of today's importers is read in.
@@ -696,7 +702,51 @@ fn file_rows<C: Cells>(report: &Report, l: &mut C) -> io::Result<()> {
     Ok(())
 }
 
+/// `provenance.csv`'s columns: one row per plant-day and input row used.
+pub const PROVENANCE_COLUMNS: [&str; 10] = [
+    "plant_id",
+    "date",
+    "role",
+    "source_file",
+    "sheet",
+    "source_row",
+    "column",
+    "value",
+    "unique_id",
+    "uncertainty",
+];
+
+/// The file `provenance.csv` is written to; not one of [`Output::ALL`]
+/// because, like `lab_readings.csv`, it reads records the page does not
+/// hold.
+pub const PROVENANCE_FILE: &str = "provenance.csv";
+
+/// `provenance.csv` for the days under the filter (see
+/// [`crate::provenance`]).
+pub fn write_provenance(run: &Run, filter: &Filter, w: &mut dyn Write) -> io::Result<()> {
+    let mut l = Csv::new(w, &PROVENANCE_COLUMNS)?;
+    for i in crate::provenance::inputs(run, filter) {
+        l.theirs(&i.plant_id)
+            .date(Some(i.date))
+            .ours(i.role.as_str())
+            .theirs(&i.file)
+            .theirs(i.sheet.as_deref().unwrap_or(""))
+            .int(Some(u64::from(i.row)))
+            .ours(&i.column)
+            .num(i.value)
+            .theirs(i.unique_id.as_deref().unwrap_or(""))
+            .num(i.uncertainty);
+        l.end()?;
+    }
+    Ok(())
+}
+
 fn kpi_json(k: &Kpis) -> Value {
+    let reviews: Map<String, Value> = k
+        .days_by_review
+        .iter()
+        .map(|(r, n)| (r.as_str().to_string(), json!(n)))
+        .collect();
     let flags: Map<String, Value> = k
         .days_by_flag
         .iter()
@@ -709,6 +759,9 @@ fn kpi_json(k: &Kpis) -> Value {
         "co2_removed_t": k.co2_removed_t,
         "co2_removed_mean_t_per_day": k.co2_removed_mean_t_per_day,
         "ca_delta_mean_mg_per_l": k.ca_delta_mean_mg_per_l,
+        "certified_days": k.certified_days,
+        "co2_certified_t": k.co2_certified_t,
+        "days_by_review": reviews,
         "first_date": k.first_date.map(|d| d.to_string()),
         "last_date": k.last_date.map(|d| d.to_string()),
     })
@@ -774,6 +827,7 @@ pub fn summary_json(report: &Report, filter: &Filter) -> String {
         "from": filter.from.map(|d| d.to_string()),
         "to": filter.to.map(|d| d.to_string()),
         "flags": filter.flags.as_ref().map(|s| s.iter().map(|f| f.as_str()).collect::<Vec<_>>()),
+        "certified": report.certified_only,
     });
     let period = uncertainty::period(report, filter);
     let mut unc = Map::new();

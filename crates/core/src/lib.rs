@@ -11,14 +11,17 @@
 //! - [`qa`]: the QA/QC checks of METHOD.md §5.
 //! - [`export`]: the CSV and JSON outputs, identical for CLI and browser.
 
+pub mod bundle;
 pub mod config;
 pub mod dataset;
 pub mod error;
+pub mod explain;
 pub mod export;
 pub mod import;
 pub mod method;
 pub mod model;
 mod pipeline;
+pub mod provenance;
 pub mod qa;
 mod report;
 pub mod sql;

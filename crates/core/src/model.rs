@@ -142,6 +142,9 @@ pub struct LabReading {
     pub row: u32,
     /// JSON object of the columns not mapped above.
     pub metadata: Text,
+    /// The value's 0-based column, for `provenance.csv`.
+    #[serde(default)]
+    pub value_col: Option<u32>,
 }
 
 /// What a sensor series has in common; readings point at it by index so a
@@ -185,6 +188,9 @@ pub struct OpsRow {
     pub file: FileIdx,
     pub sheet: Text,
     pub row: u32,
+    /// The effluent flow's 0-based column, for `provenance.csv`.
+    #[serde(default)]
+    pub eff_flow_col: Option<u32>,
 }
 
 impl OpsRow {
@@ -203,6 +209,12 @@ pub struct Superseded {
     pub source_row: u32,
     pub actual_eff_flow_mgd: Option<f64>,
     pub provisional: bool,
+    /// Where the row sat, for `provenance.csv`; not in
+    /// `plant_operations.csv`'s `superseded` JSON.
+    #[serde(skip_serializing, default)]
+    pub source_sheet: Text,
+    #[serde(skip_serializing, default)]
+    pub eff_flow_col: Option<u32>,
 }
 
 /// One plant-day after merging overlapping reports (§3).
@@ -223,6 +235,9 @@ pub struct PlantOperation {
     pub report_generated_at: Option<NaiveDateTime>,
     pub provisional: bool,
     pub superseded: Vec<Superseded>,
+    /// The chosen row's effluent flow column (0-based).
+    #[serde(default)]
+    pub source_eff_flow_col: Option<u32>,
 }
 
 /// The daily quality flag of §4, in check order.
@@ -308,6 +323,67 @@ pub struct Co2Day {
     /// METHOD §7's standard uncertainties.
     #[serde(default)]
     pub sigma: DaySigma,
+    /// SHA-256 over the files whose rows made the day (see
+    /// `method::days::inputs_sha256`): a decision recorded against another
+    /// hash was taken on other data and no longer counts.
+    #[serde(default)]
+    pub inputs_sha256: String,
+    /// The expert's decision on the day (METHOD §5 level 5). It never
+    /// changes a number; it decides whether the day enters the certified
+    /// total.
+    #[serde(default)]
+    pub review: DayReview,
+}
+
+impl Co2Day {
+    /// METHOD §4 with level-5 review: a VALID day an expert approved on the
+    /// inputs it has now.
+    pub fn is_certified(&self) -> bool {
+        self.quality_flag == Flag::Valid
+            && self.calc.is_some()
+            && self.review.status == DayReviewStatus::Approved
+    }
+}
+
+/// Where a day's review stands.
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum DayReviewStatus {
+    Approved,
+    Rejected,
+    #[default]
+    Unreviewed,
+    /// Decided on inputs whose hash differs from the day's current one: the
+    /// decision does not count until the day is reviewed again.
+    InputChanged,
+}
+
+impl DayReviewStatus {
+    pub const ALL: [DayReviewStatus; 4] = [
+        DayReviewStatus::Approved,
+        DayReviewStatus::Rejected,
+        DayReviewStatus::Unreviewed,
+        DayReviewStatus::InputChanged,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DayReviewStatus::Unreviewed => "unreviewed",
+            DayReviewStatus::Approved => "approved",
+            DayReviewStatus::Rejected => "rejected",
+            DayReviewStatus::InputChanged => "input_changed",
+        }
+    }
+}
+
+/// The decision a day carries: the last one recorded for it.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DayReview {
+    pub status: DayReviewStatus,
+    pub note: String,
+    pub reviewer: String,
 }
 
 /// A day's standard uncertainties (METHOD §7): the readings' whenever they
@@ -392,6 +468,7 @@ mod tests {
             file: 0,
             sheet: "S".into(),
             row: 13,
+            eff_flow_col: None,
         };
         assert!(r.is_provisional());
         r.actual_eff_flow_mgd = None;

@@ -146,6 +146,12 @@ pub fn assemble(store: &mut ImportStore, config: &Config) -> Report {
     qa::completeness::missing_partners(&calcium, &mut findings);
     qa::review::delta_outliers(&co2, &mut findings);
     qa::review::swapped_samples(&co2, &mut findings);
+    let used = day_files(&lab, &active, &co2);
+    for d in &mut co2 {
+        if let Some(u) = used.get(&(d.plant_id.clone(), d.date)) {
+            d.inputs_sha256 = day_inputs_sha256(files, u);
+        }
+    }
     // Decisions in settings first, then reviews files in file order and
     // row order: the last decision on a day counts.
     let reviews: Vec<&Review> = config
@@ -153,7 +159,7 @@ pub fn assemble(store: &mut ImportStore, config: &Config) -> Report {
         .iter()
         .chain(active.iter().flat_map(|f| f.records.reviews.iter()))
         .collect();
-    qa::review::review_status(&co2, &reviews, &mut findings);
+    qa::review::review_status(&mut co2, &reviews, &mut findings);
 
     let sensor_days = sensor_days(&active);
     findings.sort();
@@ -173,7 +179,59 @@ pub fn assemble(store: &mut ImportStore, config: &Config) -> Report {
         co2,
         findings,
         sensor_days,
+        certified_only: false,
     }
+}
+
+/// The files (indices into the sorted file list) whose rows each day
+/// used: those with a calcium row of the plant-day upstream or downstream,
+/// and the chosen operations row's file.
+pub(crate) fn day_files(
+    lab: &[&LabReading],
+    active: &[&FileImport],
+    days: &[crate::model::Co2Day],
+) -> BTreeMap<(Text, chrono::NaiveDate), std::collections::BTreeSet<u32>> {
+    let mut out: BTreeMap<(Text, chrono::NaiveDate), std::collections::BTreeSet<u32>> =
+        BTreeMap::new();
+    for r in lab {
+        if r.location != crate::model::Location::Other
+            && r.parameter_name.eq_ignore_ascii_case("calcium")
+        {
+            out.entry((r.plant_id.clone(), r.when.date()))
+                .or_default()
+                .insert(r.file);
+        }
+    }
+    let ops_file: HashMap<&str, u32> = active
+        .iter()
+        .filter_map(|f| f.records.ops.first().map(|r| (&*f.name, r.file)))
+        .collect();
+    for d in days {
+        if let Some(i) = d.ops_source.as_deref().and_then(|s| ops_file.get(s)) {
+            out.entry((d.plant_id.clone(), d.date))
+                .or_default()
+                .insert(*i);
+        }
+    }
+    out
+}
+
+/// A day's `inputs_sha256`: the SHA-256 of the SHA-256s (lower-case hex,
+/// one per line, each ending in a newline, sorted, each once) of the files
+/// it used. Content alone: renaming a file or giving the files in another
+/// order leaves it as it is; changing a byte of one changes it.
+pub fn day_inputs_sha256(files: &[FileImport], used: &std::collections::BTreeSet<u32>) -> String {
+    let hashes: std::collections::BTreeSet<&str> = used
+        .iter()
+        .filter_map(|i| files.get(*i as usize))
+        .map(|f| f.sha256.as_str())
+        .collect();
+    let mut text = String::with_capacity(hashes.len() * 65);
+    for h in hashes {
+        text.push_str(h);
+        text.push('\n');
+    }
+    sha256_hex(text.as_bytes())
 }
 
 /// METHOD §7's seven sensitivity runs on the data already merged: the

@@ -11,7 +11,7 @@ use crate::config::ReplicatePolicy;
 use crate::import::FileSummary;
 use crate::method::sensitivity::SensitivityRun;
 use crate::method::uncertainty::UncertaintySettings;
-use crate::model::{Co2Day, Flag, PlantOperation, SensorDay, Severity, Text};
+use crate::model::{Co2Day, DayReviewStatus, Flag, PlantOperation, SensorDay, Severity, Text};
 use crate::qa::Finding;
 
 /// Everything a run produced. It names its input files but not their
@@ -38,6 +38,9 @@ pub struct Report {
     /// Every finding of every level, sorted.
     pub findings: Vec<Finding>,
     pub sensor_days: Vec<SensorDay>,
+    /// Only certified days were kept ([`Report::retain_certified`]).
+    #[serde(default)]
+    pub certified_only: bool,
 }
 
 impl Report {
@@ -118,6 +121,24 @@ impl Report {
             .map(|d| (d.plant_id.clone(), d.plant_unit_id.clone()))
             .collect();
         set.into_iter().collect()
+    }
+
+    /// Keep only the certified days (VALID and approved on their current
+    /// inputs) in the daily table and the sensitivity runs: the CLI's
+    /// `--certified`, applied before the outputs are written, so
+    /// `co2_removal.csv`, `sensitivity.csv` and the summary's figures cover
+    /// those days only. Operations, findings and files stay whole.
+    pub fn retain_certified(&mut self) {
+        self.certified_only = true;
+        self.co2.retain(Co2Day::is_certified);
+        let keep: BTreeSet<(Text, NaiveDate)> = self
+            .co2
+            .iter()
+            .map(|d| (d.plant_id.clone(), d.date))
+            .collect();
+        for r in &mut self.sensitivity {
+            r.valid.retain(|(p, d, _)| keep.contains(&(p.clone(), *d)));
+        }
     }
 
     /// True when every file was recognised and read.
@@ -343,6 +364,13 @@ pub struct Kpis {
     pub ca_delta_mean_mg_per_l: Option<f64>,
     pub first_date: Option<NaiveDate>,
     pub last_date: Option<NaiveDate>,
+    /// Days by review status (every status listed, zero included).
+    pub days_by_review: BTreeMap<DayReviewStatus, u32>,
+    /// VALID days an expert approved on their current inputs.
+    pub certified_days: u32,
+    /// Total CO2 removed over certified days, metric tons, summed in the
+    /// same order as the VALID total.
+    pub co2_certified_t: f64,
 }
 
 impl Kpis {
@@ -354,7 +382,18 @@ impl Kpis {
         let mut total = 0.0;
         let mut delta_sum = 0.0;
         let mut valid = 0u32;
+        let mut by_review: BTreeMap<DayReviewStatus, u32> =
+            DayReviewStatus::ALL.iter().map(|s| (*s, 0)).collect();
+        let mut certified = 0u32;
+        let mut certified_t = 0.0;
         for d in &days {
+            *by_review.entry(d.review.status).or_insert(0) += 1;
+            if d.is_certified() {
+                if let Some(c) = d.calc {
+                    certified_t += c.co2_removed_metric_tons_per_day;
+                    certified += 1;
+                }
+            }
             *by_flag.entry(d.quality_flag).or_insert(0) += 1;
             if d.quality_flag == Flag::Valid {
                 if let Some(c) = d.calc {
@@ -373,6 +412,9 @@ impl Kpis {
             ca_delta_mean_mg_per_l: (valid > 0).then(|| delta_sum / f64::from(valid)),
             first_date: days.iter().map(|d| d.date).min(),
             last_date: days.iter().map(|d| d.date).max(),
+            days_by_review: by_review,
+            certified_days: certified,
+            co2_certified_t: certified_t,
         }
     }
 }
@@ -410,6 +452,7 @@ mod tests {
             sensor_days,
             uncertainty: Default::default(),
             sensitivity: Vec::new(),
+            certified_only: false,
         }
     }
 

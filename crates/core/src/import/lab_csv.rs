@@ -421,6 +421,7 @@ pub fn read(
                 file: UNNUMBERED,
                 row: line,
                 metadata,
+                value_col: u32::try_from(cols.value).ok(),
             });
             ctx.account.record(None, line);
         },

@@ -256,6 +256,7 @@ pub fn read(ctx: &mut Ctx<'_>, sheet: &Sheet, layout: Layout) -> Result<Parsed, 
             file: UNNUMBERED,
             sheet: sheet_name.clone(),
             row: excel_row,
+            eff_flow_col: layout.cols.get(&Field::EffFlow).copied(),
         });
         ctx.account.record(sn, excel_row);
     }

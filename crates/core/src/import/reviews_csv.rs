@@ -5,9 +5,13 @@
 //! finding points at the row it came from.
 //!
 //! ```text
-//! plant_id,date,review_status,note,reviewer
-//! PLANT_A,2025-04-24,rejected,downstream sample taken before dosing,J. Doe
+//! plant_id,date,review_status,note,reviewer,inputs_sha256
+//! PLANT_A,2025-04-24,rejected,downstream sample taken before dosing,J. Doe,3f5c…
 //! ```
+//!
+//! `note`, `reviewer` and `inputs_sha256` (the day's hash from
+//! `co2_removal.csv`) are optional, so files written before them still
+//! read.
 
 use std::collections::BTreeSet;
 
@@ -30,6 +34,7 @@ const DATE: &[&str] = &["date", "day"];
 const STATUS: &[&str] = &["review status", "review decision"];
 const NOTE: &[&str] = &["note", "notes", "comment", "reason"];
 const REVIEWER: &[&str] = &["reviewer", "reviewed by"];
+const INPUTS: &[&str] = &["inputs sha256", "input sha256"];
 
 /// A header that names a reviews file: a review status column.
 pub fn is_header(h: &Header) -> bool {
@@ -62,6 +67,7 @@ pub fn read(
     let (plant_col, date_col, status_col) = super::or_reject(ctx, text, cols)?;
     let note_col = header.find(NOTE);
     let reviewer_col = header.find(REVIEWER);
+    let inputs_col = header.find(INPUTS);
     let mut reviews = Vec::new();
     let mut plants = BTreeSet::new();
     let mut first: Option<NaiveDate> = None;
@@ -156,6 +162,7 @@ pub fn read(
                 status,
                 note,
                 reviewer: field(rec, reviewer_col).to_string(),
+                inputs_sha256: field(rec, inputs_col).trim().to_ascii_lowercase(),
                 source: Some(ReviewSource {
                     file: ctx.name.to_string(),
                     row: line,

@@ -129,6 +129,9 @@ fn one_day(plant: &Text, date: NaiveDate, op: Option<&PlantOperation>, ca: &DayC
         ops_source: op.map(|o| o.source_file.clone()),
         // Filled by `uncertainty::day_sigmas` (METHOD §7).
         sigma: Default::default(),
+        // Filled by the pipeline, which knows the files.
+        inputs_sha256: String::new(),
+        review: Default::default(),
     }
 }
 
@@ -201,6 +204,7 @@ mod tests {
             report_generated_at: None,
             provisional,
             superseded: Vec::new(),
+            source_eff_flow_col: None,
         }
     }
 

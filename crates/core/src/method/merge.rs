@@ -140,6 +140,8 @@ pub fn merge(
                 source_row: r.row,
                 actual_eff_flow_mgd: r.actual_eff_flow_mgd,
                 provisional: r.is_provisional(),
+                source_sheet: r.sheet.clone(),
+                eff_flow_col: r.eff_flow_col,
             })
             .collect();
         superseded
@@ -160,6 +162,7 @@ pub fn merge(
             report_generated_at: files.get(chosen.file as usize).and_then(|f| f.generated_at),
             provisional,
             superseded,
+            source_eff_flow_col: chosen.eff_flow_col,
         });
     }
     for ((plant, older, newer), dates) in repeats {
@@ -207,6 +210,7 @@ mod tests {
             file,
             sheet: "S".into(),
             row: r,
+            eff_flow_col: None,
         }
     }
 

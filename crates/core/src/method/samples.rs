@@ -218,6 +218,7 @@ mod tests {
             file: 0,
             row,
             metadata: "{}".into(),
+            value_col: None,
         }
     }
 

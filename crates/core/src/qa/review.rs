@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use chrono::NaiveDate;
 
 use crate::config::{Review, ReviewStatus};
-use crate::model::{CellRef, Co2Day, Severity, Text};
+use crate::model::{CellRef, Co2Day, DayReview, DayReviewStatus, Severity, Text};
 use crate::qa;
 use crate::qa::Finding;
 use crate::text::{clip, QUOTE_CHARS};
@@ -99,8 +99,10 @@ pub fn swapped_samples(days: &[Co2Day], findings: &mut Vec<Finding>) {
 
 /// Each reviewed day's decision, with the file and row it came from; per
 /// plant how many calculated days still await review; and decisions that
-/// match no day of the results (a mistyped date or plant).
-pub fn review_status(days: &[Co2Day], reviews: &[&Review], findings: &mut Vec<Finding>) {
+/// match no day of the results (a mistyped date or plant). Each day gets
+/// the decision that counts for it: a decision recorded against other
+/// inputs (`inputs_sha256` not the day's) leaves the day `input_changed`.
+pub fn review_status(days: &mut [Co2Day], reviews: &[&Review], findings: &mut Vec<Finding>) {
     let place = |f: Finding, r: &Review| match &r.source {
         Some(src) => f.file(&Text::from(src.file.as_str())).at(CellRef {
             sheet: None,
@@ -114,17 +116,58 @@ pub fn review_status(days: &[Co2Day], reviews: &[&Review], findings: &mut Vec<Fi
     for r in reviews {
         decided.insert((r.plant_id.as_str(), r.date), r);
     }
-    let mut pending: BTreeMap<&Text, u32> = BTreeMap::new();
+    let mut pending: BTreeMap<Text, u32> = BTreeMap::new();
     let mut matched: BTreeSet<(&str, NaiveDate)> = BTreeSet::new();
-    for d in days {
-        let key = (&*d.plant_id, d.date);
-        match decided.get(&key) {
-            Some(r) if r.status != ReviewStatus::Unreviewed => {
-                matched.insert(key);
-                let who = if r.reviewer.is_empty() {
-                    "the reviewer".to_string()
-                } else {
-                    clip(&r.reviewer, QUOTE_CHARS).into_owned()
+    for d in days.iter_mut() {
+        let found = decided
+            .get_key_value(&(&*d.plant_id, d.date))
+            .map(|(k, r)| (*k, *r));
+        if let Some((key, _)) = found {
+            matched.insert(key);
+        }
+        let who = |r: &Review| {
+            if r.reviewer.is_empty() {
+                "the reviewer".to_string()
+            } else {
+                clip(&r.reviewer, QUOTE_CHARS).into_owned()
+            }
+        };
+        match found {
+            Some((_, r))
+                if r.status != ReviewStatus::Unreviewed
+                    && !r.inputs_sha256.is_empty()
+                    && r.inputs_sha256 != d.inputs_sha256 =>
+            {
+                d.review = DayReview {
+                    status: DayReviewStatus::InputChanged,
+                    note: r.note.clone(),
+                    reviewer: r.reviewer.clone(),
+                };
+                findings.push(place(
+                    qa::REVIEW_STATUS
+                        .finding(
+                            Severity::Warning,
+                            format!(
+                                "Input changed since approval: the day was {} by {} on inputs {} but its inputs are now {}; the decision does not count until the day is reviewed again.",
+                                r.status.as_str(),
+                                who(r),
+                                clip(&r.inputs_sha256, QUOTE_CHARS),
+                                d.inputs_sha256
+                            ),
+                        )
+                        .plant(&d.plant_id)
+                        .on(d.date),
+                    r,
+                ));
+            }
+            Some((_, r)) if r.status != ReviewStatus::Unreviewed => {
+                d.review = DayReview {
+                    status: match r.status {
+                        ReviewStatus::Rejected => DayReviewStatus::Rejected,
+                        _ => DayReviewStatus::Approved,
+                    },
+                    note: r.note.clone(),
+                    reviewer: r.reviewer.clone(),
                 };
                 let note = if r.note.is_empty() {
                     String::new()
@@ -135,7 +178,7 @@ pub fn review_status(days: &[Co2Day], reviews: &[&Review], findings: &mut Vec<Fi
                     qa::REVIEW_STATUS
                         .finding(
                             Severity::Info,
-                            format!("Day {} by {who}{note}.", r.status.as_str()),
+                            format!("Day {} by {}{note}.", r.status.as_str(), who(r)),
                         )
                         .plant(&d.plant_id)
                         .on(d.date),
@@ -143,11 +186,13 @@ pub fn review_status(days: &[Co2Day], reviews: &[&Review], findings: &mut Vec<Fi
                 ));
             }
             other => {
-                if other.is_some() {
-                    matched.insert(key);
-                }
+                d.review = DayReview {
+                    status: DayReviewStatus::Unreviewed,
+                    note: other.map(|(_, r)| r.note.clone()).unwrap_or_default(),
+                    reviewer: other.map(|(_, r)| r.reviewer.clone()).unwrap_or_default(),
+                };
                 if d.calc.is_some() {
-                    *pending.entry(&d.plant_id).or_default() += 1;
+                    *pending.entry(d.plant_id.clone()).or_default() += 1;
                 }
             }
         }
@@ -159,7 +204,7 @@ pub fn review_status(days: &[Co2Day], reviews: &[&Review], findings: &mut Vec<Fi
                     Severity::Info,
                     format!("{n} calculated day(s) are unreviewed."),
                 )
-                .plant(plant),
+                .plant(&plant),
         );
     }
     for (key, r) in &decided {
@@ -206,6 +251,8 @@ mod tests {
             ca_downstream_n: 1,
             ops_source: None,
             sigma: Default::default(),
+            inputs_sha256: String::new(),
+            review: Default::default(),
         }
     }
 
@@ -250,17 +297,18 @@ mod tests {
 
     #[test]
     fn review_status_reports_decisions_and_pending() {
-        let days = [day(1, 40.0, 50.0), day(2, 40.0, 50.0)];
+        let mut days = [day(1, 40.0, 50.0), day(2, 40.0, 50.0)];
         let reviews = [Review {
             plant_id: "P".into(),
             date: days[0].date,
             status: ReviewStatus::Rejected,
             note: "sampler fault".into(),
             reviewer: String::new(),
+            inputs_sha256: String::new(),
             source: None,
         }];
         let mut f = Vec::new();
-        review_status(&days, &reviews.iter().collect::<Vec<_>>(), &mut f);
+        review_status(&mut days, &reviews.iter().collect::<Vec<_>>(), &mut f);
         assert_eq!(f.len(), 2);
         assert!(f[0].message.contains("rejected") && f[0].message.contains("sampler fault"));
         assert!(f[1].message.starts_with("1 calculated"));
