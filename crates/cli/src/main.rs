@@ -523,7 +523,7 @@ mod cli {
                 .collect();
             println!(
                 "  {:<10} {:>10.3} t over {:>3} certified days ({})",
-                name,
+                shown(name),
                 k.co2_certified_t,
                 k.certified_days,
                 reviews.join(", ")
