@@ -43,21 +43,36 @@ pub enum Cell {
     IsoDate(Rc<str>),
 }
 
-/// What one stored cell costs: position and value, as the budget counts it.
-pub(crate) const CELL_BYTES: u64 = std::mem::size_of::<(u32, u32, Cell)>() as u64;
+/// What one stored cell costs as the budget counts it: its position and
+/// value three times over, for the vector's growth while a sheet is read
+/// and the buffer of the stable sort that orders it.
+pub(crate) const CELL_BYTES: u64 = 3 * std::mem::size_of::<(u32, u32, Cell)>() as u64;
 
 /// The memory a workbook's reading may still use. Charged before each
 /// allocation that grows with the file's content or claims.
 pub(crate) struct Budget {
     used: u64,
     limit: u64,
+    /// The file's whole budget (`limit` plus the working room), as told.
+    whole: u64,
+    file_bytes: u64,
 }
 
 impl Budget {
     pub(crate) fn new(limits: &Limits, file_bytes: usize) -> Budget {
+        // What is kept is charged; the working copies around it are not
+        // (the XML reader's buffer, a text being joined and its final copy,
+        // the importer's look at a cell), so they are set aside first: a
+        // few cell texts at their cap, plus room for buffers.
+        let working = (limits.max_field_bytes as u64)
+            .saturating_mul(4)
+            .saturating_add(2 << 20);
+        let whole = limits.memory_budget(file_bytes as u64);
         Budget {
             used: 0,
-            limit: limits.memory_budget(file_bytes as u64),
+            limit: whole.saturating_sub(working),
+            whole,
+            file_bytes: file_bytes as u64,
         }
     }
 
@@ -66,10 +81,10 @@ impl Budget {
         if self.used > self.limit {
             return Err(FileError::new(FileErrorKind::TooLarge {
                 what: format!(
-                    "the memory needed to read this workbook (more than {} bytes: its cells, strings or styles repeat far beyond its size)",
-                    self.limit
+                    "the memory needed to read this workbook (its cells, strings or styles repeat far beyond its size of {} bytes)",
+                    self.file_bytes
                 ),
-                limit: self.limit,
+                limit: self.whole,
             }));
         }
         Ok(())
@@ -101,16 +116,18 @@ impl Sheet {
     /// `cells` in any order; a position given twice keeps its last value,
     /// as Excel does when it opens such a file.
     pub(crate) fn new(name: &str, mut cells: Vec<(u32, u32, Cell)>, is_1904: bool) -> Sheet {
-        // Stable, so among equal positions the last stays last.
+        // Stable, so among equal positions the last stays last; then in
+        // place, so no second copy of the cells is ever made.
         cells.sort_by_key(|(r, c, _)| (*r, *c));
-        let mut kept: Vec<(u32, u32, Cell)> = Vec::with_capacity(cells.len());
-        for cell in cells {
-            match kept.last_mut() {
-                Some(last) if (last.0, last.1) == (cell.0, cell.1) => *last = cell,
-                _ => kept.push(cell),
+        cells.dedup_by(|later, kept| {
+            let same = (later.0, later.1) == (kept.0, kept.1);
+            if same {
+                std::mem::swap(&mut later.2, &mut kept.2);
             }
-        }
-        kept.retain(|(_, _, v)| !matches!(v, Cell::Empty));
+            same
+        });
+        cells.retain(|(_, _, v)| !matches!(v, Cell::Empty));
+        let kept = cells;
         let rows = kept.last().map_or(0, |(r, _, _)| r + 1);
         let cols = kept.iter().map(|(_, c, _)| c + 1).max().unwrap_or(0);
         Sheet {
@@ -387,15 +404,17 @@ fn open_xlsx(bytes: &[u8], limits: &Limits) -> Result<Workbook, FileError> {
     })
 }
 
-/// How calamine treats a workbook part, judged from its name.
+/// What the early size checks look at in a workbook part, judged from its
+/// name (the reader itself finds parts through relationships and bounds
+/// every part it reads, whatever its name).
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Part {
-    /// Read whole at open, reserving what its `uniqueCount` claims.
+    /// Its strings are counted and measured.
     SharedStrings,
-    /// Streamed cell by cell, but each text value is built whole.
+    /// Its longest text is measured.
     Worksheet,
-    /// Parsed whole at open into structures many times the XML's size
-    /// (every `<xf/>` of the styles becomes a full style record).
+    /// Capped by its declared size (styles, workbook, relationships,
+    /// theme): a user-settable cap on the parts read at open.
     ReadAtOpen,
     /// Not read (images, drawings, printer settings ...).
     Other,
@@ -418,15 +437,14 @@ fn part_kind(name: &str) -> Part {
     }
 }
 
-/// calamine reads the whole shared string table when it opens a workbook,
-/// and first reserves room for as many strings as the table's
-/// `uniqueCount` claims: a 1 KB file claiming a billion strings aborts the
-/// app. It turns the styles into structures far larger than their XML, and
-/// builds each text value whole before we see it. So before calamine opens
-/// anything, the parts it reads at open are checked against their cap by
-/// their declared sizes, and the string table and the sheets are streamed
-/// through once (their sizes are already capped): the claim, the real
-/// number of strings and the longest text are checked against the caps.
+/// Early refusals that can name exact sizes: before the cells are read,
+/// the parts read at open are checked against their cap by their declared
+/// sizes, and the string table and the sheets (as usually named) are
+/// streamed through once: the claim, the real number of strings and the
+/// longest text are checked against the caps. The reader (`xlsx`) holds
+/// the same caps and the memory budget by construction for every part
+/// however it is named or spelled; this pass only says more precisely
+/// what was too large in the common cases.
 fn check_parts(bytes: &[u8], limits: &Limits) -> Result<(), FileError> {
     let mut archive = zip::ZipArchive::new(Cursor::new(bytes)).map_err(|e| corrupt("zip", e))?;
     for i in 0..archive.len() {
@@ -606,9 +624,8 @@ fn open_xls(bytes: &[u8], limits: &Limits) -> Result<Workbook, FileError> {
             "the legacy .xls container is non-standard (file size {len} bytes is not 512 + a multiple of 512); read anyway"
         ));
     }
-    // calamine never sees the file itself: the Workbook stream is read by
-    // our checked container reader, checked and rewritten record by record
-    // (see `biff`), and handed over in a fresh container.
+    // The Workbook stream is read by our checked container reader and its
+    // records by our checked BIFF reader (see `cfb`, `biff`).
     let compound = cfb::Compound::open(bytes).map_err(|e| corrupt("xls", e))?;
     // A password-protected .xlsx is an OLE2 file holding the encrypted zip.
     if compound.has_stream("EncryptedPackage") || compound.has_stream("EncryptionInfo") {
