@@ -9,6 +9,7 @@
 //! any allocation past a hard ceiling (a few times the budget): a reader
 //! that copies per reference fails here by aborting early instead of
 //! taking the machine's memory.
+#![cfg(not(target_arch = "wasm32"))]
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};

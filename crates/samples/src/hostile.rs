@@ -539,6 +539,9 @@ pub fn xlsx_from_spec(spec: &XlsxSpec) -> Vec<u8> {
     zip_of(&refs, spec.deflate)
 }
 
+/// BIFF8 records as (type, body).
+pub type Records = Vec<(u16, Vec<u8>)>;
+
 /// A legacy `.xls` described record group by record group.
 #[derive(Clone, Debug, Default)]
 pub struct XlsSpec {
@@ -550,7 +553,7 @@ pub struct XlsSpec {
     /// XF records: the number format id of each.
     pub xfs: Vec<u16>,
     /// Sheets: name and cell records (type, body).
-    pub sheets: Vec<(String, Vec<(u16, Vec<u8>)>)>,
+    pub sheets: Vec<(String, Records)>,
 }
 
 /// A LABELSST cell record body.
@@ -821,4 +824,29 @@ pub fn xlsx_renamed_workbook(cells: usize, len: usize) -> Vec<u8> {
         b"<?xml version=\"1.0\"?><workbook><sheets/></workbook>",
         true,
     )
+}
+
+/// A NUMBER cell record body with its cell format.
+pub fn number_xf(row: u16, col: u16, xf: u16, v: f64) -> Vec<u8> {
+    let mut d = number(row, col, v);
+    d[4..6].copy_from_slice(&xf.to_le_bytes());
+    d
+}
+
+/// A Plant A `.xls` whose dates are numbers in a date format, in the 1904
+/// date system when `date1904` (serials 1462 days smaller).
+pub fn plant_a_xls_serial_dates(serials_1900: &[f64], date1904: bool) -> Vec<u8> {
+    let mut cells = plant_a_cells(&[]);
+    for (i, s) in serials_1900.iter().enumerate() {
+        let r = i as u16 + 1;
+        let v = if date1904 { s - 1462.0 } else { *s };
+        cells.push((0x0203, number_xf(r, 0, 1, v)));
+        cells.push((0x0204, label(r, 1, "36.8")));
+    }
+    xls_from_spec(&XlsSpec {
+        date1904,
+        xfs: vec![0, 14],
+        sheets: vec![("OPERATOR DATA".into(), cells)],
+        ..XlsSpec::default()
+    })
 }

@@ -11,7 +11,7 @@
 
 use std::rc::Rc;
 
-use super::workbook::{builtin_is_date, format_is_date, Budget, Cell, CELL_BYTES};
+use super::workbook::{builtin_is_date, format_is_date, Budget, Cell, Cells, CELL_BYTES};
 use crate::config::Limits;
 use crate::error::{FileError, FileErrorKind};
 use crate::model::{col_letters, CellRef};
@@ -258,7 +258,7 @@ fn short_string(data: &[u8]) -> Option<String> {
 
 /// An `.xls` workbook's cells, sheet by sheet in workbook order.
 pub(crate) struct Book {
-    pub sheets: Vec<(String, Vec<(u32, u32, Cell)>)>,
+    pub sheets: Vec<(String, Cells)>,
     pub is_1904: bool,
     /// What was dropped, for the user.
     pub notes: Vec<String>,

@@ -43,6 +43,9 @@ pub enum Cell {
     IsoDate(Rc<str>),
 }
 
+/// A sheet's cells as read: (row, column, value), 0-based.
+pub(crate) type Cells = Vec<(u32, u32, Cell)>;
+
 /// What one stored cell costs as the budget counts it: its position and
 /// value three times over, for the vector's growth while a sheet is read
 /// and the buffer of the stable sort that orders it.
@@ -274,9 +277,13 @@ pub(crate) fn format_is_date(code: &str) -> bool {
             depth = depth.saturating_sub(1);
         } else if depth == 0 && !am_pm && l == 'a' {
             am_pm = true;
-        } else if depth == 0 && am_pm && matches!(l, 'p' | 'm' | '/') {
-            return true;
-        } else if depth == 0 && !am_pm && matches!(l, 'd' | 'm' | 'h' | 'y' | 's') {
+        } else if depth == 0
+            && (if am_pm {
+                matches!(l, 'p' | 'm' | '/')
+            } else {
+                matches!(l, 'd' | 'm' | 'h' | 'y' | 's')
+            })
+        {
             return true;
         } else if !(elapsed && prev.eq_ignore_ascii_case(&ch)) {
             elapsed = prev == '[' && matches!(l, 'h' | 'm' | 's');

@@ -19,7 +19,7 @@ use std::rc::Rc;
 use quick_xml::events::{BytesStart, Event};
 use quick_xml::Reader;
 
-use super::workbook::{builtin_is_date, format_is_date, Budget, Cell, CELL_BYTES};
+use super::workbook::{builtin_is_date, format_is_date, Budget, Cell, Cells, CELL_BYTES};
 use crate::config::Limits;
 use crate::error::{FileError, FileErrorKind};
 use crate::model::{col_letters, CellRef};
@@ -28,7 +28,7 @@ type Archive<'a> = zip::ZipArchive<Cursor<&'a [u8]>>;
 
 /// What an `.xlsx` holds for the importers.
 pub(crate) struct Book {
-    pub sheets: Vec<(String, Vec<(u32, u32, Cell)>)>,
+    pub sheets: Vec<(String, Cells)>,
     pub is_1904: bool,
 }
 
@@ -499,7 +499,7 @@ fn read_string_item(
 
 fn push_ref(out: &mut String, r: &quick_xml::events::BytesRef<'_>) -> Result<(), FileError> {
     let name: &str = r;
-    if let Some(s) = quick_xml::escape::resolve_xml_entity(&name) {
+    if let Some(s) = quick_xml::escape::resolve_xml_entity(name) {
         out.push_str(s);
         return Ok(());
     }
