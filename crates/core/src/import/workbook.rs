@@ -681,6 +681,56 @@ mod tests {
     use super::*;
 
     #[test]
+    fn date_formats_are_told_apart_as_excel_readers_do() {
+        for code in [
+            "yyyy-mm-dd",
+            "DD/MM/YY",
+            "H:MM:SS;@",
+            "[h]:mm:ss",
+            "[mm]",
+            "[$-409]d-mmm-yy",
+            "h:mm AM/PM",
+            "ddd\\-dd",
+        ] {
+            assert!(format_is_date(code), "{code}");
+        }
+        for code in [
+            "0.00",
+            "General",
+            "#,##0\\ [$\\u20bd-46D]",
+            "\"Y: \"0.00\"m\";@",
+            "[Red]0.0",
+            "\\Y000000",
+            "0_ ;[Red]\\-0\\ ",
+            "",
+        ] {
+            assert!(!format_is_date(code), "{code}");
+        }
+        assert!(builtin_is_date(14) && builtin_is_date(22) && builtin_is_date(46));
+        assert!(!builtin_is_date(0) && !builtin_is_date(49) && !builtin_is_date(164));
+    }
+
+    #[test]
+    fn a_position_given_twice_keeps_its_last_value_and_blanks_are_dropped() {
+        let t = |s: &str| Cell::Text(Rc::from(s));
+        let sheet = Sheet::new(
+            "S",
+            vec![
+                (2, 1, t("first")),
+                (0, 0, t("a1")),
+                (2, 1, t("second")),
+                (5, 3, Cell::Empty),
+            ],
+            false,
+        );
+        assert_eq!((sheet.rows(), sheet.cols()), (3, 2));
+        assert_eq!(sheet.text(2, 1), "second");
+        assert_eq!(sheet.text(5, 3), "");
+        assert_eq!(sheet.filled(2).collect::<Vec<_>>(), [1]);
+        assert!(sheet.row_is_blank(1));
+    }
+
+    #[test]
     fn shared_string_scan_counts_across_piece_boundaries() {
         let xml = b"<?xml?><sst count=\"9\" uniqueCount=\"3\"><si><t>ab</t></si><x:si>\
                     <t>cdefgh</t></x:si><si/><sis>no</sis></sst>";

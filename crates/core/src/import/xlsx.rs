@@ -896,3 +896,41 @@ fn cell_value(
         Some(_) => Err("a cell has an unknown type".into()),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn relationship_targets_resolve_like_paths() {
+        assert_eq!(
+            resolve("xl/workbook.xml", "worksheets/sheet1.xml"),
+            "xl/worksheets/sheet1.xml"
+        );
+        assert_eq!(
+            resolve("xl/workbook.xml", "/xl/worksheets/s.xml"),
+            "xl/worksheets/s.xml"
+        );
+        assert_eq!(resolve("xl/workbook.xml", "../data/s.xml"), "data/s.xml");
+        assert_eq!(resolve("", "xl/workbook.xml"), "xl/workbook.xml");
+        assert_eq!(rels_of("xl/workbook.xml"), "xl/_rels/workbook.xml.rels");
+        assert_eq!(rels_of(""), "_rels/.rels");
+    }
+
+    #[test]
+    fn cell_references_are_checked() {
+        assert_eq!(cell_ref("A1"), Some((0, 0)));
+        assert_eq!(cell_ref("XFD1048576"), Some((1_048_575, 16_383)));
+        assert_eq!(cell_ref("A0"), None);
+        assert_eq!(cell_ref("1A"), None);
+        assert_eq!(cell_ref(&format!("{}1", "Z".repeat(40))), None);
+        assert_eq!(cell_ref("A99999999999"), None);
+    }
+
+    #[test]
+    fn excel_escapes_are_decoded() {
+        assert_eq!(unescape_excel("a_x000D_b"), "a\rb");
+        assert_eq!(unescape_excel("_x00"), "_x00");
+        assert_eq!(unescape_excel("_xZZZZ_"), "_xZZZZ_");
+    }
+}
