@@ -32,8 +32,26 @@ fn xml_text(u: &mut Unstructured<'_>) -> XmlText {
     }
 }
 
+/// Cells in all: enough for fan-out to show, few enough that building the
+/// file leaves the time to reading it.
+const MAX_CELLS: usize = 10_000;
+
 fn spec(u: &mut Unstructured<'_>) -> XlsxSpec {
-    let strings: Vec<XmlText> = (0..count(u, &[0, 1, 2, 5, 40])).map(|_| xml_text(u)).collect();
+    let mut strings: Vec<XmlText> = Vec::new();
+    let mut text_bytes = 0usize;
+    for _ in 0..count(u, &[0, 1, 2, 5, 40]) {
+        let t = xml_text(u);
+        text_bytes += match &t {
+            XmlText::Plain(s) | XmlText::CData(s) => s.len(),
+            XmlText::Runs(r) => r.iter().map(String::len).sum(),
+        };
+        // Texts of a few MB in all: past the cell cap, within a quick build.
+        if text_bytes > 4 << 20 {
+            strings.push(XmlText::Plain(String::new()));
+        } else {
+            strings.push(t);
+        }
+    }
     let claim = match u.int_in_range(0..=3u8).unwrap_or(0) {
         0 => None,
         1 => Some(format!(" uniqueCount = \"{}\"", u.arbitrary::<u64>().unwrap_or(0))),
@@ -63,24 +81,37 @@ fn spec(u: &mut Unstructured<'_>) -> XlsxSpec {
         .collect();
     let ids = [0u32, 14, 22, 46, 164, 165, 166, 9_999];
     let xf_id = pick(u, &ids);
-    let xfs = vec![xf_id; count(u, &[1, 10, 1_000, 60_000])];
+    let xfs = vec![xf_id; count(u, &[1, 10, 1_000, 20_000])];
     let fonts = (0..count(u, &[1, 2])).map(|_| text(u)).collect();
+    let mut total = 0usize;
     let sheets = (0..count(u, &[1, 2, 3, 40]))
         .map(|i| {
             let mut cells = Vec::new();
             for _ in 0..count(u, &[0, 1, 2, 4]) {
-                let n = count(u, &[1, 10, 1_000, 20_000]);
+                let n = count(u, &[1, 10, 1_000, 20_000]).min(MAX_CELLS - total);
+                total += n;
                 let row = pick(u, &[0u32, 1, 5, 1_000, 65_535, 1_048_575, 4_000_000]);
                 let col = pick(u, &[0u32, 1, 7, 255, 16_383, 20_000]);
                 let style = u
                     .arbitrary::<bool>()
                     .unwrap_or(false)
                     .then(|| pick(u, &[0u32, 1, 59_999, 70_000]));
+                // A cell's own text is repeated in the file for each cell:
+                // a run of them gets a few MB in all.
+                let room = (4usize << 20) / n.max(1);
+                let own = |s: String| s.chars().take(room).collect::<String>();
                 let value = match u.int_in_range(0..=4u8).unwrap_or(0) {
                     0 => XmlValue::Shared(pick(u, &[0u32, 1, 39, 100])),
                     1 => XmlValue::Number(pick(u, &[0.0, 45_748.0, -1.0, 1e308, f64::NAN])),
-                    2 => XmlValue::Inline(xml_text(u)),
-                    3 => XmlValue::Str(text(u)),
+                    2 => XmlValue::Inline(match xml_text(u) {
+                        XmlText::Plain(s) => XmlText::Plain(own(s)),
+                        XmlText::CData(s) => XmlText::CData(own(s)),
+                        XmlText::Runs(r) => {
+                            let keep = (room / r.first().map_or(1, |x| x.len().max(1))).max(1);
+                            XmlText::Runs(r.into_iter().take(keep).collect())
+                        }
+                    }),
+                    3 => XmlValue::Str(own(text(u))),
                     _ => XmlValue::Bool(u.arbitrary().unwrap_or(false)),
                 };
                 let wide = pick(u, &[1u32, 10, 100]);
@@ -122,7 +153,11 @@ fn spec(u: &mut Unstructured<'_>) -> XlsxSpec {
         xfs,
         fonts,
         sheets,
-        deflate: true,
+        // Deflating megabytes in an instrumented build takes seconds:
+        // large workbooks are stored (their budget is then larger, but
+        // fan-out still multiplies far past it); small ones may be
+        // deflated, where a few KB describe the most.
+        deflate: u.arbitrary::<bool>().unwrap_or(false) && text_bytes < (256 << 10) && total < 5_000,
     }
 }
 
