@@ -32,8 +32,8 @@ unsafe impl GlobalAlloc for Counting {
 
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
         if new_size > layout.size() {
-            let now = CURRENT.fetch_add(new_size - layout.size(), Relaxed) + new_size
-                - layout.size();
+            let now =
+                CURRENT.fetch_add(new_size - layout.size(), Relaxed) + new_size - layout.size();
             PEAK.fetch_max(now, Relaxed);
         } else {
             CURRENT.fetch_sub(layout.size() - new_size, Relaxed);
@@ -62,7 +62,9 @@ pub fn read_within_budget(name: &str, bytes: &[u8]) {
 
 /// One of `choices`, picked by the input.
 pub fn pick<T: Clone>(u: &mut arbitrary::Unstructured<'_>, choices: &[T]) -> T {
-    u.choose(choices).cloned().unwrap_or_else(|_| choices[0].clone())
+    u.choose(choices)
+        .cloned()
+        .unwrap_or_else(|_| choices[0].clone())
 }
 
 /// A count from a palette that spans the sizes where fan-out shows.

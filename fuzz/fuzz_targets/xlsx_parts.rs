@@ -7,9 +7,7 @@
 //! fan-out on its own. Reading any of them must stay within the memory
 //! budget (counted by the target's own allocator) and balance.
 use arbitrary::Unstructured;
-use crew_mrv_samples::hostile::{
-    xlsx_from_spec, XlsxSpec, XmlCell, XmlSheet, XmlText, XmlValue,
-};
+use crew_mrv_samples::hostile::{xlsx_from_spec, XlsxSpec, XmlCell, XmlSheet, XmlText, XmlValue};
 use libfuzzer_sys::fuzz_target;
 
 #[path = "budget.rs"]
@@ -54,8 +52,14 @@ fn spec(u: &mut Unstructured<'_>) -> XlsxSpec {
     }
     let claim = match u.int_in_range(0..=3u8).unwrap_or(0) {
         0 => None,
-        1 => Some(format!(" uniqueCount = \"{}\"", u.arbitrary::<u64>().unwrap_or(0))),
-        2 => Some(format!(" uniqueCount='{}'", u.arbitrary::<u32>().unwrap_or(0))),
+        1 => Some(format!(
+            " uniqueCount = \"{}\"",
+            u.arbitrary::<u64>().unwrap_or(0)
+        )),
+        2 => Some(format!(
+            " uniqueCount='{}'",
+            u.arbitrary::<u32>().unwrap_or(0)
+        )),
         _ => Some(String::new()),
     };
     let decoy = u
@@ -157,7 +161,9 @@ fn spec(u: &mut Unstructured<'_>) -> XlsxSpec {
         // large workbooks are stored (their budget is then larger, but
         // fan-out still multiplies far past it); small ones may be
         // deflated, where a few KB describe the most.
-        deflate: u.arbitrary::<bool>().unwrap_or(false) && text_bytes < (256 << 10) && total < 5_000,
+        deflate: u.arbitrary::<bool>().unwrap_or(false)
+            && text_bytes < (256 << 10)
+            && total < 5_000,
     }
 }
 
