@@ -471,7 +471,20 @@ fn check_parts(bytes: &[u8], limits: &Limits) -> Result<(), FileError> {
                 }
                 continue;
             }
-            Part::SharedStrings | Part::Worksheet => {}
+            Part::SharedStrings | Part::Worksheet => {
+                // No text in a part can be longer than the part, nor can it
+                // hold more strings than bytes: a part within the text cap
+                // (any ordinary one) has nothing to find here, and the
+                // reader checks the same caps as it goes. A part that
+                // inflates past its declared size is refused while read.
+                let size = archive
+                    .by_index_raw(i)
+                    .map(|f| f.size())
+                    .unwrap_or(u64::MAX);
+                if size <= limits.max_field_bytes as u64 && size <= limits.max_sheet_cells {
+                    continue;
+                }
+            }
         }
         let mut part = archive
             .by_index(i)

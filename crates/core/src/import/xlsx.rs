@@ -172,17 +172,34 @@ impl Part<'_, '_> {
 
 /// An attribute's value by local name (`r:id` and `id` alike), unescaped.
 fn attr(e: &BytesStart<'_>, local: &str) -> Option<String> {
-    e.attributes().flatten().find_map(|a| {
-        if a.key.local_name().as_ref() == local {
-            Some(
-                quick_xml::escape::unescape(&a.value)
-                    .map(|v| v.into_owned())
-                    .unwrap_or_else(|_| a.value.to_string()),
-            )
-        } else {
-            None
+    e.attributes()
+        .with_checks(false)
+        .flatten()
+        .find_map(|a| (a.key.local_name().as_ref() == local).then(|| unescaped(&a.value)))
+}
+
+fn unescaped(v: &str) -> String {
+    if v.contains('&') {
+        quick_xml::escape::unescape(v)
+            .map(|v| v.into_owned())
+            .unwrap_or_else(|_| v.to_string())
+    } else {
+        v.to_string()
+    }
+}
+
+/// A cell's `r`, `s` and `t` attributes in one pass (the hot path).
+fn cell_attrs(e: &BytesStart<'_>) -> (Option<String>, Option<String>, Option<String>) {
+    let (mut r, mut s, mut t) = (None, None, None);
+    for a in e.attributes().with_checks(false).flatten() {
+        match a.key.local_name().as_ref() {
+            "r" => r = Some(unescaped(&a.value)),
+            "s" => s = Some(unescaped(&a.value)),
+            "t" => t = Some(unescaped(&a.value)),
+            _ => {}
         }
-    })
+    }
+    (r, s, t)
 }
 
 /// `target` of a relationship from the part `from`, as a zip entry name.
@@ -611,8 +628,8 @@ fn error_value(v: &str) -> Option<&'static str> {
 }
 
 /// The text of a `<v>` up to its end tag.
-fn read_v(part: &mut Part<'_, '_>, limits: &Limits) -> Result<String, FileError> {
-    let mut v = String::new();
+fn read_v(part: &mut Part<'_, '_>, limits: &Limits, v: &mut String) -> Result<(), FileError> {
+    v.clear();
     loop {
         let ev = match part.next(limits)? {
             Some(ev) => ev,
@@ -621,8 +638,8 @@ fn read_v(part: &mut Part<'_, '_>, limits: &Limits) -> Result<String, FileError>
         match ev {
             Event::Text(t) => v.push_str(&t.xml10_content()),
             Event::CData(t) => v.push_str(&t.xml10_content()),
-            Event::GeneralRef(r) => push_ref(&mut v, &r)?,
-            Event::End(e) if e.local_name().as_ref() == "v" => return Ok(v),
+            Event::GeneralRef(r) => push_ref(v, &r)?,
+            Event::End(e) if e.local_name().as_ref() == "v" => return Ok(()),
             _ => {}
         }
         if v.len() > limits.max_field_bytes {
@@ -696,6 +713,8 @@ fn read_sheet(
         Other,
     }
     let mut cells: Vec<(u32, u32, Cell)> = Vec::new();
+    // A value's text, reused from cell to cell.
+    let mut v = String::new();
     let (mut row_i, mut col_i) = (0u32, 0u32);
     let (mut max_r, mut max_c) = (0u32, 0u32);
     loop {
@@ -703,11 +722,10 @@ fn read_sheet(
             None => return Err(bad("the sheet data is cut off".into())),
             Some(Event::Start(e)) => match e.local_name().as_ref() {
                 "row" => Step::Row(attr(&e, "r")),
-                "c" => Step::Cell {
-                    at: attr(&e, "r"),
-                    style: attr(&e, "s"),
-                    typ: attr(&e, "t"),
-                },
+                "c" => {
+                    let (at, style, typ) = cell_attrs(&e);
+                    Step::Cell { at, style, typ }
+                }
                 _ => Step::Other,
             },
             Some(Event::End(e)) => match e.local_name().as_ref() {
@@ -760,7 +778,7 @@ fn read_sheet(
                     value = Cell::Text(Rc::from(s));
                 }
                 Inner::Value => {
-                    let v = read_v(&mut part, limits)?;
+                    read_v(&mut part, limits, &mut v)?;
                     value = cell_value(&v, typ.as_deref(), style.as_deref(), strings, dates)
                         .map_err(|d| {
                             FileError::at(
