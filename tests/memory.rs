@@ -18,7 +18,9 @@ use std::sync::Mutex;
 use crew_mrv_core::config::Limits;
 use crew_mrv_core::import::import_file;
 use crew_mrv_core::{Config, FileErrorKind};
-use crew_mrv_samples::builders::{csv_line, d, lab_row, lab_table, LAB_COLUMNS};
+use crew_mrv_samples::builders::{
+    at, csv_line, d, lab_row, lab_table, ph_row, ph_table, ts, Ts, LAB_COLUMNS,
+};
 use crew_mrv_samples::hostile::*;
 
 struct Counting;
@@ -278,15 +280,23 @@ fn csv_importers_stay_within_budget() {
         let text = lab_table(lab).to_text(',');
         within_budget("lab CSV", &format!("lab-{rows}.csv"), text.as_bytes());
 
-        let mut ph = String::from("Timestamp,PLANT_A_PH_1 (pH)\n");
-        for i in 0..rows {
-            ph.push_str(&format!(
-                "2025-04-01 {:02}:{:02}:00,7.{}\n",
-                (i / 60) % 24,
-                i % 60,
-                i % 10
-            ));
-        }
+        let ph: Vec<Vec<String>> = (0..rows)
+            .map(|i| {
+                let t = at(
+                    d(2025, 4, 1 + (i as u32 / 1440) % 28),
+                    (i as u32 / 60) % 24,
+                    i as u32 % 60,
+                );
+                ph_row(
+                    &ts(t, Ts::IsoSpace),
+                    "7.1",
+                    "WB0038",
+                    "primary_clarifier",
+                    "PLANT_A",
+                )
+            })
+            .collect();
+        let ph = ph_table(ph).to_text(',');
         within_budget("pH CSV", &format!("ph-{rows}.csv"), ph.as_bytes());
 
         let mut reviews = String::from("plant_id,date,review_status,note,reviewer\n");
