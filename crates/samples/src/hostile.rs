@@ -7,7 +7,7 @@
 use std::io::{Cursor, Write};
 
 use crew_mrv_core::import::cfb::write_single_stream;
-use rust_xlsxwriter::{Format, Workbook};
+use rust_xlsxwriter::Format;
 use zip::write::SimpleFileOptions;
 
 // ---- Workbook builders -------------------------------------------------------
@@ -15,7 +15,7 @@ use zip::write::SimpleFileOptions;
 /// A Plant A operator sheet: header row, then (date, effluent flow,
 /// bypass hours) rows, all as text as the real files store them.
 pub fn plant_a_xlsx(rows: &[(&str, &str, &str)]) -> Vec<u8> {
-    let mut wb = Workbook::new();
+    let mut wb = crate::builders::reproducible_workbook();
     let ws = wb.add_worksheet();
     ws.set_name("OPERATOR DATA").expect("sheet name");
     let head = [
@@ -39,7 +39,7 @@ pub fn plant_a_xlsx(rows: &[(&str, &str, &str)]) -> Vec<u8> {
 /// with the date as an Excel serial number (formatted as a date) and the
 /// influent and effluent flows in columns B and H.
 pub fn plant_b_xlsx(days: &[(f64, f64, f64)], serial_format: bool) -> Vec<u8> {
-    let mut wb = Workbook::new();
+    let mut wb = crate::builders::reproducible_workbook();
     let ws = wb.add_worksheet();
     ws.set_name("SHT-S1 DMR SUM").expect("sheet name");
     let put = |ws: &mut rust_xlsxwriter::Worksheet, r: u32, c: u16, s: &str| {
@@ -234,7 +234,7 @@ pub fn xls(stream: &[u8]) -> Vec<u8> {
 /// A workbook of `sheets` sheets, each `rows` × `cols` cells holding 1:
 /// many cells and nothing else, for the cell caps.
 pub fn number_grid_xlsx(sheets: usize, rows: u32, cols: u16) -> Vec<u8> {
-    let mut wb = Workbook::new();
+    let mut wb = crate::builders::reproducible_workbook();
     for _ in 0..sheets {
         let ws = wb.add_worksheet();
         for r in 0..rows {
@@ -249,7 +249,7 @@ pub fn number_grid_xlsx(sheets: usize, rows: u32, cols: u16) -> Vec<u8> {
 /// A small Plant A-looking sheet whose used range reaches XFD1048576, the
 /// last cell Excel allows.
 pub fn far_cell_xlsx() -> Vec<u8> {
-    let mut wb = Workbook::new();
+    let mut wb = crate::builders::reproducible_workbook();
     let ws = wb.add_worksheet();
     ws.write_string(0, 0, "OPERATOR DATA").expect("a1");
     ws.write_string(1_048_575, 16_383, "far").expect("xfd");
