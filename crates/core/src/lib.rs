@@ -21,6 +21,7 @@ pub mod import;
 pub mod method;
 pub mod model;
 mod pipeline;
+pub mod profile;
 pub mod provenance;
 pub mod qa;
 mod report;
