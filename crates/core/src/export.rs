@@ -646,7 +646,7 @@ fn finding_line<C: Cells>(l: &mut C, f: &Finding) {
         .theirs(f.at.sheet.as_deref().unwrap_or(""));
 }
 
-pub const FILE_COLUMNS: [&str; 15] = [
+pub const FILE_COLUMNS: [&str; 16] = [
     "name",
     "kind",
     "plant_id",
@@ -662,6 +662,7 @@ pub const FILE_COLUMNS: [&str; 15] = [
     "skipped_by_reason",
     "status",
     "message",
+    "profile",
 ];
 
 pub fn write_files(report: &Report, w: &mut dyn Write) -> io::Result<()> {
@@ -696,7 +697,8 @@ fn file_rows<C: Cells>(report: &Report, l: &mut C) -> io::Result<()> {
             .int(Some(account.skipped_total()))
             .ours(&account.reasons_line())
             .ours(status)
-            .theirs(&message);
+            .theirs(&message)
+            .theirs(f.profile.as_deref().unwrap_or(""));
         l.end()?;
     }
     Ok(())
