@@ -662,3 +662,30 @@ fn the_proposal_reads_back_what_it_proposes() {
         Ok(s.profile.clone())
     );
 }
+
+#[test]
+fn a_metric_plant_s_co2_chain_starts_from_its_cubic_metres_and_outputs_name_the_unit() {
+    let lab = lab_table(lab_pair("PLANT_C", d(2025, 4, 1), 40.0, 45.0)).to_text(',');
+    let r = run_default(&[
+        src("plant_c.toml", basic_profile()),
+        src("log.csv", basic_grid("x").csv()),
+        src("lab.csv", lab),
+    ]);
+    let day = co2_day(&r.report, "PLANT_C", d(2025, 4, 1));
+    let calc = day.calc.as_ref().map(|c| c.flow_m3_per_day);
+    assert_eq!(calc, Some(37854.1));
+    assert_eq!(day.flow_mgd, Some(37854.1 / 3785.41));
+    let co2 = output(&r, "co2_removal.csv");
+    let row = co2
+        .lines()
+        .find(|l| l.starts_with("\"PLANT_C\",2025-04-01,"))
+        .unwrap_or_default();
+    assert!(row.contains(",37854.1,"), "{row}");
+    assert!(row.contains(",m3/d,"), "{row}");
+    let ops = output(&r, "plant_operations.csv");
+    let row = ops
+        .lines()
+        .find(|l| l.starts_with("\"PLANT_C\",2025-04-02,"))
+        .unwrap_or_default();
+    assert!(row.ends_with(",37000,m3/d"), "{row}");
+}

@@ -321,6 +321,7 @@ pub(crate) fn read(
     let sheet_name = ctx.intern(&sheet.name);
     let eff_col = resolved.fields.get(&Field::EffluentFlow).map(|(c, _)| *c);
     let has_influent = resolved.fields.contains_key(&Field::InfluentFlow);
+    let eff_unit = resolved.fields.get(&Field::EffluentFlow).map(|(_, u)| *u);
     let mut ops = Vec::new();
     let mut first: Option<NaiveDate> = None;
     let mut last: Option<NaiveDate> = None;
@@ -442,6 +443,8 @@ pub(crate) fn read(
             sheet: sheet_name.clone(),
             row: line,
             eff_flow_col: eff_col,
+            flow_unit: eff_unit,
+            actual_eff_flow_m3_per_day: eff.map(|(v, u)| flow(v, u).1),
         };
         ctx.account.record(sheet_ref, line);
         first = Some(first.map_or(day, |f| f.min(day)));

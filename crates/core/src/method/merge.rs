@@ -163,6 +163,8 @@ pub fn merge(
             provisional,
             superseded,
             source_eff_flow_col: chosen.eff_flow_col,
+            flow_unit: chosen.flow_unit,
+            actual_eff_flow_m3_per_day: chosen.actual_eff_flow_m3_per_day,
         });
     }
     for ((plant, older, newer), dates) in repeats {
@@ -211,6 +213,8 @@ mod tests {
             sheet: "S".into(),
             row: r,
             eff_flow_col: None,
+            flow_unit: None,
+            actual_eff_flow_m3_per_day: None,
         }
     }
 
