@@ -689,3 +689,28 @@ fn a_metric_plant_s_co2_chain_starts_from_its_cubic_metres_and_outputs_name_the_
         .unwrap_or_default();
     assert!(row.ends_with(",37000,m3/d"), "{row}");
 }
+
+#[test]
+fn the_proposal_on_the_plant_c_files_equals_its_hand_written_profile() {
+    use crew_mrv_samples::{generate, plant_c, SampleOptions};
+    let hand = profile::parse("PLANT_C-profile.toml", plant_c::PROFILE);
+    let Ok(hand) = hand else { panic!("{hand:?}") };
+    let files = generate(&SampleOptions::committed()).unwrap_or_default();
+    let ops: Vec<_> = files
+        .iter()
+        .filter(|f| f.name.starts_with("PLANT_C-daily_log"))
+        .collect();
+    assert_eq!(ops.len(), 2, "an .xlsx and a .csv");
+    for f in ops {
+        let s = profile_reader::suggest(&f.name, &f.bytes, &Config::default());
+        let Ok(s) = s else {
+            panic!("{}: {:?}", f.name, s.err())
+        };
+        // The lab's sampling points and the plant's name are not in the
+        // operations file: the engineer adds them.
+        assert_eq!(s.profile.plant_id, hand.plant_id, "{}", f.name);
+        assert_eq!(s.profile.operations, hand.operations, "{}", f.name);
+        assert!(s.preview.error.is_none(), "{}", f.name);
+        assert!(s.preview.records.ops.len() >= 30, "{}", f.name);
+    }
+}
