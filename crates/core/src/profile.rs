@@ -757,7 +757,7 @@ pub fn cell_position(s: &str) -> Option<(u32, u32)> {
     let split = s.find(|c: char| c.is_ascii_digit())?;
     let col = column_index(s.get(..split)?)?;
     let row: u32 = s.get(split..)?.parse().ok()?;
-    (row >= 1 && row <= 1_048_576).then(|| (row - 1, col))
+    (1..=1_048_576).contains(&row).then(|| (row - 1, col))
 }
 
 /// A `date_format` must read back the date it writes, with year, month
