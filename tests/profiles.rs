@@ -507,11 +507,15 @@ fn bad_profiles_name_the_file_the_line_and_what_was_expected() {
         "{e:?}"
     );
 
-    let e = errors_of(&format!("{BASIC_LAYOUT}").replace(
-        "header_contains",
-        "date_format = \"%d/%m\"\nheader_contains",
+    let e = errors_of(&profile(
+        &format!("{BASIC_LAYOUT}\ndate_format = \"%d/%m\""),
+        BASIC_COLUMNS,
     ));
-    assert!(!e.is_empty());
+    assert!(
+        e.iter()
+            .any(|m| m.contains("line 9: date_format: expected a date pattern")),
+        "{e:?}"
+    );
 }
 
 #[test]

@@ -875,10 +875,6 @@ pub fn month_name(m: u32) -> &'static str {
     ][(m - 1) as usize]
 }
 
-/// A workbook whose bytes depend only on what is written into it: without a
-/// fixed creation time rust_xlsxwriter stamps the clock into
-/// `docProps/core.xml`, and two builds of the same workbook a second apart
-/// hash differently (a day's `inputs_sha256` then changes between them).
 // ---------------------------------------------------------------------------
 // Any sheet, cell by cell (plant profiles, PROFILES.md)
 // ---------------------------------------------------------------------------
@@ -974,6 +970,10 @@ impl Grid {
     }
 }
 
+/// A workbook whose bytes depend only on what is written into it: without a
+/// fixed creation time rust_xlsxwriter stamps the clock into
+/// `docProps/core.xml`, and two builds of the same workbook a second apart
+/// hash differently (a day's `inputs_sha256` then changes between them).
 pub(crate) fn reproducible_workbook() -> Workbook {
     let mut wb = Workbook::new();
     if let Ok(created) = ExcelDateTime::from_ymd(2025, 1, 1) {

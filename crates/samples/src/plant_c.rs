@@ -57,7 +57,7 @@ pub fn day(first: NaiveDate, i: u32) -> CDay {
         peak: effluent + 4_000.0 + 100.0 * f64::from(i % 5),
         bypass: if storm { 1_500.0 } else { 0.0 },
         bypass_hours: if storm { 3.5 } else { 0.0 },
-        rain_mm: if i % 6 == 0 {
+        rain_mm: if i.is_multiple_of(6) {
             2.5 * f64::from((i / 6) % 4 + 1)
         } else {
             0.0
@@ -129,7 +129,7 @@ fn thousands(v: f64) -> String {
     let digits = whole.to_string();
     let mut out = String::new();
     for (k, ch) in digits.chars().enumerate() {
-        if k > 0 && (digits.len() - k) % 3 == 0 {
+        if k > 0 && (digits.len() - k).is_multiple_of(3) {
             out.push(',');
         }
         out.push(ch);
@@ -183,8 +183,8 @@ pub fn generate(opts: &SampleOptions) -> Result<Vec<SampleFile>, SampleError> {
         .map(|(i, _)| (i as u32, day(first, i as u32)))
         .collect();
     let n = all.len() as u32;
-    let (book, tail): (Vec<(u32, CDay)>, Vec<(u32, CDay)>) =
-        all.into_iter().partition(|(_, d)| d.date < last_month);
+    type Days = Vec<(u32, CDay)>;
+    let (book, tail): (Days, Days) = all.into_iter().partition(|(_, d)| d.date < last_month);
     let ym = |d: NaiveDate| d.format("%Y-%m").to_string();
     let mut files = vec![
         SampleFile {
