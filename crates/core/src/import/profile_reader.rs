@@ -104,7 +104,21 @@ enum DateCell {
 /// `M/D/YYYY`); a time after the date is allowed and dropped.
 pub fn text_date(t: &str, format: Option<&str>) -> Option<NaiveDate> {
     let t = t.trim();
-    let ends_well = |rest: &str| rest.is_empty() || rest.starts_with([' ', 'T']);
+    // Only a time may follow the date: `06/08/2025 *311 CBOD …` is a
+    // footnote, not a day.
+    let ends_well = |rest: &str| {
+        let r = rest.trim_start_matches([' ', 'T']).trim();
+        r.is_empty()
+            || [
+                "%H:%M:%S",
+                "%H:%M",
+                "%I:%M:%S %p",
+                "%I:%M %p",
+                "%H:%M:%S%.f",
+            ]
+            .iter()
+            .any(|f| NaiveTime::parse_from_str(r, f).is_ok())
+    };
     for f in ["%Y-%m-%d", format.unwrap_or("%m/%d/%Y")] {
         if let Ok((d, rest)) = NaiveDate::parse_and_remainder(t, f) {
             if ends_well(rest) {
