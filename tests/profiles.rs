@@ -812,3 +812,20 @@ fn the_generic_reader_alone_gives_plant_a_and_b_the_same_numbers() {
     };
     assert_eq!(co2(&hand), co2(&generic));
 }
+
+#[test]
+fn a_deeply_nested_profile_is_an_error_with_its_line_not_a_crash() {
+    let deep = format!(
+        "{HEAD}plant_name = {}{}\n",
+        "[".repeat(100_000),
+        "]".repeat(100_000)
+    );
+    let e = errors_of(&deep);
+    assert!(
+        e.iter()
+            .any(|m| m.starts_with("bad.toml, line 3: not valid TOML")),
+        "{e:?}"
+    );
+    let r = run_default(&[src("deep.toml", deep)]);
+    assert!(file(&r, "deep.toml").error.is_some());
+}
