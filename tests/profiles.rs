@@ -829,3 +829,35 @@ fn a_deeply_nested_profile_is_an_error_with_its_line_not_a_crash() {
     let r = run_default(&[src("deep.toml", deep)]);
     assert!(file(&r, "deep.toml").error.is_some());
 }
+
+#[test]
+fn a_revised_metric_flow_is_compared_and_reported_in_its_own_unit() {
+    let older = Grid::new("s")
+        .row(0, &["Date", "Final effluent flow", "Influent flow"])
+        .row(1, &["4/1/2025", "30000", "30500"]);
+    let newer = Grid::new("s")
+        .row(0, &["Date", "Final effluent flow", "Influent flow"])
+        .row(1, &["4/1/2025", "30100", "30600"])
+        .row(2, &["4/2/2025", "30200", "30700"]);
+    let p = profile(
+        BASIC_LAYOUT,
+        "effluent_flow = { header = \"effluent\", unit = \"m3/d\" }\ninfluent_flow = { header = \"influent\", unit = \"m3/d\" }",
+    );
+    let r = run_default(&[
+        src("c.toml", p),
+        src("log-1.csv", older.csv()),
+        src("log-2.csv", newer.csv()),
+    ]);
+    let revised = findings(&r.report, "revised_flow");
+    assert_eq!(revised.len(), 1);
+    assert!(
+        revised[0]
+            .message
+            .contains("30000 m³/day in log-1.csv row 2; 30100 m³/day in log-2.csv row 2")
+            || revised[0]
+                .message
+                .contains("30100 m³/day in log-2.csv row 2; 30000 m³/day in log-1.csv row 2"),
+        "{}",
+        revised[0].message
+    );
+}
