@@ -118,8 +118,16 @@ def main():
     small = {}
     # CSV kinds are told apart by content: the CSV targets read any of them.
     put("lab_csv", REVIEWS)
+    profile = open(os.path.join(DATA, "PLANT_C-profile.toml"), "rb").read()
     for name in files:
         path = os.path.join(DATA, name)
+        if name.startswith("PLANT_C"):
+            # A profile, a NUL, the file it reads (fuzz_targets/profile.rs).
+            if name.endswith(".csv"):
+                put("profile", profile + b"\0" + head(path, 12))
+            elif name.endswith(".xlsx"):
+                put("profile", profile + b"\0" + open(path, "rb").read())
+            continue
         if name.startswith("calcium") and name.endswith(".csv"):
             small[name] = head(path, 12)
             put("lab_csv", small[name])

@@ -1016,3 +1016,109 @@ fn explain_prints_a_days_calculation_sheet() {
         stderr(&o)
     );
 }
+
+/// Onboarding a plant with the CLI (README "Plant profiles"): suggest,
+/// check, run with the profile among the inputs; `show` prints a built-in.
+#[test]
+fn profile_suggest_check_show_and_run_onboard_a_plant() {
+    use crew_mrv_samples::{generate, SampleOptions};
+    let tmp = TempDir::new("profile");
+    let dir = tmp.path();
+    let files = generate(&SampleOptions::committed()).unwrap_or_default();
+    let mut wrote = Vec::new();
+    for f in files
+        .iter()
+        .filter(|f| f.name.contains("PLANT_C") && !f.name.ends_with(".toml"))
+    {
+        std::fs::write(dir.join(&f.name), &f.bytes).expect("write");
+        wrote.push(dir.join(&f.name));
+    }
+    let xlsx = wrote
+        .iter()
+        .find(|p| p.extension().is_some_and(|e| e == "xlsx"))
+        .expect("PLANT_C workbook")
+        .to_str()
+        .expect("utf-8")
+        .to_string();
+    let o = crew(&["profile", "suggest", &xlsx]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let proposal = stdout(&o);
+    assert!(
+        proposal.starts_with("profile = \"crew-mrv/plant-profile/1\"\nplant_id = \"PLANT_C\"\n"),
+        "{proposal}"
+    );
+    assert!(
+        proposal.contains(
+            "effluent_flow = { header = \"final effluent flow (m3/d)\", unit = \"m3/d\" }"
+        ),
+        "{proposal}"
+    );
+    // The engineer adds the lab's sampling points.
+    let edited = proposal.replacen(
+        "\n[[operations]]",
+        "\n[lab]\nupstream = [\"influent_channel\"]\ndownstream = [\"final_effluent\"]\n\n[[operations]]",
+        1,
+    );
+    let profile = dir.join("plant_c.toml");
+    std::fs::write(&profile, &edited).expect("write");
+    let p = profile.to_str().expect("utf-8");
+
+    let o = crew(&["profile", "check", p, &xlsx]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let out = stdout(&o);
+    assert!(
+        out.contains("read by PLANT_C / operations (plant_c.toml)"),
+        "{out}"
+    );
+    assert!(out.contains("days 2025-04-01 to 2025-05-31"), "{out}");
+    assert!(
+        out.contains("68 rows = 61 records + 7 skipped (preamble:3; header:1; blank:1; summary:2)"),
+        "{out}"
+    );
+    assert!(out.contains("    2025-04-01     5       7.9252"), "{out}");
+    assert!(
+        out.contains("level 3 unparseable_number: influent_flow 'OFFLINE'"),
+        "{out}"
+    );
+
+    let bad = dir.join("bad.toml");
+    std::fs::write(&bad, edited.replace("header_contains", "header_contain")).expect("write");
+    let o = crew(&["profile", "check", bad.to_str().expect("utf-8"), &xlsx]);
+    assert_eq!(code(&o), 1);
+    assert!(stderr(&o).contains("bad.toml, line "), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("unknown key 'header_contain'"),
+        "{}",
+        stderr(&o)
+    );
+
+    let out_dir = dir.join("out");
+    let mut args = vec!["run", "-q", "--out", out_dir.to_str().expect("utf-8"), p];
+    let names: Vec<String> = wrote
+        .iter()
+        .map(|w| w.to_str().expect("utf-8").to_string())
+        .collect();
+    args.extend(names.iter().map(String::as_str));
+    let o = crew(&args);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let co2 = std::fs::read_to_string(out_dir.join("co2_removal.csv")).expect("co2");
+    let day = co2
+        .lines()
+        .find(|l| l.starts_with("\"PLANT_C\",2025-04-01,"))
+        .expect("PLANT_C 04-01");
+    assert!(day.contains(",VALID,"), "{day}");
+    assert!(day.contains(",30000,30000000,"), "{day}");
+    assert!(day.contains(",m3/d,"), "{day}");
+    let listed = std::fs::read_to_string(out_dir.join("files.csv")).expect("files");
+    assert!(
+        listed.contains("\"plant_c.toml\",plant_profile,\"PLANT_C\""),
+        "{listed}"
+    );
+
+    let o = crew(&["profile", "show", "plant_b"]);
+    assert_eq!(code(&o), 0);
+    assert!(stdout(&o).contains("reader = \"plant_b\""));
+    let o = crew(&["profile", "show", "PLANT_Z"]);
+    assert_eq!(code(&o), 2);
+    assert!(stderr(&o).contains("PLANT_A, PLANT_B"), "{}", stderr(&o));
+}

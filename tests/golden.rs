@@ -15,7 +15,11 @@ fn sample_set() -> Option<Vec<Source>> {
     let mut names: Vec<String> = std::fs::read_dir(&dir)
         .ok()?
         .filter_map(|e| e.ok()?.file_name().into_string().ok())
-        .filter(|n| n.ends_with(".csv") || n.ends_with(".xlsx") || n.ends_with(".xls"))
+        .filter(|n| {
+            [".csv", ".xlsx", ".xls", ".toml"]
+                .iter()
+                .any(|x| n.ends_with(x))
+        })
         .collect();
     names.sort();
     Some(
@@ -28,7 +32,7 @@ fn sample_set() -> Option<Vec<Source>> {
 
 fn co2_rows(policy: ReplicatePolicy) -> Vec<Vec<String>> {
     let sources = sample_set().unwrap_or_default();
-    assert_eq!(sources.len(), 13, "data/ holds the 13 sample files");
+    assert_eq!(sources.len(), 17, "data/ holds the 17 sample files");
     let config = Config {
         replicate_policy: policy,
         ..Config::default()
@@ -186,13 +190,18 @@ fn hand_checked_totals() {
             .unwrap_or_default();
     let a = &summary["plants"]["PLANT_A"];
     let b = &summary["plants"]["PLANT_B"];
+    // PLANT_C (metric, read through its profile): the closed forms of
+    // crates/samples/src/plant_c.rs, summed by hand in data/README.md.
+    let c = &summary["plants"]["PLANT_C"];
     assert_eq!(a["co2_removed_t"].as_f64(), Some(161.24970959846067));
     assert_eq!(a["valid_days"].as_u64(), Some(78));
     assert_eq!(b["co2_removed_t"].as_f64(), Some(23.454953135394586));
     assert_eq!(b["valid_days"].as_u64(), Some(59));
-    assert_eq!(summary["all_plants"]["days"].as_u64(), Some(204));
+    assert_eq!(c["co2_removed_t"].as_f64(), Some(6.692690521451921));
+    assert_eq!(c["valid_days"].as_u64(), Some(82));
+    assert_eq!(summary["all_plants"]["days"].as_u64(), Some(295));
     assert_eq!(
         summary["all_plants"]["days_by_flag"]["MISSING_CA_READINGS"].as_u64(),
-        Some(61)
+        Some(70)
     );
 }

@@ -97,10 +97,14 @@ fn committed_set_has_every_file() {
             "PLANT_B-MPOR_Crew_05162025to06072025.xlsx",
             "PLANT_B-MPOR_Crew_05302025to06232025.xlsx",
             "PLANT_B-MPOR_Crew_06132025to07112025.xlsx",
+            "PLANT_C-daily_log_2025-04_2025-05.xlsx",
+            "PLANT_C-daily_log_2025-06.csv",
+            "PLANT_C-profile.toml",
             "WB0038_PH_2025_sanitized.csv",
             "WB0041_PH_2025_sanitized.csv",
             "WB0052_PH_2025_sanitized.csv",
             "calcium_lab_results_2025Q2.csv",
+            "calcium_lab_results_PLANT_C_2025-04.csv",
         ]
     );
     let total: usize = committed().iter().map(|f| f.bytes.len()).sum();
@@ -123,10 +127,12 @@ fn manifest_lists_files_sorted_with_kinds() {
     assert_eq!(
         kinds,
         BTreeMap::from([
-            ("calcium_lab", 1),
+            ("calcium_lab", 2),
             ("ph_sensor", 3),
             ("plant_a_operator", 3),
             ("plant_b_mpor", 6),
+            ("plant_c_daily_log", 2),
+            ("plant_profile", 1),
         ])
     );
 }
@@ -1024,7 +1030,8 @@ fn year_mode_covers_the_year() {
     let kinds = |k: &str| files.iter().filter(|f| f.kind() == k).count();
     assert_eq!(kinds("ph_sensor"), 8);
     assert_eq!(kinds("plant_a_operator"), 12);
-    assert_eq!(kinds("calcium_lab"), 1);
+    assert_eq!(kinds("calcium_lab"), 2);
+    assert_eq!(kinds("plant_c_daily_log"), 2);
     let a: Vec<&str> = files
         .iter()
         .filter(|f| f.kind() == "plant_a_operator")

@@ -434,7 +434,7 @@ test("a worker that dies is replaced: the file it was reading is named and left 
     assert.equal(await leftOut.count(), 1);
     assert.equal(await leftOut.getAttribute("data-file"), culprit);
     assert.match(await leftOut.textContent(), /processing worker stopped/);
-    assert.match(await page.textContent("[data-testid=tab-files]"), /Files \(13, 1 not read\)/);
+    assert.match(await page.textContent("[data-testid=tab-files]"), /Files \(17, 1 not read\)/);
     await page.click("[data-testid=tab-dashboard]");
     await page.click("[data-testid=filter-all-dates]");
     assertKpisEqual(await kpis(page), JSON.parse(cli([], rest)("summary.json")).all_plants);

@@ -36,6 +36,32 @@ UPSTREAM = {"primary_clarifier"}
 DOWNSTREAM = {"secondary_clarifier"}
 
 
+def read_lab_points(data_dir):
+    """plant -> (upstream units, downstream units) from the `[lab]` table of
+    every plant profile (.toml) in DATA_DIR (PROFILES.md "The lab side");
+    plants without one use the defaults above."""
+    import tomllib
+
+    points = {}
+    for name in sorted(os.listdir(data_dir)):
+        if not name.lower().endswith(".toml"):
+            continue
+        with open(os.path.join(data_dir, name), "rb") as f:
+            p = tomllib.load(f)
+        lab = p.get("lab")
+        if lab:
+            points[p["plant_id"]] = (set(lab["upstream"]), set(lab["downstream"]))
+    return points
+
+
+LAB_POINTS = {}
+
+
+def location(plant, unit):
+    up, down = LAB_POINTS.get(plant, (UPSTREAM, DOWNSTREAM))
+    return "up" if unit in up else "down" if unit in down else None
+
+
 def ascending_mean(values):
     """METHOD §2: sum in ascending order of value, then divide. Not
     math.fsum (correctly rounded): the method fixes the order instead."""
@@ -78,14 +104,14 @@ def calcium_days(rows, policy):
         samples.setdefault((plant, date, unit, uid), []).append(value)
     groups = {}  # (plant, date, location) -> [sample means]
     for (plant, date, unit, _uid), values in samples.items():
-        loc = "up" if unit in UPSTREAM else "down" if unit in DOWNSTREAM else None
+        loc = location(plant, unit)
         if loc is not None:
             groups.setdefault((plant, date, loc), []).append(ascending_mean(values))
     firsts = {}  # (plant, date, location) -> value of the first row
     any_day = set()
     for plant, date, unit, _uid, value in rows:
         any_day.add((plant, date))
-        loc = "up" if unit in UPSTREAM else "down" if unit in DOWNSTREAM else None
+        loc = location(plant, unit)
         if loc is not None:
             firsts.setdefault((plant, date, loc), value)
     days = {}
@@ -96,22 +122,27 @@ def calcium_days(rows, policy):
 
 
 def read_ops(out_dir):
-    """(plant, date) -> effluent flow in MGD, or None when blank/provisional."""
+    """(plant, date) -> effluent flow in MGD, or None when blank/provisional;
+    and (plant, date) -> the flow in m3/day when it was read in a metric
+    unit (PROFILES.md "Units": the chain then starts from the m3/day)."""
     ops = {}
+    metric = {}
     with open(os.path.join(out_dir, "plant_operations.csv"), newline="") as f:
         for r in csv.DictReader(f):
             flow = r["actual_eff_flow_mgd"]
             provisional = r["provisional"] == "true"
-            ops[(r["plant_id"], r["date"])] = (
-                None if provisional or flow == "" else float(flow)
-            )
-    return ops
+            key = (r["plant_id"], r["date"])
+            ops[key] = None if provisional or flow == "" else float(flow)
+            if r["flow_unit"] in ("m3/d", "ML/d") and r["actual_eff_flow_m3_per_day"] != "":
+                metric[key] = float(r["actual_eff_flow_m3_per_day"])
+    return ops, metric
 
 
-def co2_day(flow, up, down):
+def co2_day(flow, up, down, flow_m3=None):
     """METHOD §4's formula, in its order."""
     delta = down - up
-    flow_m3 = flow * M3_PER_MG
+    if flow_m3 is None:
+        flow_m3 = flow * M3_PER_MG
     flow_l = flow_m3 * 1000
     ca_to_caco3 = MW_CACO3 / MW_CA
     co2_to_caco3 = MW_CO2 / MW_CACO3
@@ -129,9 +160,10 @@ def co2_day(flow, up, down):
     }
 
 
-def method(data_dir, ops, policy):
+def method(data_dir, ops_metric, policy):
     """Every plant-day: a dict of the co2_removal.csv fields this script
     checks (floats as float, blank as None)."""
+    ops, metric = ops_metric
     calcium, any_day = calcium_days(read_lab(data_dir), policy)
     out = {}
     for key in sorted(set(ops) | any_day):
@@ -153,7 +185,7 @@ def method(data_dir, ops, policy):
         elif up is None or down is None:
             flag = "MISSING_CA_READINGS"
         else:
-            calc = co2_day(flow, up[0], down[0])
+            calc = co2_day(flow, up[0], down[0], metric.get(key))
             row.update(calc)
             flag = "VALID" if calc["ca_delta_mg_per_l"] > 0 else "INVALID"
         row["quality_flag"] = flag
@@ -269,9 +301,9 @@ def compare_golden(diff, mean, first, golden_rs):
         diff.check(f"golden FIRST {plant} {date}", r.get("co2_removed_metric_tons_per_day"), float(co2), "golden.rs")
     block = src[src.index("fn hand_checked_totals"):]
     for plant, field, literal in re.findall(
-        r'(a|b)\["(co2_removed_t|valid_days)"\]\.as_(?:f64|u64)\(\),\s*Some\(([\d.]+)\)', block
+        r'(a|b|c)\["(co2_removed_t|valid_days)"\]\.as_(?:f64|u64)\(\),\s*Some\(([\d.]+)\)', block
     ):
-        plant_id = "PLANT_A" if plant == "a" else "PLANT_B"
+        plant_id = "PLANT_" + plant.upper()
         k = kpis({k: v for k, v in mean.items() if k[0] == plant_id})
         want = float(literal) if field == "co2_removed_t" else int(literal)
         diff.check(f"golden total {plant_id} {field}", k[field], want, "golden.rs")
@@ -285,6 +317,7 @@ def main(argv):
         print(__doc__, file=sys.stderr)
         return 2
     data_dir, out_mean, out_first, golden_rs = argv[1:]
+    LAB_POINTS.update(read_lab_points(data_dir))
     ops = read_ops(out_mean)
     mean = method(data_dir, ops, "mean")
     first = method(data_dir, ops, "first")

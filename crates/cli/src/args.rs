@@ -151,6 +151,10 @@ pub enum Command {
     /// Load the batch into PostgreSQL (schema created if missing; the same
     /// statements as `run --sql`), in one transaction.
     Load(crate::load::LoadArgs),
+    /// Plant profiles (PROFILES.md): propose one for a new plant's
+    /// operations file, check what one reads, print a built-in one.
+    #[command(subcommand)]
+    Profile(ProfileCommand),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
     Completions {
         /// The shell to write the script for.
@@ -287,6 +291,31 @@ pub struct VerifyArgs {
     /// inputs inside the bundle (`run --bundle-inputs`).
     #[arg(value_name = "FILE_OR_DIR")]
     pub inputs: Vec<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ProfileCommand {
+    /// Print a proposed profile (TOML) for an operations file (.xlsx,
+    /// .xls, .csv) no profile reads yet; save it, edit it, then `check` it.
+    Suggest {
+        /// The operations file.
+        file: PathBuf,
+    },
+    /// Read files with a profile and print what it reads: the first days,
+    /// the row account and the findings. Exit 1 when the profile has an
+    /// error or a file is not read.
+    Check {
+        /// The profile (.toml).
+        profile: PathBuf,
+        /// Operations files to read with it.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
+    /// Print a built-in profile (PLANT_A or PLANT_B) as TOML.
+    Show {
+        /// The plant id.
+        plant_id: String,
+    },
 }
 
 #[derive(Debug, Args)]

@@ -69,6 +69,7 @@ mod cli {
             Some(Command::Verify(a)) => verify_cmd(a),
             Some(Command::Explain(a)) => explain_cmd(a),
             Some(Command::Load(a)) => crate::load::load_cmd(a),
+            Some(Command::Profile(c)) => profile_cmd(c),
             Some(Command::Completions { shell }) => {
                 clap_complete::generate(
                     shell,
@@ -87,7 +88,7 @@ mod cli {
                 .and_then(|e| e.to_str())
                 .map(str::to_ascii_lowercase)
                 .as_deref(),
-            Some("csv" | "xlsx" | "xls" | "txt" | "tsv")
+            Some("csv" | "xlsx" | "xls" | "txt" | "tsv" | "toml")
         )
     }
 
@@ -221,24 +222,45 @@ mod cli {
     ) -> (Run, bool) {
         let mut files = Vec::with_capacity(paths.len());
         let mut unreadable = false;
-        for p in paths {
-            let name = p
-                .file_name()
-                .map(|n| n.to_string_lossy().into_owned())
-                .unwrap_or_else(|| p.display().to_string());
-            progress.file(&shown(&name));
-            match fs::read(p) {
-                Ok(bytes) => files.push(read_file(&name, &bytes, config)),
-                Err(e) => {
-                    progress.suspend(|| eprintln!("crew-mrv: {}: {e}", shown_path(p)));
-                    unreadable = true;
+        // Plant profiles first (recognised by content, as the core's `run`
+        // does): they read the operations files beside them.
+        let (profiles, data): (Vec<&PathBuf>, Vec<&PathBuf>) =
+            paths.iter().partition(|p| starts_like_profile(p));
+        let mut config = config.clone();
+        for (pass, paths) in [profiles, data].into_iter().enumerate() {
+            if pass == 1 {
+                config = crew_mrv_core::with_profiles(&config, &files);
+            }
+            let config = &config;
+            for p in paths {
+                let name = p
+                    .file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_else(|| p.display().to_string());
+                progress.file(&shown(&name));
+                match fs::read(p) {
+                    Ok(bytes) => files.push(read_file(&name, &bytes, config)),
+                    Err(e) => {
+                        progress.suspend(|| eprintln!("crew-mrv: {}: {e}", shown_path(p)));
+                        unreadable = true;
+                    }
                 }
             }
         }
         progress.stage("applying the method");
         let mut store = ImportStore::new(files);
-        let report = assemble(&mut store, config);
+        let report = assemble(&mut store, &config);
         (Run { report, store }, unreadable)
+    }
+
+    /// Whether a file starts as a plant profile does, from its first
+    /// 64 KB (the `profile` key comes first, after comments at most).
+    fn starts_like_profile(p: &Path) -> bool {
+        use std::io::Read;
+        let mut head = Vec::new();
+        fs::File::open(p)
+            .and_then(|f| f.take(64 * 1024).read_to_end(&mut head))
+            .is_ok_and(|_| crew_mrv_core::profile::looks_like_profile(&head))
     }
 
     fn run_cmd(a: RunArgs) -> ExitCode {
@@ -300,7 +322,14 @@ mod cli {
         } else if !a.quiet {
             print_summary(report, &filter, &a.out);
         }
-        for f in report.files.iter().filter(|f| f.error.is_some()) {
+        exit_status(report, unreadable)
+    }
+
+    /// Each file that could not be read, named on stderr; the exit status
+    /// says whether any was (1) or all were read (0). `run` and `load`
+    /// end the same way.
+    pub(crate) fn exit_status(report: &Report, unreadable: bool) -> ExitCode {
+        for f in &report.files {
             if let Some(e) = &f.error {
                 eprintln!("crew-mrv: {}: {}", shown(&f.name), shown(&e.to_string()));
             }
@@ -581,6 +610,152 @@ mod cli {
             line(&shown(p), u, sensitive);
         }
         line("all", &period.all, String::new());
+    }
+
+    fn profile_cmd(c: crate::args::ProfileCommand) -> ExitCode {
+        use crate::args::ProfileCommand;
+        use crew_mrv_core::import::profile_reader;
+        use crew_mrv_core::profile;
+        let config = Config::default();
+        let file_name = |p: &Path| {
+            p.file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_else(|| p.display().to_string())
+        };
+        match c {
+            ProfileCommand::Show { plant_id } => match profile::builtin_text(&plant_id) {
+                Some(t) => {
+                    print!("{t}");
+                    ExitCode::SUCCESS
+                }
+                None => {
+                    eprintln!(
+                        "crew-mrv: no built-in profile for {}; the built-in ones are {}",
+                        shown(&plant_id),
+                        profile::BUILTIN_SOURCES.map(|(id, _)| id).join(", ")
+                    );
+                    ExitCode::from(2)
+                }
+            },
+            ProfileCommand::Suggest { file } => {
+                let bytes = match fs::read(&file) {
+                    Ok(b) => b,
+                    Err(e) => {
+                        eprintln!("crew-mrv: {}: {e}", shown_path(&file));
+                        return ExitCode::from(2);
+                    }
+                };
+                match profile_reader::suggest(&file_name(&file), &bytes, &config) {
+                    Ok(s) => {
+                        print!("{}", profile::to_toml(&s.profile));
+                        ExitCode::SUCCESS
+                    }
+                    Err(e) => {
+                        eprintln!("crew-mrv: {}: {}", shown_path(&file), shown(&e.to_string()));
+                        ExitCode::from(1)
+                    }
+                }
+            }
+            ProfileCommand::Check {
+                profile: path,
+                files,
+            } => {
+                let text = match fs::read(&path) {
+                    Ok(b) => String::from_utf8_lossy(&b).into_owned(),
+                    Err(e) => {
+                        eprintln!("crew-mrv: {}: {e}", shown_path(&path));
+                        return ExitCode::from(2);
+                    }
+                };
+                let p = match profile::parse(&file_name(&path), &text) {
+                    Ok(p) => p,
+                    Err(errors) => {
+                        for e in errors {
+                            eprintln!("crew-mrv: {}", shown(&e.to_string()));
+                        }
+                        return ExitCode::from(1);
+                    }
+                };
+                let mut failed = false;
+                for f in &files {
+                    let bytes = match fs::read(f) {
+                        Ok(b) => b,
+                        Err(e) => {
+                            eprintln!("crew-mrv: {}: {e}", shown_path(f));
+                            failed = true;
+                            continue;
+                        }
+                    };
+                    let read = profile_reader::check(&p, &file_name(f), &bytes, &config);
+                    failed |= read.error.is_some() || read.profile.is_none();
+                    print_check(&read);
+                }
+                if failed {
+                    ExitCode::from(1)
+                } else {
+                    ExitCode::SUCCESS
+                }
+            }
+        }
+    }
+
+    /// What `profile check` shows of one file.
+    fn print_check(f: &crew_mrv_core::FileImport) {
+        println!("{}", shown(&f.name));
+        match (&f.profile, &f.error) {
+            (_, Some(e)) => println!("  not read: {}", shown(&e.to_string())),
+            (Some(p), None) => println!("  read by {}", shown(p)),
+            (None, None) => println!(
+                "  not read by this profile (read as {})",
+                f.kind.map_or("nothing", |k| k.describe())
+            ),
+        }
+        if let Some((a, b)) = f.period {
+            println!("  days {a} to {b}");
+        }
+        println!(
+            "  rows: {} ({})",
+            f.account.summary_line(),
+            f.account.reasons_line()
+        );
+        let days = &f.records.ops;
+        if !days.is_empty() {
+            println!("  first days (flows in MGD, precipitation in inches):");
+            println!(
+                "    {:<10} {:>5} {:>12} {:>12} {:>12} {:>8} {:>8}",
+                "date", "row", "effluent", "influent", "bypass", "bypass h", "precip"
+            );
+            let n = |v: Option<f64>| v.map_or("-".to_string(), |v| format!("{v:.4}"));
+            for o in days.iter().take(10) {
+                println!(
+                    "    {:<10} {:>5} {:>12} {:>12} {:>12} {:>8} {:>8}",
+                    o.date.to_string(),
+                    o.row,
+                    n(o.actual_eff_flow_mgd),
+                    n(o.actual_inf_flow_mgd),
+                    n(o.bypass_flow_mgd),
+                    n(o.bypass_hours_per_day),
+                    n(o.precip_in)
+                );
+            }
+            if days.len() > 10 {
+                println!("    ... {} days in all", days.len());
+            }
+        }
+        for x in &f.findings {
+            let at = x.at.to_string();
+            println!(
+                "  level {} {}: {}{}",
+                x.level,
+                x.check,
+                shown(&x.message),
+                if at.is_empty() {
+                    String::new()
+                } else {
+                    format!(" ({})", shown(&at))
+                }
+            );
+        }
     }
 
     fn sample_cmd(a: SampleArgs) -> ExitCode {

@@ -270,6 +270,10 @@ pub struct Config {
     /// leave it open (CLI `--ambiguous-dates`).
     #[serde(default)]
     pub ambiguous_dates: DayOrder,
+    /// Plant profiles dropped with the data (PROFILES.md); the built-in
+    /// ones are always there unless one of these replaces them.
+    #[serde(default)]
+    pub profiles: Vec<crate::profile::Profile>,
 }
 
 /// METHOD §7 default of `lab_default_relative`.
@@ -336,6 +340,7 @@ impl Default for Config {
             meter_uncertainty_percent: BTreeMap::new(),
             confidence: Confidence::P16,
             ambiguous_dates: DayOrder::MonthFirst,
+            profiles: Vec::new(),
         }
     }
 }
@@ -347,6 +352,24 @@ impl Config {
             .get(unit_type_id.trim())
             .copied()
             .unwrap_or(Location::Other)
+    }
+
+    /// Where a plant's sampling point sits: the `[lab]` table of a dropped
+    /// profile for the plant when it has one (PROFILES.md "The lab side"),
+    /// else the settings' mapping (which the built-in profiles repeat).
+    pub fn location_at(&self, plant_id: &str, unit_type_id: &str) -> Location {
+        let unit = unit_type_id.trim();
+        let lab = self
+            .profiles
+            .iter()
+            .filter(|p| p.plant_id == plant_id.trim())
+            .find_map(|p| p.lab.as_ref());
+        match lab {
+            Some(lab) if lab.upstream.iter().any(|u| u == unit) => Location::Upstream,
+            Some(lab) if lab.downstream.iter().any(|u| u == unit) => Location::Downstream,
+            Some(_) => Location::Other,
+            None => self.location_of(unit),
+        }
     }
 
     /// A plant's relative flow uncertainty `u_flow` (METHOD §7).

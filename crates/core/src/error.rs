@@ -28,6 +28,11 @@ pub enum FileErrorKind {
     UnrecognisedCsv { header: String },
     /// A workbook whose sheets match no known layout.
     UnrecognisedWorkbook { sheets: Vec<String> },
+    /// A plant profile with errors (each also a finding naming its line).
+    InvalidProfile { errors: Vec<String> },
+    /// A file a plant profile's layout matched but cannot read (a required
+    /// field matches no column, or two profiles claim the file).
+    ProfileLayout { detail: String },
     /// Bytes that are neither text nor a workbook (e.g. a PDF or an image).
     NotTabular { looks_like: Cow<'static, str> },
     /// A header lacks a column the kind needs.
@@ -68,6 +73,8 @@ impl FileError {
             FileErrorKind::Empty => "empty",
             FileErrorKind::UnrecognisedCsv { .. } => "unrecognised_csv",
             FileErrorKind::UnrecognisedWorkbook { .. } => "unrecognised_workbook",
+            FileErrorKind::InvalidProfile { .. } => "invalid_profile",
+            FileErrorKind::ProfileLayout { .. } => "profile_layout",
             FileErrorKind::NotTabular { .. } => "not_tabular",
             FileErrorKind::MissingColumn { .. } => "missing_column",
             FileErrorKind::Corrupt { .. } => "corrupt",
@@ -123,6 +130,19 @@ impl fmt::Display for FileError {
                 "this is not a CSV or Excel file (it looks like {looks_like}). Drop the plant's \
                  .csv, .xlsx or .xls export instead."
             ),
+            FileErrorKind::InvalidProfile { errors } => write!(
+                f,
+                "this plant profile has {} error{} and is not used: {}",
+                errors.len(),
+                if errors.len() == 1 { "" } else { "s" },
+                errors
+                    .iter()
+                    .take(5)
+                    .map(|e| shorten(e, 200))
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            ),
+            FileErrorKind::ProfileLayout { detail } => f.write_str(&shorten(detail, 2000)),
             FileErrorKind::MissingColumn { kind, column } => write!(
                 f,
                 "the {kind} has no '{column}' column, which is required. Check that the header \

@@ -100,7 +100,12 @@ fn chain(d: &Co2Day) -> Vec<Step> {
         ),
         step(
             "flow_m3_per_day",
-            format!("{flow} MGD × {M3_PER_MG} m³/MG"),
+            // A metric plant's flow starts the chain as read (PROFILES.md).
+            match d.flow_unit {
+                Some(crate::profile::Unit::M3PerDay) => "as read, m³/day".to_string(),
+                Some(crate::profile::Unit::MlPerDay) => "as read, ML/day × 1000 m³/ML".to_string(),
+                _ => format!("{flow} MGD × {M3_PER_MG} m³/MG"),
+            },
             c.flow_m3_per_day,
             "m³/day",
         ),

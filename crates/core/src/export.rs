@@ -437,10 +437,9 @@ fn co2_line<C: Cells>(l: &mut C, d: &Co2Day, version: &str) {
         .int(Some(u64::from(d.ca_upstream_n)))
         .int(Some(u64::from(d.ca_downstream_n)))
         .theirs(d.ops_source.as_deref().unwrap_or(""))
-        // Today's two plants report flows in MGD; blank without operations
-        // (PROFILES.md).
+        // Blank without operations (PROFILES.md).
         .ours(if d.ops_source.is_some() {
-            FLOW_UNIT
+            d.flow_unit.map_or(FLOW_UNIT, |u| u.as_str())
         } else {
             ""
         })
@@ -455,7 +454,7 @@ fn co2_line<C: Cells>(l: &mut C, d: &Co2Day, version: &str) {
         .ours(&d.inputs_sha256);
 }
 
-/// The unit every flow of today's importers is read in.
+/// The unit of the hand-written Plant A and B readers' flows.
 const FLOW_UNIT: &str = "MGD";
 
 pub const LAB_COLUMNS: [&str; 15] = [
@@ -571,9 +570,12 @@ fn ops_rows<C: Cells>(report: &Report, l: &mut C) -> io::Result<()> {
             .datetime(o.report_generated_at)
             .boolean(o.provisional)
             .theirs(&superseded)
-            // §4's conversion, the same multiplication as the CO2 chain.
-            .num(o.actual_eff_flow_mgd.map(|f| f * M3_PER_MG))
-            .ours(FLOW_UNIT);
+            // As read, or §4's conversion: the same value the CO2 chain uses.
+            .num(
+                o.actual_eff_flow_m3_per_day
+                    .or(o.actual_eff_flow_mgd.map(|f| f * M3_PER_MG)),
+            )
+            .ours(o.flow_unit.map_or(FLOW_UNIT, |u| u.as_str()));
         l.end()?;
     }
     Ok(())
@@ -646,7 +648,7 @@ fn finding_line<C: Cells>(l: &mut C, f: &Finding) {
         .theirs(f.at.sheet.as_deref().unwrap_or(""));
 }
 
-pub const FILE_COLUMNS: [&str; 15] = [
+pub const FILE_COLUMNS: [&str; 16] = [
     "name",
     "kind",
     "plant_id",
@@ -662,6 +664,7 @@ pub const FILE_COLUMNS: [&str; 15] = [
     "skipped_by_reason",
     "status",
     "message",
+    "profile",
 ];
 
 pub fn write_files(report: &Report, w: &mut dyn Write) -> io::Result<()> {
@@ -696,7 +699,8 @@ fn file_rows<C: Cells>(report: &Report, l: &mut C) -> io::Result<()> {
             .int(Some(account.skipped_total()))
             .ours(&account.reasons_line())
             .ours(status)
-            .theirs(&message);
+            .theirs(&message)
+            .theirs(f.profile.as_deref().unwrap_or(""));
         l.end()?;
     }
     Ok(())

@@ -191,6 +191,14 @@ pub struct OpsRow {
     /// The effluent flow's 0-based column, for `provenance.csv`.
     #[serde(default)]
     pub eff_flow_col: Option<u32>,
+    /// The unit the flows were read in; `None` for the hand-written
+    /// Plant A and B readers, whose flows are MGD.
+    #[serde(default)]
+    pub flow_unit: Option<crate::profile::Unit>,
+    /// The effluent flow in m³/day as read or converted at import
+    /// (PROFILES.md "Units"); `None` for MGD readers (METHOD §4 converts).
+    #[serde(default)]
+    pub actual_eff_flow_m3_per_day: Option<f64>,
 }
 
 impl OpsRow {
@@ -238,6 +246,11 @@ pub struct PlantOperation {
     /// The chosen row's effluent flow column (0-based).
     #[serde(default)]
     pub source_eff_flow_col: Option<u32>,
+    /// As the chosen row's (see [`OpsRow::flow_unit`]).
+    #[serde(default)]
+    pub flow_unit: Option<crate::profile::Unit>,
+    #[serde(default)]
+    pub actual_eff_flow_m3_per_day: Option<f64>,
 }
 
 /// The daily quality flag of §4, in check order.
@@ -320,6 +333,9 @@ pub struct Co2Day {
     pub ca_upstream_n: u32,
     pub ca_downstream_n: u32,
     pub ops_source: Option<Text>,
+    /// The unit of the operations row's flows (`None`: MGD).
+    #[serde(default)]
+    pub flow_unit: Option<crate::profile::Unit>,
     /// METHOD §7's standard uncertainties.
     #[serde(default)]
     pub sigma: DaySigma,
@@ -469,6 +485,8 @@ mod tests {
             sheet: "S".into(),
             row: 13,
             eff_flow_col: None,
+            flow_unit: None,
+            actual_eff_flow_m3_per_day: None,
         };
         assert!(r.is_provisional());
         r.actual_eff_flow_mgd = None;

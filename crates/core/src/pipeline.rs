@@ -53,16 +53,46 @@ pub fn read_file(name: &str, bytes: &[u8], config: &Config) -> FileImport {
     f
 }
 
-/// Everything, in one call.
+/// Everything, in one call. Plant profiles among the sources are read
+/// first, so they read the operations files beside them.
 pub fn run(sources: &[Source], config: &Config) -> Run {
-    let mut store = ImportStore::new(
-        sources
-            .iter()
-            .map(|s| read_file(&s.name, &s.bytes, config))
-            .collect(),
-    );
-    let report = assemble(&mut store, config);
+    let (profiles, data): (Vec<&Source>, Vec<&Source>) = sources
+        .iter()
+        .partition(|s| crate::profile::looks_like_profile(&s.bytes));
+    let mut files: Vec<FileImport> = profiles
+        .iter()
+        .map(|s| read_file(&s.name, &s.bytes, config))
+        .collect();
+    let config = with_profiles(config, &files);
+    files.extend(data.iter().map(|s| read_file(&s.name, &s.bytes, &config)));
+    let mut store = ImportStore::new(files);
+    let report = assemble(&mut store, &config);
     Run { report, store }
+}
+
+/// The settings with the valid profiles of these imports in force (in
+/// file-name order, a repeated file once), for reading the other files.
+/// A profile's meter uncertainty applies unless the settings give one.
+pub fn with_profiles(config: &Config, files: &[FileImport]) -> Config {
+    let mut config = config.clone();
+    let mut ordered: Vec<&FileImport> = files.iter().collect();
+    ordered.sort_by(|a, b| (&a.name, &a.sha256).cmp(&(&b.name, &b.sha256)));
+    let mut seen = std::collections::HashSet::new();
+    for f in ordered {
+        if !f.sha256.is_empty() && !seen.insert(f.sha256.clone()) {
+            continue;
+        }
+        for p in &f.records.profiles {
+            if let Some(m) = p.meter_uncertainty_percent {
+                config
+                    .meter_uncertainty_percent
+                    .entry(p.plant_id.clone())
+                    .or_insert(m);
+            }
+            config.profiles.push(p.clone());
+        }
+    }
+    config
 }
 
 /// Order the store's files, mark repeats, and run the method. The store

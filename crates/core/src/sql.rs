@@ -195,15 +195,10 @@ pub fn schema() -> String {
         &METADATA_COLUMNS,
         "",
     ));
+    // files.csv's last column, `profile`, names the plant profile that
+    // read each file (it was a NULL placeholder column before profiles).
     for t in &TABLES {
-        // The source files' format profile is not recorded yet: the column
-        // is there (NULL) so loads keep their shape when it is.
-        let extra = if t.output == Output::Files {
-            "    \"profile\" text,\n"
-        } else {
-            ""
-        };
-        s.push_str(&create_table(t.name, t.columns, extra));
+        s.push_str(&create_table(t.name, t.columns, ""));
     }
     let indexes = [
         (

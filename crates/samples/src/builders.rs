@@ -875,6 +875,101 @@ pub fn month_name(m: u32) -> &'static str {
     ][(m - 1) as usize]
 }
 
+// ---------------------------------------------------------------------------
+// Any sheet, cell by cell (plant profiles, PROFILES.md)
+// ---------------------------------------------------------------------------
+
+/// A cell of a [`Grid`].
+#[derive(Clone, Debug, PartialEq)]
+pub enum GridCell {
+    Text(String),
+    Number(f64),
+    /// An Excel date cell (a serial with a date format).
+    Date(NaiveDate),
+}
+
+/// A one-sheet workbook or CSV given cell by cell (0-based rows and
+/// columns), for a layout no plant-specific builder makes: the generic
+/// profile reader's tests and the PLANT_C sample.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Grid {
+    pub sheet: String,
+    pub cells: Vec<(u32, u16, GridCell)>,
+}
+
+impl Grid {
+    pub fn new(sheet: &str) -> Grid {
+        Grid {
+            sheet: sheet.to_string(),
+            cells: Vec::new(),
+        }
+    }
+
+    /// A row of texts from column A (empty strings leave the cell blank).
+    pub fn row(mut self, row: u32, texts: &[&str]) -> Grid {
+        for (c, t) in texts.iter().enumerate() {
+            if !t.is_empty() {
+                self.cells
+                    .push((row, c as u16, GridCell::Text(t.to_string())));
+            }
+        }
+        self
+    }
+
+    pub fn set(mut self, row: u32, col: u16, cell: GridCell) -> Grid {
+        self.cells.retain(|(r, c, _)| (*r, *c) != (row, col));
+        self.cells.push((row, col, cell));
+        self
+    }
+
+    pub fn xlsx(&self) -> Vec<u8> {
+        let mut wb = reproducible_workbook();
+        let ws = wb.add_worksheet();
+        ws.set_name(&self.sheet).expect("sheet name");
+        let date_format = Format::new().set_num_format("yyyy-mm-dd");
+        for (r, c, cell) in &self.cells {
+            match cell {
+                GridCell::Text(t) => {
+                    ws.write_string(*r, *c, t).expect("write");
+                }
+                GridCell::Number(v) => {
+                    ws.write_number(*r, *c, *v).expect("write");
+                }
+                GridCell::Date(d) => {
+                    let x =
+                        ExcelDateTime::from_ymd(d.year() as u16, d.month() as u8, d.day() as u8)
+                            .expect("date");
+                    ws.write_datetime_with_format(*r, *c, &x, &date_format)
+                        .expect("write");
+                }
+            }
+        }
+        wb.save_to_buffer().expect("xlsx")
+    }
+
+    /// The grid as CSV text (dates ISO, numbers in shortest form), one
+    /// line per row up to the last used row.
+    pub fn csv(&self) -> String {
+        let rows = self.cells.iter().map(|(r, _, _)| r + 1).max().unwrap_or(0);
+        let cols = self.cells.iter().map(|(_, c, _)| c + 1).max().unwrap_or(0);
+        let mut out = String::new();
+        for r in 0..rows {
+            let fields: Vec<String> = (0..cols)
+                .map(
+                    |c| match self.cells.iter().find(|(rr, cc, _)| (*rr, *cc) == (r, c)) {
+                        Some((_, _, GridCell::Text(t))) => t.clone(),
+                        Some((_, _, GridCell::Number(v))) => format!("{v}"),
+                        Some((_, _, GridCell::Date(d))) => d.format("%Y-%m-%d").to_string(),
+                        None => String::new(),
+                    },
+                )
+                .collect();
+            out.push_str(&csv_line(&fields, ','));
+        }
+        out
+    }
+}
+
 /// A workbook whose bytes depend only on what is written into it: without a
 /// fixed creation time rust_xlsxwriter stamps the clock into
 /// `docProps/core.xml`, and two builds of the same workbook a second apart

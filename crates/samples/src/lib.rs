@@ -24,6 +24,7 @@ mod ph;
 mod plant_a;
 mod plant_b;
 mod plant_b_columns;
+pub mod plant_c;
 mod rng;
 mod xls;
 
@@ -63,7 +64,7 @@ const YEAR_2025: NaiveDate = match NaiveDate::from_ymd_opt(2025, 1, 1) {
 };
 
 impl SampleOptions {
-    /// What `data/` holds: Q2 2025 for both plants, two pH sensors every
+    /// What `data/` holds: Q2 2025 for the three plants, two pH sensors every
     /// 15 minutes (a minute cadence would make the repository heavy).
     pub fn committed() -> Self {
         SampleOptions {
@@ -133,7 +134,8 @@ pub struct SampleFile {
 
 impl SampleFile {
     /// The source kind the file stands for, as written in the manifest:
-    /// `calcium_lab`, `ph_sensor`, `plant_a_operator` or `plant_b_mpor`.
+    /// `calcium_lab`, `ph_sensor`, `plant_a_operator`, `plant_b_mpor`,
+    /// `plant_c_daily_log` or `plant_profile`.
     pub fn kind(&self) -> &'static str {
         kind_of(&self.name)
     }
@@ -146,6 +148,10 @@ fn kind_of(name: &str) -> &'static str {
         "plant_a_operator"
     } else if name.starts_with("PLANT_B-MPOR") {
         "plant_b_mpor"
+    } else if name.starts_with("PLANT_C-") && name.ends_with(".toml") {
+        "plant_profile"
+    } else if name.starts_with("PLANT_C-") {
+        "plant_c_daily_log"
     } else if name.contains("_PH_") {
         "ph_sensor"
     } else {
@@ -161,6 +167,7 @@ pub fn generate(opts: &SampleOptions) -> Result<Vec<SampleFile>, SampleError> {
     files.extend(ph::generate(opts));
     files.extend(plant_a::generate(opts)?);
     files.extend(plant_b::generate(opts)?);
+    files.extend(plant_c::generate(opts)?);
     files.sort_by(|a, b| a.name.cmp(&b.name));
     Ok(files)
 }

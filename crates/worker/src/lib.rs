@@ -159,7 +159,7 @@ fn publish(
     started: f64,
     problems: Vec<String>,
 ) {
-    let cfg = config(&state.borrow());
+    let cfg = crew_mrv_core::with_profiles(&config(&state.borrow()), store.files());
     let run = (!store.is_empty()).then(|| {
         let report = assemble(&mut store, &cfg);
         Run { report, store }
@@ -272,17 +272,31 @@ async fn handle(state: &Rc<RefCell<State>>, call: Call, files: Array) {
     match request {
         Request::Add { files: list } => {
             let total = list.len();
-            let cfg = config(&state.borrow());
+            // Plant profiles read the operations files beside them: those
+            // already kept, and the ones in this batch (named .toml, read
+            // first; one recognised by content later still counts from then on).
+            let mut list = list;
+            list.sort_by_key(|(name, _)| !name.to_ascii_lowercase().ends_with(".toml"));
+            let mut cfg = {
+                let st = state.borrow();
+                let kept: &[crew_mrv_core::FileImport] =
+                    st.run.as_ref().map_or(&[], |r| r.store.files());
+                crew_mrv_core::with_profiles(&config(&st), kept)
+            };
             let mut imported = Vec::with_capacity(total);
             let mut problems = Vec::new();
             // Reading a file (browser I/O) and hashing it (WebCrypto) run
             // while the previous file is parsed: only the parse is ours.
             // A picked file over the size limit is never read: its `size`
             // decides (issue #12), and the others still load.
+            // Only its limits matter to a file left unread for its size.
+            let unread_cfg = cfg.clone();
             let start_read = |i: usize| -> Option<Next> {
                 let (name, source) = list.get(i)?.clone();
                 if let Some(size) = attached_size(&source, &files) {
-                    if let Some(unread) = crew_mrv_core::import::import_unread(&name, size, &cfg) {
+                    if let Some(unread) =
+                        crew_mrv_core::import::import_unread(&name, size, &unread_cfg)
+                    {
                         return Some(Next::Unread(Box::new(unread)));
                     }
                 }
@@ -339,6 +353,9 @@ async fn handle(state: &Rc<RefCell<State>>, call: Call, files: Array) {
                             None => None,
                         }
                         .unwrap_or_else(|| crew_mrv_core::sha256_hex(&bytes));
+                        if !f.records.profiles.is_empty() {
+                            cfg = crew_mrv_core::with_profiles(&cfg, std::slice::from_ref(&f));
+                        }
                         imported.push(f);
                     }
                     Err(e) => problems.push(e),

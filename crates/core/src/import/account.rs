@@ -43,6 +43,10 @@ pub enum SkipReason {
     TooManySeries,
     /// A row that fits no part of the layout.
     Unrecognised,
+    /// A profile-read row whose date cell holds no date.
+    NoDate,
+    /// A profile-read day before 2000 or after the report's generation.
+    ImplausibleDate,
     /// A sheet the layout does not use.
     UnusedSheet,
     /// The whole file repeats another file.
@@ -72,6 +76,8 @@ impl SkipReason {
             SkipReason::FieldTooLarge => "field_too_large",
             SkipReason::TooManySeries => "too_many_series",
             SkipReason::Unrecognised => "unrecognised",
+            SkipReason::NoDate => "no_date",
+            SkipReason::ImplausibleDate => "implausible_date",
             SkipReason::UnusedSheet => "unused_sheet",
             SkipReason::DuplicateFile => "duplicate_file",
             SkipReason::FileRejected => "file_rejected",
@@ -97,6 +103,8 @@ impl SkipReason {
             SkipReason::FieldTooLarge => "field too large",
             SkipReason::TooManySeries => "too many series in the file",
             SkipReason::Unrecognised => "unrecognised row",
+            SkipReason::NoDate => "no date",
+            SkipReason::ImplausibleDate => "implausible date",
             SkipReason::UnusedSheet => "sheet not used",
             SkipReason::DuplicateFile => "duplicate file",
             SkipReason::FileRejected => "file rejected",

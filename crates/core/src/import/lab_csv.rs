@@ -366,7 +366,7 @@ pub fn read(
                         .at(at(cols.date)),
                 );
             }
-            let location = ctx.config.location_of(unit_type);
+            let location = ctx.config.location_at(&plant_id, unit_type);
             if location == Location::Other {
                 ctx.findings.row(
                 qa::UNKNOWN_LOCATION

@@ -17,6 +17,7 @@ mod names;
 mod ph_csv;
 mod plant_a;
 mod plant_b;
+pub mod profile_reader;
 mod reviews_csv;
 mod sheet_rows;
 pub mod workbook;
@@ -25,6 +26,7 @@ mod xlsx;
 use std::collections::HashSet;
 use std::fmt;
 use std::ops::ControlFlow;
+use std::sync::OnceLock;
 
 use chrono::{NaiveDate, NaiveDateTime};
 use serde::{Deserialize, Serialize};
@@ -35,6 +37,7 @@ pub use ph_csv::MAX_SERIES_IN_FILE;
 use crate::config::Config;
 use crate::error::{FileError, FileErrorKind};
 use crate::model::{FileIdx, LabReading, OpsRow, SensorReading, SensorSeries, Severity, Text};
+use crate::profile::{glob_matches, Builtin, Layout, Profile};
 use crate::qa::Finding;
 use crate::qa::{self, FileFindings};
 use crate::text::{self, TextEncoding};
@@ -48,6 +51,10 @@ pub enum FileKind {
     PlantAOps,
     PlantBReport,
     ExpertReviews,
+    /// A plant profile (PROFILES.md).
+    PlantProfile,
+    /// Operations data read by a plant profile's layout.
+    PlantOps,
 }
 
 impl FileKind {
@@ -58,6 +65,8 @@ impl FileKind {
             FileKind::PlantAOps => "plant_a_ops",
             FileKind::PlantBReport => "plant_b_report",
             FileKind::ExpertReviews => "expert_reviews",
+            FileKind::PlantProfile => "plant_profile",
+            FileKind::PlantOps => "plant_ops",
         }
     }
 
@@ -68,6 +77,8 @@ impl FileKind {
             FileKind::PlantAOps => "Plant A operator data",
             FileKind::PlantBReport => "Plant B monthly report",
             FileKind::ExpertReviews => "Expert review decisions",
+            FileKind::PlantProfile => "Plant profile",
+            FileKind::PlantOps => "Plant operations data",
         }
     }
 }
@@ -86,12 +97,19 @@ pub struct Records {
     pub sensor: Vec<SensorReading>,
     pub ops: Vec<OpsRow>,
     pub reviews: Vec<crate::config::Review>,
+    /// A plant profile file's profile (at most one).
+    #[serde(default)]
+    pub profiles: Vec<Profile>,
 }
 
 impl Records {
     /// How many records: the row account's `records` for the file.
     pub fn count(&self) -> usize {
-        self.lab.len() + self.sensor.len() + self.ops.len() + self.reviews.len()
+        self.lab.len()
+            + self.sensor.len()
+            + self.ops.len()
+            + self.reviews.len()
+            + self.profiles.len()
     }
 }
 
@@ -114,6 +132,9 @@ pub struct FileSummary {
     /// Set when another file with the same bytes comes first in the run:
     /// this one then contributes nothing (see [`FileSummary::account_in_run`]).
     pub duplicate_of: Option<Text>,
+    /// The plant profile and layout that read this operations file.
+    #[serde(default)]
+    pub profile: Option<Text>,
 }
 
 impl FileSummary {
@@ -167,6 +188,8 @@ pub(crate) struct Ctx<'a> {
     pub config: &'a Config,
     pub account: RowAccount,
     pub findings: FileFindings,
+    /// Set by the reader: the profile layout that read the file.
+    pub profile: Option<String>,
     strings: HashSet<Text>,
 }
 
@@ -178,6 +201,7 @@ impl<'a> Ctx<'a> {
             name,
             config,
             account: RowAccount::default(),
+            profile: None,
             strings: HashSet::new(),
         }
     }
@@ -258,6 +282,7 @@ fn finish(
             account: RowAccount::default(),
             error: None,
             duplicate_of: None,
+            profile: None,
         },
         records: Records::default(),
         findings: Vec::new(),
@@ -318,6 +343,7 @@ fn finish(
         }
     }
     out.account = ctx.account;
+    out.profile = ctx.profile.map(Text::from);
     out.findings = ctx.findings.finish();
     out
 }
@@ -377,6 +403,11 @@ fn dispatch(
         )),
         _ => {}
     }
+    if crate::profile::looks_like_profile(&utf8) {
+        let parsed = read_profile(ctx, &utf8);
+        ctx.account.lines = delimited::total_lines(&utf8);
+        return parsed;
+    }
     let delimiter = text::sniff_delimiter(&utf8);
     if delimiter != b',' {
         ctx.findings.push(qa::ENCODING.finding(
@@ -407,6 +438,25 @@ fn read_csv(ctx: &mut Ctx<'_>, utf8: &[u8], delimiter: u8) -> Result<Parsed, Fai
                 .map_err(|e| (Some(FileKind::ExpertReviews), e))
         }
         None => {
+            let (sheet, rows, lines_in_fields) =
+                profile_reader::csv_sheet(&ctx.name, utf8, delimiter);
+            let sheets = [sheet];
+            let config = ctx.config;
+            let name = ctx.name.clone();
+            match choose(config, &name, &sheets, true) {
+                Ok(Some(Chosen::Generic(p, l, _, found))) => {
+                    ctx.account.lines_in_fields += lines_in_fields;
+                    let is_row = |r: u32| rows.get(r as usize).copied().unwrap_or(false);
+                    let [sheet] = &sheets;
+                    return profile_reader::read(ctx, sheet, p, l, &found, None, &is_row)
+                        .map_err(|e| (Some(FileKind::PlantOps), e));
+                }
+                Ok(_) => {}
+                Err(e) => {
+                    reject_lines(ctx, utf8);
+                    return Err((Some(FileKind::PlantOps), e));
+                }
+            }
             let first = utf8
                 .split(|b| *b == b'\n')
                 .find(|l| l.iter().any(|b| !b.is_ascii_whitespace()))
@@ -631,32 +681,176 @@ fn reject_lines(ctx: &mut Ctx<'_>, utf8: &[u8]) {
     ctx.account = account;
 }
 
+/// The layout that reads a file, with the sheet it reads (index).
+pub(crate) enum Chosen<'p> {
+    PlantA(&'p Profile, &'p Layout, usize, plant_a::Layout),
+    PlantB(&'p Profile, &'p Layout, usize, plant_b::Layout),
+    Generic(&'p Profile, &'p Layout, usize, profile_reader::HeaderFound),
+}
+
+impl Chosen<'_> {
+    fn layout(&self) -> (&Profile, &Layout) {
+        match self {
+            Chosen::PlantA(p, l, ..) | Chosen::PlantB(p, l, ..) | Chosen::Generic(p, l, ..) => {
+                (p, l)
+            }
+        }
+    }
+}
+
+fn builtin_profiles() -> &'static [Profile] {
+    static BUILTIN: OnceLock<Vec<Profile>> = OnceLock::new();
+    BUILTIN.get_or_init(crate::profile::builtins)
+}
+
+/// The layouts in force: every dropped profile's, then each built-in
+/// layout that no dropped profile replaces (same `plant_id` and name).
+pub fn active_layouts(config: &Config) -> Vec<(&Profile, &Layout)> {
+    let dropped = config
+        .profiles
+        .iter()
+        .flat_map(|p| p.operations.iter().map(move |l| (p, l)));
+    let builtin = builtin_profiles()
+        .iter()
+        .flat_map(|p| p.operations.iter().map(move |l| (p, l)))
+        .filter(|(p, l)| {
+            !config
+                .profiles
+                .iter()
+                .any(|d| d.plant_id == p.plant_id && d.operations.iter().any(|x| x.name == l.name))
+        });
+    dropped.chain(builtin).collect()
+}
+
+/// Which layout reads these sheets (PROFILES.md "Which files a layout
+/// reads"): `None` when none does, an error when two profiles claim the
+/// file and neither names it with a `file_name` glob.
+pub(crate) fn choose<'p>(
+    config: &'p Config,
+    file_name: &str,
+    sheets: &[workbook::Sheet],
+    is_csv: bool,
+) -> Result<Option<Chosen<'p>>, FileError> {
+    let base = file_name.rsplit(['/', '\\']).next().unwrap_or(file_name);
+    let mut found: Vec<Chosen<'p>> = Vec::new();
+    for (p, l) in active_layouts(config) {
+        if l.file_name.as_ref().is_some_and(|g| !glob_matches(g, base)) {
+            continue;
+        }
+        match l.reader {
+            // The hand-written readers recognise their sheets by content
+            // and prefer the usual sheet name, exactly as before profiles.
+            Some(Builtin::PlantB) if !is_csv => {
+                if let Some((i, layout)) = sheets
+                    .iter()
+                    .enumerate()
+                    .filter_map(|(i, s)| plant_b::detect(s).map(|l| (i, l)))
+                    .max_by_key(|(i, _)| {
+                        sheets
+                            .get(*i)
+                            .is_some_and(|s| s.name.eq_ignore_ascii_case(plant_b::SHEET_NAME))
+                    })
+                {
+                    found.push(Chosen::PlantB(p, l, i, layout));
+                }
+            }
+            Some(Builtin::PlantA) if !is_csv => {
+                if let Some((i, layout)) = sheets
+                    .iter()
+                    .enumerate()
+                    .filter_map(|(i, s)| plant_a::detect(s).map(|l| (i, l)))
+                    .max_by_key(|(i, _)| {
+                        sheets
+                            .get(*i)
+                            .is_some_and(|s| s.name.eq_ignore_ascii_case(plant_a::SHEET_NAME))
+                    })
+                {
+                    found.push(Chosen::PlantA(p, l, i, layout));
+                }
+            }
+            Some(_) => {}
+            None => {
+                let hit = sheets.iter().enumerate().find_map(|(i, s)| {
+                    if l.sheet.as_ref().is_some_and(|g| !glob_matches(g, &s.name)) {
+                        return None;
+                    }
+                    profile_reader::find_header(s, l).map(|f| (i, f))
+                });
+                if let Some((i, f)) = hit {
+                    found.push(Chosen::Generic(p, l, i, f));
+                }
+            }
+        }
+    }
+    // A workbook both hand-written readers recognise was always read as
+    // Plant B's report.
+    if found.iter().any(|c| matches!(c, Chosen::PlantB(..))) {
+        found.retain(|c| !matches!(c, Chosen::PlantA(..)));
+    }
+    if found.len() <= 1 {
+        return Ok(found.pop());
+    }
+    let names: Vec<String> = found
+        .iter()
+        .map(|c| {
+            let (p, l) = c.layout();
+            profile_reader::label(p, l)
+        })
+        .collect();
+    let mut globbed: Vec<Chosen<'p>> = found
+        .into_iter()
+        .filter(|c| c.layout().1.file_name.is_some())
+        .collect();
+    if globbed.len() == 1 {
+        return Ok(globbed.pop());
+    }
+    Err(FileError::new(FileErrorKind::ProfileLayout {
+        detail: format!(
+            "more than one plant profile matches this file ({}), and file_name globs do not tell them apart; the file is not read. Give the right layout a file_name glob, or drop only one of the profiles.",
+            names.join(" and ")
+        ),
+    }))
+}
+
 fn read_workbook(ctx: &mut Ctx<'_>, wb: &workbook::Workbook) -> Result<Parsed, Failure> {
-    // The layout is recognised by content; a sheet name that matches the
-    // usual one is preferred when several sheets would do.
-    let b = wb
-        .sheets
-        .iter()
-        .enumerate()
-        .filter_map(|(i, s)| plant_b::detect(s).map(|l| (i, l)))
-        .max_by_key(|(i, _)| wb.sheets[*i].name.eq_ignore_ascii_case(plant_b::SHEET_NAME));
-    let a = wb
-        .sheets
-        .iter()
-        .enumerate()
-        .filter_map(|(i, s)| plant_a::detect(s).map(|l| (i, l)))
-        .max_by_key(|(i, _)| wb.sheets[*i].name.eq_ignore_ascii_case(plant_a::SHEET_NAME));
-    let (used, parsed) = match (b, a) {
-        (Some((i, layout)), _) => (
-            i,
-            plant_b::read(ctx, &wb.sheets[i], layout)
-                .map_err(|e| (Some(FileKind::PlantBReport), e)),
-        ),
-        (None, Some((i, layout))) => (
-            i,
-            plant_a::read(ctx, &wb.sheets[i], layout).map_err(|e| (Some(FileKind::PlantAOps), e)),
-        ),
-        (None, None) => {
+    let config = ctx.config;
+    let name = ctx.name.clone();
+    let chosen = match choose(config, &name, &wb.sheets, false) {
+        Ok(c) => c,
+        Err(e) => {
+            for s in &wb.sheets {
+                ctx.account
+                    .skip_rows(Some(&s.name), 1, s.rows(), SkipReason::FileRejected);
+            }
+            return Err((Some(FileKind::PlantOps), e));
+        }
+    };
+    let (used, parsed) = match chosen {
+        Some(Chosen::PlantB(p, l, i, layout)) => {
+            ctx.profile = Some(profile_reader::label(p, l));
+            (
+                i,
+                plant_b::read(ctx, &wb.sheets[i], layout)
+                    .map_err(|e| (Some(FileKind::PlantBReport), e)),
+            )
+        }
+        Some(Chosen::PlantA(p, l, i, layout)) => {
+            ctx.profile = Some(profile_reader::label(p, l));
+            (
+                i,
+                plant_a::read(ctx, &wb.sheets[i], layout)
+                    .map_err(|e| (Some(FileKind::PlantAOps), e)),
+            )
+        }
+        Some(Chosen::Generic(p, l, i, found)) => {
+            let sheet = &wb.sheets[i];
+            (
+                i,
+                profile_reader::read(ctx, sheet, p, l, &found, Some(&sheet.name), &|_| true)
+                    .map_err(|e| (Some(FileKind::PlantOps), e)),
+            )
+        }
+        None => {
             for s in &wb.sheets {
                 ctx.account
                     .skip_rows(Some(&s.name), 1, s.rows(), SkipReason::FileRejected);
@@ -676,4 +870,68 @@ fn read_workbook(ctx: &mut Ctx<'_>, wb: &workbook::Workbook) -> Result<Parsed, F
         }
     }
     parsed
+}
+
+/// A plant profile file: its profile as a record, or every error as a
+/// level 1 finding naming its line (the profile is then not used).
+fn read_profile(ctx: &mut Ctx<'_>, utf8: &[u8]) -> Result<Parsed, Failure> {
+    let text = String::from_utf8_lossy(utf8);
+    let lines = delimited::total_lines(utf8);
+    let name = ctx.name.to_string();
+    match crate::profile::parse(&name, &text) {
+        Ok(p) => {
+            for l in &p.operations {
+                let replaced = builtin_profiles().iter().any(|b| {
+                    b.plant_id == p.plant_id && b.operations.iter().any(|x| x.name == l.name)
+                });
+                if replaced {
+                    ctx.findings.push(qa::FILE_RECOGNISED.finding(
+                        Severity::Info,
+                        format!(
+                            "This profile's layout '{}' replaces the built-in one of {} for this run.",
+                            clip_quote(&l.name),
+                            p.plant_id
+                        ),
+                    ));
+                }
+            }
+            // One record: the profile, spanning every line of the file.
+            ctx.account.record(None, 1);
+            ctx.account.lines_in_fields = lines.saturating_sub(1);
+            let plant: Text = ctx.intern(&p.plant_id);
+            Ok(Parsed {
+                kind: FileKind::PlantProfile,
+                plant_id: Some(plant),
+                period: None,
+                generated_at: None,
+                records: Records {
+                    profiles: vec![p],
+                    ..Records::default()
+                },
+            })
+        }
+        Err(errors) => {
+            for e in &errors {
+                ctx.findings.push(
+                    qa::FILE_UNREADABLE
+                        .finding(Severity::Error, e.to_string())
+                        .at(crate::model::CellRef::row(None, e.line)),
+                );
+            }
+            reject_lines(ctx, utf8);
+            Err((
+                Some(FileKind::PlantProfile),
+                FileError::new(FileErrorKind::InvalidProfile {
+                    errors: errors
+                        .iter()
+                        .map(|e| format!("line {}: {}", e.line, e.message))
+                        .collect(),
+                }),
+            ))
+        }
+    }
+}
+
+fn clip_quote(s: &str) -> String {
+    crate::text::clip(s, crate::text::QUOTE_CHARS).into_owned()
 }

@@ -283,7 +283,7 @@ pub fn read(
                     let s = SensorSeries {
                         plant_id: ctx.intern(plant),
                         plant_unit_id: ctx.intern(&unit_type),
-                        location: ctx.config.location_of(&unit_type),
+                        location: ctx.config.location_at(plant, &unit_type),
                         sensor_id: ctx.intern(&sensor),
                         parameter_name: ctx.intern(&param),
                         unit: ctx.intern(&unit),

@@ -257,6 +257,8 @@ pub fn read(ctx: &mut Ctx<'_>, sheet: &Sheet, layout: Layout) -> Result<Parsed, 
             sheet: sheet_name.clone(),
             row: excel_row,
             eff_flow_col: layout.cols.get(&Field::EffFlow).copied(),
+            flow_unit: None,
+            actual_eff_flow_m3_per_day: None,
         });
         ctx.account.record(sn, excel_row);
     }

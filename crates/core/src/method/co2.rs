@@ -10,10 +10,20 @@ pub const MW_CO2: f64 = 44.0095;
 /// Cubic metres per million gallons.
 pub const M3_PER_MG: f64 = 3785.41;
 
-/// Every derived column of a calculated day.
+/// Every derived column of a calculated day, from a flow in MGD.
 pub fn calculate(flow_mgd: f64, ca_upstream: f64, ca_downstream: f64) -> Co2Calc {
+    calculate_m3(flow_mgd, flow_mgd * M3_PER_MG, ca_upstream, ca_downstream)
+}
+
+/// The same from a flow known in m³/day (read in m3/d or ML/d,
+/// PROFILES.md "Units"); `_flow_mgd` is that flow converted, for display.
+pub fn calculate_m3(
+    _flow_mgd: f64,
+    flow_m3_per_day: f64,
+    ca_upstream: f64,
+    ca_downstream: f64,
+) -> Co2Calc {
     let ca_delta_mg_per_l = ca_downstream - ca_upstream;
-    let flow_m3_per_day = flow_mgd * M3_PER_MG;
     let flow_l_per_day = flow_m3_per_day * 1000.0;
     let ca_to_caco3_ratio = MW_CACO3 / MW_CA;
     let co2_to_caco3_ratio = MW_CO2 / MW_CACO3;

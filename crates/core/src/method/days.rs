@@ -108,7 +108,13 @@ fn one_day(plant: &Text, date: NaiveDate, op: Option<&PlantOperation>, ca: &DayC
     }
     let flag = failures.first().map(|f| f.0).unwrap_or(Flag::Valid);
     let calc = match (flag.is_calculated(), flow, up, down) {
-        (true, Some(f), Some(u), Some(d)) => Some(co2::calculate(f, u, d)),
+        (true, Some(f), Some(u), Some(d)) => {
+            Some(match op.and_then(|o| o.actual_eff_flow_m3_per_day) {
+                // Read in m³/day (or converted from ML/d): the chain starts there.
+                Some(m3) => co2::calculate_m3(f, m3, u, d),
+                None => co2::calculate(f, u, d),
+            })
+        }
         _ => None,
     };
     Co2Day {
@@ -127,6 +133,7 @@ fn one_day(plant: &Text, date: NaiveDate, op: Option<&PlantOperation>, ca: &DayC
         ca_upstream_n: ca.upstream.map_or(0, |v| v.n),
         ca_downstream_n: ca.downstream.map_or(0, |v| v.n),
         ops_source: op.map(|o| o.source_file.clone()),
+        flow_unit: op.and_then(|o| o.flow_unit),
         // Filled by `uncertainty::day_sigmas` (METHOD §7).
         sigma: Default::default(),
         // Filled by the pipeline, which knows the files.
@@ -205,6 +212,8 @@ mod tests {
             provisional,
             superseded: Vec::new(),
             source_eff_flow_col: None,
+            flow_unit: None,
+            actual_eff_flow_m3_per_day: None,
         }
     }
 

@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use chrono::{NaiveDate, NaiveDateTime, NaiveTime};
 
 use crate::model::{CellRef, OpsRow, PlantOperation, Severity, Superseded, Text};
+use crate::profile::Unit;
 use crate::qa;
 use crate::qa::Finding;
 
@@ -66,10 +67,25 @@ pub fn merge(
         let chosen = real.first().copied().unwrap_or(group[0]);
         let provisional = real.is_empty();
         if real.len() > 1 {
+            // PROFILES.md: flows compare in the unit they were read in, or
+            // in m³/day when two reports of the day use different units.
+            let same_unit = real.iter().all(|r| r.flow_unit == chosen.flow_unit);
+            let (unit, flow): (&str, fn(&OpsRow) -> Option<f64>) = match chosen.flow_unit {
+                _ if !same_unit => ("m³/day", |r| {
+                    r.actual_eff_flow_m3_per_day.or(r
+                        .actual_eff_flow_mgd
+                        .map(|f| f * crate::method::co2::M3_PER_MG))
+                }),
+                Some(Unit::M3PerDay) => ("m³/day", |r| r.actual_eff_flow_m3_per_day),
+                Some(Unit::MlPerDay) => ("ML/day", |r| {
+                    r.actual_eff_flow_m3_per_day.map(|m3| m3 / 1000.0)
+                }),
+                _ => ("MGD", |r| r.actual_eff_flow_mgd),
+            };
             let distinct = {
                 let mut v: Vec<u64> = real
                     .iter()
-                    .map(|r| r.actual_eff_flow_mgd.unwrap_or(f64::NAN).to_bits())
+                    .map(|r| flow(r).unwrap_or(f64::NAN).to_bits())
                     .collect();
                 v.sort_unstable();
                 v.dedup();
@@ -78,14 +94,7 @@ pub fn merge(
             if distinct > 1 {
                 let listed = real
                     .iter()
-                    .map(|r| {
-                        format!(
-                            "{} MGD in {} row {}",
-                            fmt_opt(r.actual_eff_flow_mgd),
-                            name(r),
-                            r.row
-                        )
-                    })
+                    .map(|r| format!("{} {unit} in {} row {}", fmt_opt(flow(r)), name(r), r.row))
                     .collect::<Vec<_>>()
                     .join("; ");
                 findings.push(
@@ -93,8 +102,8 @@ pub fn merge(
                         .finding(
                             Severity::Warning,
                             format!(
-                                "Effluent flow for {date} differs between reports: {listed}. The newest report's {} MGD is used.",
-                                fmt_opt(chosen.actual_eff_flow_mgd)
+                                "Effluent flow for {date} differs between reports: {listed}. The newest report's {} {unit} is used.",
+                                fmt_opt(flow(chosen))
                             ),
                         )
                         .plant(&plant)
@@ -163,6 +172,8 @@ pub fn merge(
             provisional,
             superseded,
             source_eff_flow_col: chosen.eff_flow_col,
+            flow_unit: chosen.flow_unit,
+            actual_eff_flow_m3_per_day: chosen.actual_eff_flow_m3_per_day,
         });
     }
     for ((plant, older, newer), dates) in repeats {
@@ -211,6 +222,8 @@ mod tests {
             sheet: "S".into(),
             row: r,
             eff_flow_col: None,
+            flow_unit: None,
+            actual_eff_flow_m3_per_day: None,
         }
     }
 

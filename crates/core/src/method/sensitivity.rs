@@ -101,6 +101,7 @@ pub fn runs(
             .iter()
             .map(|o| PlantOperation {
                 actual_eff_flow_mgd: o.actual_eff_flow_mgd.map(|f| f * factor),
+                actual_eff_flow_m3_per_day: o.actual_eff_flow_m3_per_day.map(|f| f * factor),
                 ..o.clone()
             })
             .collect();

@@ -250,6 +250,7 @@ mod tests {
             ca_upstream_n: 1,
             ca_downstream_n: 1,
             ops_source: None,
+            flow_unit: None,
             sigma: Default::default(),
             inputs_sha256: String::new(),
             review: Default::default(),

@@ -1,0 +1,778 @@
+//! The generic operations reader: one plant profile layout (PROFILES.md)
+//! over the sparse sheet model, so a workbook (.xlsx, .xls) and a CSV are
+//! read by the same rules. Finding the header, telling the rows apart,
+//! reading dates and numbers and converting units happen here; which
+//! layout reads a file is decided in `import/mod.rs`.
+
+use std::collections::BTreeMap;
+use std::rc::Rc;
+
+use chrono::{NaiveDate, NaiveDateTime, NaiveTime};
+
+use super::workbook::{Cell, Sheet};
+use super::{delimited, Ctx, FileKind, Parsed, Records, SkipReason, UNNUMBERED};
+use crate::error::{FileError, FileErrorKind};
+use crate::method::co2::M3_PER_MG;
+use crate::model::{col_letters, CellRef, OpsRow, Severity, Text};
+use crate::number::{parse_num, Commas};
+use crate::profile::{normalise, Field, Layout, Place, Profile, Unit};
+use crate::qa;
+use crate::text::{clip, QUOTE_CHARS};
+
+/// How far down the header row is looked for.
+pub const HEADER_SEARCH_ROWS: u32 = 50;
+/// Millimetres per inch (PROFILES.md "Units").
+const MM_PER_INCH: f64 = 25.4;
+
+/// A header row found for a layout: its 0-based row and each column's
+/// normalised header text (index = column).
+#[derive(Clone, Debug)]
+pub struct HeaderFound {
+    pub row: u32,
+    pub headers: Vec<String>,
+}
+
+/// A cell's text for header and summary matching, normalised.
+fn norm_text(sheet: &Sheet, row: u32, col: u32) -> String {
+    normalise(&sheet.text(row, col))
+}
+
+/// The first row among the first 50 whose cells together contain every
+/// `header_contains` string, with the column headers of its block.
+pub fn find_header(sheet: &Sheet, layout: &Layout) -> Option<HeaderFound> {
+    let row = (0..sheet.rows().min(HEADER_SEARCH_ROWS)).find(|r| {
+        let cells: Vec<String> = sheet.filled(*r).map(|c| norm_text(sheet, *r, c)).collect();
+        !layout.header_contains.is_empty()
+            && layout
+                .header_contains
+                .iter()
+                .all(|needle| cells.iter().any(|c| c.contains(needle.as_str())))
+    })?;
+    Some(HeaderFound {
+        row,
+        headers: headers(sheet, row, layout.header_rows),
+    })
+}
+
+/// Each column's header: its non-blank texts in the block, joined.
+pub fn headers(sheet: &Sheet, row: u32, header_rows: u32) -> Vec<String> {
+    (0..sheet.cols())
+        .map(|c| {
+            (row..row.saturating_add(header_rows))
+                .map(|r| norm_text(sheet, r, c))
+                .filter(|t| !t.is_empty())
+                .collect::<Vec<_>>()
+                .join(" ")
+        })
+        .collect()
+}
+
+/// The column a place points at in these headers.
+pub fn locate(place: &Place, headers: &[String]) -> Option<u32> {
+    match place {
+        Place::Column(c) => Some(*c),
+        Place::Header(h) => headers
+            .iter()
+            .position(|x| x.contains(h.as_str()))
+            .map(|c| c as u32),
+    }
+}
+
+fn listed(headers: &[String]) -> String {
+    let shown: Vec<String> = headers
+        .iter()
+        .enumerate()
+        .filter(|(_, h)| !h.is_empty())
+        .take(40)
+        .map(|(c, h)| format!("{}: '{}'", col_letters(c as u32), clip(h, QUOTE_CHARS)))
+        .collect();
+    if shown.is_empty() {
+        "none".into()
+    } else {
+        shown.join(", ")
+    }
+}
+
+/// What a date cell holds.
+enum DateCell {
+    Blank,
+    Day(NaiveDate),
+    Unreadable(String),
+}
+
+/// A date in text: ISO `YYYY-MM-DD`, else the layout's format (default
+/// `M/D/YYYY`); a time after the date is allowed and dropped.
+pub fn text_date(t: &str, format: Option<&str>) -> Option<NaiveDate> {
+    let t = t.trim();
+    // Only a time may follow the date: `06/08/2025 *311 CBOD …` is a
+    // footnote, not a day.
+    let ends_well = |rest: &str| {
+        let r = rest.trim_start_matches([' ', 'T']).trim();
+        r.is_empty()
+            || [
+                "%H:%M:%S",
+                "%H:%M",
+                "%I:%M:%S %p",
+                "%I:%M %p",
+                "%H:%M:%S%.f",
+            ]
+            .iter()
+            .any(|f| NaiveTime::parse_from_str(r, f).is_ok())
+    };
+    for f in ["%Y-%m-%d", format.unwrap_or("%m/%d/%Y")] {
+        if let Ok((d, rest)) = NaiveDate::parse_and_remainder(t, f) {
+            if ends_well(rest) {
+                return Some(d);
+            }
+        }
+    }
+    None
+}
+
+fn date_cell(sheet: &Sheet, row: u32, col: u32, format: Option<&str>) -> DateCell {
+    match sheet.get(row, col) {
+        Cell::Empty => DateCell::Blank,
+        Cell::Text(s) if s.trim().is_empty() => DateCell::Blank,
+        Cell::Text(s) | Cell::IsoDate(s) => match text_date(s, format) {
+            Some(d) => DateCell::Day(d),
+            None => DateCell::Unreadable(s.to_string()),
+        },
+        Cell::Date(_) | Cell::Number(_) => match sheet.datetime(row, col) {
+            Some(dt) => DateCell::Day(dt.date()),
+            None => DateCell::Unreadable(sheet.text(row, col).into_owned()),
+        },
+        _ => DateCell::Unreadable(sheet.text(row, col).into_owned()),
+    }
+}
+
+/// The first date-time in a text (`Generated: 7/14/2025 8:01:12 AM`); a
+/// date alone is midnight.
+pub fn first_datetime(t: &str, format: Option<&str>) -> Option<NaiveDateTime> {
+    let words: Vec<&str> = t.split_whitespace().collect();
+    for (i, w) in words.iter().enumerate() {
+        let w = w.trim_end_matches([',', ';']);
+        let Some(d) = text_date(w, format) else {
+            continue;
+        };
+        let time = words.get(i + 1).and_then(|tm| {
+            let ampm = words
+                .get(i + 2)
+                .filter(|x| x.eq_ignore_ascii_case("am") || x.eq_ignore_ascii_case("pm"));
+            match ampm {
+                Some(p) => {
+                    let s = format!("{tm} {p}");
+                    NaiveTime::parse_from_str(&s, "%I:%M:%S %p")
+                        .or_else(|_| NaiveTime::parse_from_str(&s, "%I:%M %p"))
+                        .ok()
+                }
+                None => NaiveTime::parse_from_str(tm, "%H:%M:%S")
+                    .or_else(|_| NaiveTime::parse_from_str(tm, "%H:%M"))
+                    .ok(),
+            }
+        });
+        return Some(d.and_time(time.unwrap_or(NaiveTime::MIN)));
+    }
+    None
+}
+
+fn generated_at(sheet: &Sheet, layout: &Layout) -> Option<NaiveDateTime> {
+    let (r, c) = layout.generated_at?;
+    match sheet.get(r, c) {
+        Cell::Date(_) | Cell::Number(_) => sheet.datetime(r, c),
+        Cell::Text(s) | Cell::IsoDate(s) => first_datetime(s, layout.date_format.as_deref()),
+        _ => None,
+    }
+}
+
+/// A value cell: a number, blank (`Ok(None)`), or the text that is no
+/// number.
+fn value(sheet: &Sheet, row: u32, col: u32) -> Result<Option<f64>, String> {
+    match sheet.get(row, col) {
+        Cell::Empty => Ok(None),
+        Cell::Number(f) => Ok(Some(*f)),
+        Cell::Text(s) => match parse_num(s, Commas::Thousands) {
+            Ok(None) => Ok(None),
+            Ok(Some(n)) if !n.below_detection && !n.footnoted && !n.decimal_comma => {
+                Ok(Some(n.value))
+            }
+            _ => Err(s.to_string()),
+        },
+        _ => Err(sheet.text(row, col).into_owned()),
+    }
+}
+
+/// A flow read in `unit`, as (MGD, m³/day) (PROFILES.md "Units"). MGD
+/// goes through the same multiplication as METHOD §4 so Plant A and B
+/// results stay bit for bit.
+pub fn flow(v: f64, unit: Unit) -> (f64, f64) {
+    match unit {
+        Unit::M3PerDay => (v / M3_PER_MG, v),
+        Unit::MlPerDay => {
+            let m3 = v * 1000.0;
+            (m3 / M3_PER_MG, m3)
+        }
+        _ => (v, v * M3_PER_MG),
+    }
+}
+
+/// The columns of a layout in a sheet's headers: fields found, and the
+/// optional ones that matched nothing.
+pub struct Resolved {
+    pub date_col: u32,
+    pub fields: BTreeMap<Field, (u32, Unit)>,
+    pub missing: Vec<Field>,
+}
+
+pub fn resolve(layout: &Layout, found: &HeaderFound) -> Result<Resolved, String> {
+    let date_col = locate(&layout.date, &found.headers);
+    let mut fields = BTreeMap::new();
+    let mut missing = Vec::new();
+    for (f, c) in &layout.columns {
+        match locate(&c.place, &found.headers) {
+            Some(col) => {
+                fields.insert(*f, (col, c.unit));
+            }
+            None => missing.push(*f),
+        }
+    }
+    let lacking: Vec<&str> = std::iter::once(("date", date_col.is_none()))
+        .chain(std::iter::once((
+            Field::EffluentFlow.as_str(),
+            !fields.contains_key(&Field::EffluentFlow),
+        )))
+        .filter(|(_, m)| *m)
+        .map(|(n, _)| n)
+        .collect();
+    match date_col {
+        Some(date_col) if lacking.is_empty() => Ok(Resolved {
+            date_col,
+            fields,
+            missing,
+        }),
+        _ => Err(format!(
+            "the required field{} {} match{} no column of the header on row {}. Column headers found: {}",
+            if lacking.len() == 1 { "" } else { "s" },
+            lacking.join(" and "),
+            if lacking.len() == 1 { "es" } else { "" },
+            found.row + 1,
+            listed(&found.headers)
+        )),
+    }
+}
+
+/// Which layout read a file, as `files.csv` names it.
+pub fn label(profile: &Profile, layout: &Layout) -> String {
+    format!(
+        "{} / {} ({})",
+        profile.plant_id, layout.name, profile.source
+    )
+}
+
+/// Read a sheet with a layout whose header was found. `is_row` tells, for
+/// a CSV, which sheet rows are lines of their own (a quoted field's
+/// continuation lines are not).
+pub(crate) fn read(
+    ctx: &mut Ctx<'_>,
+    sheet: &Sheet,
+    profile: &Profile,
+    layout: &Layout,
+    found: &HeaderFound,
+    sheet_ref: Option<&Text>,
+    is_row: &dyn Fn(u32) -> bool,
+) -> Result<Parsed, FileError> {
+    let plant: Text = ctx.intern(&profile.plant_id);
+    ctx.profile = Some(label(profile, layout));
+    let data_start = found.row.saturating_add(layout.header_rows);
+    let resolved = match resolve(layout, found) {
+        Ok(r) => r,
+        Err(detail) => {
+            let rows = sheet.rows();
+            if rows > 0 {
+                ctx.account
+                    .skip_rows(sheet_ref, 1, rows, SkipReason::FileRejected);
+            }
+            return Err(FileError::at(
+                FileErrorKind::ProfileLayout {
+                    detail: format!(
+                        "sheet '{}' read with {}: {detail}",
+                        sheet.name,
+                        label(profile, layout)
+                    ),
+                },
+                CellRef::row(Some(&sheet.name), found.row + 1),
+            ));
+        }
+    };
+    for f in &resolved.missing {
+        ctx.findings.push(
+            qa::MISSING_COLUMN
+                .finding(
+                    Severity::Warning,
+                    format!(
+                        "The profile's {} matches no column; it is left blank. Column headers found: {}",
+                        f.as_str(),
+                        listed(&found.headers)
+                    ),
+                )
+                .plant(&plant)
+                .at(CellRef::row(Some(&sheet.name), found.row + 1)),
+        );
+    }
+    let gen = generated_at(sheet, layout);
+    if found.row > 0 {
+        for r in 1..=found.row {
+            if is_row(r - 1) {
+                ctx.account.skip(sheet_ref, r, SkipReason::Preamble);
+            }
+        }
+    }
+    for r in found.row..data_start.min(sheet.rows()) {
+        if is_row(r) {
+            ctx.account.skip(sheet_ref, r + 1, SkipReason::Header);
+        }
+    }
+    let earliest = NaiveDate::from_ymd_opt(2000, 1, 1).unwrap_or(NaiveDate::MIN);
+    let sheet_name = ctx.intern(&sheet.name);
+    let eff_col = resolved.fields.get(&Field::EffluentFlow).map(|(c, _)| *c);
+    let has_influent = resolved.fields.contains_key(&Field::InfluentFlow);
+    let eff_unit = resolved.fields.get(&Field::EffluentFlow).map(|(_, u)| *u);
+    let mut ops = Vec::new();
+    let mut first: Option<NaiveDate> = None;
+    let mut last: Option<NaiveDate> = None;
+    for r in data_start..sheet.rows() {
+        if !is_row(r) {
+            continue;
+        }
+        let line = r + 1;
+        if sheet.row_is_blank(r) {
+            ctx.account.skip(sheet_ref, line, SkipReason::Blank);
+            continue;
+        }
+        let lead = sheet
+            .filled(r)
+            .next()
+            .map(|c| norm_text(sheet, r, c))
+            .unwrap_or_default();
+        if layout
+            .skip_rows_starting_with
+            .iter()
+            .any(|p| lead.starts_with(p.as_str()))
+        {
+            ctx.account.skip(sheet_ref, line, SkipReason::Summary);
+            continue;
+        }
+        let day = match date_cell(sheet, r, resolved.date_col, layout.date_format.as_deref()) {
+            DateCell::Day(d) => d,
+            DateCell::Blank => {
+                ctx.account.skip(sheet_ref, line, SkipReason::NoDate);
+                continue;
+            }
+            DateCell::Unreadable(t) => {
+                ctx.findings.row(
+                    qa::UNPARSEABLE_DATE
+                        .finding(
+                            Severity::Warning,
+                            format!(
+                                "'{}' is not a date{}; the row is skipped.",
+                                clip(&t, QUOTE_CHARS),
+                                layout
+                                    .date_format
+                                    .as_deref()
+                                    .map(|f| format!(" (expected {f} or YYYY-MM-DD)"))
+                                    .unwrap_or_else(|| " (expected M/D/YYYY or YYYY-MM-DD)".into())
+                            ),
+                        )
+                        .plant(&plant)
+                        .at(sheet.at(r, resolved.date_col)),
+                );
+                ctx.account.skip(sheet_ref, line, SkipReason::NoDate);
+                continue;
+            }
+        };
+        if day < earliest || gen.is_some_and(|g| day > g.date()) {
+            ctx.findings.row(
+                qa::IMPLAUSIBLE_DATE
+                    .finding(
+                        Severity::Warning,
+                        format!(
+                            "The day {day} is {}; the row is skipped.",
+                            if day < earliest {
+                                "before 2000".to_string()
+                            } else {
+                                format!(
+                                    "after the report was generated ({})",
+                                    gen.map(|g| g.to_string()).unwrap_or_default()
+                                )
+                            }
+                        ),
+                    )
+                    .plant(&plant)
+                    .on(day)
+                    .at(sheet.at(r, resolved.date_col)),
+            );
+            ctx.account
+                .skip(sheet_ref, line, SkipReason::ImplausibleDate);
+            continue;
+        }
+        let read = |ctx: &mut Ctx<'_>, f: Field| -> Option<(f64, Unit)> {
+            let (col, unit) = *resolved.fields.get(&f)?;
+            match value(sheet, r, col) {
+                Ok(v) => v.map(|v| (v, unit)),
+                Err(t) => {
+                    ctx.findings.row(
+                        qa::UNPARSEABLE_NUMBER
+                            .finding(
+                                Severity::Warning,
+                                format!(
+                                    "{} '{}' is not a number; it is left blank for the day.",
+                                    f.as_str(),
+                                    clip(&t, QUOTE_CHARS)
+                                ),
+                            )
+                            .plant(&plant)
+                            .on(day)
+                            .at(sheet.at(r, col)),
+                    );
+                    None
+                }
+            }
+        };
+        let mgd = |x: Option<(f64, Unit)>| x.map(|(v, u)| flow(v, u).0);
+        let eff = read(ctx, Field::EffluentFlow);
+        let row = OpsRow {
+            plant_id: plant.clone(),
+            date: day,
+            actual_eff_flow_mgd: mgd(eff),
+            actual_inf_flow_mgd: mgd(read(ctx, Field::InfluentFlow)),
+            has_influent_column: has_influent,
+            max_eff_flow_mgd: mgd(read(ctx, Field::MaxEffluentFlow)),
+            min_eff_flow_mgd: mgd(read(ctx, Field::MinEffluentFlow)),
+            bypass_flow_mgd: mgd(read(ctx, Field::BypassFlow)),
+            bypass_hours_per_day: read(ctx, Field::BypassHours).map(|(v, _)| v),
+            precip_in: read(ctx, Field::Precipitation).map(|(v, u)| match u {
+                Unit::Mm => v / MM_PER_INCH,
+                _ => v,
+            }),
+            file: UNNUMBERED,
+            sheet: sheet_name.clone(),
+            row: line,
+            eff_flow_col: eff_col,
+            flow_unit: eff_unit,
+            actual_eff_flow_m3_per_day: eff.map(|(v, u)| flow(v, u).1),
+        };
+        ctx.account.record(sheet_ref, line);
+        first = Some(first.map_or(day, |f| f.min(day)));
+        last = Some(day);
+        ops.push(row);
+    }
+    Ok(Parsed {
+        kind: FileKind::PlantOps,
+        plant_id: Some(plant),
+        period: first.zip(last),
+        generated_at: gen,
+        records: Records {
+            ops,
+            ..Records::default()
+        },
+    })
+}
+
+/// A CSV as one sheet named after the file (without its extension), all
+/// cells text (so never an Excel serial), and which rows are lines of
+/// their own.
+pub fn csv_sheet(file_name: &str, utf8: &[u8], delimiter: u8) -> (Sheet, Vec<bool>, u64) {
+    let stem = file_name
+        .rsplit_once('.')
+        .map_or(file_name, |(s, _)| s)
+        .rsplit(['/', '\\'])
+        .next()
+        .unwrap_or(file_name);
+    let mut cells = Vec::new();
+    let mut is_row: Vec<bool> = Vec::new();
+    let mut lines_in_fields = 0u64;
+    let mark = |line: u32, own: bool, is_row: &mut Vec<bool>| {
+        let i = line.saturating_sub(1) as usize;
+        if is_row.len() <= i {
+            is_row.resize(i + 1, false);
+        }
+        if let Some(x) = is_row.get_mut(i) {
+            *x = own;
+        }
+    };
+    delimited::walk(utf8, delimiter, |row| match row {
+        delimited::Row::Blank { line, count } => {
+            for l in line..line.saturating_add(count) {
+                mark(l, true, &mut is_row);
+            }
+        }
+        delimited::Row::Record {
+            line,
+            lines,
+            record,
+        } => {
+            mark(line, true, &mut is_row);
+            lines_in_fields += u64::from(lines.saturating_sub(1));
+            for (c, field) in record.iter().enumerate() {
+                let t = String::from_utf8_lossy(field);
+                if !t.trim().is_empty() {
+                    cells.push((
+                        line.saturating_sub(1),
+                        c as u32,
+                        Cell::Text(Rc::from(t.as_ref())),
+                    ));
+                }
+            }
+        }
+        delimited::Row::RunawayQuote { .. } => {}
+    });
+    (Sheet::new(stem, cells, false), is_row, lines_in_fields)
+}
+
+/// A proposed profile for a file no profile reads (PROFILES.md "Proposing
+/// a profile"), with what it reads from that file: the preview.
+#[derive(Debug)]
+pub struct Suggestion {
+    pub profile: Profile,
+    /// The file read with the proposed profile: its first days
+    /// (`records.ops`), row account and findings.
+    pub preview: super::FileImport,
+    /// Every column header of the proposed header row, for a choice list.
+    pub headers: Vec<String>,
+}
+
+/// Propose a profile for a file's bytes, or say why none can be.
+pub fn suggest(
+    name: &str,
+    bytes: &[u8],
+    config: &crate::config::Config,
+) -> Result<Suggestion, FileError> {
+    let sheets = open_sheets(name, bytes, config)?;
+    let (sheet, found) = sheets
+        .iter()
+        .find_map(|s| propose_header(s).map(|f| (s, f)))
+        .ok_or_else(|| {
+            FileError::new(FileErrorKind::ProfileLayout {
+                detail: "no row among the first 50 of any sheet has both a date-like header (date, day) and a flow-like header (flow); write the profile by hand".into(),
+            })
+        })?;
+    let profile = propose(name, sheet, &found);
+    let preview = check(&profile, name, bytes, config);
+    Ok(Suggestion {
+        profile,
+        preview,
+        headers: found.headers,
+    })
+}
+
+/// A file read with this profile alone in force (beside the built-ins).
+pub fn check(
+    profile: &Profile,
+    name: &str,
+    bytes: &[u8],
+    config: &crate::config::Config,
+) -> super::FileImport {
+    let mut cfg = config.clone();
+    cfg.profiles = vec![profile.clone()];
+    let mut f = super::import_file(name, bytes, &cfg);
+    f.sha256 = crate::pipeline::sha256_hex(bytes);
+    f
+}
+
+fn open_sheets(
+    name: &str,
+    bytes: &[u8],
+    config: &crate::config::Config,
+) -> Result<Vec<Sheet>, FileError> {
+    if super::workbook::is_zip(bytes) || super::workbook::is_ole(bytes) {
+        return Ok(super::workbook::open(bytes, &config.limits)?.sheets);
+    }
+    if bytes.len() as u64 > config.limits.max_file_bytes {
+        return Err(FileError::new(FileErrorKind::TooLarge {
+            what: format!("the file ({} bytes)", bytes.len()),
+            limit: config.limits.max_file_bytes,
+        }));
+    }
+    let (utf8, _) = crate::text::decode(bytes);
+    let utf8 = crate::text::normalize_lone_cr(utf8);
+    let delimiter = crate::text::sniff_delimiter(&utf8);
+    Ok(vec![csv_sheet(name, &utf8, delimiter).0])
+}
+
+fn is_date_header(h: &str) -> bool {
+    h.split(|c: char| !c.is_alphanumeric())
+        .any(|w| w == "date" || w == "day")
+}
+
+fn is_flow_header(h: &str) -> bool {
+    h.contains("flow")
+}
+
+/// The first row with a date-like and a flow-like header, one row deep.
+fn propose_header(sheet: &Sheet) -> Option<HeaderFound> {
+    (0..sheet.rows().min(HEADER_SEARCH_ROWS)).find_map(|r| {
+        let hs = headers(sheet, r, 1);
+        (hs.iter().any(|h| is_date_header(h)) && hs.iter().any(|h| is_flow_header(h))).then_some(
+            HeaderFound {
+                row: r,
+                headers: hs,
+            },
+        )
+    })
+}
+
+fn has_word(h: &str, w: &str) -> bool {
+    h.split(|c: char| !c.is_alphanumeric()).any(|x| x == w)
+}
+
+/// The unit a header names, for a field.
+fn unit_in(h: &str, field: Field) -> Unit {
+    match field {
+        Field::BypassHours => Unit::Hours,
+        Field::Precipitation => {
+            if has_word(h, "mm") {
+                Unit::Mm
+            } else {
+                Unit::Inch
+            }
+        }
+        _ => {
+            if h.contains("m3/d") || h.contains("m³/d") {
+                Unit::M3PerDay
+            } else if h.contains("ml/d") {
+                Unit::MlPerDay
+            } else {
+                Unit::Mgd
+            }
+        }
+    }
+}
+
+/// Which field a column header suggests, if any.
+fn field_of(h: &str) -> Option<Field> {
+    let eff = h.contains("effluent") || h.contains("final") || has_word(h, "eff");
+    let peak = has_word(h, "max") || has_word(h, "maximum") || has_word(h, "peak");
+    let low = has_word(h, "min") || has_word(h, "minimum");
+    if h.contains("bypass") {
+        let hours = h.contains("hour") || h.contains("hrs");
+        return Some(if hours {
+            Field::BypassHours
+        } else {
+            Field::BypassFlow
+        });
+    }
+    if h.contains("rain") || h.contains("precip") {
+        return Some(Field::Precipitation);
+    }
+    if h.contains("influent") && h.contains("flow") {
+        return Some(Field::InfluentFlow);
+    }
+    if eff && h.contains("flow") {
+        return Some(if peak {
+            Field::MaxEffluentFlow
+        } else if low {
+            Field::MinEffluentFlow
+        } else {
+            Field::EffluentFlow
+        });
+    }
+    None
+}
+
+fn propose(name: &str, sheet: &Sheet, found: &HeaderFound) -> Profile {
+    use crate::profile::Column;
+    let plant_id = super::names::plant_token(name).unwrap_or_else(|| "NEW_PLANT".to_string());
+    let date_col = found
+        .headers
+        .iter()
+        .position(|h| is_date_header(h))
+        .unwrap_or(0) as u32;
+    // A header names its own column when no column to its left contains
+    // it too; otherwise the column letter does.
+    let place_of = |col: u32| -> Place {
+        let h = found.headers.get(col as usize).cloned().unwrap_or_default();
+        if !h.is_empty() && locate(&Place::Header(h.clone()), &found.headers) == Some(col) {
+            Place::Header(h)
+        } else {
+            Place::Column(col)
+        }
+    };
+    let mut columns = BTreeMap::new();
+    for (c, h) in found.headers.iter().enumerate() {
+        if let Some(f) = field_of(h) {
+            columns.entry(f).or_insert(Column {
+                place: place_of(c as u32),
+                unit: unit_in(h, f),
+            });
+        }
+    }
+    let mut skip: Vec<String> = Vec::new();
+    let mut text_dates = Vec::new();
+    for r in found.row + 1..sheet.rows() {
+        if sheet.row_is_blank(r) {
+            continue;
+        }
+        let is_day = match date_cell(sheet, r, date_col, None) {
+            DateCell::Day(_) => true,
+            DateCell::Unreadable(t) => {
+                let day_first = text_date(&t, Some("%d/%m/%Y")).is_some();
+                if day_first {
+                    text_dates.push(t);
+                }
+                day_first
+            }
+            DateCell::Blank => false,
+        };
+        if !is_day {
+            if let Some(c) = sheet.filled(r).next() {
+                let lead = norm_text(sheet, r, c);
+                let word = lead
+                    .split_whitespace()
+                    .next()
+                    .unwrap_or("")
+                    .trim_end_matches(':')
+                    .to_string();
+                let texty = word.chars().any(|ch| ch.is_alphabetic());
+                if texty && !skip.contains(&word) {
+                    skip.push(word);
+                }
+            }
+        }
+    }
+    // Day-first text dates show themselves by a first part above 12.
+    let date_format = (!text_dates.is_empty()).then(|| "%d/%m/%Y".to_string());
+    let eff_header = found
+        .headers
+        .iter()
+        .find(|h| field_of(h) == Some(Field::EffluentFlow))
+        .cloned();
+    let date_header = found
+        .headers
+        .get(date_col as usize)
+        .cloned()
+        .unwrap_or_default();
+    let header_contains: Vec<String> = [Some(date_header), eff_header]
+        .into_iter()
+        .flatten()
+        .filter(|h| !h.is_empty())
+        .collect();
+    Profile {
+        source: name.to_string(),
+        plant_id: plant_id.clone(),
+        plant_name: None,
+        lab: None,
+        meter_uncertainty_percent: None,
+        operations: vec![crate::profile::Layout {
+            name: "operations".into(),
+            file_name: super::names::plant_token(name).map(|p| format!("{p}*")),
+            sheet: None,
+            header_contains,
+            header_rows: 1,
+            skip_rows_starting_with: skip,
+            date: place_of(date_col),
+            date_format,
+            generated_at: None,
+            columns,
+            reader: None,
+        }],
+    }
+}

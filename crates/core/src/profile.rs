@@ -1,0 +1,952 @@
+//! Plant profiles (PROFILES.md): the TOML that says how one plant's
+//! operations files are laid out and how its lab names its sampling
+//! points. This module owns the format: parsing with line numbers,
+//! validation, the built-in profiles, and writing a profile back as TOML
+//! (the proposal the CLI prints and the app downloads).
+//!
+//! The file is parsed to a spanned tree and every key is checked by hand
+//! rather than through serde, so an unknown key, a wrong type and a bad
+//! value each name the line a plant engineer has to fix.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::fmt::Write as _;
+
+use serde::{Deserialize, Serialize};
+use toml::de::{DeTable, DeValue};
+use toml::Spanned;
+
+/// The value of the `profile` key this reader understands.
+pub const PROFILE_V1: &str = "crew-mrv/plant-profile/1";
+
+/// The built-in profiles, compiled in from `crates/core/profiles/`.
+pub const BUILTIN_SOURCES: [(&str, &str); 2] = [
+    ("PLANT_A", include_str!("../profiles/plant_a.toml")),
+    ("PLANT_B", include_str!("../profiles/plant_b.toml")),
+];
+
+/// One plant's profile.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Profile {
+    /// Where it came from: the file name, or `built-in` for the compiled ones.
+    pub source: String,
+    pub plant_id: String,
+    pub plant_name: Option<String>,
+    pub lab: Option<LabPoints>,
+    pub meter_uncertainty_percent: Option<f64>,
+    pub operations: Vec<Layout>,
+}
+
+/// `[lab]`: the `unit_type_id`s on each side of the dosing.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct LabPoints {
+    pub upstream: Vec<String>,
+    pub downstream: Vec<String>,
+}
+
+/// One `[[operations]]` table: a layout of this plant's files.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Layout {
+    pub name: String,
+    pub file_name: Option<String>,
+    pub sheet: Option<String>,
+    pub header_contains: Vec<String>,
+    pub header_rows: u32,
+    pub skip_rows_starting_with: Vec<String>,
+    pub date: Place,
+    pub date_format: Option<String>,
+    /// 0-based (row, column) of the generation-time cell.
+    pub generated_at: Option<(u32, u32)>,
+    pub columns: BTreeMap<Field, Column>,
+    /// Extension 1 (README, "Plant profiles"): a hand-written reader for a
+    /// quirk the format cannot state yet (Plant A, Plant B).
+    pub reader: Option<Builtin>,
+}
+
+/// Where a field is: a header substring or a fixed column (0-based).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Place {
+    Header(String),
+    Column(u32),
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Column {
+    pub place: Place,
+    pub unit: Unit,
+}
+
+/// The hand-written readers a built-in profile may name.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Builtin {
+    PlantA,
+    PlantB,
+}
+
+impl Builtin {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Builtin::PlantA => "plant_a",
+            Builtin::PlantB => "plant_b",
+        }
+    }
+}
+
+/// The fields of an operations row, in the order the format lists them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub enum Field {
+    EffluentFlow,
+    InfluentFlow,
+    MaxEffluentFlow,
+    MinEffluentFlow,
+    BypassFlow,
+    BypassHours,
+    Precipitation,
+}
+
+impl Field {
+    pub const ALL: [Field; 7] = [
+        Field::EffluentFlow,
+        Field::InfluentFlow,
+        Field::MaxEffluentFlow,
+        Field::MinEffluentFlow,
+        Field::BypassFlow,
+        Field::BypassHours,
+        Field::Precipitation,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Field::EffluentFlow => "effluent_flow",
+            Field::InfluentFlow => "influent_flow",
+            Field::MaxEffluentFlow => "max_effluent_flow",
+            Field::MinEffluentFlow => "min_effluent_flow",
+            Field::BypassFlow => "bypass_flow",
+            Field::BypassHours => "bypass_hours",
+            Field::Precipitation => "precipitation",
+        }
+    }
+
+    fn parse(s: &str) -> Option<Field> {
+        Field::ALL.into_iter().find(|f| f.as_str() == s)
+    }
+
+    fn is_flow(self) -> bool {
+        !matches!(self, Field::BypassHours | Field::Precipitation)
+    }
+
+    fn units(self) -> &'static str {
+        match self {
+            Field::BypassHours => "none, \"h\" or \"h/d\"",
+            Field::Precipitation => "\"in\" or \"mm\"",
+            _ => "\"MGD\", \"m3/d\", \"m³/d\" or \"ML/d\"",
+        }
+    }
+}
+
+/// A unit as PROFILES.md spells it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Unit {
+    Mgd,
+    M3PerDay,
+    MlPerDay,
+    Inch,
+    Mm,
+    Hours,
+}
+
+impl Unit {
+    /// As written in outputs (`flow_unit`) and profiles.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Unit::Mgd => "MGD",
+            Unit::M3PerDay => "m3/d",
+            Unit::MlPerDay => "ML/d",
+            Unit::Inch => "in",
+            Unit::Mm => "mm",
+            Unit::Hours => "h",
+        }
+    }
+
+    fn parse(field: Field, s: Option<&str>) -> Option<Unit> {
+        match (field, s) {
+            (Field::BypassHours, None | Some("h" | "h/d")) => Some(Unit::Hours),
+            (Field::Precipitation, Some("in")) => Some(Unit::Inch),
+            (Field::Precipitation, Some("mm")) => Some(Unit::Mm),
+            (f, Some("MGD")) if f.is_flow() => Some(Unit::Mgd),
+            (f, Some("m3/d" | "m³/d")) if f.is_flow() => Some(Unit::M3PerDay),
+            (f, Some("ML/d")) if f.is_flow() => Some(Unit::MlPerDay),
+            _ => None,
+        }
+    }
+}
+
+/// One thing wrong with a profile, at its 1-based line.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProfileError {
+    pub file: String,
+    pub line: u32,
+    pub message: String,
+}
+
+impl fmt::Display for ProfileError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}, line {}: {}", self.file, self.line, self.message)
+    }
+}
+
+/// True when the text's first key is `profile` (comments and blank lines
+/// may come first): how a profile is recognised among the inputs.
+pub fn looks_like_profile(bytes: &[u8]) -> bool {
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    for line in bytes.split(|b| *b == b'\n') {
+        let t = line.trim_ascii();
+        if t.is_empty() || t.starts_with(b"#") {
+            continue;
+        }
+        return t
+            .strip_prefix(b"profile")
+            .is_some_and(|rest| rest.trim_ascii_start().starts_with(b"="));
+    }
+    false
+}
+
+/// The built-in profiles, parsed. They are tested to parse; one that did
+/// not would be left out rather than stop a run.
+pub fn builtins() -> Vec<Profile> {
+    BUILTIN_SOURCES
+        .iter()
+        .filter_map(|(id, text)| parse(&format!("built-in {id}"), text).ok())
+        .map(|mut p| {
+            p.source = "built-in".into();
+            p
+        })
+        .collect()
+}
+
+/// The TOML text of a built-in profile, by plant id (case-insensitive).
+pub fn builtin_text(plant_id: &str) -> Option<&'static str> {
+    BUILTIN_SOURCES
+        .iter()
+        .find(|(id, _)| id.eq_ignore_ascii_case(plant_id.trim()))
+        .map(|(_, t)| *t)
+}
+
+/// Parse and check a profile; `file` names it in every error.
+pub fn parse(file: &str, text: &str) -> Result<Profile, Vec<ProfileError>> {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let mut c = Checker {
+        file,
+        text,
+        errors: Vec::new(),
+    };
+    let root = match DeTable::parse(text) {
+        Ok(t) => t,
+        Err(e) => {
+            let at = e.span().map_or(0, |s| s.start);
+            let msg = e.message().trim().to_string();
+            c.error(at, format!("not valid TOML: {msg}"));
+            return Err(c.errors);
+        }
+    };
+    if !looks_like_profile(text.as_bytes()) {
+        c.error(
+            0,
+            format!("expected the first key to be profile = \"{PROFILE_V1}\""),
+        );
+    }
+    let profile = c.top(root.get_ref());
+    match profile {
+        Some(p) if c.errors.is_empty() => Ok(p),
+        _ => {
+            if c.errors.is_empty() {
+                c.error(0, "the profile could not be read".into());
+            }
+            c.errors.sort_by_key(|e| e.line);
+            Err(c.errors)
+        }
+    }
+}
+
+struct Checker<'a> {
+    file: &'a str,
+    text: &'a str,
+    errors: Vec<ProfileError>,
+}
+
+type Table<'i> = DeTable<'i>;
+type Val<'i> = Spanned<DeValue<'i>>;
+
+impl Checker<'_> {
+    fn line(&self, at: usize) -> u32 {
+        let upto = self.text.get(..at).unwrap_or(self.text);
+        upto.bytes().filter(|b| *b == b'\n').count() as u32 + 1
+    }
+
+    fn error(&mut self, at: usize, message: String) {
+        let line = self.line(at);
+        self.errors.push(ProfileError {
+            file: self.file.to_string(),
+            line,
+            message,
+        });
+    }
+
+    /// Every key of `t` must be one of `known`.
+    fn keys(&mut self, t: &Table<'_>, at_table: &str, known: &[&str]) {
+        for k in t.keys() {
+            if !known.contains(&k.get_ref().as_ref()) {
+                self.error(
+                    k.span().start,
+                    format!(
+                        "unknown key '{}' in {at_table}; expected one of {}",
+                        k.get_ref(),
+                        known.join(", ")
+                    ),
+                );
+            }
+        }
+    }
+
+    fn get<'t, 'i>(t: &'t Table<'i>, key: &str) -> Option<&'t Val<'i>> {
+        t.iter()
+            .find(|(k, _)| k.get_ref().as_ref() == key)
+            .map(|(_, v)| v)
+    }
+
+    fn string(&mut self, v: &Val<'_>, what: &str) -> Option<String> {
+        match v.get_ref().as_str() {
+            Some(s) => Some(s.to_string()),
+            None => {
+                self.error(
+                    v.span().start,
+                    format!(
+                        "{what}: expected a string, found {}",
+                        v.get_ref().type_str()
+                    ),
+                );
+                None
+            }
+        }
+    }
+
+    fn opt_string(&mut self, t: &Table<'_>, key: &str, what: &str) -> Option<String> {
+        let v = Self::get(t, key)?;
+        self.string(v, what)
+    }
+
+    fn strings(&mut self, v: &Val<'_>, what: &str) -> Option<Vec<String>> {
+        let Some(items) = v.get_ref().as_array() else {
+            self.error(
+                v.span().start,
+                format!(
+                    "{what}: expected an array of strings, found {}",
+                    v.get_ref().type_str()
+                ),
+            );
+            return None;
+        };
+        let mut out = Vec::new();
+        for i in items.iter() {
+            out.push(self.string(i, what)?);
+        }
+        Some(out)
+    }
+
+    fn table<'t, 'i>(&mut self, v: &'t Val<'i>, what: &str) -> Option<&'t Table<'i>> {
+        let t = v.get_ref().as_table();
+        if t.is_none() {
+            self.error(
+                v.span().start,
+                format!("{what}: expected a table, found {}", v.get_ref().type_str()),
+            );
+        }
+        t
+    }
+
+    fn number(&mut self, v: &Val<'_>, what: &str) -> Option<f64> {
+        let n = match v.get_ref() {
+            DeValue::Integer(i) if i.radix() == 10 => i.as_str().replace('_', "").parse().ok(),
+            DeValue::Float(f) => f.as_str().replace('_', "").parse().ok(),
+            _ => None,
+        };
+        let n = n.filter(|n: &f64| n.is_finite());
+        if n.is_none() {
+            self.error(v.span().start, format!("{what}: expected a number"));
+        }
+        n
+    }
+
+    fn top(&mut self, root: &Table<'_>) -> Option<Profile> {
+        self.keys(
+            root,
+            "the profile",
+            &[
+                "profile",
+                "plant_id",
+                "plant_name",
+                "lab",
+                "flow",
+                "operations",
+            ],
+        );
+        match Self::get(root, "profile") {
+            None => self.error(0, format!("missing key profile = \"{PROFILE_V1}\"")),
+            Some(v) => {
+                if let Some(s) = self.string(v, "profile") {
+                    if s != PROFILE_V1 {
+                        self.error(
+                            v.span().start,
+                            format!("profile: expected \"{PROFILE_V1}\", found \"{s}\""),
+                        );
+                    }
+                }
+            }
+        }
+        let plant_id = match Self::get(root, "plant_id") {
+            None => {
+                self.error(0, "missing key plant_id (such as \"PLANT_C\")".into());
+                None
+            }
+            Some(v) => {
+                let s = self.string(v, "plant_id");
+                if let Some(s) = &s {
+                    if s.is_empty()
+                        || !s
+                            .bytes()
+                            .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_')
+                    {
+                        self.error(
+                            v.span().start,
+                            format!("plant_id: expected upper-case letters, digits and _ (as in the lab files), found \"{s}\""),
+                        );
+                    }
+                }
+                s
+            }
+        };
+        let plant_name = self.opt_string(root, "plant_name", "plant_name");
+        let lab = Self::get(root, "lab").and_then(|v| self.lab(v));
+        let meter = Self::get(root, "flow").and_then(|v| {
+            let t = self.table(v, "[flow]")?;
+            self.keys(t, "[flow]", &["meter_uncertainty_percent"]);
+            let v = Self::get(t, "meter_uncertainty_percent")?;
+            let n = self.number(v, "meter_uncertainty_percent")?;
+            if n < 0.0 {
+                self.error(
+                    v.span().start,
+                    "meter_uncertainty_percent: expected a number of 0 or more".into(),
+                );
+            }
+            Some(n)
+        });
+        let mut operations = Vec::new();
+        if let Some(v) = Self::get(root, "operations") {
+            match v.get_ref().as_array() {
+                Some(items) => {
+                    for item in items.iter() {
+                        if let Some(l) = self.layout(item) {
+                            operations.push(l);
+                        }
+                    }
+                }
+                None => self.error(
+                    v.span().start,
+                    "operations: expected [[operations]] tables".into(),
+                ),
+            }
+        }
+        let mut names: Vec<&str> = Vec::new();
+        let mut dup = Vec::new();
+        for l in &operations {
+            if names.contains(&l.name.as_str()) {
+                dup.push(l.name.clone());
+            }
+            names.push(&l.name);
+        }
+        for d in dup {
+            let at = self.text.find(&format!("\"{d}\"")).unwrap_or(0);
+            self.error(
+                at,
+                format!(
+                    "operations: the layout name \"{d}\" is used twice; expected each name once"
+                ),
+            );
+        }
+        Some(Profile {
+            source: self.file.to_string(),
+            plant_id: plant_id?,
+            plant_name,
+            lab,
+            meter_uncertainty_percent: meter,
+            operations,
+        })
+    }
+
+    fn lab(&mut self, v: &Val<'_>) -> Option<LabPoints> {
+        let t = self.table(v, "[lab]")?;
+        self.keys(t, "[lab]", &["upstream", "downstream"]);
+        let side = |c: &mut Self, key: &str| match Self::get(t, key) {
+            Some(v) => c.strings(v, &format!("lab.{key}")),
+            None => {
+                c.error(
+                    v.span().start,
+                    format!("[lab]: expected both upstream and downstream; {key} is missing"),
+                );
+                None
+            }
+        };
+        let upstream = side(self, "upstream");
+        let downstream = side(self, "downstream");
+        Some(LabPoints {
+            upstream: upstream?,
+            downstream: downstream?,
+        })
+    }
+
+    fn place(
+        &mut self,
+        v: &Val<'_>,
+        what: &str,
+        with_unit: bool,
+    ) -> Option<(Place, Option<String>)> {
+        let t = self.table(v, what)?;
+        let known: &[&str] = if with_unit {
+            &["header", "column", "unit"]
+        } else {
+            &["header", "column"]
+        };
+        self.keys(t, what, known);
+        let header = Self::get(t, "header");
+        let column = Self::get(t, "column");
+        let unit = match Self::get(t, "unit") {
+            Some(u) => Some(self.string(u, &format!("{what}.unit"))?),
+            None => None,
+        };
+        let place = match (header, column) {
+            (Some(h), None) => {
+                let s = self.string(h, &format!("{what}.header"))?;
+                let s = normalise(&s);
+                if s.is_empty() {
+                    self.error(h.span().start, format!("{what}.header: expected some text"));
+                    return None;
+                }
+                Place::Header(s)
+            }
+            (None, Some(c)) => {
+                let s = self.string(c, &format!("{what}.column"))?;
+                match column_index(&s) {
+                    Some(i) => Place::Column(i),
+                    None => {
+                        self.error(
+                            c.span().start,
+                            format!("{what}.column: expected a column letter such as \"H\", found \"{s}\""),
+                        );
+                        return None;
+                    }
+                }
+            }
+            _ => {
+                self.error(
+                    v.span().start,
+                    format!("{what}: expected exactly one of header = \"...\" or column = \"H\""),
+                );
+                return None;
+            }
+        };
+        Some((place, unit))
+    }
+
+    fn layout(&mut self, v: &Val<'_>) -> Option<Layout> {
+        let t = self.table(v, "[[operations]]")?;
+        self.keys(
+            t,
+            "[[operations]]",
+            &[
+                "name",
+                "file_name",
+                "sheet",
+                "header_contains",
+                "header_rows",
+                "skip_rows_starting_with",
+                "date",
+                "date_format",
+                "generated_at",
+                "columns",
+                "reader",
+            ],
+        );
+        let at = v.span().start;
+        let required = |c: &mut Self, key: &str| {
+            let v = Self::get(t, key);
+            if v.is_none() {
+                c.error(at, format!("[[operations]]: missing key {key}"));
+            }
+            v
+        };
+        let name = required(self, "name").and_then(|v| self.string(v, "name"));
+        let header_contains =
+            required(self, "header_contains").and_then(|v| self.strings(v, "header_contains"));
+        if let (Some(h), Some(v)) = (&header_contains, Self::get(t, "header_contains")) {
+            if h.iter().all(|s| normalise(s).is_empty()) {
+                self.error(
+                    v.span().start,
+                    "header_contains: expected at least one non-empty string".into(),
+                );
+            }
+        }
+        let date = required(self, "date").and_then(|v| self.place(v, "date", false));
+        let header_rows = match Self::get(t, "header_rows") {
+            None => Some(1),
+            Some(v) => match self.number(v, "header_rows") {
+                Some(n) if n.fract() == 0.0 && (1.0..=20.0).contains(&n) => Some(n as u32),
+                Some(_) => {
+                    self.error(
+                        v.span().start,
+                        "header_rows: expected a whole number from 1 to 20".into(),
+                    );
+                    None
+                }
+                None => None,
+            },
+        };
+        let skip = match Self::get(t, "skip_rows_starting_with") {
+            None => Some(Vec::new()),
+            Some(v) => self.strings(v, "skip_rows_starting_with").map(|s| {
+                s.iter()
+                    .map(|x| normalise(x))
+                    .filter(|x| !x.is_empty())
+                    .collect()
+            }),
+        };
+        let date_format = match Self::get(t, "date_format") {
+            None => None,
+            Some(v) => {
+                let s = self.string(v, "date_format");
+                if let Some(f) = &s {
+                    if !date_format_ok(f) {
+                        self.error(
+                            v.span().start,
+                            format!("date_format: expected a date pattern with day, month and year such as \"%d/%m/%Y\", found \"{f}\""),
+                        );
+                    }
+                }
+                s
+            }
+        };
+        let generated_at = match Self::get(t, "generated_at") {
+            None => None,
+            Some(v) => {
+                let gt = self.table(v, "generated_at");
+                gt.and_then(|gt| {
+                    self.keys(gt, "generated_at", &["cell"]);
+                    let c = Self::get(gt, "cell");
+                    let parsed = c.and_then(|c| c.get_ref().as_str()).and_then(cell_position);
+                    if parsed.is_none() {
+                        self.error(
+                            v.span().start,
+                            "generated_at: expected { cell = \"A4\" }".into(),
+                        );
+                    }
+                    parsed
+                })
+            }
+        };
+        let reader = match Self::get(t, "reader") {
+            None => None,
+            Some(v) => match v.get_ref().as_str() {
+                Some("plant_a") => Some(Builtin::PlantA),
+                Some("plant_b") => Some(Builtin::PlantB),
+                _ => {
+                    self.error(
+                        v.span().start,
+                        "reader: expected \"plant_a\" or \"plant_b\" (extension 1)".into(),
+                    );
+                    None
+                }
+            },
+        };
+        let mut columns = BTreeMap::new();
+        match required(self, "columns").and_then(|v| self.table(v, "[operations.columns]")) {
+            None => {}
+            Some(ct) => {
+                for (k, v) in ct.iter() {
+                    let key = k.get_ref().as_ref();
+                    let Some(field) = Field::parse(key) else {
+                        self.error(
+                            k.span().start,
+                            format!(
+                                "unknown key '{key}' in [operations.columns]; expected one of {}",
+                                Field::ALL.map(Field::as_str).join(", ")
+                            ),
+                        );
+                        continue;
+                    };
+                    let Some((place, unit)) = self.place(v, key, true) else {
+                        continue;
+                    };
+                    match Unit::parse(field, unit.as_deref()) {
+                        Some(unit) => {
+                            columns.insert(field, Column { place, unit });
+                        }
+                        None => self.error(
+                            v.span().start,
+                            format!(
+                                "{key}: expected unit {}, found {}",
+                                field.units(),
+                                unit.map_or("no unit".to_string(), |u| format!("\"{u}\""))
+                            ),
+                        ),
+                    }
+                }
+                if !columns.contains_key(&Field::EffluentFlow) && self.errors.is_empty() {
+                    self.error(
+                        k_start(ct).unwrap_or(at),
+                        "[operations.columns]: missing effluent_flow (required)".into(),
+                    );
+                }
+            }
+        }
+        Some(Layout {
+            name: name?,
+            file_name: self.opt_string(t, "file_name", "file_name"),
+            sheet: self.opt_string(t, "sheet", "sheet"),
+            header_contains: header_contains?
+                .iter()
+                .map(|s| normalise(s))
+                .filter(|s| !s.is_empty())
+                .collect(),
+            header_rows: header_rows?,
+            skip_rows_starting_with: skip?,
+            date: date?.0,
+            date_format,
+            generated_at,
+            columns,
+            reader,
+        })
+    }
+}
+
+fn k_start(t: &Table<'_>) -> Option<usize> {
+    t.keys().map(|k| k.span().start).min()
+}
+
+/// Lower case, every run of white space (line breaks included) one space.
+pub fn normalise(s: &str) -> String {
+    s.split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .to_lowercase()
+}
+
+/// `"H"` → 7, `"AA"` → 26; up to Excel's last column, XFD.
+pub fn column_index(s: &str) -> Option<u32> {
+    let s = s.trim();
+    if s.is_empty() || s.len() > 3 || !s.bytes().all(|b| b.is_ascii_alphabetic()) {
+        return None;
+    }
+    let n = s.bytes().fold(0u32, |n, b| {
+        n * 26 + u32::from(b.to_ascii_uppercase() - b'A') + 1
+    });
+    (n <= 16_384).then(|| n - 1)
+}
+
+/// `"A4"` → (3, 0).
+pub fn cell_position(s: &str) -> Option<(u32, u32)> {
+    let s = s.trim();
+    let split = s.find(|c: char| c.is_ascii_digit())?;
+    let col = column_index(s.get(..split)?)?;
+    let row: u32 = s.get(split..)?.parse().ok()?;
+    (1..=1_048_576).contains(&row).then(|| (row - 1, col))
+}
+
+/// A `date_format` must read back the date it writes, with year, month
+/// and day in it.
+fn date_format_ok(f: &str) -> bool {
+    use chrono::format::{Item, StrftimeItems};
+    if StrftimeItems::new(f).any(|i| matches!(i, Item::Error)) {
+        return false;
+    }
+    let Some(d) = chrono::NaiveDate::from_ymd_opt(2025, 11, 23) else {
+        return false;
+    };
+    let mut s = String::new();
+    if write!(s, "{}", d.format(f)).is_err() {
+        return false;
+    }
+    chrono::NaiveDate::parse_from_str(&s, f).ok() == Some(d)
+}
+
+/// Case-insensitive glob with `*` and `?`.
+pub fn glob_matches(pattern: &str, text: &str) -> bool {
+    let p: Vec<char> = pattern.to_lowercase().chars().collect();
+    let t: Vec<char> = text.to_lowercase().chars().collect();
+    let (mut pi, mut ti) = (0, 0);
+    let mut star: Option<(usize, usize)> = None;
+    while ti < t.len() {
+        match p.get(pi) {
+            Some('*') => {
+                star = Some((pi, ti));
+                pi += 1;
+            }
+            Some(c) if *c == '?' || Some(c) == t.get(ti) => {
+                pi += 1;
+                ti += 1;
+            }
+            _ => match star {
+                Some((sp, st)) => {
+                    pi = sp + 1;
+                    ti = st + 1;
+                    star = Some((sp, st + 1));
+                }
+                None => return false,
+            },
+        }
+    }
+    p.get(pi..).unwrap_or(&[]).iter().all(|c| *c == '*')
+}
+
+fn quote(s: &str) -> String {
+    let mut out = String::from("\"");
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\t' => out.push_str("\\t"),
+            c if c.is_control() => {
+                let _ = write!(out, "\\u{:04X}", c as u32);
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+fn quote_list(items: &[String]) -> String {
+    format!(
+        "[{}]",
+        items
+            .iter()
+            .map(|s| quote(s))
+            .collect::<Vec<_>>()
+            .join(", ")
+    )
+}
+
+fn place_toml(p: &Place) -> String {
+    match p {
+        Place::Header(h) => format!("header = {}", quote(h)),
+        Place::Column(c) => format!("column = \"{}\"", crate::model::col_letters(*c)),
+    }
+}
+
+/// The profile as TOML that [`parse`] reads back to the same profile.
+pub fn to_toml(p: &Profile) -> String {
+    let mut s = String::new();
+    let _ = writeln!(s, "profile = {}", quote(PROFILE_V1));
+    let _ = writeln!(s, "plant_id = {}", quote(&p.plant_id));
+    if let Some(n) = &p.plant_name {
+        let _ = writeln!(s, "plant_name = {}", quote(n));
+    }
+    if let Some(lab) = &p.lab {
+        let _ = writeln!(s, "\n[lab]");
+        let _ = writeln!(s, "upstream = {}", quote_list(&lab.upstream));
+        let _ = writeln!(s, "downstream = {}", quote_list(&lab.downstream));
+    }
+    if let Some(m) = p.meter_uncertainty_percent {
+        let _ = writeln!(s, "\n[flow]\nmeter_uncertainty_percent = {m:?}");
+    }
+    for l in &p.operations {
+        let _ = writeln!(s, "\n[[operations]]");
+        let _ = writeln!(s, "name = {}", quote(&l.name));
+        if let Some(f) = &l.file_name {
+            let _ = writeln!(s, "file_name = {}", quote(f));
+        }
+        if let Some(f) = &l.sheet {
+            let _ = writeln!(s, "sheet = {}", quote(f));
+        }
+        let _ = writeln!(s, "header_contains = {}", quote_list(&l.header_contains));
+        if l.header_rows != 1 {
+            let _ = writeln!(s, "header_rows = {}", l.header_rows);
+        }
+        if !l.skip_rows_starting_with.is_empty() {
+            let _ = writeln!(
+                s,
+                "skip_rows_starting_with = {}",
+                quote_list(&l.skip_rows_starting_with)
+            );
+        }
+        let _ = writeln!(s, "date = {{ {} }}", place_toml(&l.date));
+        if let Some(f) = &l.date_format {
+            let _ = writeln!(s, "date_format = {}", quote(f));
+        }
+        if let Some((r, c)) = l.generated_at {
+            let _ = writeln!(
+                s,
+                "generated_at = {{ cell = \"{}{}\" }}",
+                crate::model::col_letters(c),
+                r + 1
+            );
+        }
+        if let Some(b) = l.reader {
+            let _ = writeln!(s, "reader = \"{}\"", b.as_str());
+        }
+        let _ = writeln!(s, "\n[operations.columns]");
+        for (f, c) in &l.columns {
+            let unit = match c.unit {
+                Unit::Hours => String::new(),
+                u => format!(", unit = {}", quote(u.as_str())),
+            };
+            let _ = writeln!(s, "{} = {{ {}{unit} }}", f.as_str(), place_toml(&c.place));
+        }
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn globs() {
+        assert!(glob_matches("Riverside*", "riverside 2025.xlsx"));
+        assert!(glob_matches("*.csv", "a.CSV"));
+        assert!(glob_matches("a?c", "abc"));
+        assert!(!glob_matches("a?c", "abbc"));
+        assert!(glob_matches("*", ""));
+        assert!(!glob_matches("x*", "y"));
+    }
+
+    #[test]
+    fn columns_and_cells() {
+        assert_eq!(column_index("A"), Some(0));
+        assert_eq!(column_index("h"), Some(7));
+        assert_eq!(column_index("AA"), Some(26));
+        assert_eq!(column_index("XFE"), None);
+        assert_eq!(column_index("A1"), None);
+        assert_eq!(cell_position("A4"), Some((3, 0)));
+        assert_eq!(cell_position("B0"), None);
+        assert_eq!(cell_position("4"), None);
+    }
+
+    #[test]
+    fn date_formats_are_checked() {
+        assert!(date_format_ok("%d/%m/%Y"));
+        assert!(date_format_ok("%Y.%m.%d"));
+        assert!(!date_format_ok("%d/%m"));
+        assert!(!date_format_ok("%Q"));
+        assert!(!date_format_ok("%z"));
+    }
+
+    #[test]
+    fn the_builtins_parse_and_round_trip() {
+        for (id, text) in BUILTIN_SOURCES {
+            let p = parse(id, text).unwrap_or_else(|e| panic!("{id}: {e:?}"));
+            let again = parse(id, &to_toml(&p)).unwrap_or_else(|e| panic!("{id}: {e:?}"));
+            assert_eq!(p, again);
+        }
+        assert_eq!(builtins().len(), 2);
+    }
+}
