@@ -168,6 +168,14 @@ def main():
     for target in ("xlsx_parts", "xls_parts"):
         for seed in (b"", bytes(range(64)), bytes([3] * 64), bytes([255, 1] * 48), b"fan-out" * 12):
             put(target, seed)
+    # Inputs that once found something, replayed by every run (the smoke
+    # run included). xlsx_parts: 10,000 cells of 2,000 empty rich-text runs
+    # each, a 147 MB workbook from 68 bytes (the builder bounded text, not
+    # markup); a timeout until the builder counted the XML's bytes.
+    put("xlsx_parts", bytes.fromhex(
+        "ff01ff01ff01ff01ff01ff01ff01ff01ff01ff0101ff01ff01ff01ff048401ff00"
+        "0000000101ff01ff01ff01ff01ff01ff01ff01ff01ff01ff01ff048401ff0004"
+        "000001"))
     return 0
 
 

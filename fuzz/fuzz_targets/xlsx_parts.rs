@@ -39,10 +39,8 @@ fn spec(u: &mut Unstructured<'_>) -> XlsxSpec {
     let mut text_bytes = 0usize;
     for _ in 0..count(u, &[0, 1, 2, 5, 40]) {
         let t = xml_text(u);
-        text_bytes += match &t {
-            XmlText::Plain(s) | XmlText::CData(s) => s.len(),
-            XmlText::Runs(r) => r.iter().map(String::len).sum(),
-        };
+        // The XML's bytes, not the text's: empty runs cost markup.
+        text_bytes += t.xml_len();
         // Texts of a few MB in all: past the cell cap, within a quick build.
         if text_bytes > 4 << 20 {
             strings.push(XmlText::Plain(String::new()));
@@ -103,18 +101,17 @@ fn spec(u: &mut Unstructured<'_>) -> XlsxSpec {
                 // A cell's own text is repeated in the file for each cell:
                 // a run of them gets a few MB in all.
                 let room = (4usize << 20) / n.max(1);
-                let own = |s: String| s.chars().take(room).collect::<String>();
+                // Counted in bytes of XML, markup included: 2,000 empty
+                // runs per cell are 70 KB each, text or not.
+                let own = |s: String| match XmlText::Plain(s).clipped(room) {
+                    XmlText::Plain(s) => s,
+                    // `clipped` keeps the kind it is given.
+                    _ => String::new(),
+                };
                 let value = match u.int_in_range(0..=4u8).unwrap_or(0) {
                     0 => XmlValue::Shared(pick(u, &[0u32, 1, 39, 100])),
                     1 => XmlValue::Number(pick(u, &[0.0, 45_748.0, -1.0, 1e308, f64::NAN])),
-                    2 => XmlValue::Inline(match xml_text(u) {
-                        XmlText::Plain(s) => XmlText::Plain(own(s)),
-                        XmlText::CData(s) => XmlText::CData(own(s)),
-                        XmlText::Runs(r) => {
-                            let keep = (room / r.first().map_or(1, |x| x.len().max(1))).max(1);
-                            XmlText::Runs(r.into_iter().take(keep).collect())
-                        }
-                    }),
+                    2 => XmlValue::Inline(xml_text(u).clipped(room)),
                     3 => XmlValue::Str(own(text(u))),
                     _ => XmlValue::Bool(u.arbitrary().unwrap_or(false)),
                 };
