@@ -578,7 +578,17 @@ fn show_report(
     worker_memory_bytes: u64,
 ) {
     s.worker_memory.set(Some(worker_memory_bytes));
-    if files_changed {
+    // Review decisions coming or going change no data: the view stays
+    // where the reviewer is.
+    let data_files = |r: &Option<Report>| -> Vec<(String, String)> {
+        r.iter()
+            .flat_map(|r| r.files.iter())
+            .filter(|f| f.kind != Some(crew_mrv_core::FileKind::ExpertReviews))
+            .map(|f| (f.name.to_string(), f.sha256.clone()))
+            .collect()
+    };
+    let data_changed = s.report.with_untracked(|old| data_files(old)) != data_files(&report);
+    if files_changed && data_changed {
         let range = report.as_ref().and_then(Report::default_range);
         s.from.set(range.map(|r| r.0));
         s.to.set(range.map(|r| r.1));

@@ -9,6 +9,7 @@ mod charts;
 mod dashboard;
 mod files;
 mod qa_panel;
+mod review;
 mod sensitivity_panel;
 mod status;
 mod toolbar;
@@ -51,6 +52,10 @@ pub struct Session {
     pub worker_memory: RwSignal<Option<u64>>,
     /// Files left out because the worker died reading them: (name, why).
     pub left_out: RwSignal<Vec<(String, String)>>,
+    /// The review decisions kept in this browser (see `review`).
+    pub reviews: RwSignal<review::Decisions>,
+    /// Who is reviewing, asked once and kept in this browser.
+    pub reviewer: RwSignal<String>,
 }
 
 impl Session {
@@ -70,6 +75,8 @@ impl Session {
             last_ms: RwSignal::new(None),
             worker_memory: RwSignal::new(None),
             left_out: RwSignal::new(Vec::new()),
+            reviews: RwSignal::new(review::load()),
+            reviewer: RwSignal::new(review::load_reviewer()),
         }
     }
 
@@ -151,9 +158,23 @@ impl Input {
 
 /// Hand files to the worker, which reads and imports them one at a time
 /// (reporting progress) and then re-runs the method once.
-pub fn ingest(s: Session, inputs: Vec<Input>) {
+pub fn ingest(s: Session, mut inputs: Vec<Input>) {
     if inputs.is_empty() {
         return;
+    }
+    // The decisions kept in this browser join the first files of a session
+    // (and the first after a clear), as if dropped with them.
+    let has_decisions = s.report.with_untracked(|r| {
+        r.as_ref()
+            .is_some_and(|r| r.files.iter().any(|f| &*f.name == review::BROWSER_FILE))
+    }) || inputs.iter().any(|i| i.name() == review::BROWSER_FILE);
+    if !has_decisions {
+        if let Some(i) = s
+            .reviews
+            .with_untracked(|d| (!d.is_empty()).then(|| review::browser_input(d)).flatten())
+        {
+            inputs.push(i);
+        }
     }
     let attached = js_sys::Array::new();
     let mut files = Vec::with_capacity(inputs.len());
@@ -236,6 +257,11 @@ pub fn App() -> impl IntoView {
                     .set(Some(format!("Sample data could not be loaded: {e}"))),
             }
         });
+    });
+    // A dropped decisions CSV is taken into this browser's decisions.
+    Effect::new(move |_| {
+        s.generation.track();
+        review::absorb_dropped(s);
     });
     let has_report = Signal::derive(move || s.report.with(Option::is_some));
     let counts = Signal::derive(move || {
