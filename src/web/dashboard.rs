@@ -97,6 +97,12 @@ pub fn Dashboard() -> impl IntoView {
     });
     let kpis = Memo::new(move |_| days.with(|d| Kpis::of(d.iter())));
     let note = RwSignal::new(String::new());
+    let qa_of = move |d: &Co2Day| {
+        day_findings
+            .with_untracked(|m| m.get(&(d.plant_id.to_string(), d.date)).cloned())
+            .unwrap_or_default()
+    };
+    let qa_id = |d: &Co2Day| format!("qa-{}-{}", d.plant_id, d.date);
     let decide = move |days: Vec<Co2Day>, status: DayReviewStatus| match review::decide(
         s,
         &days,
@@ -502,18 +508,34 @@ pub fn Dashboard() -> impl IntoView {
                                 <td class="num" data-label="Δ Ca">{fmt_num(d.calc.map(|c| c.ca_delta_mg_per_l), 2)}</td>
                                 <td class="num" data-label="Flow MGD">{fmt_num(d.flow_mgd, 3)}</td>
                                 <td class="num" data-label="CO2 t/day">{fmt_num(d.calc.map(|c| c.co2_removed_metric_tons_per_day), 4)}</td>
-                                <td data-label="QA" data-testid="qa-badges">{qa_badges(day_findings.with_untracked(|m| m.get(&(d.plant_id.to_string(), d.date)).cloned()).unwrap_or_default(), format!("qa-{}-{}", d.plant_id, d.date))}</td>
+                                <td data-label="QA" data-testid="qa-badges">{qa_badges(qa_of(&d), qa_id(&d))}</td>
                                 <td data-label="Review" class="review-cell">
                                     <span class=format!("review {}", d.review.status.as_str()) data-testid="review-status"
                                         title=d.review.note.clone()>{status_text(d.review.status)}</span>
                                     {(!d.review.note.is_empty()).then(|| view! { <span class="muted review-note">{format!(" · {}", d.review.note)}</span> })}
-                                    {
-                                        let (a, b) = (d.clone(), d.clone());
-                                        view! {
-                                            <button class="button small" data-testid="approve" on:click=move |_| decide(vec![a.clone()], DayReviewStatus::Approved)>"Approve"</button>
-                                            <button class="button small" data-testid="reject" on:click=move |_| decide(vec![b.clone()], DayReviewStatus::Rejected)>"Reject"</button>
+                                    // The day's findings and its decision share one fold:
+                                    // a keyboard user tabs once per day through the table.
+                                    <details class="review-actions">
+                                        {{
+                                            let (msgs, id) = (qa_of(&d).messages, qa_id(&d));
+                                            let label = if msgs.is_empty() { "decide" } else { "findings · decide" };
+                                            view! {
+                                                <summary data-testid="review-open" aria-describedby=(!msgs.is_empty()).then(|| id.clone())>{label}</summary>
+                                                {(!msgs.is_empty()).then(|| view! {
+                                                    <ul id=id.clone() class="qa-detail" data-testid="qa-messages">
+                                                        {msgs.iter().map(|m| view! { <li>{m.clone()}</li> }).collect_view()}
+                                                    </ul>
+                                                })}
+                                            }
+                                        }}
+                                        {
+                                            let (a, b) = (d.clone(), d.clone());
+                                            view! {
+                                                <button class="button small" data-testid="approve" on:click=move |_| decide(vec![a.clone()], DayReviewStatus::Approved)>"Approve"</button>
+                                                <button class="button small" data-testid="reject" on:click=move |_| decide(vec![b.clone()], DayReviewStatus::Rejected)>"Reject"</button>
+                                            }
                                         }
-                                    }
+                                    </details>
                                 </td>
                                 <td class="msg wide">{d.validation_message.clone()}</td>
                             </tr>
@@ -539,7 +561,8 @@ struct DayQa {
 }
 
 /// A badge per severity with its count; the messages on hover and, for
-/// keyboard and screen readers, in a described-by list inside the cell.
+/// keyboard and screen readers, in the row's fold (`id`), which they
+/// describe.
 fn qa_badges(q: DayQa, id: String) -> impl IntoView {
     let title = q.messages.join("\n");
     let badges = [("error", "E"), ("warning", "W"), ("info", "i")]
@@ -548,20 +571,10 @@ fn qa_badges(q: DayQa, id: String) -> impl IntoView {
         .filter(|(_, n)| *n > 0)
         .map(|((sev, letter), n)| {
             view! {
-                <span class=format!("sev {sev} qa-badge") data-testid=format!("badge-{sev}") tabindex="0"
+                <span class=format!("sev {sev} qa-badge") data-testid=format!("badge-{sev}")
                     title=title.clone() aria-describedby=id.clone()>{format!("{n} {letter}")}</span>
             }
         })
         .collect_view();
-    let details = (!q.messages.is_empty()).then(|| {
-        view! {
-            <details class="qa-detail">
-                <summary>"findings"</summary>
-                <ul id=id.clone() data-testid="qa-messages">
-                    {q.messages.iter().map(|m| view! { <li>{m.clone()}</li> }).collect_view()}
-                </ul>
-            </details>
-        }
-    });
-    view! { {badges} {details} }
+    badges
 }

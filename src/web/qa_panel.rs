@@ -35,8 +35,8 @@ pub fn QaPanel() -> impl IntoView {
     let check = RwSignal::new(String::new());
     let page = RwSignal::new(0usize);
     // Opens on what needs attention: infos (duplicate samples and the
-    // like, hundreds on a real batch) are folded until asked for or picked
-    // as the severity.
+    // like, hundreds on a real batch) are folded until asked for, picked
+    // as the severity or a check is picked.
     let show_info = RwSignal::new(false);
 
     let all = Memo::new(move |_| {
@@ -84,7 +84,8 @@ pub fn QaPanel() -> impl IntoView {
     });
     let shown = Memo::new(move |_| {
         let (l, sv, p, c) = (level.get(), severity.get(), plant.get(), check.get());
-        let info = show_info.get() || sv == Severity::Info.as_str();
+        // Picking infos as the severity, or a check, asks for them too.
+        let info = show_info.get() || sv == Severity::Info.as_str() || !c.is_empty();
         let mut v = all.with(|rows| {
             rows.iter()
                 .filter(|r| l.is_empty() || r.level.to_string() == l)

@@ -43,6 +43,12 @@ async function load(app, files) {
 
 const row = (plant, date) => `tr[data-testid=result-row][data-plant="${plant}"][data-date="${date}"]`;
 
+async function click(page, plant, date, action) {
+  const details = `${row(plant, date)} details.review-actions`;
+  if (!(await page.$eval(details, (d) => d.open))) await page.click(`${details} summary`);
+  await page.click(`${details} [data-testid=${action}]`);
+}
+
 async function waitReview(page, plant, date, status) {
   await page.waitForSelector(`${row(plant, date)}[data-review="${status}"]`, { timeout: 60_000 });
   await idle(page);
@@ -80,21 +86,21 @@ test("approve and reject on the page: certified total as the CLI's, kept across 
     assert.equal(await certifiedRaw(page), 0);
 
     // No reviewer yet: the page refuses.
-    await page.click(`${row(pa, da)} [data-testid=approve]`);
+    await click(page, pa, da, "approve");
     await noticeSays(page, "name as reviewer");
     assert.equal(await statusOf(page, pa, da), "unreviewed");
     await page.fill("[data-testid=reviewer]", "A. Reviewer");
     await page.press("[data-testid=reviewer]", "Tab");
 
-    await page.click(`${row(pa, da)} [data-testid=approve]`);
+    await click(page, pa, da, "approve");
     await waitReview(page, pa, da, "approved");
 
     // A rejection without a note is refused.
-    await page.click(`${row(pb, db)} [data-testid=reject]`);
+    await click(page, pb, db, "reject");
     await noticeSays(page, "rejection needs a note");
     assert.equal(await statusOf(page, pb, db), "unreviewed");
     await page.fill("[data-testid=review-note]", "downstream sample taken before dosing, 3 pm");
-    await page.click(`${row(pb, db)} [data-testid=reject]`);
+    await click(page, pb, db, "reject");
     await waitReview(page, pb, db, "rejected");
     assert.match(await page.textContent(row(pb, db)), /downstream sample taken before dosing/);
     // The rejected day keeps its numbers.
