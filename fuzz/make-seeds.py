@@ -155,6 +155,11 @@ def main():
     # Review decisions on the days of a lab file and a Plant A month.
     small["reviews.csv"] = REVIEWS
     put("pipeline", SEP.join(n.encode() + b"\n" + small[n] for n in groups[1] + ["reviews.csv"]))
+    # The structure-aware targets read their input as choices; any bytes
+    # are a valid description, these start them on a few shapes.
+    for target in ("xlsx_parts", "xls_parts"):
+        for seed in (b"", bytes(range(64)), bytes([3] * 64), bytes([255, 1] * 48), b"fan-out" * 12):
+            put(target, seed)
     return 0
 
 

@@ -19,7 +19,7 @@ seconds="${1:?usage: fuzz/run.sh SECONDS [TARGET...]}"
 shift
 targets=("$@")
 if [ "${#targets[@]}" -eq 0 ]; then
-  targets=(lab_csv ph_csv plant_a_xls plant_a_xlsx plant_b_xlsx pipeline)
+  targets=(lab_csv ph_csv plant_a_xls plant_a_xlsx plant_b_xlsx pipeline xlsx_parts xls_parts)
 fi
 
 export RUSTC_BOOTSTRAP=1
@@ -37,6 +37,9 @@ log="$(mktemp)"
 max_len() {
   case "$1" in
     lab_csv | ph_csv) echo 4096 ;;
+    # A description read with `arbitrary`: a few hundred bytes describe
+    # megabytes of workbook.
+    xlsx_parts | xls_parts) echo 512 ;;
     plant_a_xls | pipeline) echo 32768 ;;
     *) echo 65536 ;;
   esac

@@ -1188,3 +1188,29 @@ fn regression_alternating_skip_reasons_grew_the_account_without_bound() {
     assert!(f.account.skipped.len() <= crew_mrv_core::import::MAX_SKIP_RANGES);
     assert!(f.account.by_reason().contains_key(&SkipReason::Various));
 }
+
+/// Found in review (issue 12): a `.xls` saved in the 1904 date system was
+/// read in the 1900 system, every date four years early.
+#[test]
+fn regression_xls_1904_dates_were_read_in_the_1900_system() {
+    let serials = [april(1), april(2)];
+    let r = run_with_good(vec![
+        Source::new(
+            "PLANT_A-OPS DATA-APR25.xls",
+            plant_a_xls_serial_dates(&serials, true),
+        ),
+        Source::new(
+            "PLANT_A-OPS DATA-APR25 (1900).xls",
+            plant_a_xls_serial_dates(&serials, false),
+        ),
+    ]);
+    for name in [
+        "PLANT_A-OPS DATA-APR25.xls",
+        "PLANT_A-OPS DATA-APR25 (1900).xls",
+    ] {
+        let f = file(&r, name);
+        assert!(f.error.is_none(), "{name}: {:?}", f.error);
+        let dates: Vec<_> = f.records.ops.iter().map(|o| o.date.to_string()).collect();
+        assert_eq!(dates, ["2025-04-01", "2025-04-02"], "{name}");
+    }
+}

@@ -433,3 +433,36 @@ fn formula_like_text_reaches_postgresql_as_the_file_had_it() {
         );
     }
 }
+
+/// A database made by an earlier version has the tables without the
+/// columns added since: the batch adds them, both ways, and loads.
+#[test]
+fn a_database_of_an_earlier_version_gains_the_new_columns() {
+    let Some(pg) = Server::start("older") else {
+        return;
+    };
+    let run = Run::new("older", &[]);
+    for db in ["old_script", "old_client"] {
+        pg.query("postgres", &format!("CREATE DATABASE {db}"));
+        pg.psql(db, &["-c", &crew_mrv_core::sql::schema()]);
+        for (table, column) in [
+            ("crewcarbon_co2_removal_calculation", "review_status"),
+            ("crewcarbon_co2_removal_calculation", "inputs_sha256"),
+            ("mrv_source_file", "lines"),
+        ] {
+            pg.query(db, &format!("ALTER TABLE {table} DROP COLUMN \"{column}\""));
+        }
+    }
+    pg.psql("old_script", &["-f", &run.script()]);
+    load(&pg, "old_client", &[]);
+    for db in ["old_script", "old_client"] {
+        check_counts_and_totals(&pg, db, &run);
+        assert_eq!(
+            pg.query(
+                db,
+                "SELECT count(*) FROM crewcarbon_co2_removal_calculation WHERE review_status IS NULL OR inputs_sha256 IS NULL"
+            ),
+            "0"
+        );
+    }
+}

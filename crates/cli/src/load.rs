@@ -138,14 +138,5 @@ pub fn load_cmd(a: LoadArgs) -> ExitCode {
         return ExitCode::from(2);
     }
     println!("crew-mrv: loaded batch {}", batch_id(&report));
-    for f in report.files.iter() {
-        if let Some(e) = &f.error {
-            eprintln!("crew-mrv: {}: {}", shown(&f.name), shown(&e.to_string()));
-        }
-    }
-    if unreadable || !report.all_files_read() {
-        ExitCode::from(1)
-    } else {
-        ExitCode::SUCCESS
-    }
+    crate::cli::exit_status(&report, unreadable)
 }

@@ -300,7 +300,14 @@ mod cli {
         } else if !a.quiet {
             print_summary(report, &filter, &a.out);
         }
-        for f in report.files.iter().filter(|f| f.error.is_some()) {
+        exit_status(report, unreadable)
+    }
+
+    /// Each file that could not be read, named on stderr; the exit status
+    /// says whether any was (1) or all were read (0). `run` and `load`
+    /// end the same way.
+    pub(crate) fn exit_status(report: &Report, unreadable: bool) -> ExitCode {
+        for f in &report.files {
             if let Some(e) = &f.error {
                 eprintln!("crew-mrv: {}: {}", shown(&f.name), shown(&e.to_string()));
             }

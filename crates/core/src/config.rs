@@ -121,10 +121,44 @@ pub struct Limits {
     /// from their sizes before any is read (CLI `--max-run-bytes`).
     #[serde(default = "default_max_run_bytes")]
     pub max_run_bytes: u64,
+    /// A workbook's reading may hold at most `memory_per_file_byte` times
+    /// the file's size plus `memory_floor_bytes`, and never more than
+    /// `max_memory_bytes`: every allocation that grows with what the file
+    /// holds or claims (cells, shared strings, styles, sheet names) is
+    /// charged against this before it is made, so a file of a few
+    /// kilobytes cannot ask for gigabytes by repeating or referencing.
+    #[serde(default = "default_memory_per_file_byte")]
+    pub memory_per_file_byte: u64,
+    #[serde(default = "default_memory_floor_bytes")]
+    pub memory_floor_bytes: u64,
+    #[serde(default = "default_max_memory_bytes")]
+    pub max_memory_bytes: u64,
 }
 
 fn default_max_run_bytes() -> u64 {
     Limits::default().max_run_bytes
+}
+
+fn default_memory_per_file_byte() -> u64 {
+    64
+}
+
+fn default_memory_floor_bytes() -> u64 {
+    16 * 1024 * 1024
+}
+
+fn default_max_memory_bytes() -> u64 {
+    1024 * 1024 * 1024
+}
+
+impl Limits {
+    /// The memory a file of `file_bytes` may use while it is read.
+    pub fn memory_budget(&self, file_bytes: u64) -> u64 {
+        file_bytes
+            .saturating_mul(self.memory_per_file_byte)
+            .saturating_add(self.memory_floor_bytes)
+            .min(self.max_memory_bytes)
+    }
 }
 
 impl Default for Limits {
@@ -140,6 +174,9 @@ impl Default for Limits {
             max_metadata_bytes: 64 * 1024 * 1024,
             max_open_part_bytes: 16 * 1024 * 1024,
             max_run_bytes: 4 * 1024 * 1024 * 1024,
+            memory_per_file_byte: default_memory_per_file_byte(),
+            memory_floor_bytes: default_memory_floor_bytes(),
+            max_memory_bytes: default_max_memory_bytes(),
         }
     }
 }

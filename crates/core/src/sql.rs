@@ -170,6 +170,15 @@ fn create_table(name: &str, columns: &[&str], extra: &str) -> String {
     }
     s.push_str(extra);
     s.push_str("    batch_id text NOT NULL\n);\n");
+    // A database made by an earlier version has the table without the
+    // columns added since (the review and line-count columns, say): COPY
+    // naming them would fail, so the batch brings its columns with it.
+    for c in columns {
+        s.push_str(&format!(
+            "ALTER TABLE {name} ADD COLUMN IF NOT EXISTS \"{c}\" {};\n",
+            sql_type(c)
+        ));
+    }
     s
 }
 

@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 
 use chrono::{Datelike, NaiveDate, NaiveDateTime, Timelike};
 use crew_mrv_core::SkipReason;
-use rust_xlsxwriter::{Format, Formula, Workbook};
+use rust_xlsxwriter::{DocProperties, ExcelDateTime, Format, Formula, Workbook};
 
 use crate::dates::{month_start, plus_days};
 
@@ -500,7 +500,7 @@ impl PlantA {
     }
 
     pub fn xlsx(&self) -> Vec<u8> {
-        let mut wb = Workbook::new();
+        let mut wb = reproducible_workbook();
         let ws = wb.add_worksheet();
         ws.set_name(&self.sheet_name).expect("sheet name");
         for (phys, &logical) in self.order.iter().enumerate() {
@@ -713,7 +713,7 @@ impl PlantB {
     }
 
     pub fn xlsx(&self) -> Vec<u8> {
-        let mut wb = Workbook::new();
+        let mut wb = reproducible_workbook();
         let ws = wb.add_worksheet();
         ws.set_name(&self.sheet_name).expect("sheet name");
         let date_fmt = Format::new().set_num_format("ddd\\-dd");
@@ -873,4 +873,34 @@ pub fn month_name(m: u32) -> &'static str {
         "November",
         "December",
     ][(m - 1) as usize]
+}
+
+/// A workbook whose bytes depend only on what is written into it: without a
+/// fixed creation time rust_xlsxwriter stamps the clock into
+/// `docProps/core.xml`, and two builds of the same workbook a second apart
+/// hash differently (a day's `inputs_sha256` then changes between them).
+pub(crate) fn reproducible_workbook() -> Workbook {
+    let mut wb = Workbook::new();
+    if let Ok(created) = ExcelDateTime::from_ymd(2025, 1, 1) {
+        wb.set_properties(&DocProperties::new().set_creation_datetime(&created));
+    }
+    wb
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_workbook_built_twice_a_second_apart_has_the_same_bytes() {
+        let build = || {
+            let mut wb = reproducible_workbook();
+            let ws = wb.add_worksheet();
+            ws.write_string(0, 0, "Date").expect("write");
+            wb.save_to_buffer().expect("xlsx")
+        };
+        let first = build();
+        std::thread::sleep(std::time::Duration::from_millis(1100));
+        assert_eq!(first, build());
+    }
 }

@@ -1,18 +1,17 @@
-//! Legacy `.xls` (BIFF8) Workbook streams, checked and rewritten before
-//! calamine parses them.
+//! Legacy `.xls` (BIFF8) Workbook streams read into cells by our own
+//! record walker.
 //!
-//! calamine's `.xls` parser indexes record bodies without checking their
-//! length, trusts sheet offsets, reserves whatever a DIMENSIONS record
-//! declares and builds every sheet densely at open, so a damaged or
-//! hostile file can panic it (which aborts the browser app) or make it
-//! allocate gigabytes before our caps are looked at. This module walks the
-//! records itself, with every length checked, applies the caps to the
-//! cells that are really there, and writes a fresh stream holding only
-//! what the importers use: sheet names, number formats and cell values
-//! (formula cells become their cached values). calamine then reads that
-//! stream, which is well-formed by construction, and still does what it
-//! is good at: number formats, dates and RK numbers.
+//! Every record length is checked, sheet offsets are not trusted, the
+//! DIMENSIONS record is ignored and sheets are built from the cells really
+//! there: each cell is checked against the caps and charged against the
+//! file's memory budget before it is stored, and a shared string is stored
+//! once however many cells show it. Formula cells become their cached
+//! values; number formats tell dates apart as Excel does; the workbook's
+//! 1904 date system (DATEMODE) is honoured.
 
+use std::rc::Rc;
+
+use super::workbook::{builtin_is_date, format_is_date, Budget, Cell, Cells, CELL_BYTES};
 use crate::config::Limits;
 use crate::error::{FileError, FileErrorKind};
 use crate::model::{col_letters, CellRef};
@@ -21,7 +20,6 @@ const BOF: u16 = 0x0809;
 const EOF: u16 = 0x000A;
 const CONTINUE: u16 = 0x003C;
 const FILEPASS: u16 = 0x002F;
-const CODEPAGE: u16 = 0x0042;
 const DATEMODE: u16 = 0x0022;
 const FORMAT: u16 = 0x041E;
 const XF: u16 = 0x00E0;
@@ -41,14 +39,25 @@ const FORMULA: u16 = 0x0006;
 const MAX_RECORD: usize = 8224;
 
 /// Excel itself writes at most a few thousand of each; more are ignored
-/// (formats, cell styles) or refuse the file (sheets), so a stream of tiny
-/// records cannot grow into a much larger rewritten one.
+/// (cell styles) or refuse the file (sheets).
 const MAX_XFS: usize = 65_536;
-const MAX_FORMATS: usize = 65_536;
 const MAX_SHEETS: usize = 4_096;
 
-/// Error codes a BOOLERR cell may hold (calamine refuses others).
-const ERROR_CODES: [u8; 8] = [0x00, 0x07, 0x0F, 0x17, 0x1D, 0x24, 0x2A, 0x2B];
+/// Error codes a BOOLERR cell may hold, as Excel shows them; other codes
+/// make the cell damaged.
+fn error_text(code: u8) -> Option<&'static str> {
+    Some(match code {
+        0x00 => "#NULL!",
+        0x07 => "#DIV/0!",
+        0x0F => "#VALUE!",
+        0x17 => "#REF!",
+        0x1D => "#NAME?",
+        0x24 => "#NUM!",
+        0x2A => "#N/A",
+        0x2B => "#DATA!",
+        _ => return None,
+    })
+}
 
 fn corrupt(detail: impl Into<String>) -> FileError {
     FileError::new(FileErrorKind::Corrupt {
@@ -247,22 +256,51 @@ fn short_string(data: &[u8]) -> Option<String> {
     Some(String::from_utf16_lossy(&units))
 }
 
-/// What the rewritten stream holds for one sheet.
-struct SheetOut {
-    name: String,
-    cells: Vec<u8>,
-}
-
-/// A checked, rewritten Workbook stream, and notes for the user about what
-/// was dropped.
-pub struct Normalized {
-    pub stream: Vec<u8>,
+/// An `.xls` workbook's cells, sheet by sheet in workbook order.
+pub(crate) struct Book {
+    pub sheets: Vec<(String, Cells)>,
+    pub is_1904: bool,
+    /// What was dropped, for the user.
     pub notes: Vec<String>,
 }
 
-/// Check `stream` (the Workbook stream of an `.xls`) against `limits` and
-/// rewrite it for calamine.
-pub fn normalize(stream: &[u8], limits: &Limits) -> Result<Normalized, FileError> {
+/// Whether each cell format (XF) shows dates.
+struct Formats {
+    xf_dates: Vec<bool>,
+}
+
+impl Formats {
+    fn is_date(&self, xf: u16) -> bool {
+        self.xf_dates.get(usize::from(xf)).copied().unwrap_or(false)
+    }
+
+    fn number(&self, xf: u16, v: f64) -> Cell {
+        if self.is_date(xf) {
+            Cell::Date(v)
+        } else {
+            Cell::Number(v)
+        }
+    }
+}
+
+/// An RK number (MULRK, RK): a 30-bit integer or the top of a double,
+/// possibly hundredths.
+fn rk(v: u32) -> f64 {
+    let n = if v & 2 != 0 {
+        f64::from((v as i32) >> 2)
+    } else {
+        f64::from_bits(u64::from(v & 0xFFFF_FFFC) << 32)
+    };
+    if v & 1 != 0 {
+        n / 100.0
+    } else {
+        n
+    }
+}
+
+/// Read `stream` (the Workbook stream of an `.xls`) into cells, checked
+/// against `limits` and charged against `budget`.
+pub(crate) fn read(stream: &[u8], limits: &Limits, budget: &mut Budget) -> Result<Book, FileError> {
     let mut recs = Records { stream, pos: 0 };
     let first = match recs.next_record() {
         Some(r) => r?,
@@ -285,10 +323,10 @@ pub fn normalize(stream: &[u8], limits: &Limits) -> Result<Normalized, FileError
     }
 
     let mut is_1904 = false;
-    let mut formats: Vec<(u16, String)> = Vec::new();
+    let mut custom: std::collections::HashMap<u16, bool> = std::collections::HashMap::new();
     let mut xfs: Vec<u16> = Vec::new();
     let mut bound: Vec<(usize, String)> = Vec::new();
-    let mut sst: Vec<String> = Vec::new();
+    let mut sst: Vec<Rc<str>> = Vec::new();
     let mut notes = Vec::new();
     let max_strings = usize::try_from(limits.max_sheet_cells).unwrap_or(usize::MAX);
     while let Some(r) = recs.next_record() {
@@ -298,17 +336,20 @@ pub fn normalize(stream: &[u8], limits: &Limits) -> Result<Normalized, FileError
             FILEPASS => return Err(FileError::new(FileErrorKind::Encrypted)),
             DATEMODE => is_1904 = u16_at(r.data, 0) == Some(1),
             FORMAT => {
-                // A format calamine could not read is one it would ignore.
+                // Only whether it shows dates is kept, so however long or
+                // however many the format texts, they cost a flag each.
                 if let (Some(id), Some(s)) = (
                     u16_at(r.data, 0),
                     r.data.get(2..).and_then(|d| unicode_string(d, &r.cont)),
                 ) {
-                    if formats.len() < MAX_FORMATS {
-                        formats.push((id, s));
-                    }
+                    budget.charge(8)?;
+                    custom.insert(id, format_is_date(&s));
                 }
             }
-            XF if xfs.len() < MAX_XFS => xfs.push(u16_at(r.data, 2).unwrap_or(0)),
+            XF if xfs.len() < MAX_XFS => {
+                budget.charge(3)?;
+                xfs.push(u16_at(r.data, 2).unwrap_or(0));
+            }
             BOUNDSHEET => {
                 if bound.len() >= MAX_SHEETS {
                     return Err(FileError::new(FileErrorKind::TooLarge {
@@ -324,10 +365,11 @@ pub fn normalize(stream: &[u8], limits: &Limits) -> Result<Normalized, FileError
                     .map(|n| n.replace('\0', ""))
                     .filter(|n| !n.is_empty())
                     .unwrap_or_else(|| format!("Sheet{}", bound.len() + 1));
+                budget.charge_text(name.len() + 8)?;
                 bound.push((pos as usize, name));
             }
             SST => {
-                // A second SST replaces the first, as in calamine.
+                // A second SST replaces the first.
                 sst.clear();
                 let mut rd = Reader {
                     data: r.data.get(8..).unwrap_or(&[]),
@@ -344,7 +386,10 @@ pub fn normalize(stream: &[u8], limits: &Limits) -> Result<Normalized, FileError
                         }));
                     }
                     match rd.rich_string() {
-                        Some(s) => sst.push(s),
+                        Some(s) => {
+                            budget.charge_text(s.len())?;
+                            sst.push(Rc::from(s));
+                        }
                         None => {
                             notes.push(format!(
                                 "the shared string table is cut short after {} strings; cells that refer past it are left blank",
@@ -358,39 +403,69 @@ pub fn normalize(stream: &[u8], limits: &Limits) -> Result<Normalized, FileError
             _ => {}
         }
     }
+    let formats = Formats {
+        xf_dates: xfs
+            .iter()
+            .map(|f| {
+                custom
+                    .get(f)
+                    .copied()
+                    .unwrap_or_else(|| builtin_is_date(u32::from(*f)))
+            })
+            .collect(),
+    };
+    drop(xfs);
 
     // Sheets may not overlap: otherwise a few thousand sheet records
-    // pointing at one big sheet would read (and copy) it a few thousand
-    // times.
+    // pointing at one big sheet would read it a few thousand times.
     let mut order: Vec<usize> = (0..bound.len()).collect();
-    order.sort_by_key(|i| bound[*i].0);
-    let mut cells: Vec<Vec<u8>> = vec![Vec::new(); bound.len()];
+    order.sort_by_key(|i| bound.get(*i).map_or(0, |b| b.0));
+    let mut cells: Vec<Vec<(u32, u32, Cell)>> = (0..bound.len()).map(|_| Vec::new()).collect();
     let mut skipped = 0u64;
     let mut end = 0usize;
-    let original = sst.len();
+    // The workbook-wide cell cap holds while the sheets are read, before
+    // any sheet's cells are stored.
+    let mut workbook_cells = 0u64;
     for i in order {
-        let (pos, name) = &bound[i];
+        let Some((pos, name)) = bound.get(i) else {
+            continue;
+        };
         if *pos < end {
             return Err(corrupt(format!(
                 "sheet '{name}' overlaps the sheet before it in the Workbook stream"
             )));
         }
-        let (c, e) = sheet_cells(stream, *pos, name, &mut sst, original, limits, &mut skipped)?;
-        cells[i] = c;
+        let mut sheet = SheetCells {
+            ext: Extent {
+                name,
+                limits,
+                cells: 0,
+                max_r: 0,
+                max_c: 0,
+            },
+            cells: Vec::new(),
+            workbook_cells: &mut workbook_cells,
+            budget,
+        };
+        let e = sheet_cells(stream, *pos, &mut sheet, &sst, &formats, &mut skipped)?;
+        if let Some(slot) = cells.get_mut(i) {
+            *slot = sheet.cells;
+        }
         end = e;
     }
-    let sheets: Vec<SheetOut> = bound
+    let sheets = bound
         .into_iter()
         .zip(cells)
-        .map(|((_, name), cells)| SheetOut { name, cells })
+        .map(|((_, name), cells)| (name, cells))
         .collect();
     if skipped > 0 {
         notes.push(format!(
             "{skipped} damaged cell records in the legacy .xls were skipped"
         ));
     }
-    Ok(Normalized {
-        stream: write_stream(is_1904, &formats, &xfs, &sst, &sheets),
+    Ok(Book {
+        sheets,
+        is_1904,
         notes,
     })
 }
@@ -444,36 +519,49 @@ impl Extent<'_> {
     }
 }
 
-fn record(out: &mut Vec<u8>, typ: u16, data: &[u8]) {
-    out.extend_from_slice(&typ.to_le_bytes());
-    out.extend_from_slice(&(data.len() as u16).to_le_bytes());
-    out.extend_from_slice(data);
+/// One sheet's cells as they are read.
+struct SheetCells<'a, 'b> {
+    ext: Extent<'a>,
+    cells: Vec<(u32, u32, Cell)>,
+    workbook_cells: &'b mut u64,
+    budget: &'b mut Budget,
 }
 
-/// A string cell: its text goes to the shared string table and the cell
-/// refers to it, so no string is ever too long for its record.
-fn string_cell(out: &mut Vec<u8>, sst: &mut Vec<String>, row: u16, col: u16, xf: u16, s: String) {
-    let idx = sst.len() as u32;
-    sst.push(s);
-    let mut d = Vec::with_capacity(10);
-    d.extend_from_slice(&row.to_le_bytes());
-    d.extend_from_slice(&col.to_le_bytes());
-    d.extend_from_slice(&xf.to_le_bytes());
-    d.extend_from_slice(&idx.to_le_bytes());
-    record(out, LABELSST, &d);
+impl SheetCells<'_, '_> {
+    fn push(&mut self, row: u16, col: u16, value: Cell) -> Result<(), FileError> {
+        self.ext.add(row, col)?;
+        *self.workbook_cells += 1;
+        let limit = self.ext.limits.max_sheet_cells.saturating_mul(2);
+        if *self.workbook_cells > limit {
+            return Err(FileError::new(FileErrorKind::TooLarge {
+                what: format!(
+                    "the workbook's sheets together (more than {limit} cells up to '{}')",
+                    self.ext.name
+                ),
+                limit,
+            }));
+        }
+        let own = match &value {
+            Cell::Text(s) if Rc::strong_count(s) == 1 => s.len(),
+            _ => 0,
+        };
+        self.budget.charge(CELL_BYTES.saturating_add(own as u64))?;
+        self.cells.push((u32::from(row), u32::from(col), value));
+        Ok(())
+    }
 }
 
 /// The cell records of the sheet whose BOF is at `pos`, checked and
-/// rewritten.
+/// stored; returns where the sheet ends.
 fn sheet_cells(
     stream: &[u8],
     pos: usize,
-    name: &str,
-    sst: &mut Vec<String>,
-    sst_len: usize,
-    limits: &Limits,
+    out: &mut SheetCells<'_, '_>,
+    sst: &[Rc<str>],
+    formats: &Formats,
     skipped: &mut u64,
-) -> Result<(Vec<u8>, usize), FileError> {
+) -> Result<usize, FileError> {
+    let name = out.ext.name;
     if pos >= stream.len() {
         return Err(corrupt(format!(
             "sheet '{name}' is said to start at byte {pos}, past the end of the Workbook stream"
@@ -488,17 +576,9 @@ fn sheet_cells(
             )))
         }
     }
-    let mut ext = Extent {
-        name,
-        limits,
-        cells: 0,
-        max_r: 0,
-        max_c: 0,
-    };
-    let mut out = Vec::new();
     let mut depth = 0usize;
     // A formula whose cached value is a string: the STRING record after it.
-    let mut pending: Option<(u16, u16, u16)> = None;
+    let mut pending: Option<(u16, u16)> = None;
     while let Some(r) = recs.next_record() {
         let r = r?;
         // Embedded charts are substreams of their own; their records are
@@ -517,12 +597,9 @@ fn sheet_cells(
             // A STRING record carries no position: it belongs to the
             // formula just before it.
             STRING => {
-                if let Some((row, col, xf)) = pending.take() {
+                if let Some((row, col)) = pending.take() {
                     match unicode_string(r.data, &r.cont) {
-                        Some(s) => {
-                            ext.add(row, col)?;
-                            string_cell(&mut out, sst, row, col, xf, s);
-                        }
+                        Some(s) => out.push(row, col, Cell::Text(Rc::from(s)))?,
                         None => *skipped += 1,
                     }
                 }
@@ -541,16 +618,14 @@ fn sheet_cells(
             continue;
         };
         match r.typ {
-            NUMBER | RK => {
-                let need = if r.typ == NUMBER { 14 } else { 10 };
-                match d.get(..need) {
-                    Some(body) => {
-                        ext.add(row, col)?;
-                        record(&mut out, r.typ, body);
-                    }
-                    None => *skipped += 1,
-                }
-            }
+            NUMBER => match d.get(6..14).and_then(|b| <[u8; 8]>::try_from(b).ok()) {
+                Some(b) => out.push(row, col, formats.number(xf, f64::from_le_bytes(b)))?,
+                None => *skipped += 1,
+            },
+            RK => match u32_at(d, 6) {
+                Some(v) => out.push(row, col, formats.number(xf, rk(v)))?,
+                None => *skipped += 1,
+            },
             MULRK => {
                 let last = d.len().checked_sub(2).and_then(|i| u16_at(d, i));
                 let ok = match last {
@@ -564,38 +639,29 @@ fn sheet_cells(
                     *skipped += 1;
                     continue;
                 }
-                for c in col..=last.unwrap_or(col) {
-                    ext.add(row, c)?;
+                for (k, c) in (col..=last.unwrap_or(col)).enumerate() {
+                    let at = 4 + 6 * k;
+                    let (Some(xf), Some(v)) = (u16_at(d, at), u32_at(d, at + 2)) else {
+                        *skipped += 1;
+                        continue;
+                    };
+                    out.push(row, c, formats.number(xf, rk(v)))?;
                 }
-                record(&mut out, MULRK, d);
             }
-            LABELSST => match u32_at(d, 6) {
-                Some(i) if (i as usize) < sst_len => {
-                    ext.add(row, col)?;
-                    record(&mut out, LABELSST, &d[..10]);
-                }
-                _ => *skipped += 1,
+            LABELSST => match u32_at(d, 6).and_then(|i| sst.get(i as usize)) {
+                Some(s) => out.push(row, col, Cell::Text(Rc::clone(s)))?,
+                None => *skipped += 1,
             },
             LABEL | RSTRING => match d.get(6..).and_then(|s| unicode_string(s, &r.cont)) {
-                Some(s) => {
-                    ext.add(row, col)?;
-                    string_cell(&mut out, sst, row, col, xf, s);
-                }
+                Some(s) => out.push(row, col, Cell::Text(Rc::from(s)))?,
                 None => *skipped += 1,
             },
             BOOLERR => match (d.get(6), d.get(7)) {
-                (Some(v), Some(0)) => {
-                    ext.add(row, col)?;
-                    record(
-                        &mut out,
-                        BOOLERR,
-                        &[&d[..6], &[u8::from(*v != 0), 0]].concat(),
-                    );
-                }
-                (Some(v), Some(1)) if ERROR_CODES.contains(v) => {
-                    ext.add(row, col)?;
-                    record(&mut out, BOOLERR, &d[..8]);
-                }
+                (Some(v), Some(0)) => out.push(row, col, Cell::Bool(*v != 0))?,
+                (Some(v), Some(1)) => match error_text(*v) {
+                    Some(e) => out.push(row, col, Cell::Error(e))?,
+                    None => *skipped += 1,
+                },
                 _ => *skipped += 1,
             },
             FORMULA => {
@@ -604,164 +670,24 @@ fn sheet_cells(
                     *skipped += 1;
                     continue;
                 };
-                if val[6..8] != [0xFF, 0xFF] {
-                    ext.add(row, col)?;
-                    record(&mut out, NUMBER, &[&d[..6], val].concat());
+                if val.get(6..8) != Some(&[0xFF, 0xFF][..]) {
+                    let b = <[u8; 8]>::try_from(val).unwrap_or([0; 8]);
+                    out.push(row, col, formats.number(xf, f64::from_le_bytes(b)))?;
                     continue;
                 }
-                match val[0] {
-                    0 => pending = Some((row, col, xf)),
-                    1 => {
-                        ext.add(row, col)?;
-                        record(
-                            &mut out,
-                            BOOLERR,
-                            &[&d[..6], &[u8::from(val[2] != 0), 0]].concat(),
-                        );
-                    }
-                    2 if ERROR_CODES.contains(&val[2]) => {
-                        ext.add(row, col)?;
-                        record(&mut out, BOOLERR, &[&d[..6], &[val[2], 1]].concat());
-                    }
-                    3 => {
-                        ext.add(row, col)?;
-                        string_cell(&mut out, sst, row, col, xf, String::new());
-                    }
+                match (val.first(), val.get(2)) {
+                    (Some(0), _) => pending = Some((row, col)),
+                    (Some(1), Some(v)) => out.push(row, col, Cell::Bool(*v != 0))?,
+                    (Some(2), Some(v)) => match error_text(*v) {
+                        Some(e) => out.push(row, col, Cell::Error(e))?,
+                        None => *skipped += 1,
+                    },
+                    (Some(3), _) => out.push(row, col, Cell::Text(Rc::from("")))?,
                     _ => *skipped += 1,
                 }
             }
             _ => {}
         }
     }
-    Ok((out, recs.pos))
-}
-
-/// Write the rewritten Workbook stream.
-fn write_stream(
-    is_1904: bool,
-    formats: &[(u16, String)],
-    xfs: &[u16],
-    sst: &[String],
-    sheets: &[SheetOut],
-) -> Vec<u8> {
-    let mut g = Vec::new();
-    record(&mut g, BOF, &bof_body(0x0005));
-    record(&mut g, CODEPAGE, &1200u16.to_le_bytes());
-    if is_1904 {
-        record(&mut g, DATEMODE, &1u16.to_le_bytes());
-    }
-    for (id, s) in formats {
-        let mut d = id.to_le_bytes().to_vec();
-        d.extend(xl_unicode_string(s, MAX_RECORD - 2));
-        record(&mut g, FORMAT, &d);
-    }
-    for ifmt in xfs {
-        let mut d = vec![0u8; 20];
-        d[2..4].copy_from_slice(&ifmt.to_le_bytes());
-        record(&mut g, XF, &d);
-    }
-    let mut patch = Vec::with_capacity(sheets.len());
-    for s in sheets {
-        patch.push(g.len() + 4);
-        let mut d = vec![0u8; 6];
-        d.extend(short_name(&s.name));
-        record(&mut g, BOUNDSHEET, &d);
-    }
-    write_sst(&mut g, sst);
-    record(&mut g, EOF, &[]);
-    let mut out = g;
-    for (s, at) in sheets.iter().zip(patch) {
-        let pos = out.len() as u32;
-        out[at..at + 4].copy_from_slice(&pos.to_le_bytes());
-        record(&mut out, BOF, &bof_body(0x0010));
-        out.extend_from_slice(&s.cells);
-        record(&mut out, EOF, &[]);
-    }
-    out
-}
-
-fn bof_body(dt: u16) -> Vec<u8> {
-    let mut d = Vec::with_capacity(16);
-    d.extend_from_slice(&0x0600u16.to_le_bytes());
-    d.extend_from_slice(&dt.to_le_bytes());
-    d.extend_from_slice(&[0u8; 12]);
-    d
-}
-
-/// UTF-16 units of `s`, and whether one byte per character suffices.
-fn units(s: &str) -> (Vec<u16>, bool) {
-    let u: Vec<u16> = s.encode_utf16().take(usize::from(u16::MAX)).collect();
-    let narrow = u.iter().all(|c| *c <= 0xFF);
-    (u, narrow)
-}
-
-/// `XLUnicodeString` of at most `max` bytes (FORMAT strings are short;
-/// a longer one is cut rather than split).
-fn xl_unicode_string(s: &str, max: usize) -> Vec<u8> {
-    let (mut u, narrow) = units(s);
-    let per = if narrow { 1 } else { 2 };
-    u.truncate(max.saturating_sub(3) / per);
-    let mut d = Vec::with_capacity(3 + u.len() * per);
-    d.extend_from_slice(&(u.len() as u16).to_le_bytes());
-    d.push(u8::from(!narrow));
-    push_units(&mut d, &u, narrow);
-    d
-}
-
-fn short_name(s: &str) -> Vec<u8> {
-    let (mut u, narrow) = units(s);
-    u.truncate(255);
-    let mut d = vec![u.len() as u8, u8::from(!narrow)];
-    push_units(&mut d, &u, narrow);
-    d
-}
-
-fn push_units(d: &mut Vec<u8>, u: &[u16], narrow: bool) {
-    for c in u {
-        if narrow {
-            d.push(*c as u8);
-        } else {
-            d.extend_from_slice(&c.to_le_bytes());
-        }
-    }
-}
-
-/// The SST record and its CONTINUE records. A string's header never splits;
-/// its characters may, each continued piece starting with a flags byte, and
-/// never between the two halves of a surrogate pair.
-fn write_sst(out: &mut Vec<u8>, sst: &[String]) {
-    let mut pieces: Vec<Vec<u8>> = Vec::new();
-    let n = sst.len() as u32;
-    let mut cur = Vec::with_capacity(MAX_RECORD);
-    cur.extend_from_slice(&n.to_le_bytes());
-    cur.extend_from_slice(&n.to_le_bytes());
-    for s in sst {
-        let (u, narrow) = units(s);
-        if cur.len() + 3 > MAX_RECORD {
-            pieces.push(std::mem::replace(&mut cur, Vec::with_capacity(MAX_RECORD)));
-        }
-        cur.extend_from_slice(&(u.len() as u16).to_le_bytes());
-        cur.push(u8::from(!narrow));
-        let per = if narrow { 1 } else { 2 };
-        let mut i = 0;
-        while i < u.len() {
-            let room = (MAX_RECORD - cur.len()) / per;
-            let mut k = room.min(u.len() - i);
-            // Keep a surrogate pair together.
-            if k > 0 && i + k < u.len() && (0xD800..0xDC00).contains(&u[i + k - 1]) {
-                k -= 1;
-            }
-            if k == 0 {
-                pieces.push(std::mem::replace(&mut cur, Vec::with_capacity(MAX_RECORD)));
-                cur.push(u8::from(!narrow));
-                continue;
-            }
-            push_units(&mut cur, &u[i..i + k], narrow);
-            i += k;
-        }
-    }
-    pieces.push(cur);
-    for (i, p) in pieces.iter().enumerate() {
-        record(out, if i == 0 { SST } else { CONTINUE }, p);
-    }
+    Ok(recs.pos)
 }

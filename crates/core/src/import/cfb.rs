@@ -1,13 +1,12 @@
 //! OLE2 compound files (the container of legacy `.xls`), read and written
-//! by us so that no hostile container reaches calamine.
+//! by us.
 //!
-//! calamine's own container reader trusts the file: a sector chain that
-//! loops grows a buffer until memory runs out, an allocation-table index
-//! past the table panics, and on wasm32 a 64-bit stream size panics. Here
-//! every index is checked, every chain is bounded by the number of sectors
-//! in the file, and nothing is allocated beyond the file's own size. The
-//! Workbook stream read this way is then wrapped by [`write_single_stream`]
-//! in a minimal, well-formed container of our own making for calamine.
+//! A container reader that trusts the file can be made to loop on a sector
+//! chain until memory runs out, index past the allocation table, or (on
+//! wasm32) overflow on a 64-bit stream size. Here every index is checked,
+//! every chain is bounded by the number of sectors in the file, and nothing
+//! is allocated beyond the file's own size. [`write_single_stream`] writes a
+//! minimal, well-formed container (test files and fuzz targets).
 
 use std::fmt;
 

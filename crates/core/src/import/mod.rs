@@ -20,6 +20,7 @@ mod plant_b;
 mod reviews_csv;
 mod sheet_rows;
 pub mod workbook;
+mod xlsx;
 
 use std::collections::HashSet;
 use std::fmt;

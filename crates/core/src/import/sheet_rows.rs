@@ -2,10 +2,9 @@
 //! is not a day is a summary, a footnote, a tag row, blank, or something
 //! the layout does not explain (which is reported, not guessed at).
 
-use calamine::Data;
 use chrono::NaiveDate;
 
-use super::workbook::Sheet;
+use super::workbook::{Cell, Sheet};
 use super::{Ctx, SkipReason};
 use crate::model::{Severity, Text};
 use crate::number::{parse_num, Commas};
@@ -72,13 +71,13 @@ pub fn classify(sheet: &Sheet, row: u32, label_col: u32) -> Option<SkipReason> {
     }
     let tags = filled
         .iter()
-        .filter(|c| matches!(sheet.get(row, **c), Data::String(s) if is_tag_code(s)))
+        .filter(|c| matches!(sheet.get(row, **c), Cell::Text(s) if is_tag_code(s)))
         .count();
     if tags >= 2 && tags * 2 >= filled.len() {
         return Some(SkipReason::TagRow);
     }
     // Free text in the label column with little else: a footnote.
-    if let Data::String(s) = sheet.get(row, label_col) {
+    if let Cell::Text(s) = sheet.get(row, label_col) {
         let words = s.split_whitespace().count();
         if (words >= 3 || s.trim().len() >= 25) && filled.len() <= 2 {
             return Some(SkipReason::Footnote);
@@ -124,10 +123,9 @@ pub fn number_cell(
         None
     };
     match sheet.get(row, col) {
-        Data::Float(f) if f.is_finite() => Some(*f),
-        Data::Int(i) => Some(*i as f64),
-        Data::Empty => None,
-        Data::Error(e) => unreadable(
+        Cell::Number(f) if f.is_finite() => Some(*f),
+        Cell::Empty => None,
+        Cell::Error(e) => unreadable(
             ctx,
             format!("{what} shows the error {e}; treated as blank."),
         ),

@@ -1,14 +1,17 @@
-//! Workbooks (`.xlsx`, legacy `.xls`) read from bytes into dense sheets,
-//! with every size checked against the caps before anything big is
-//! allocated.
+//! Workbooks (`.xlsx`, legacy `.xls`) read from bytes into sparse sheets
+//! by our own streaming readers (`xlsx`, `biff`), with every size checked
+//! against the caps and every allocation that grows with the file charged
+//! against a memory budget before it is made.
 //!
-//! Cells keep calamine's model (`Data`): formula cells carry their cached
-//! value (we never evaluate formulas), errors such as `#N/A` are values.
+//! Formula cells carry their cached value (we never evaluate formulas),
+//! errors such as `#N/A` are values. A shared string is stored once and
+//! every cell showing it holds a pointer to it, so one long string shown
+//! by a million cells costs its length plus a million pointers.
 
 use std::borrow::Cow;
-use std::io::{Cursor, Read, Seek};
+use std::io::{Cursor, Read};
+use std::rc::Rc;
 
-use calamine::{Data, Range, Reader, Xls, Xlsx};
 use chrono::NaiveDateTime;
 
 use crate::config::Limits;
@@ -16,7 +19,7 @@ use crate::error::{FileError, FileErrorKind};
 use crate::model::{CellRef, Text};
 use crate::timestamp::excel_serial;
 
-use super::{biff, cfb};
+use super::{biff, cfb, xlsx};
 
 /// A workbook container format.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -25,30 +28,114 @@ pub enum WorkbookFormat {
     Xls,
 }
 
-/// One worksheet: its used range from row 1 / column A on, so `get(r, c)`
+/// One cell's value.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Cell {
+    Empty,
+    Text(Rc<str>),
+    Number(f64),
+    /// A number whose cell format is a date or time format.
+    Date(f64),
+    Bool(bool),
+    /// An error value as Excel shows it (`#N/A`).
+    Error(&'static str),
+    /// An ISO 8601 date cell (`t="d"` in an `.xlsx`).
+    IsoDate(Rc<str>),
+}
+
+/// A sheet's cells as read: (row, column, value), 0-based.
+pub(crate) type Cells = Vec<(u32, u32, Cell)>;
+
+/// What one stored cell costs as the budget counts it: its position and
+/// value three times over, for the vector's growth while a sheet is read
+/// and the buffer of the stable sort that orders it.
+pub(crate) const CELL_BYTES: u64 = 3 * std::mem::size_of::<(u32, u32, Cell)>() as u64;
+
+/// The memory a workbook's reading may still use. Charged before each
+/// allocation that grows with the file's content or claims.
+pub(crate) struct Budget {
+    used: u64,
+    limit: u64,
+    /// The file's whole budget (`limit` plus the working room), as told.
+    whole: u64,
+    file_bytes: u64,
+}
+
+impl Budget {
+    pub(crate) fn new(limits: &Limits, file_bytes: usize) -> Budget {
+        // What is kept is charged; the working copies around it are not
+        // (the XML reader's buffer, a text being joined and its final copy,
+        // the importer's look at a cell), so they are set aside first: a
+        // few cell texts at their cap, plus room for buffers.
+        let working = (limits.max_field_bytes as u64)
+            .saturating_mul(4)
+            .saturating_add(2 << 20);
+        let whole = limits.memory_budget(file_bytes as u64);
+        Budget {
+            used: 0,
+            limit: whole.saturating_sub(working),
+            whole,
+            file_bytes: file_bytes as u64,
+        }
+    }
+
+    pub(crate) fn charge(&mut self, bytes: u64) -> Result<(), FileError> {
+        self.used = self.used.saturating_add(bytes);
+        if self.used > self.limit {
+            return Err(FileError::new(FileErrorKind::TooLarge {
+                what: format!(
+                    "the memory needed to read this workbook (its cells, strings or styles repeat far beyond its size of {} bytes)",
+                    self.file_bytes
+                ),
+                limit: self.whole,
+            }));
+        }
+        Ok(())
+    }
+
+    /// A string of `len` bytes kept behind an `Rc`, with its pointer.
+    pub(crate) fn charge_text(&mut self, len: usize) -> Result<(), FileError> {
+        self.charge((len as u64).saturating_add(32))
+    }
+}
+
+/// One worksheet: its cells from row 1 / column A on, so `get(r, c)`
 /// takes 0-based positions exactly as Excel numbers them minus one.
 pub struct Sheet {
     pub name: Text,
-    range: Range<Data>,
+    /// Non-empty cells sorted by row, then column.
+    cells: Vec<(u32, u32, Cell)>,
     rows: u32,
     cols: u32,
     is_1904: bool,
 }
 
-static EMPTY: Data = Data::Empty;
+const EMPTY: &Cell = &Cell::Empty;
 
 /// Excel serial days from 1950-01-01 to 9999-12-31.
 const PLAUSIBLE_SERIALS: std::ops::Range<f64> = 18_264.0..2_958_466.0;
 
 impl Sheet {
-    fn new(name: &str, range: Range<Data>, is_1904: bool) -> Sheet {
-        let (rows, cols) = match range.end() {
-            Some((r, c)) if !range.is_empty() => (r + 1, c + 1),
-            _ => (0, 0),
-        };
+    /// `cells` in any order; a position given twice keeps its last value,
+    /// as Excel does when it opens such a file.
+    pub(crate) fn new(name: &str, mut cells: Vec<(u32, u32, Cell)>, is_1904: bool) -> Sheet {
+        // Stable, so among equal positions the last stays last; then in
+        // place, so no second copy of the cells is ever made.
+        cells.sort_by_key(|(r, c, _)| (*r, *c));
+        cells.dedup_by(|later, kept| {
+            let same = (later.0, later.1) == (kept.0, kept.1);
+            if same {
+                std::mem::swap(&mut later.2, &mut kept.2);
+            }
+            same
+        });
+        cells.retain(|(_, _, v)| !matches!(v, Cell::Empty));
+        let kept = cells;
+        let rows = kept.last().map_or(0, |(r, _, _)| r + 1);
+        let cols = kept.iter().map(|(_, c, _)| c + 1).max().unwrap_or(0);
         Sheet {
             name: name.into(),
-            range,
+            cells: kept,
             rows,
             cols,
             is_1904,
@@ -64,8 +151,21 @@ impl Sheet {
         self.cols
     }
 
-    pub fn get(&self, row: u32, col: u32) -> &Data {
-        self.range.get_value((row, col)).unwrap_or(&EMPTY)
+    pub fn get(&self, row: u32, col: u32) -> &Cell {
+        match self
+            .cells
+            .binary_search_by_key(&(row, col), |(r, c, _)| (*r, *c))
+        {
+            Ok(i) => self.cells.get(i).map_or(EMPTY, |(_, _, v)| v),
+            Err(_) => EMPTY,
+        }
+    }
+
+    /// The stored cells of one row, in column order.
+    fn row_cells(&self, row: u32) -> &[(u32, u32, Cell)] {
+        let start = self.cells.partition_point(|(r, _, _)| *r < row);
+        let end = self.cells.partition_point(|(r, _, _)| *r <= row);
+        self.cells.get(start..end).unwrap_or(&[])
     }
 
     /// The cell as text: strings as written, numbers in shortest form,
@@ -75,35 +175,30 @@ impl Sheet {
     }
 
     pub fn is_blank(&self, row: u32, col: u32) -> bool {
-        match self.get(row, col) {
-            Data::Empty => true,
-            Data::String(s) => s.trim().is_empty(),
-            _ => false,
-        }
+        blank(self.get(row, col))
     }
 
     pub fn row_is_blank(&self, row: u32) -> bool {
-        (0..self.cols).all(|c| self.is_blank(row, c))
+        self.row_cells(row).iter().all(|(_, _, v)| blank(v))
     }
 
     /// Columns holding something in this row.
     pub fn filled(&self, row: u32) -> impl Iterator<Item = u32> + '_ {
-        (0..self.cols).filter(move |c| !self.is_blank(row, *c))
+        self.row_cells(row)
+            .iter()
+            .filter(|(_, _, v)| !blank(v))
+            .map(|(_, c, _)| *c)
     }
 
     /// A cell as a date-time when it is one (an Excel date, a serial day
     /// number, or date text).
     pub fn datetime(&self, row: u32, col: u32) -> Option<NaiveDateTime> {
         match self.get(row, col) {
-            Data::DateTime(d) => serial(d.as_f64(), self.is_1904),
+            Cell::Date(d) => serial(*d, self.is_1904),
             // A bare number is a date only in a plausible serial range, so a
             // stray count in a date column is not read as 1900-01-05.
-            Data::Float(f) if (PLAUSIBLE_SERIALS).contains(f) => serial(*f, self.is_1904),
-            Data::Int(i) if (PLAUSIBLE_SERIALS).contains(&(*i as f64)) => {
-                serial(*i as f64, self.is_1904)
-            }
-            Data::String(s) => crate::timestamp::parse_datetime(s),
-            Data::DateTimeIso(s) => crate::timestamp::parse_datetime(s),
+            Cell::Number(f) if (PLAUSIBLE_SERIALS).contains(f) => serial(*f, self.is_1904),
+            Cell::Text(s) | Cell::IsoDate(s) => crate::timestamp::parse_datetime(s),
             _ => None,
         }
     }
@@ -113,28 +208,89 @@ impl Sheet {
     }
 }
 
+fn blank(v: &Cell) -> bool {
+    match v {
+        Cell::Empty => true,
+        Cell::Text(s) => s.trim().is_empty(),
+        _ => false,
+    }
+}
+
 fn serial(v: f64, is_1904: bool) -> Option<NaiveDateTime> {
     excel_serial(if is_1904 { v + 1462.0 } else { v })
 }
 
 /// Shortest text for a cell (see [`Sheet::text`]).
-pub fn cell_text(d: &Data, is_1904: bool) -> Cow<'_, str> {
+pub fn cell_text(d: &Cell, is_1904: bool) -> Cow<'_, str> {
     match d {
-        Data::Empty => Cow::Borrowed(""),
-        Data::String(s) => Cow::Borrowed(s.as_str()),
-        Data::Float(f) => Cow::Owned(format!("{f}")),
-        Data::Int(i) => Cow::Owned(i.to_string()),
-        Data::Bool(b) => Cow::Borrowed(if *b { "TRUE" } else { "FALSE" }),
-        Data::DateTime(dt) => match serial(dt.as_f64(), is_1904) {
+        Cell::Empty => Cow::Borrowed(""),
+        Cell::Text(s) | Cell::IsoDate(s) => Cow::Borrowed(s),
+        Cell::Number(f) => Cow::Owned(format!("{f}")),
+        Cell::Bool(b) => Cow::Borrowed(if *b { "TRUE" } else { "FALSE" }),
+        Cell::Date(v) => match serial(*v, is_1904) {
             Some(t) if t.time() == chrono::NaiveTime::MIN => {
                 Cow::Owned(t.format("%Y-%m-%d").to_string())
             }
             Some(t) => Cow::Owned(t.format("%Y-%m-%dT%H:%M:%S").to_string()),
-            None => Cow::Owned(format!("{}", dt.as_f64())),
+            None => Cow::Owned(format!("{v}")),
         },
-        Data::DateTimeIso(s) | Data::DurationIso(s) => Cow::Borrowed(s.as_str()),
-        Data::Error(e) => Cow::Owned(e.to_string()),
+        Cell::Error(e) => Cow::Borrowed(e),
     }
+}
+
+/// Whether an Excel number format shows a date or a time: the built-in
+/// date and time formats, or a custom code whose first section uses a
+/// date or time token outside quotes, escapes and brackets (`[h]`-style
+/// elapsed times count too).
+pub(crate) fn builtin_is_date(id: u32) -> bool {
+    matches!(id, 14..=22 | 27..=36 | 45..=47 | 50..=58)
+}
+
+pub(crate) fn format_is_date(code: &str) -> bool {
+    // The rules Excel readers (calamine among them) apply, so a cell reads
+    // as a date exactly when it did before our own reader.
+    let mut escaped = false;
+    let mut quoted = false;
+    let mut depth = 0u32;
+    let mut prev = ' ';
+    // Inside `[...]`: a run of one elapsed-time letter (`[hh]`, `[mm]`).
+    let mut elapsed = false;
+    let mut am_pm = false;
+    for ch in code.chars() {
+        let l = ch.to_ascii_lowercase();
+        if escaped {
+            escaped = false;
+        } else if matches!(ch, '\\' | '_' | '*') {
+            escaped = true;
+        } else if quoted {
+            quoted = ch != '"';
+        } else if ch == '"' {
+            quoted = true;
+        } else if ch == ';' {
+            return false;
+        } else if ch == '[' {
+            depth = depth.saturating_add(1);
+        } else if ch == ']' {
+            if depth == 1 && elapsed {
+                return true;
+            }
+            depth = depth.saturating_sub(1);
+        } else if depth == 0 && !am_pm && l == 'a' {
+            am_pm = true;
+        } else if depth == 0
+            && (if am_pm {
+                matches!(l, 'p' | 'm' | '/')
+            } else {
+                matches!(l, 'd' | 'm' | 'h' | 'y' | 's')
+            })
+        {
+            return true;
+        } else if !(elapsed && prev.eq_ignore_ascii_case(&ch)) {
+            elapsed = prev == '[' && matches!(l, 'h' | 'm' | 's');
+        }
+        prev = ch;
+    }
+    false
 }
 
 /// An opened workbook: its sheets in workbook order, plus notes about the
@@ -239,20 +395,12 @@ fn open_xlsx(bytes: &[u8], limits: &Limits) -> Result<Workbook, FileError> {
         }
     }
     check_parts(bytes, limits)?;
-    let file = Budgeted {
-        inner: Cursor::new(bytes),
-        left: (bytes.len() as u64)
-            .saturating_mul(4)
-            .saturating_add(1 << 20),
-    };
-    let mut wb: Xlsx<_> = Xlsx::new(file).map_err(|e| corrupt("xlsx", e))?;
-    let is_1904 = wb.has_1904_epoch();
-    let names = wb.sheet_names();
-    let mut sheets = Vec::with_capacity(names.len());
+    let mut budget = Budget::new(limits, bytes.len());
+    let book = xlsx::read(bytes, limits, &mut budget)?;
+    let mut sheets = Vec::with_capacity(book.sheets.len());
     let mut total = 0u64;
-    for name in names {
-        let range = read_xlsx_sheet(&mut wb, &name, limits)?;
-        let sheet = Sheet::new(&name, range, is_1904);
+    for (name, cells) in book.sheets {
+        let sheet = Sheet::new(&name, cells, book.is_1904);
         total = add_area(total, &sheet, limits)?;
         sheets.push(sheet);
     }
@@ -263,15 +411,17 @@ fn open_xlsx(bytes: &[u8], limits: &Limits) -> Result<Workbook, FileError> {
     })
 }
 
-/// How calamine treats a workbook part, judged from its name.
+/// What the early size checks look at in a workbook part, judged from its
+/// name (the reader itself finds parts through relationships and bounds
+/// every part it reads, whatever its name).
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Part {
-    /// Read whole at open, reserving what its `uniqueCount` claims.
+    /// Its strings are counted and measured.
     SharedStrings,
-    /// Streamed cell by cell, but each text value is built whole.
+    /// Its longest text is measured.
     Worksheet,
-    /// Parsed whole at open into structures many times the XML's size
-    /// (every `<xf/>` of the styles becomes a full style record).
+    /// Capped by its declared size (styles, workbook, relationships,
+    /// theme): a user-settable cap on the parts read at open.
     ReadAtOpen,
     /// Not read (images, drawings, printer settings ...).
     Other,
@@ -294,15 +444,14 @@ fn part_kind(name: &str) -> Part {
     }
 }
 
-/// calamine reads the whole shared string table when it opens a workbook,
-/// and first reserves room for as many strings as the table's
-/// `uniqueCount` claims: a 1 KB file claiming a billion strings aborts the
-/// app. It turns the styles into structures far larger than their XML, and
-/// builds each text value whole before we see it. So before calamine opens
-/// anything, the parts it reads at open are checked against their cap by
-/// their declared sizes, and the string table and the sheets are streamed
-/// through once (their sizes are already capped): the claim, the real
-/// number of strings and the longest text are checked against the caps.
+/// Early refusals that can name exact sizes: before the cells are read,
+/// the parts read at open are checked against their cap by their declared
+/// sizes, and the string table and the sheets (as usually named) are
+/// streamed through once: the claim, the real number of strings and the
+/// longest text are checked against the caps. The reader (`xlsx`) holds
+/// the same caps and the memory budget by construction for every part
+/// however it is named or spelled; this pass only says more precisely
+/// what was too large in the common cases.
 fn check_parts(bytes: &[u8], limits: &Limits) -> Result<(), FileError> {
     let mut archive = zip::ZipArchive::new(Cursor::new(bytes)).map_err(|e| corrupt("zip", e))?;
     for i in 0..archive.len() {
@@ -322,7 +471,20 @@ fn check_parts(bytes: &[u8], limits: &Limits) -> Result<(), FileError> {
                 }
                 continue;
             }
-            Part::SharedStrings | Part::Worksheet => {}
+            Part::SharedStrings | Part::Worksheet => {
+                // No text in a part can be longer than the part, nor can it
+                // hold more strings than bytes: a part within the text cap
+                // (any ordinary one) has nothing to find here, and the
+                // reader checks the same caps as it goes. A part that
+                // inflates past its declared size is refused while read.
+                let size = archive
+                    .by_index_raw(i)
+                    .map(|f| f.size())
+                    .unwrap_or(u64::MAX);
+                if size <= limits.max_field_bytes as u64 && size <= limits.max_sheet_cells {
+                    continue;
+                }
+            }
         }
         let mut part = archive
             .by_index(i)
@@ -457,34 +619,6 @@ fn unique_count(head: &[u8]) -> Option<u64> {
     )
 }
 
-/// The file's bytes for calamine, with a budget on how much of them may be
-/// read in all: many sheet entries pointing at one large part would
-/// otherwise have it inflated again for each. A normal workbook reads
-/// each part once.
-struct Budgeted<'a> {
-    inner: Cursor<&'a [u8]>,
-    left: u64,
-}
-
-impl Read for Budgeted<'_> {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        let n = self.inner.read(buf)?;
-        self.left = self.left.checked_sub(n as u64).ok_or_else(|| {
-            std::io::Error::new(
-                std::io::ErrorKind::InvalidData,
-                "its parts are read over and over (several sheets share one part)",
-            )
-        })?;
-        Ok(n)
-    }
-}
-
-impl Seek for Budgeted<'_> {
-    fn seek(&mut self, pos: std::io::SeekFrom) -> std::io::Result<u64> {
-        self.inner.seek(pos)
-    }
-}
-
 /// All sheets of a workbook together may span twice the per-sheet cap, so
 /// a thousand sheets at the cap cannot add up to gigabytes.
 fn add_area(total: u64, sheet: &Sheet, limits: &Limits) -> Result<u64, FileError> {
@@ -502,89 +636,6 @@ fn add_area(total: u64, sheet: &Sheet, limits: &Limits) -> Result<u64, FileError
     Ok(total)
 }
 
-/// Stream one sheet's cells, refusing it as soon as its cells or extent
-/// pass the caps: a single cell at XFD1048576 must not allocate 17 billion.
-fn read_xlsx_sheet<RS: Read + Seek>(
-    wb: &mut Xlsx<RS>,
-    name: &str,
-    limits: &Limits,
-) -> Result<Range<Data>, FileError> {
-    let mut reader = match wb.worksheet_cells_reader(name) {
-        Ok(r) => r,
-        // Chart sheets and the like hold no cells.
-        Err(calamine::XlsxError::NotAWorksheet(_)) => return Ok(Range::empty()),
-        Err(e) => return Err(corrupt("xlsx", e)),
-    };
-    let sheet_at = |row: u32, col: u32| CellRef {
-        sheet: Some(name.into()),
-        row: Some(row + 1),
-        col: Some(col),
-    };
-    let mut cells = Vec::new();
-    let (mut max_r, mut max_c) = (0u32, 0u32);
-    loop {
-        let cell = match reader.next_cell() {
-            Ok(Some(c)) => c,
-            Ok(None) => break,
-            Err(e) => return Err(corrupt("xlsx", format!("sheet '{name}': {e}"))),
-        };
-        let (r, c) = cell.get_position();
-        let value: Data = cell.get_value().clone().into();
-        if matches!(value, Data::Empty) {
-            continue;
-        }
-        if r >= limits.max_sheet_rows || c >= limits.max_sheet_cols {
-            return Err(FileError::at(
-                FileErrorKind::TooLarge {
-                    what: format!(
-                        "a cell at row {}, column {}",
-                        r + 1,
-                        crate::model::col_letters(c)
-                    ),
-                    limit: u64::from(limits.max_sheet_rows) * u64::from(limits.max_sheet_cols),
-                },
-                sheet_at(r, c),
-            ));
-        }
-        if let Data::String(s) = &value {
-            if s.len() > limits.max_field_bytes {
-                return Err(FileError::at(
-                    FileErrorKind::TooLarge {
-                        what: format!("a cell of {} bytes", s.len()),
-                        limit: limits.max_field_bytes as u64,
-                    },
-                    sheet_at(r, c),
-                ));
-            }
-        }
-        max_r = max_r.max(r);
-        max_c = max_c.max(c);
-        let area = (u64::from(max_r) + 1) * (u64::from(max_c) + 1);
-        if area > limits.max_sheet_cells || cells.len() as u64 >= limits.max_sheet_cells {
-            return Err(FileError::at(
-                FileErrorKind::TooLarge {
-                    what: format!(
-                        "sheet '{name}' spanning A1:{}{} ({area} cells)",
-                        crate::model::col_letters(max_c),
-                        max_r + 1
-                    ),
-                    limit: limits.max_sheet_cells,
-                },
-                sheet_at(r, c),
-            ));
-        }
-        cells.push(calamine::Cell::new((r, c), value));
-    }
-    if cells.is_empty() {
-        return Ok(Range::empty());
-    }
-    // Anchor at A1 so absolute and relative positions agree.
-    if !cells.iter().any(|c| c.get_position() == (0, 0)) {
-        cells.push(calamine::Cell::new((0, 0), Data::Empty));
-    }
-    Ok(Range::from_sparse(cells))
-}
-
 fn open_xls(bytes: &[u8], limits: &Limits) -> Result<Workbook, FileError> {
     let mut notes = Vec::new();
     let len = bytes.len();
@@ -593,9 +644,8 @@ fn open_xls(bytes: &[u8], limits: &Limits) -> Result<Workbook, FileError> {
             "the legacy .xls container is non-standard (file size {len} bytes is not 512 + a multiple of 512); read anyway"
         ));
     }
-    // calamine never sees the file itself: the Workbook stream is read by
-    // our checked container reader, checked and rewritten record by record
-    // (see `biff`), and handed over in a fresh container.
+    // The Workbook stream is read by our checked container reader and its
+    // records by our checked BIFF reader (see `cfb`, `biff`).
     let compound = cfb::Compound::open(bytes).map_err(|e| corrupt("xls", e))?;
     // A password-protected .xlsx is an OLE2 file holding the encrypted zip.
     if compound.has_stream("EncryptedPackage") || compound.has_stream("EncryptionInfo") {
@@ -621,24 +671,14 @@ fn open_xls(bytes: &[u8], limits: &Limits) -> Result<Workbook, FileError> {
             }));
         }
     };
-    let normalized = biff::normalize(&stream, limits)?;
+    let mut budget = Budget::new(limits, bytes.len());
+    let book = biff::read(&stream, limits, &mut budget)?;
     drop(stream);
-    notes.extend(normalized.notes);
-    let clean = cfb::write_single_stream("Workbook", &normalized.stream);
-    drop(normalized.stream);
-    let mut wb: Xls<_> = Xls::new(Cursor::new(clean)).map_err(|e| match e {
-        calamine::XlsError::Password => FileError::new(FileErrorKind::Encrypted),
-        e => corrupt("xls", e),
-    })?;
-    let names = wb.sheet_names();
-    let mut sheets = Vec::with_capacity(names.len());
+    notes.extend(book.notes);
+    let mut sheets = Vec::with_capacity(book.sheets.len());
     let mut total = 0u64;
-    for name in names {
-        let range = match wb.worksheet_range(&name) {
-            Ok(r) => r,
-            Err(e) => return Err(corrupt("xls", format!("sheet '{name}': {e}"))),
-        };
-        let sheet = Sheet::new(&name, anchor_a1(range), false);
+    for (name, cells) in book.sheets {
+        let sheet = Sheet::new(&name, cells, book.is_1904);
         total = add_area(total, &sheet, limits)?;
         sheets.push(sheet);
     }
@@ -649,28 +689,59 @@ fn open_xls(bytes: &[u8], limits: &Limits) -> Result<Workbook, FileError> {
     })
 }
 
-/// calamine's ranges start at the first used cell; re-anchor at A1 so
-/// positions are absolute.
-fn anchor_a1(range: Range<Data>) -> Range<Data> {
-    match range.start() {
-        Some((0, 0)) | None => range,
-        Some(_) => {
-            let mut cells: Vec<calamine::Cell<Data>> = range
-                .used_cells()
-                .map(|(r, c, v)| {
-                    let (r0, c0) = range.start().unwrap_or((0, 0));
-                    calamine::Cell::new((r as u32 + r0, c as u32 + c0), v.clone())
-                })
-                .collect();
-            cells.push(calamine::Cell::new((0, 0), Data::Empty));
-            Range::from_sparse(cells)
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn date_formats_are_told_apart_as_excel_readers_do() {
+        for code in [
+            "yyyy-mm-dd",
+            "DD/MM/YY",
+            "H:MM:SS;@",
+            "[h]:mm:ss",
+            "[mm]",
+            "[$-409]d-mmm-yy",
+            "h:mm AM/PM",
+            "ddd\\-dd",
+        ] {
+            assert!(format_is_date(code), "{code}");
+        }
+        for code in [
+            "0.00",
+            "General",
+            "#,##0\\ [$\\u20bd-46D]",
+            "\"Y: \"0.00\"m\";@",
+            "[Red]0.0",
+            "\\Y000000",
+            "0_ ;[Red]\\-0\\ ",
+            "",
+        ] {
+            assert!(!format_is_date(code), "{code}");
+        }
+        assert!(builtin_is_date(14) && builtin_is_date(22) && builtin_is_date(46));
+        assert!(!builtin_is_date(0) && !builtin_is_date(49) && !builtin_is_date(164));
+    }
+
+    #[test]
+    fn a_position_given_twice_keeps_its_last_value_and_blanks_are_dropped() {
+        let t = |s: &str| Cell::Text(Rc::from(s));
+        let sheet = Sheet::new(
+            "S",
+            vec![
+                (2, 1, t("first")),
+                (0, 0, t("a1")),
+                (2, 1, t("second")),
+                (5, 3, Cell::Empty),
+            ],
+            false,
+        );
+        assert_eq!((sheet.rows(), sheet.cols()), (3, 2));
+        assert_eq!(sheet.text(2, 1), "second");
+        assert_eq!(sheet.text(5, 3), "");
+        assert_eq!(sheet.filled(2).collect::<Vec<_>>(), [1]);
+        assert!(sheet.row_is_blank(1));
+    }
 
     #[test]
     fn shared_string_scan_counts_across_piece_boundaries() {
