@@ -9,7 +9,7 @@ use leptos::prelude::*;
 
 use super::charts::{self, Chart};
 use super::sensitivity_panel::SensitivityPanel;
-use super::{bridge, fmt_num, Session};
+use super::{bridge, day_sheet, fmt_num, Session};
 use crew_mrv_core::model::{Co2Day, Flag};
 use crew_mrv_core::Kpis;
 
@@ -28,6 +28,7 @@ enum SortBy {
 #[component]
 pub fn Dashboard() -> impl IntoView {
     let s = expect_context::<Session>();
+    let sheet = expect_context::<day_sheet::SheetState>();
     let filter = Memo::new(move |_| s.filter());
     let plants = Memo::new(move |_| {
         s.report
@@ -370,6 +371,7 @@ pub fn Dashboard() -> impl IntoView {
                         on:click=move |_| super::download_output(s, crew_mrv_core::export::Output::Co2Removal, &filter.get_untracked())>"Download co2_removal.csv"</button>
                     <button class="button" data-testid="download-summary"
                         on:click=move |_| super::download_output(s, crew_mrv_core::export::Output::Summary, &filter.get_untracked())>"summary.json"</button>
+                    <super::bundle::BundleButton filter=filter />
                 </div>
             </div>
             <div class="table-wrap">
@@ -389,7 +391,15 @@ pub fn Dashboard() -> impl IntoView {
                     </thead>
                     <tbody>
                         <For each=visible key=|d| (d.plant_id.clone(), d.date, d.quality_flag, d.validation_message.clone(), d.calc.map(|c| c.co2_removed_metric_tons_per_day.to_bits())) let:d>
-                            <tr class=format!("flag-{}", d.quality_flag.as_str()) data-testid="result-row">
+                            <tr class=format!("flag-{} opens", d.quality_flag.as_str()) data-testid="result-row"
+                                tabindex="0" title="Open the calculation sheet"
+                                on:click={ let (p, date) = (d.plant_id.to_string(), d.date); move |_| day_sheet::open(sheet, p.clone(), date) }
+                                on:keydown={ let (p, date) = (d.plant_id.to_string(), d.date); move |ev: leptos::ev::KeyboardEvent| {
+                                    if ev.key() == "Enter" || ev.key() == " " {
+                                        ev.prevent_default();
+                                        day_sheet::open(sheet, p.clone(), date);
+                                    }
+                                } }>
                                 <td class="nowrap" data-label="Date">{d.date.to_string()}</td>
                                 <td data-label="Plant">{d.plant_id.to_string()}</td>
                                 <td data-label="Flag"><span class="flag-badge" style=format!("border-color:{}", charts::flag_color(d.quality_flag))>{d.quality_flag.as_str()}</span></td>

@@ -19,7 +19,7 @@ use web_sys::{DedicatedWorkerGlobalScope, MessageEvent};
 
 use crew_mrv_core::config::{Confidence, DEFAULT_LAB_RELATIVE};
 use crew_mrv_core::{assemble, Config, ImportStore, ReplicatePolicy, Run};
-use crew_mrv_protocol::{Answer, Call, FileSource, Progress, Reply, Request};
+use crew_mrv_protocol::{Answer, Call, FileSource, Progress, Reply, Request, VerifyReport};
 
 struct State {
     /// The last run: its report and the store of every imported file
@@ -426,5 +426,121 @@ async fn handle(state: &Rc<RefCell<State>>, call: Call, files: Array) {
                 .unwrap_or_default();
             post(id, Reply::SensorPoints { points }, None);
         }
+        Request::Explain { plant_id, date } => {
+            let text = state.borrow().run.as_ref().and_then(|r| {
+                crew_mrv_core::explain::explain(r, &plant_id, date).map(|s| s.to_string())
+            });
+            post(id, Reply::DaySheet { text }, None);
+        }
+        Request::Bundle { filter, inputs } => {
+            let sources = match inputs {
+                Some(list) => Some(used_sources(state, &list, &files).await),
+                None => None,
+            };
+            let cfg = config(&state.borrow());
+            let bytes = state.borrow().run.as_ref().map(|r| {
+                crew_mrv_core::bundle::bundle(
+                    r,
+                    &crew_mrv_core::bundle::BundleSettings {
+                        tool_version: crew_mrv_core::bundle::TOOL_VERSION,
+                        config: &cfg,
+                        filter: &filter,
+                        inputs: sources.as_deref(),
+                    },
+                )
+            });
+            drop(sources);
+            match bytes {
+                Some(bytes) => {
+                    let arr = Uint8Array::from(bytes.as_slice());
+                    drop(bytes);
+                    let file_name = "evidence_bundle.zip".to_string();
+                    post(id, Reply::Bundle { file_name }, Some(&arr));
+                }
+                None => post(id, Reply::Failed("nothing to bundle yet".into()), None),
+            }
+        }
+        Request::Verify { files: list } => {
+            let reply = match verify(&list, &files).await {
+                Ok(report) => Reply::Verified(report),
+                Err(e) => Reply::Failed(e),
+            };
+            post(id, reply, None);
+        }
     }
+}
+
+/// The files of a bundle with inputs: each source is read again (the run
+/// kept no bytes) and kept when the run used a file of that name and
+/// content, once, as the CLI puts the files it was given.
+async fn used_sources(
+    state: &Rc<RefCell<State>>,
+    list: &[(String, FileSource)],
+    files: &Array,
+) -> Vec<crew_mrv_core::Source> {
+    let wanted: std::collections::BTreeSet<(String, String)> = state
+        .borrow()
+        .run
+        .as_ref()
+        .map(|r| {
+            r.report
+                .files
+                .iter()
+                .map(|f| (f.name.to_string(), f.sha256.clone()))
+                .collect()
+        })
+        .unwrap_or_default();
+    let mut seen = std::collections::BTreeSet::new();
+    let mut out = Vec::new();
+    for (name, source) in list {
+        if seen.contains(name) {
+            continue;
+        }
+        let Ok(buffer) = read_source(name, source, files).await else {
+            continue;
+        };
+        let bytes = Uint8Array::new(&buffer).to_vec();
+        let key = (name.clone(), crew_mrv_core::sha256_hex(&bytes));
+        if wanted.contains(&key) {
+            seen.insert(name.clone());
+            out.push(crew_mrv_core::Source::new(name.clone(), bytes));
+        }
+    }
+    out
+}
+
+/// `crew-mrv verify` in the worker: the bundle is the one file that opens
+/// as a bundle; the others are the inputs to check it against.
+async fn verify(list: &[(String, FileSource)], files: &Array) -> Result<VerifyReport, String> {
+    let mut bundle = None;
+    let mut sources = Vec::new();
+    for (name, source) in list {
+        let buffer = read_source(name, source, files).await?;
+        let bytes = Uint8Array::new(&buffer).to_vec();
+        drop(buffer);
+        if bundle.is_none() && name.to_ascii_lowercase().ends_with(".zip") {
+            let opened = crew_mrv_core::bundle::open(&bytes).map_err(|e| format!("{name}: {e}"))?;
+            bundle = Some((name.clone(), opened));
+        } else {
+            sources.push(crew_mrv_core::Source::new(name.clone(), bytes));
+        }
+    }
+    let (name, opened) = bundle.ok_or("no bundle (.zip) among the files to verify")?;
+    if sources.is_empty() {
+        if !opened.manifest.inputs_included {
+            return Err(format!(
+                "{name} holds no input files: drop it together with the files it was made from"
+            ));
+        }
+        sources = opened.inputs();
+    }
+    let v = crew_mrv_core::bundle::verify(&opened, &sources);
+    Ok(VerifyReport {
+        bundle: name,
+        tool_version: opened.manifest.tool_version.clone(),
+        method_version: opened.manifest.method_version.clone(),
+        ok: v.ok(),
+        problems: v.problems(),
+        matching_outputs: v.matching_outputs,
+    })
 }
