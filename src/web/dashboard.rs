@@ -11,7 +11,7 @@ use leptos::prelude::*;
 use super::charts::{self, Chart};
 use super::review::{self, status_text};
 use super::sensitivity_panel::SensitivityPanel;
-use super::{bridge, fmt_num, Session};
+use super::{bridge, day_sheet, fmt_num, Session};
 use crew_mrv_core::model::{Co2Day, DayReviewStatus, Flag, Severity};
 use crew_mrv_core::CheckId;
 use crew_mrv_core::Kpis;
@@ -31,6 +31,7 @@ enum SortBy {
 #[component]
 pub fn Dashboard() -> impl IntoView {
     let s = expect_context::<Session>();
+    let sheet = expect_context::<day_sheet::SheetState>();
     let filter = Memo::new(move |_| s.filter());
     let plants = Memo::new(move |_| {
         s.report
@@ -448,6 +449,7 @@ pub fn Dashboard() -> impl IntoView {
                         on:click=move |_| super::download_output(s, crew_mrv_core::export::Output::Summary, &filter.get_untracked())>"summary.json"</button>
                     <button class="button" data-testid="download-reviews"
                         on:click=move |_| review::download(s)>"Decisions (reviews.csv)"</button>
+                    <super::bundle::BundleButton filter=filter />
                 </div>
             </div>
             <form class="filters review-bar" on:submit=|ev| ev.prevent_default()>
@@ -498,8 +500,16 @@ pub fn Dashboard() -> impl IntoView {
                     </thead>
                     <tbody>
                         <For each=visible key=|d| (d.plant_id.clone(), d.date, d.quality_flag, d.validation_message.clone(), d.calc.map(|c| c.co2_removed_metric_tons_per_day.to_bits()), d.review.status, d.review.note.clone()) let:d>
-                            <tr class=format!("flag-{}", d.quality_flag.as_str()) data-testid="result-row"
-                                data-plant=d.plant_id.to_string() data-date=d.date.to_string() data-review=d.review.status.as_str()>
+                            <tr class=format!("flag-{} opens", d.quality_flag.as_str()) data-testid="result-row"
+                                data-plant=d.plant_id.to_string() data-date=d.date.to_string() data-review=d.review.status.as_str()
+                                tabindex="-1" title="Open the calculation sheet"
+                                on:click={ let (p, date) = (d.plant_id.to_string(), d.date); move |_| day_sheet::open(sheet, p.clone(), date) }
+                                on:keydown={ let (p, date) = (d.plant_id.to_string(), d.date); move |ev: leptos::ev::KeyboardEvent| {
+                                    if ev.key() == "Enter" || ev.key() == " " {
+                                        ev.prevent_default();
+                                        day_sheet::open(sheet, p.clone(), date);
+                                    }
+                                } }>
                                 <td class="nowrap" data-label="Date">{d.date.to_string()}</td>
                                 <td data-label="Plant">{d.plant_id.to_string()}</td>
                                 <td data-label="Flag"><span class="flag-badge" style=format!("border-color:{}", charts::flag_color(d.quality_flag))>{d.quality_flag.as_str()}</span></td>
@@ -515,7 +525,10 @@ pub fn Dashboard() -> impl IntoView {
                                     {(!d.review.note.is_empty()).then(|| view! { <span class="muted review-note">{format!(" · {}", d.review.note)}</span> })}
                                     // The day's findings and its decision share one fold:
                                     // a keyboard user tabs once per day through the table.
-                                    <details class="review-actions">
+                                    // A click or key inside the fold is the fold's, not the row's.
+                                    <details class="review-actions"
+                                        on:click=|ev| ev.stop_propagation()
+                                        on:keydown=|ev| ev.stop_propagation()>
                                         {{
                                             let (msgs, id) = (qa_of(&d).messages, qa_id(&d));
                                             let label = if msgs.is_empty() { "decide" } else { "findings · decide" };
@@ -533,6 +546,9 @@ pub fn Dashboard() -> impl IntoView {
                                             view! {
                                                 <button class="button small" data-testid="approve" on:click=move |_| decide(vec![a.clone()], DayReviewStatus::Approved)>"Approve"</button>
                                                 <button class="button small" data-testid="reject" on:click=move |_| decide(vec![b.clone()], DayReviewStatus::Rejected)>"Reject"</button>
+                                                // The row itself is no tab stop (one per day is the fold), so
+                                                // keyboard users open the sheet from here.
+                                                <button class="button small" data-testid="open-sheet" on:click={ let (p, date) = (d.plant_id.to_string(), d.date); move |_| day_sheet::open(sheet, p.clone(), date) }>"Calculation sheet"</button>
                                             }
                                         }
                                     </details>

@@ -5,8 +5,11 @@
 
 mod bridge;
 mod browser;
+mod bundle;
 mod charts;
 mod dashboard;
+mod day_sheet;
+mod evidence;
 mod files;
 mod qa_panel;
 mod review;
@@ -148,7 +151,7 @@ pub enum Input {
 }
 
 impl Input {
-    fn name(&self) -> String {
+    pub(crate) fn name(&self) -> String {
         match self {
             Input::Picked(f) => f.name(),
             Input::Url { name, .. } => name.clone(),
@@ -236,13 +239,24 @@ pub fn App() -> impl IntoView {
         )));
     }
     let dragging = RwSignal::new(false);
+    let verify_state = bundle::VerifyState(RwSignal::new(None));
+    let sheet = day_sheet::SheetState(RwSignal::new(None));
+    provide_context(sheet);
+    // A batch with a bundle (.zip) in it is a verification, not data.
+    let take = move |inputs: Vec<Input>| {
+        if bundle::is_verification(&inputs) {
+            bundle::verify(verify_state, inputs);
+        } else {
+            ingest(s, inputs);
+        }
+    };
 
     // Drop anywhere on the page.
     let on_drop = move |ev: leptos::ev::DragEvent| {
         ev.prevent_default();
         dragging.set(false);
         let files = ev.data_transfer().and_then(|d| d.files());
-        ingest(s, files_of(files));
+        take(files_of(files));
     };
     let on_dragover = move |ev: leptos::ev::DragEvent| {
         ev.prevent_default();
@@ -290,7 +304,7 @@ pub fn App() -> impl IntoView {
                 policy=s.policy.into()
                 confidence=s.confidence.into()
                 lab_default=s.lab_default.into()
-                on_files=Callback::new(move |inputs| ingest(s, inputs))
+                on_files=Callback::new(take)
                 on_samples=on_samples
                 on_clear=Callback::new(move |()| s.clear())
                 on_policy=Callback::new(move |p| s.set_policy(p))
@@ -299,6 +313,8 @@ pub fn App() -> impl IntoView {
             />
             <ProgressBar busy=s.busy.into() />
             <Notice notice=s.notice.into() on_dismiss=Callback::new(move |()| s.notice.set(None)) />
+            <bundle::VerifyReportView state=verify_state />
+            <day_sheet::DaySheetDialog state=sheet />
             <Show when=move || has_report.get() fallback=|| view! { <EmptyState /> }>
                 <Views counts=counts />
             </Show>
