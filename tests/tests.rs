@@ -25,4 +25,5 @@ mod qa;
 mod regression;
 mod sample;
 mod spreadsheet;
+mod text_decode;
 mod uncertainty;

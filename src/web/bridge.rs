@@ -260,12 +260,56 @@ fn post(
             bridge.queued.push(msg);
         }
         let (settle, answer) = oneshot::channel();
-        let export = matches!(call.request, Request::Export { .. });
+        let export = matches!(
+            call.request,
+            Request::Export { .. } | Request::Bundle { .. }
+        );
         bridge.waiting.insert(id, Waiting { settle, export });
         if changes_state(&call.request) {
             bridge.pending.push_back((id, call.request, files.clone()));
         }
         Ok(answer)
+    })
+}
+
+/// Every file the worker was handed and still may hold, with the `File`s
+/// beside them: a bundle with inputs reads them again (the worker keeps
+/// the ones its run used, so removed files drop out there).
+pub fn kept_files() -> (Vec<(String, crew_mrv_protocol::FileSource)>, Array) {
+    use crew_mrv_protocol::FileSource;
+    let attached = Array::new();
+    let mut list = Vec::new();
+    BRIDGE.with(|b| {
+        let b = b.borrow();
+        let Some(bridge) = b.as_ref() else { return };
+        for (req, files) in &bridge.applied {
+            let Request::Add { files: added } = req else {
+                continue;
+            };
+            for (name, source) in added {
+                let source = match source {
+                    FileSource::Attached(i) => {
+                        let Ok(i) = u32::try_from(*i) else { continue };
+                        attached.push(&files.get(i));
+                        FileSource::Attached(attached.length() as usize - 1)
+                    }
+                    FileSource::Url(u) => FileSource::Url(u.clone()),
+                };
+                list.push((name.clone(), source));
+            }
+        }
+    });
+    (list, attached)
+}
+
+/// The state changes the worker holds, in order, each with its `File`s:
+/// replayed into the evidence worker so it computes the same run.
+pub fn applied() -> Vec<(Request, Array)> {
+    BRIDGE.with(|b| {
+        b.borrow()
+            .as_ref()
+            .map(|bridge| bridge.applied.clone())
+            .unwrap_or_default()
     })
 }
 
@@ -578,7 +622,17 @@ fn show_report(
     worker_memory_bytes: u64,
 ) {
     s.worker_memory.set(Some(worker_memory_bytes));
-    if files_changed {
+    // Review decisions coming or going change no data: the view stays
+    // where the reviewer is.
+    let data_files = |r: &Option<Report>| -> Vec<(String, String)> {
+        r.iter()
+            .flat_map(|r| r.files.iter())
+            .filter(|f| f.kind != Some(crew_mrv_core::FileKind::ExpertReviews))
+            .map(|f| (f.name.to_string(), f.sha256.clone()))
+            .collect()
+    };
+    let data_changed = s.report.with_untracked(|old| data_files(old)) != data_files(&report);
+    if files_changed && data_changed {
         let range = report.as_ref().and_then(Report::default_range);
         s.from.set(range.map(|r| r.0));
         s.to.set(range.map(|r| r.1));

@@ -3,14 +3,17 @@
 //! days, exactly what `summary.json` reports for the same filter.
 
 use std::cmp::Ordering;
+use std::collections::BTreeMap;
 
-use chrono::NaiveDateTime;
+use chrono::{NaiveDate, NaiveDateTime};
 use leptos::prelude::*;
 
 use super::charts::{self, Chart};
+use super::review::{self, status_text};
 use super::sensitivity_panel::SensitivityPanel;
-use super::{bridge, fmt_num, Session};
-use crew_mrv_core::model::{Co2Day, Flag};
+use super::{bridge, day_sheet, fmt_num, Session};
+use crew_mrv_core::model::{Co2Day, DayReviewStatus, Flag, Severity};
+use crew_mrv_core::CheckId;
 use crew_mrv_core::Kpis;
 
 const PAGE: usize = 25;
@@ -28,6 +31,7 @@ enum SortBy {
 #[component]
 pub fn Dashboard() -> impl IntoView {
     let s = expect_context::<Session>();
+    let sheet = expect_context::<day_sheet::SheetState>();
     let filter = Memo::new(move |_| s.filter());
     let plants = Memo::new(move |_| {
         s.report
@@ -38,16 +42,77 @@ pub fn Dashboard() -> impl IntoView {
             .unwrap_or_default()
     });
     let span = Memo::new(move |_| s.report.with(|r| r.as_ref().and_then(|r| r.date_span())));
+    // Each plant-day's findings, for its badges, its tooltip and the
+    // "needs review" filter.
+    let day_findings = Memo::new(move |_| {
+        s.report.with(|r| {
+            let mut m: BTreeMap<(String, NaiveDate), DayQa> = BTreeMap::new();
+            for f in r.iter().flat_map(|r| r.findings.iter()) {
+                let (Some(p), Some(d)) = (f.plant_id.as_deref(), f.date) else {
+                    continue;
+                };
+                let e = m.entry((p.to_string(), d)).or_default();
+                let i = match f.severity {
+                    Severity::Error => 0,
+                    Severity::Warning => 1,
+                    _ => 2,
+                };
+                if let Some(c) = e.counts.get_mut(i) {
+                    *c += 1;
+                }
+                e.messages.push(format!(
+                    "{} · {}: {}",
+                    f.severity.as_str(),
+                    f.check.as_str(),
+                    f.message
+                ));
+                e.needs_review |= f.level == 5
+                    || matches!(
+                        f.check,
+                        CheckId::Bypass | CheckId::RevisedFlow | CheckId::ReplicateSpread
+                    );
+            }
+            m
+        })
+    });
+    let needs_review = RwSignal::new(false);
     let days = Memo::new(move |_| {
         let f = filter.get();
+        let only = needs_review.get();
         s.report
             .with(|r| {
-                r.as_ref()
-                    .map(|r| r.days(&f).cloned().collect::<Vec<Co2Day>>())
+                r.as_ref().map(|r| {
+                    r.days(&f)
+                        .filter(|d| {
+                            !only
+                                || day_findings.with(|m| {
+                                    m.get(&(d.plant_id.to_string(), d.date))
+                                        .is_some_and(|q| q.needs_review)
+                                })
+                        })
+                        .cloned()
+                        .collect::<Vec<Co2Day>>()
+                })
             })
             .unwrap_or_default()
     });
     let kpis = Memo::new(move |_| days.with(|d| Kpis::of(d.iter())));
+    let note = RwSignal::new(String::new());
+    let qa_of = move |d: &Co2Day| {
+        day_findings
+            .with_untracked(|m| m.get(&(d.plant_id.to_string(), d.date)).cloned())
+            .unwrap_or_default()
+    };
+    let qa_id = |d: &Co2Day| format!("qa-{}-{}", d.plant_id, d.date);
+    let decide = move |days: Vec<Co2Day>, status: DayReviewStatus| match review::decide(
+        s,
+        &days,
+        status,
+        &note.get_untracked(),
+    ) {
+        Ok(_) => note.set(String::new()),
+        Err(e) => s.notice.set(Some(e)),
+    };
     // METHOD §7's period figures for the same filter, all plants together
     // (one plant when the filter picks one).
     let unc = Memo::new(move |_| {
@@ -326,6 +391,18 @@ pub fn Dashboard() -> impl IntoView {
                         u.total_t, u.sigma_t, u.z, u.uncertainty_discount_t
                     ))}</span>
                 </div>
+                <div class="kpi primary certified">
+                    <span class="label">"Certified CO2 (VALID and approved)"</span>
+                    <span class="value" data-testid="kpi-certified">{move || format!("{:.3} t", kpis.get().co2_certified_t)}</span>
+                    <span class="raw visually-hidden" data-testid="kpi-certified-raw">{move || format!("{}", kpis.get().co2_certified_t)}</span>
+                    <span class="sub" data-testid="kpi-reviews">{move || {
+                        let k = kpis.get();
+                        let n = |st| k.days_by_review.get(&st).copied().unwrap_or(0);
+                        format!("{} approved · {} rejected · {} unreviewed · {} input changed",
+                            n(DayReviewStatus::Approved), n(DayReviewStatus::Rejected),
+                            n(DayReviewStatus::Unreviewed), n(DayReviewStatus::InputChanged))
+                    }}</span>
+                </div>
                 <div class="kpi">
                     <span class="label">"Mean per VALID day"</span>
                     <span class="value" data-testid="kpi-mean">{move || format!("{} t", fmt_num(kpis.get().co2_removed_mean_t_per_day, 3))}</span>
@@ -370,8 +447,40 @@ pub fn Dashboard() -> impl IntoView {
                         on:click=move |_| super::download_output(s, crew_mrv_core::export::Output::Co2Removal, &filter.get_untracked())>"Download co2_removal.csv"</button>
                     <button class="button" data-testid="download-summary"
                         on:click=move |_| super::download_output(s, crew_mrv_core::export::Output::Summary, &filter.get_untracked())>"summary.json"</button>
+                    <button class="button" data-testid="download-reviews"
+                        on:click=move |_| review::download(s)>"Decisions (reviews.csv)"</button>
+                    <super::bundle::BundleButton filter=filter />
                 </div>
             </div>
+            <form class="filters review-bar" on:submit=|ev| ev.prevent_default()>
+                <label>
+                    <input type="checkbox" data-testid="filter-needs-review"
+                        prop:checked=move || needs_review.get()
+                        on:change=move |ev| needs_review.set(event_target_checked(&ev)) />
+                    " Needs review only"
+                </label>
+                <label>
+                    "Reviewer "
+                    <input type="text" data-testid="reviewer" placeholder="your name"
+                        prop:value=move || s.reviewer.get()
+                        on:change=move |ev| {
+                            let v = event_target_value(&ev);
+                            review::save_reviewer(v.trim());
+                            s.reviewer.set(v.trim().to_string());
+                        } />
+                </label>
+                <label>
+                    "Note "
+                    <input type="text" data-testid="review-note" placeholder="required to reject"
+                        prop:value=move || note.get()
+                        on:input=move |ev| note.set(event_target_value(&ev)) />
+                </label>
+                <button type="button" class="button small" data-testid="approve-valid-shown"
+                    on:click=move |_| {
+                        let valid: Vec<Co2Day> = days.get_untracked().into_iter().filter(|d| d.quality_flag == Flag::Valid && d.calc.is_some()).collect();
+                        decide(valid, DayReviewStatus::Approved);
+                    }>"Approve all VALID days shown"</button>
+            </form>
             <div class="table-wrap">
                 <table class="results stack sortable" data-testid="results-table">
                     <thead>
@@ -384,12 +493,23 @@ pub fn Dashboard() -> impl IntoView {
                             {header("Δ Ca", SortBy::Delta, "num")}
                             {header("Flow MGD", SortBy::Flow, "num")}
                             {header("CO2 t/day", SortBy::Co2, "num")}
+                            <th scope="col">"QA"</th>
+                            <th scope="col">"Review"</th>
                             <th scope="col">"Message"</th>
                         </tr>
                     </thead>
                     <tbody>
-                        <For each=visible key=|d| (d.plant_id.clone(), d.date, d.quality_flag, d.validation_message.clone(), d.calc.map(|c| c.co2_removed_metric_tons_per_day.to_bits())) let:d>
-                            <tr class=format!("flag-{}", d.quality_flag.as_str()) data-testid="result-row">
+                        <For each=visible key=|d| (d.plant_id.clone(), d.date, d.quality_flag, d.validation_message.clone(), d.calc.map(|c| c.co2_removed_metric_tons_per_day.to_bits()), d.review.status, d.review.note.clone()) let:d>
+                            <tr class=format!("flag-{} opens", d.quality_flag.as_str()) data-testid="result-row"
+                                data-plant=d.plant_id.to_string() data-date=d.date.to_string() data-review=d.review.status.as_str()
+                                tabindex="-1" title="Open the calculation sheet"
+                                on:click={ let (p, date) = (d.plant_id.to_string(), d.date); move |_| day_sheet::open(sheet, p.clone(), date) }
+                                on:keydown={ let (p, date) = (d.plant_id.to_string(), d.date); move |ev: leptos::ev::KeyboardEvent| {
+                                    if ev.key() == "Enter" || ev.key() == " " {
+                                        ev.prevent_default();
+                                        day_sheet::open(sheet, p.clone(), date);
+                                    }
+                                } }>
                                 <td class="nowrap" data-label="Date">{d.date.to_string()}</td>
                                 <td data-label="Plant">{d.plant_id.to_string()}</td>
                                 <td data-label="Flag"><span class="flag-badge" style=format!("border-color:{}", charts::flag_color(d.quality_flag))>{d.quality_flag.as_str()}</span></td>
@@ -398,6 +518,41 @@ pub fn Dashboard() -> impl IntoView {
                                 <td class="num" data-label="Δ Ca">{fmt_num(d.calc.map(|c| c.ca_delta_mg_per_l), 2)}</td>
                                 <td class="num" data-label="Flow MGD">{fmt_num(d.flow_mgd, 3)}</td>
                                 <td class="num" data-label="CO2 t/day">{fmt_num(d.calc.map(|c| c.co2_removed_metric_tons_per_day), 4)}</td>
+                                <td data-label="QA" data-testid="qa-badges">{qa_badges(qa_of(&d), qa_id(&d))}</td>
+                                <td data-label="Review" class="review-cell">
+                                    <span class=format!("review {}", d.review.status.as_str()) data-testid="review-status"
+                                        title=d.review.note.clone()>{status_text(d.review.status)}</span>
+                                    {(!d.review.note.is_empty()).then(|| view! { <span class="muted review-note">{format!(" · {}", d.review.note)}</span> })}
+                                    // The day's findings and its decision share one fold:
+                                    // a keyboard user tabs once per day through the table.
+                                    // A click or key inside the fold is the fold's, not the row's.
+                                    <details class="review-actions"
+                                        on:click=|ev| ev.stop_propagation()
+                                        on:keydown=|ev| ev.stop_propagation()>
+                                        {{
+                                            let (msgs, id) = (qa_of(&d).messages, qa_id(&d));
+                                            let label = if msgs.is_empty() { "decide" } else { "findings · decide" };
+                                            view! {
+                                                <summary data-testid="review-open" aria-describedby=(!msgs.is_empty()).then(|| id.clone())>{label}</summary>
+                                                {(!msgs.is_empty()).then(|| view! {
+                                                    <ul id=id.clone() class="qa-detail" data-testid="qa-messages">
+                                                        {msgs.iter().map(|m| view! { <li>{m.clone()}</li> }).collect_view()}
+                                                    </ul>
+                                                })}
+                                            }
+                                        }}
+                                        {
+                                            let (a, b) = (d.clone(), d.clone());
+                                            view! {
+                                                <button class="button small" data-testid="approve" on:click=move |_| decide(vec![a.clone()], DayReviewStatus::Approved)>"Approve"</button>
+                                                <button class="button small" data-testid="reject" on:click=move |_| decide(vec![b.clone()], DayReviewStatus::Rejected)>"Reject"</button>
+                                                // The row itself is no tab stop (one per day is the fold), so
+                                                // keyboard users open the sheet from here.
+                                                <button class="button small" data-testid="open-sheet" on:click={ let (p, date) = (d.plant_id.to_string(), d.date); move |_| day_sheet::open(sheet, p.clone(), date) }>"Calculation sheet"</button>
+                                            }
+                                        }
+                                    </details>
+                                </td>
                                 <td class="msg wide">{d.validation_message.clone()}</td>
                             </tr>
                         </For>
@@ -411,4 +566,31 @@ pub fn Dashboard() -> impl IntoView {
             </div>
         </section>
     }
+}
+
+/// A plant-day's findings: counts (errors, warnings, infos), the messages.
+#[derive(Clone, Default, PartialEq)]
+struct DayQa {
+    counts: [usize; 3],
+    messages: Vec<String>,
+    needs_review: bool,
+}
+
+/// A badge per severity with its count; the messages on hover and, for
+/// keyboard and screen readers, in the row's fold (`id`), which they
+/// describe.
+fn qa_badges(q: DayQa, id: String) -> impl IntoView {
+    let title = q.messages.join("\n");
+    let badges = [("error", "E"), ("warning", "W"), ("info", "i")]
+        .into_iter()
+        .zip(q.counts)
+        .filter(|(_, n)| *n > 0)
+        .map(|((sev, letter), n)| {
+            view! {
+                <span class=format!("sev {sev} qa-badge") data-testid=format!("badge-{sev}")
+                    title=title.clone() aria-describedby=id.clone()>{format!("{n} {letter}")}</span>
+            }
+        })
+        .collect_view();
+    badges
 }

@@ -5,10 +5,14 @@
 
 mod bridge;
 mod browser;
+mod bundle;
 mod charts;
 mod dashboard;
+mod day_sheet;
+mod evidence;
 mod files;
 mod qa_panel;
+mod review;
 mod sensitivity_panel;
 mod status;
 mod toolbar;
@@ -51,6 +55,10 @@ pub struct Session {
     pub worker_memory: RwSignal<Option<u64>>,
     /// Files left out because the worker died reading them: (name, why).
     pub left_out: RwSignal<Vec<(String, String)>>,
+    /// The review decisions kept in this browser (see `review`).
+    pub reviews: RwSignal<review::Decisions>,
+    /// Who is reviewing, asked once and kept in this browser.
+    pub reviewer: RwSignal<String>,
 }
 
 impl Session {
@@ -70,6 +78,8 @@ impl Session {
             last_ms: RwSignal::new(None),
             worker_memory: RwSignal::new(None),
             left_out: RwSignal::new(Vec::new()),
+            reviews: RwSignal::new(review::load()),
+            reviewer: RwSignal::new(review::load_reviewer()),
         }
     }
 
@@ -141,7 +151,7 @@ pub enum Input {
 }
 
 impl Input {
-    fn name(&self) -> String {
+    pub(crate) fn name(&self) -> String {
         match self {
             Input::Picked(f) => f.name(),
             Input::Url { name, .. } => name.clone(),
@@ -151,9 +161,23 @@ impl Input {
 
 /// Hand files to the worker, which reads and imports them one at a time
 /// (reporting progress) and then re-runs the method once.
-pub fn ingest(s: Session, inputs: Vec<Input>) {
+pub fn ingest(s: Session, mut inputs: Vec<Input>) {
     if inputs.is_empty() {
         return;
+    }
+    // The decisions kept in this browser join the first files of a session
+    // (and the first after a clear), as if dropped with them.
+    let has_decisions = s.report.with_untracked(|r| {
+        r.as_ref()
+            .is_some_and(|r| r.files.iter().any(|f| &*f.name == review::BROWSER_FILE))
+    }) || inputs.iter().any(|i| i.name() == review::BROWSER_FILE);
+    if !has_decisions {
+        if let Some(i) = s
+            .reviews
+            .with_untracked(|d| (!d.is_empty()).then(|| review::browser_input(d)).flatten())
+        {
+            inputs.push(i);
+        }
     }
     let attached = js_sys::Array::new();
     let mut files = Vec::with_capacity(inputs.len());
@@ -215,13 +239,24 @@ pub fn App() -> impl IntoView {
         )));
     }
     let dragging = RwSignal::new(false);
+    let verify_state = bundle::VerifyState(RwSignal::new(None));
+    let sheet = day_sheet::SheetState(RwSignal::new(None));
+    provide_context(sheet);
+    // A batch with a bundle (.zip) in it is a verification, not data.
+    let take = move |inputs: Vec<Input>| {
+        if bundle::is_verification(&inputs) {
+            bundle::verify(verify_state, inputs);
+        } else {
+            ingest(s, inputs);
+        }
+    };
 
     // Drop anywhere on the page.
     let on_drop = move |ev: leptos::ev::DragEvent| {
         ev.prevent_default();
         dragging.set(false);
         let files = ev.data_transfer().and_then(|d| d.files());
-        ingest(s, files_of(files));
+        take(files_of(files));
     };
     let on_dragover = move |ev: leptos::ev::DragEvent| {
         ev.prevent_default();
@@ -236,6 +271,11 @@ pub fn App() -> impl IntoView {
                     .set(Some(format!("Sample data could not be loaded: {e}"))),
             }
         });
+    });
+    // A dropped decisions CSV is taken into this browser's decisions.
+    Effect::new(move |_| {
+        s.generation.track();
+        review::absorb_dropped(s);
     });
     let has_report = Signal::derive(move || s.report.with(Option::is_some));
     let counts = Signal::derive(move || {
@@ -264,7 +304,7 @@ pub fn App() -> impl IntoView {
                 policy=s.policy.into()
                 confidence=s.confidence.into()
                 lab_default=s.lab_default.into()
-                on_files=Callback::new(move |inputs| ingest(s, inputs))
+                on_files=Callback::new(take)
                 on_samples=on_samples
                 on_clear=Callback::new(move |()| s.clear())
                 on_policy=Callback::new(move |p| s.set_policy(p))
@@ -273,6 +313,8 @@ pub fn App() -> impl IntoView {
             />
             <ProgressBar busy=s.busy.into() />
             <Notice notice=s.notice.into() on_dismiss=Callback::new(move |()| s.notice.set(None)) />
+            <bundle::VerifyReportView state=verify_state />
+            <day_sheet::DaySheetDialog state=sheet />
             <Show when=move || has_report.get() fallback=|| view! { <EmptyState /> }>
                 <Views counts=counts />
             </Show>

@@ -34,6 +34,10 @@ pub fn QaPanel() -> impl IntoView {
     let plant = RwSignal::new(String::new());
     let check = RwSignal::new(String::new());
     let page = RwSignal::new(0usize);
+    // Opens on what needs attention: infos (duplicate samples and the
+    // like, hundreds on a real batch) are folded until asked for, picked
+    // as the severity or a check is picked.
+    let show_info = RwSignal::new(false);
 
     let all = Memo::new(move |_| {
         s.report.with(|r| {
@@ -80,15 +84,28 @@ pub fn QaPanel() -> impl IntoView {
     });
     let shown = Memo::new(move |_| {
         let (l, sv, p, c) = (level.get(), severity.get(), plant.get(), check.get());
-        all.with(|rows| {
+        // Picking infos as the severity, or a check, asks for them too.
+        let info = show_info.get() || sv == Severity::Info.as_str() || !c.is_empty();
+        let mut v = all.with(|rows| {
             rows.iter()
                 .filter(|r| l.is_empty() || r.level.to_string() == l)
                 .filter(|r| sv.is_empty() || r.severity.as_str() == sv)
+                .filter(|r| info || r.severity != Severity::Info)
                 .filter(|r| p.is_empty() || r.plant == p)
                 .filter(|r| c.is_empty() || r.check == c)
                 .cloned()
                 .collect::<Vec<_>>()
-        })
+        });
+        // Grouped by plant-day (findings without one last), the core's
+        // order kept within a day.
+        v.sort_by(|a, b| {
+            (a.plant.is_empty() || a.date.is_empty(), &a.plant, &a.date).cmp(&(
+                b.plant.is_empty() || b.date.is_empty(),
+                &b.plant,
+                &b.date,
+            ))
+        });
+        v
     });
     Effect::new(move |_| {
         shown.track();
@@ -98,10 +115,22 @@ pub fn QaPanel() -> impl IntoView {
     let visible = move || {
         let p = page.get();
         shown.with(|v| {
+            let counts = day_counts(v);
+            let mut prev: Option<(&str, &str)> = if p == 0 {
+                None
+            } else {
+                v.get(p * PAGE - 1)
+                    .map(|r| (r.plant.as_str(), r.date.as_str()))
+            };
             v.iter()
                 .skip(p * PAGE)
                 .take(PAGE)
-                .cloned()
+                .map(|r| {
+                    let day = (r.plant.as_str(), r.date.as_str());
+                    let head = (prev != Some(day)).then(|| group_title(r, &counts));
+                    prev = Some(day);
+                    (head, r.clone())
+                })
                 .enumerate()
                 .collect::<Vec<_>>()
         })
@@ -154,6 +183,12 @@ pub fn QaPanel() -> impl IntoView {
                 {select("Severity ", severity, Severity::ALL.iter().map(|s| (s.as_str().to_string(), s.as_str().to_string())).collect(), "qa-severity")}
                 {move || select("Plant ", plant, plants.get().into_iter().map(|p| (p.clone(), p)).collect(), "qa-plant")}
                 {select("Check ", check, ALL_CHECKS.iter().map(|c| (c.id.to_string(), format!("{} ({})", c.title, c.id))).collect(), "qa-check")}
+                <label>
+                    <input type="checkbox" data-testid="qa-show-info"
+                        prop:checked=move || show_info.get()
+                        on:change=move |ev| show_info.set(event_target_checked(&ev)) />
+                    {move || format!(" Show infos ({})", counts.with(|c| c.iter().filter(|((_, sv), _)| *sv == Severity::Info).map(|(_, n)| n).sum::<usize>()))}
+                </label>
                 <span class="muted" data-testid="qa-shown">{move || format!("{} shown", shown.with(Vec::len))}</span>
             </div>
             <div class="table-wrap">
@@ -170,15 +205,18 @@ pub fn QaPanel() -> impl IntoView {
                         </tr>
                     </thead>
                     <tbody>
-                        <For each=visible key=move |(i, r)| (page.get_untracked() * PAGE + *i, r.message.clone()) let:item>
-                            <tr class=item.1.severity.as_str()>
-                                <td data-label="Level">{item.1.level}</td>
-                                <td data-label="Severity"><span class=format!("sev {}", item.1.severity.as_str())>{item.1.severity.as_str()}</span></td>
-                                <td data-label="Check"><code>{item.1.check}</code></td>
-                                <td data-label="Plant">{item.1.plant.clone()}</td>
-                                <td class="nowrap" data-label="Date">{item.1.date.clone()}</td>
-                                <td class="where wide" data-label="Where">{where_text(&item.1)}</td>
-                                <td class="wide">{item.1.message.clone()}</td>
+                        <For each=visible key=move |(i, (h, r))| (page.get_untracked() * PAGE + *i, h.clone(), r.message.clone()) let:item>
+                            {item.1.0.clone().map(|h| view! {
+                                <tr class="qa-group" data-testid="qa-group"><th scope="rowgroup" colspan="7">{h}</th></tr>
+                            })}
+                            <tr class=item.1.1.severity.as_str() data-testid="qa-row">
+                                <td data-label="Level">{item.1.1.level}</td>
+                                <td data-label="Severity"><span class=format!("sev {}", item.1.1.severity.as_str())>{item.1.1.severity.as_str()}</span></td>
+                                <td data-label="Check"><code>{item.1.1.check}</code></td>
+                                <td data-label="Plant">{item.1.1.plant.clone()}</td>
+                                <td class="nowrap" data-label="Date">{item.1.1.date.clone()}</td>
+                                <td class="where wide" data-label="Where">{where_text(&item.1.1)}</td>
+                                <td class="wide">{item.1.1.message.clone()}</td>
                             </tr>
                         </For>
                     </tbody>
@@ -208,4 +246,42 @@ fn where_text(r: &Row) -> String {
         parts.push(format!("column {}", r.col));
     }
     parts.join(", ")
+}
+
+/// Findings per plant-day among those shown: (errors, warnings, infos).
+fn day_counts(rows: &[Row]) -> BTreeMap<(&str, &str), [usize; 3]> {
+    let mut m: BTreeMap<(&str, &str), [usize; 3]> = BTreeMap::new();
+    for r in rows {
+        let i = match r.severity {
+            Severity::Error => 0,
+            Severity::Warning => 1,
+            Severity::Info => 2,
+        };
+        if let Some(c) = m
+            .entry((r.plant.as_str(), r.date.as_str()))
+            .or_default()
+            .get_mut(i)
+        {
+            *c += 1;
+        }
+    }
+    m
+}
+
+fn group_title(r: &Row, counts: &BTreeMap<(&str, &str), [usize; 3]>) -> String {
+    let head = if r.plant.is_empty() || r.date.is_empty() {
+        "Not tied to a plant-day".to_string()
+    } else {
+        format!("{} {}", r.plant, r.date)
+    };
+    let c = counts
+        .get(&(r.plant.as_str(), r.date.as_str()))
+        .copied()
+        .unwrap_or_default();
+    let parts: Vec<String> = [("error", c[0]), ("warning", c[1]), ("info", c[2])]
+        .into_iter()
+        .filter(|(_, n)| *n > 0)
+        .map(|(w, n)| format!("{n} {w}{}", if n == 1 { "" } else { "s" }))
+        .collect();
+    format!("{head} · {}", parts.join(", "))
 }

@@ -55,7 +55,7 @@ pub fn Toolbar(
                 tabindex="-1"
                 type="file"
                 multiple
-                accept=".csv,.xlsx,.xls,.txt,.tsv"
+                accept=".csv,.xlsx,.xls,.txt,.tsv,.zip"
                 aria-label="Add plant, lab and sensor files"
                 data-testid="file-input"
                 on:change=on_pick

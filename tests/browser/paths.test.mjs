@@ -358,8 +358,11 @@ test("keyboard only: load the samples, switch the policy, change tab and downloa
     const { page } = app;
     const focused = () => page.evaluate(() => document.activeElement?.dataset?.testid ?? "");
     // Tab to a control, as a keyboard user does; fail if it is never reached.
+    // The bound is a loop guard, not a budget: the way round the whole page
+    // back to the toolbar took 89 presses once the dashboard held the
+    // review bar and the evidence bundle's two controls.
     const tabTo = async (testid) => {
-      for (let i = 0; i < 80; i++) {
+      for (let i = 0; i < 120; i++) {
         if ((await focused()) === testid) return;
         await page.keyboard.press("Tab");
       }

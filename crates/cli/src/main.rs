@@ -372,7 +372,7 @@ mod cli {
         let bytes = bundle::bundle(
             run,
             &bundle::BundleSettings {
-                tool_version: env!("CARGO_PKG_VERSION"),
+                tool_version: bundle::TOOL_VERSION,
                 config,
                 filter,
                 inputs: sources.as_deref(),

@@ -24,6 +24,10 @@ use crate::store::Run;
 /// The manifest's format name; a verifier refuses other formats.
 pub const BUNDLE_FORMAT: &str = "crew-mrv-evidence-bundle/1";
 
+/// The tool version a bundle names, the same in the CLI and the app: the
+/// workspace shares one version, and both take it from here.
+pub const TOOL_VERSION: &str = env!("CARGO_PKG_VERSION");
+
 /// Where the outputs and the inputs sit inside the zip.
 const OUTPUTS_DIR: &str = "outputs/";
 const INPUTS_DIR: &str = "inputs/";

@@ -170,6 +170,29 @@ fn parse_with_commas(s: &str, commas: Commas) -> Option<(f64, bool)> {
     }
 }
 
+/// A computed number for a message: six significant digits, trailing
+/// zeros dropped. Lab values carry at most a few decimals, so the digits a
+/// sum or difference adds beyond that are float noise
+/// (`76.80000000000001`); the CSVs' numeric columns keep full precision.
+pub fn tidy(v: f64) -> String {
+    if !v.is_finite() || v == 0.0 {
+        return format!("{v}");
+    }
+    let magnitude = v.abs().log10().floor() as i32;
+    let decimals = (5 - magnitude).clamp(0, 17) as usize;
+    let text = format!("{v:.decimals$}");
+    let text = if text.contains('.') {
+        text.trim_end_matches('0').trim_end_matches('.')
+    } else {
+        &text
+    };
+    if text == "-0" {
+        "0".to_string()
+    } else {
+        text.to_string()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -247,5 +270,19 @@ mod tests {
             Err(NumError::NotANumber)
         );
         assert_eq!(parse_num("<", Commas::Thousands), Err(NumError::NotANumber));
+    }
+
+    #[test]
+    fn tidy_drops_float_noise_only() {
+        assert_eq!(tidy(76.80000000000001), "76.8");
+        assert_eq!(tidy(44.099999999999994), "44.1");
+        assert_eq!(tidy(-14.300000000000004), "-14.3");
+        assert_eq!(tidy(-5.0), "-5");
+        assert_eq!(tidy(45.0), "45");
+        assert_eq!(tidy(4.230234114123263), "4.23023");
+        assert_eq!(tidy(0.000123456789), "0.000123457");
+        assert_eq!(tidy(1234567.8), "1234568");
+        assert_eq!(tidy(-0.0000001), "-0.0000001");
+        assert_eq!(tidy(f64::NAN), "NaN");
     }
 }

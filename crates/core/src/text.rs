@@ -90,9 +90,54 @@ fn utf16(bytes: &[u8], little_endian: bool) -> Cow<'static, [u8]> {
     Cow::Owned(s.into_bytes())
 }
 
+/// What bytes 0x80..=0x9F are in Windows-1252 (WHATWG's table: the five
+/// bytes Microsoft leaves unassigned are the C1 controls of the same
+/// value); every other byte is the Latin-1 code point of its value.
+const CP1252_80_9F: [char; 32] = [
+    '\u{20AC}', '\u{81}', '\u{201A}', '\u{192}', '\u{201E}', '\u{2026}', '\u{2020}', '\u{2021}',
+    '\u{2C6}', '\u{2030}', '\u{160}', '\u{2039}', '\u{152}', '\u{8D}', '\u{17D}', '\u{8F}',
+    '\u{90}', '\u{2018}', '\u{2019}', '\u{201C}', '\u{201D}', '\u{2022}', '\u{2013}', '\u{2014}',
+    '\u{2DC}', '\u{2122}', '\u{161}', '\u{203A}', '\u{153}', '\u{9D}', '\u{17E}', '\u{178}',
+];
+
+/// Windows-1252 as the WHATWG Encoding Standard's `decode` reads it
+/// (a leading byte-order mark still wins), written here rather than taken
+/// from encoding_rs: its decoder dispatch links every encoding's tables
+/// into the worker's wasm, over the download budget for one table of 32
+/// characters (`tests/text_decode.rs` checks it against encoding_rs).
 fn lossy_1252(bytes: &[u8]) -> Cow<'static, [u8]> {
-    let (s, _, _) = encoding_rs::WINDOWS_1252.decode(bytes);
-    Cow::Owned(s.into_owned().into_bytes())
+    if let Some(rest) = bytes.strip_prefix(b"\xEF\xBB\xBF") {
+        return Cow::Owned(String::from_utf8_lossy(rest).into_owned().into_bytes());
+    }
+    for (bom, little_endian) in [(b"\xFF\xFE", true), (b"\xFE\xFF", false)] {
+        if let Some(rest) = bytes.strip_prefix(bom) {
+            let mut text = utf16(rest, little_endian).into_owned();
+            // A lone last byte is a truncated unit: one U+FFFD, which
+            // also stands for a lead surrogate left open just before it.
+            let last = rest.len().checked_sub(3).and_then(|i| rest.get(i..i + 2));
+            let open_lead = matches!(last, Some(&[a, b])
+            if (0xD800..0xDC00).contains(&if little_endian {
+                u16::from_le_bytes([a, b])
+            } else {
+                u16::from_be_bytes([a, b])
+            }));
+            if rest.len() % 2 == 1 && !open_lead {
+                text.extend_from_slice(char::REPLACEMENT_CHARACTER.to_string().as_bytes());
+            }
+            return Cow::Owned(text);
+        }
+    }
+    let s: String = bytes
+        .iter()
+        .map(|&b| match b {
+            0x80..=0x9F => CP1252_80_9F
+                .get(usize::from(b - 0x80))
+                .copied()
+                .unwrap_or(char::REPLACEMENT_CHARACTER),
+            _ => char::from(b),
+        })
+        .collect();
+    Cow::Owned(s.into_bytes())
 }
 
 /// Classic Mac files end lines with a lone `\r`; the CSV reader copes, but

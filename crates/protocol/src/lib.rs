@@ -9,7 +9,7 @@
 //! settles that one request and no other. Plain serde types: the same
 //! protocol is unit-tested natively.
 
-use chrono::NaiveDateTime;
+use chrono::{NaiveDate, NaiveDateTime};
 use serde::{Deserialize, Serialize};
 
 use crew_mrv_core::config::Confidence;
@@ -56,6 +56,23 @@ pub enum Request {
         to: NaiveDateTime,
         max_points: usize,
     },
+    /// The calculation sheet of one plant-day (`crew-mrv explain`).
+    Explain {
+        plant_id: String,
+        date: NaiveDate,
+    },
+    /// The evidence bundle for the filter. `inputs`: the files to put
+    /// inside (every file the page handed over; the worker keeps those the
+    /// run used), `None` when the user left them out.
+    Bundle {
+        filter: Filter,
+        inputs: Option<Vec<(String, FileSource)>>,
+    },
+    /// Check a bundle (the `.zip` among `files`) against the other files,
+    /// or against its own inputs when no other file is given.
+    Verify {
+        files: Vec<(String, FileSource)>,
+    },
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -92,7 +109,29 @@ pub enum Reply {
     SensorPoints {
         points: Vec<(NaiveDateTime, f64)>,
     },
+    /// The sheet as `crew-mrv explain` prints it, so the page shows the
+    /// same cells and tonnes without the explain code; `None`: no such day.
+    DaySheet {
+        text: Option<String>,
+    },
+    /// The bundle's bytes travel beside the message, as an export's do.
+    Bundle {
+        file_name: String,
+    },
+    Verified(VerifyReport),
     Failed(String),
+}
+
+/// A verification as the page shows it: one line per output and per input
+/// problem, in `crew-mrv verify`'s words.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct VerifyReport {
+    pub bundle: String,
+    pub tool_version: String,
+    pub method_version: String,
+    pub ok: bool,
+    pub matching_outputs: Vec<String>,
+    pub problems: Vec<String>,
 }
 
 /// A request as it goes to the worker: `id` is unique among the page's
@@ -185,6 +224,49 @@ mod tests {
             lab_default_relative: 0.03,
         };
         assert_eq!(Request::from_json(&r.to_json()), Ok(r));
+    }
+
+    /// The calculation sheet, bundle and verification requests carry a
+    /// day, a filter and file sources through JSON unchanged.
+    #[test]
+    fn evidence_requests_round_trip() {
+        for r in [
+            Request::Explain {
+                plant_id: "PLANT_A".into(),
+                date: NaiveDate::from_ymd_opt(2025, 4, 1).unwrap_or_default(),
+            },
+            Request::Bundle {
+                filter: Filter {
+                    plant: Some("PLANT_B".into()),
+                    ..Filter::default()
+                },
+                inputs: Some(vec![("a.csv".into(), FileSource::Attached(0))]),
+            },
+            Request::Bundle {
+                filter: Filter::default(),
+                inputs: None,
+            },
+            Request::Verify {
+                files: vec![
+                    ("e.zip".into(), FileSource::Attached(0)),
+                    ("b.xlsx".into(), FileSource::Url("data/b.xlsx".into())),
+                ],
+            },
+        ] {
+            assert_eq!(Request::from_json(&r.to_json()), Ok(r));
+        }
+        let v = Reply::Verified(VerifyReport {
+            bundle: "e.zip".into(),
+            tool_version: "0.1.0".into(),
+            method_version: "m".into(),
+            ok: false,
+            matching_outputs: vec!["files.csv".into()],
+            problems: vec!["changed input: a.csv".into()],
+        });
+        match Reply::from_json(&v.to_json()) {
+            Ok(Reply::Verified(r)) => assert_eq!(r.problems, vec!["changed input: a.csv"]),
+            other => panic!("{other:?}"),
+        }
     }
 
     /// The id is what routes a reply to the one request it answers: it

@@ -443,5 +443,36 @@ async fn handle(state: &Rc<RefCell<State>>, call: Call, files: Array) {
                 .unwrap_or_default();
             post(id, Reply::SensorPoints { points }, None);
         }
+        Request::Explain { plant_id, date } => {
+            let text = state.borrow().run.as_ref().and_then(|r| {
+                crew_mrv_core::explain::explain(r, &plant_id, date).map(|s| s.to_string())
+            });
+            post(id, Reply::DaySheet { text }, None);
+        }
+        // The zip, the manifest and verification are compiled into the
+        // evidence worker only (crates/evidence-worker), which the page
+        // starts on first use: the processing worker stays within the
+        // wasm budget a visitor downloads.
+        #[cfg(feature = "evidence")]
+        Request::Bundle { filter, inputs } => {
+            evidence::bundle(id, state, filter, inputs, &files).await
+        }
+        #[cfg(feature = "evidence")]
+        Request::Verify { files: list } => {
+            let reply = match evidence::verify(&list, &files).await {
+                Ok(report) => Reply::Verified(report),
+                Err(e) => Reply::Failed(e),
+            };
+            post(id, reply, None);
+        }
+        #[cfg(not(feature = "evidence"))]
+        Request::Bundle { .. } | Request::Verify { .. } => post(
+            id,
+            Reply::Failed("bundles are made and verified by the evidence worker".into()),
+            None,
+        ),
     }
 }
+
+#[cfg(feature = "evidence")]
+mod evidence;

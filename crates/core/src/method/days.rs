@@ -9,6 +9,7 @@ use chrono::NaiveDate;
 use super::co2;
 use super::samples::{CalciumDays, DayCalcium};
 use crate::model::{CellRef, Co2Day, Flag, PlantOperation, Severity, Text};
+use crate::number::tidy;
 use crate::qa;
 use crate::qa::Finding;
 
@@ -102,7 +103,12 @@ fn one_day(plant: &Text, date: NaiveDate, op: Option<&PlantOperation>, ca: &DayC
         if delta <= 0.0 {
             failures.push((
                 Flag::Invalid,
-                format!("Ca delta {delta} mg/L <= 0 (downstream {d} - upstream {u})"),
+                format!(
+                    "Ca delta {} mg/L <= 0 (downstream {} - upstream {})",
+                    tidy(delta),
+                    tidy(d),
+                    tidy(u)
+                ),
             ));
         }
     }

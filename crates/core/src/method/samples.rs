@@ -8,6 +8,7 @@ use chrono::NaiveDate;
 use super::{ordered_mean, uncertainty};
 use crate::config::ReplicatePolicy;
 use crate::model::{CellRef, LabReading, Location, Severity, Text};
+use crate::number::tidy;
 use crate::qa;
 use crate::qa::Finding;
 
@@ -93,8 +94,9 @@ pub fn calcium_days(
                 qa::SAMPLE_CONFLICT.finding(
                     Severity::Warning,
                     format!(
-                        "Sample {id} is reported {} times with different values: {listed}. Their mean {value} is used.",
-                        rows.len()
+                        "Sample {id} is reported {} times with different values: {listed}. Their mean {} is used.",
+                        rows.len(),
+                        tidy(value)
                     ),
                 )
             } else {
@@ -164,12 +166,13 @@ pub fn calcium_days(
                         .finding(
                             Severity::Warning,
                             format!(
-                                "{} {} replicates spread by {:.1} % of their mean ({} to {} mg/L, mean {mean}).",
+                                "{} {} replicates spread by {:.1} % of their mean ({} to {} mg/L, mean {}).",
                                 n,
                                 location.as_str(),
                                 (hi - lo) / mean * 100.0,
-                                lo,
-                                hi
+                                tidy(lo),
+                                tidy(hi),
+                                tidy(mean)
                             ),
                         )
                         .plant(&plant)

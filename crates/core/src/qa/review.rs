@@ -7,6 +7,7 @@ use chrono::NaiveDate;
 
 use crate::config::{Review, ReviewStatus};
 use crate::model::{CellRef, Co2Day, DayReview, DayReviewStatus, Severity, Text};
+use crate::number::tidy;
 use crate::qa;
 use crate::qa::Finding;
 use crate::text::{clip, QUOTE_CHARS};
@@ -65,7 +66,12 @@ pub fn delta_outliers(days: &[Co2Day], findings: &mut Vec<Finding>) {
                         .finding(
                             Severity::Warning,
                             format!(
-                                "Ca delta {delta} mg/L lies outside the plant's median {med} ± 5 × MAD {mad} ({lo} to {hi}) over {} calculated days: review the samples.",
+                                "Ca delta {} mg/L lies outside the plant's median {} ± 5 × MAD {} ({} to {}) over {} calculated days: review the samples.",
+                                tidy(delta),
+                                tidy(med),
+                                tidy(mad),
+                                tidy(lo),
+                                tidy(hi),
                                 deltas.len()
                             ),
                         )
@@ -87,7 +93,7 @@ pub fn swapped_samples(days: &[Co2Day], findings: &mut Vec<Finding>) {
                     qa::SWAPPED_SAMPLES
                         .finding(
                             Severity::Warning,
-                            format!("Upstream {u} mg/L exceeds downstream {dn} mg/L by more than 20 %: were the samples swapped?"),
+                            format!("Upstream {} mg/L exceeds downstream {} mg/L by more than 20 %: were the samples swapped?", tidy(u), tidy(dn)),
                         )
                         .plant(&d.plant_id)
                         .on(d.date),
