@@ -93,12 +93,16 @@ fn budget(bytes: usize) -> usize {
 
 /// Import `bytes` as `name` and return the peak bytes allocated during the
 /// import above what was allocated before, and the file's error kind.
-fn measure(class: &str, name: &str, bytes: &[u8]) -> (usize, Option<FileErrorKind>) {
-    let config = Config::default();
+fn measure_with(
+    class: &str,
+    name: &str,
+    bytes: &[u8],
+    config: &Config,
+) -> (usize, Option<FileErrorKind>) {
     let base = CURRENT.load(SeqCst);
     PEAK.store(base, SeqCst);
     CEILING.store(base + 4 * budget(bytes.len()), SeqCst);
-    let imported = import_file(name, bytes, &config);
+    let imported = import_file(name, bytes, config);
     CEILING.store(0, SeqCst);
     let peak = PEAK.load(SeqCst) - base;
     let error = imported.file.error.as_ref().map(|e| e.kind.clone());
@@ -120,7 +124,16 @@ fn measure(class: &str, name: &str, bytes: &[u8]) -> (usize, Option<FileErrorKin
 }
 
 fn within_budget(class: &str, name: &str, bytes: &[u8]) -> Option<FileErrorKind> {
-    let (peak, error) = measure(class, name, bytes);
+    within_budget_with(class, name, bytes, &Config::default())
+}
+
+fn within_budget_with(
+    class: &str,
+    name: &str,
+    bytes: &[u8],
+    config: &Config,
+) -> Option<FileErrorKind> {
+    let (peak, error) = measure_with(class, name, bytes, config);
     assert!(
         peak <= budget(bytes.len()),
         "{class} {name}: peak {peak} bytes over the budget {} for a {}-byte file",
@@ -250,8 +263,18 @@ fn generated_files_read_within_budget() {
     let _serial = serial();
     let files =
         crew_mrv_samples::generate(&crew_mrv_samples::SampleOptions::committed()).expect("samples");
+    // A plant without a built-in layout is read through its profile, as a
+    // run given the whole set reads it.
+    let mut config = Config::default();
+    for f in files.iter().filter(|f| f.name.ends_with(".toml")) {
+        let text = String::from_utf8_lossy(&f.bytes);
+        config
+            .profiles
+            .push(crew_mrv_core::profile::parse(&f.name, &text).expect("sample profile"));
+    }
+    assert!(!config.profiles.is_empty(), "the sample set has a profile");
     for f in &files {
-        let e = within_budget("generated", &f.name, &f.bytes);
+        let e = within_budget_with("generated", &f.name, &f.bytes, &config);
         assert!(e.is_none(), "{}: {e:?}", f.name);
     }
 }
