@@ -170,7 +170,7 @@ fn spawn(s: Session) -> Result<Running, String> {
             }) => {
                 BRIDGE.with(|b| {
                     if let Some(bridge) = b.borrow_mut().as_mut() {
-                        bridge.reading = (p.done < p.total).then_some(p.done);
+                        bridge.reading = (p.done < p.total).then_some(p.index);
                     }
                 });
                 s.busy.set(Some(p));
@@ -558,6 +558,7 @@ fn recover(s: Session, id: u32, why: &str) {
         done: 0,
         total: 0,
         current: "restarting the processing worker".into(),
+        index: 0,
     }));
     s.policy.set(
         replay

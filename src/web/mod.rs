@@ -196,6 +196,7 @@ pub fn ingest(s: Session, mut inputs: Vec<Input>) {
         done: 0,
         total: files.len(),
         current: "starting".into(),
+        index: 0,
     }));
     s.send(Request::Add { files }, &attached);
 }

@@ -332,12 +332,15 @@ test("the table sorts and pages, QA filters narrow the list, a removed file is g
     const levels = await page.$$eval("[data-testid=qa-table] tbody tr td:first-child", (t) => t.map((x) => x.textContent));
     assert.ok(levels.every((l) => l === "4"));
 
-    // Remove the lab file: every day loses its calcium.
+    // Remove the lab files (PLANT_C has its own): every day loses its calcium.
     await page.click("[data-testid=tab-files]");
-    const gen = await generation(app);
+    let gen = await generation(app);
     await page.click("button[aria-label='Remove calcium_lab_results_2025Q2.csv']");
     await waitForGeneration(app, gen + 1);
-    assert.equal((await page.$$("[data-testid=file-row]")).length, sampleFiles().length - 1);
+    gen = await generation(app);
+    await page.click("button[aria-label='Remove calcium_lab_results_PLANT_C_2025-04.csv']");
+    await waitForGeneration(app, gen + 1);
+    assert.equal((await page.$$("[data-testid=file-row]")).length, sampleFiles().length - 2);
     await page.click("[data-testid=tab-dashboard]");
     assert.equal(await page.textContent("[data-testid=kpi-flag-VALID]"), "VALID: 0");
     assert.deepEqual(app.errors, []);

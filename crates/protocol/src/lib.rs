@@ -80,6 +80,9 @@ pub struct Progress {
     pub done: usize,
     pub total: usize,
     pub current: String,
+    /// The file being read, by its place in the request (the worker may
+    /// read them in another order: profiles first).
+    pub index: usize,
 }
 
 // A reply is built once per message, serialized and dropped: the size of

@@ -275,8 +275,11 @@ async fn handle(state: &Rc<RefCell<State>>, call: Call, files: Array) {
             // Plant profiles read the operations files beside them: those
             // already kept, and the ones in this batch (named .toml, read
             // first; one recognised by content later still counts from then on).
-            let mut list = list;
-            list.sort_by_key(|(name, _)| !name.to_ascii_lowercase().ends_with(".toml"));
+            // Each keeps its place in the request, which the page's progress
+            // and crash recovery go by.
+            let mut list: Vec<(usize, (String, FileSource))> =
+                list.into_iter().enumerate().collect();
+            list.sort_by_key(|(_, (name, _))| !name.to_ascii_lowercase().ends_with(".toml"));
             let mut cfg = {
                 let st = state.borrow();
                 let kept: &[crew_mrv_core::FileImport] =
@@ -292,7 +295,7 @@ async fn handle(state: &Rc<RefCell<State>>, call: Call, files: Array) {
             // Only its limits matter to a file left unread for its size.
             let unread_cfg = cfg.clone();
             let start_read = |i: usize| -> Option<Next> {
-                let (name, source) = list.get(i)?.clone();
+                let (_, (name, source)) = list.get(i)?.clone();
                 if let Some(size) = attached_size(&source, &files) {
                     if let Some(unread) =
                         crew_mrv_core::import::import_unread(&name, size, &unread_cfg)
@@ -311,13 +314,14 @@ async fn handle(state: &Rc<RefCell<State>>, call: Call, files: Array) {
                 )))
             };
             let mut next = start_read(0);
-            for (i, (name, _)) in list.iter().enumerate() {
+            for (i, (index, (name, _))) in list.iter().enumerate() {
                 post(
                     id,
                     Reply::Progress(Progress {
                         done: i,
                         total,
                         current: name.clone(),
+                        index: *index,
                     }),
                     None,
                 );
@@ -367,6 +371,7 @@ async fn handle(state: &Rc<RefCell<State>>, call: Call, files: Array) {
                     done: total,
                     total,
                     current: "computing daily CO2".into(),
+                    index: total,
                 }),
                 None,
             );
