@@ -300,6 +300,7 @@ mod tests {
                     done: 0,
                     total: 1,
                     current: "a.csv".into(),
+                    index: 0,
                 }),
             ),
             (Answer::UNSOLICITED, Reply::Ready),
