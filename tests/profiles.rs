@@ -861,3 +861,19 @@ fn a_revised_metric_flow_is_compared_and_reported_in_its_own_unit() {
         revised[0].message
     );
 }
+
+/// Found by the `profile` fuzz target: blank lines after a CSV's last
+/// filled row were lines of the file but rows of no account (the sheet
+/// ends at its last filled row), so `lines != rows + lines in fields`.
+#[test]
+fn blank_lines_after_the_last_filled_row_of_a_csv_are_accounted() {
+    let name = "Riverside 2025-04.csv";
+    let csv = basic_grid("Daily Log").csv() + "\n\n,,\n\n";
+    let r = run_profile(&basic_profile(), name, csv.into_bytes());
+    let f = file(&r, name);
+    assert!(f.error.is_none(), "{:?}", f.error);
+    assert_eq!(f.records.ops.len(), 3);
+    assert!(f.account.balances(), "{:?}", f.account);
+    assert!(f.account.lines_balance(), "{:?}", f.account);
+    assert_eq!(reasons(f).get(&SkipReason::Blank), Some(&5));
+}

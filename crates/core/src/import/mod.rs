@@ -448,8 +448,18 @@ fn read_csv(ctx: &mut Ctx<'_>, utf8: &[u8], delimiter: u8) -> Result<Parsed, Fai
                     ctx.account.lines_in_fields += lines_in_fields;
                     let is_row = |r: u32| rows.get(r as usize).copied().unwrap_or(false);
                     let [sheet] = &sheets;
-                    return profile_reader::read(ctx, sheet, p, l, &found, None, &is_row)
-                        .map_err(|e| (Some(FileKind::PlantOps), e));
+                    let read = profile_reader::read(ctx, sheet, p, l, &found, None, &is_row);
+                    if read.is_ok() {
+                        // The sheet ends at its last filled row; blank lines
+                        // after it are lines of the file all the same.
+                        let end = rows.len().min(u32::MAX as usize) as u32;
+                        for r in sheet.rows()..end {
+                            if is_row(r) {
+                                ctx.account.skip(None, r + 1, SkipReason::Blank);
+                            }
+                        }
+                    }
+                    return read.map_err(|e| (Some(FileKind::PlantOps), e));
                 }
                 Ok(_) => {}
                 Err(e) => {
