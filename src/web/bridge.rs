@@ -235,6 +235,15 @@ pub fn connect(s: Session) -> Result<(), String> {
 
 /// Hand `req` (with `files`, browser `File`s, alongside) to the worker
 /// now, and return where its final reply will arrive.
+/// A call as either worker reads it: its JSON, and the picked files it
+/// names beside it.
+pub fn call_message(call: &Call, files: &Array) -> Result<Object, String> {
+    let msg = Object::new();
+    Reflect::set(&msg, &"json".into(), &call.to_json().into()).map_err(|e| format!("{e:?}"))?;
+    Reflect::set(&msg, &"files".into(), files).map_err(|e| format!("{e:?}"))?;
+    Ok(msg)
+}
+
 fn post(
     req: Request,
     files: &Array,
@@ -246,10 +255,8 @@ fn post(
         };
         let id = bridge.next_id;
         bridge.next_id = bridge.next_id.wrapping_add(1).max(1);
-        let msg = Object::new();
         let call = Call { id, request: req };
-        Reflect::set(&msg, &"json".into(), &call.to_json().into()).map_err(|e| format!("{e:?}"))?;
-        Reflect::set(&msg, &"files".into(), files).map_err(|e| format!("{e:?}"))?;
+        let msg = call_message(&call, files)?;
         if bridge.ready {
             bridge
                 .running

@@ -8,7 +8,7 @@ use leptos::task::spawn_local;
 
 use super::{bridge, browser, evidence, Input, Session};
 use crew_mrv_core::Filter;
-use crew_mrv_protocol::{FileSource, Reply, Request, VerifyReport};
+use crew_mrv_protocol::{Reply, Request, VerifyReport};
 
 /// The last verification, or why there is none.
 #[derive(Clone, Copy)]
@@ -23,19 +23,7 @@ pub fn is_verification(inputs: &[Input]) -> bool {
 
 /// Verify the bundle among `inputs` against the other files.
 pub fn verify(state: VerifyState, inputs: Vec<Input>) {
-    let attached = js_sys::Array::new();
-    let mut files = Vec::with_capacity(inputs.len());
-    for input in inputs {
-        let name = input.name();
-        let source = match input {
-            Input::Picked(f) => {
-                attached.push(&f);
-                FileSource::Attached(attached.length() as usize - 1)
-            }
-            Input::Url { url, .. } => FileSource::Url(url),
-        };
-        files.push((name, source));
-    }
+    let (files, attached) = super::sources(inputs);
     let answer = evidence::call(Request::Verify { files }, &attached);
     spawn_local(async move {
         let result = match answer.await {

@@ -147,10 +147,7 @@ fn post(
         };
         let id = ev.next_id;
         ev.next_id = ev.next_id.wrapping_add(1).max(1);
-        let msg = Object::new();
-        let call = Call { id, request: req };
-        Reflect::set(&msg, &"json".into(), &call.to_json().into()).map_err(|e| format!("{e:?}"))?;
-        Reflect::set(&msg, &"files".into(), files).map_err(|e| format!("{e:?}"))?;
+        let msg = bridge::call_message(&Call { id, request: req }, files)?;
         if ev.ready {
             ev.worker.post_message(&msg).map_err(|e| format!("{e:?}"))?;
         } else {

@@ -161,6 +161,25 @@ impl Input {
 
 /// Hand files to the worker, which reads and imports them one at a time
 /// (reporting progress) and then re-runs the method once.
+/// The inputs as a request names them: picked files travel beside the
+/// message (by their index there), sample files by URL.
+pub fn sources(inputs: Vec<Input>) -> (Vec<(String, FileSource)>, js_sys::Array) {
+    let attached = js_sys::Array::new();
+    let mut files = Vec::with_capacity(inputs.len());
+    for input in inputs {
+        let name = input.name();
+        let source = match input {
+            Input::Picked(f) => {
+                attached.push(&f);
+                FileSource::Attached(attached.length() as usize - 1)
+            }
+            Input::Url { url, .. } => FileSource::Url(url),
+        };
+        files.push((name, source));
+    }
+    (files, attached)
+}
+
 pub fn ingest(s: Session, mut inputs: Vec<Input>) {
     if inputs.is_empty() {
         return;
@@ -179,19 +198,7 @@ pub fn ingest(s: Session, mut inputs: Vec<Input>) {
             inputs.push(i);
         }
     }
-    let attached = js_sys::Array::new();
-    let mut files = Vec::with_capacity(inputs.len());
-    for input in inputs {
-        let name = input.name();
-        let source = match input {
-            Input::Picked(f) => {
-                attached.push(&f);
-                FileSource::Attached(attached.length() as usize - 1)
-            }
-            Input::Url { url, .. } => FileSource::Url(url),
-        };
-        files.push((name, source));
-    }
+    let (files, attached) = sources(inputs);
     s.busy.set(Some(Progress {
         done: 0,
         total: files.len(),
