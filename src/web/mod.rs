@@ -9,6 +9,7 @@ mod charts;
 mod dashboard;
 mod files;
 mod qa_panel;
+mod report_view;
 mod sensitivity_panel;
 mod status;
 mod toolbar;

@@ -313,6 +313,66 @@ pub fn write_period_csv(
     Ok(())
 }
 
+/// `1 Apr – 30 Jun 2025`, or `21 Mar 2025 – 11 Jul 2026` across years:
+/// the range a total covers, said where the total is.
+pub fn range_label(from: NaiveDate, to: NaiveDate) -> String {
+    if from.year() == to.year() {
+        format!("{} – {}", from.format("%-d %b"), to.format("%-d %b %Y"))
+    } else {
+        format!("{} – {}", from.format("%-d %b %Y"), to.format("%-d %b %Y"))
+    }
+}
+
+/// What a filter's dates do to the totals beside them, in words: `1 Apr –
+/// 30 Jun 2025, 2 plants; 39 plant-days outside the range`, or why no day
+/// can match (`From 30 Jun 2025 is after To 1 Apr 2025`) so an empty range
+/// is refused rather than shown as zeros. `Err` holds the refusal.
+pub fn applied_range(report: &Report, filter: &Filter) -> Result<String, String> {
+    if let (Some(f), Some(t)) = (filter.from, filter.to) {
+        if f > t {
+            return Err(format!(
+                "From {} is after To {}: no day can match. Swap the dates or choose All dates.",
+                f.format("%-d %b %Y"),
+                t.format("%-d %b %Y")
+            ));
+        }
+    }
+    let plant_only = Filter {
+        plant: filter.plant.clone(),
+        ..Filter::default()
+    };
+    let mut outside = 0usize;
+    let mut plants: Vec<&str> = Vec::new();
+    let mut span: Option<(NaiveDate, NaiveDate)> = None;
+    for d in report.days(&plant_only) {
+        if filter.covers(&d.plant_id, d.date) {
+            if plants.last() != Some(&&*d.plant_id) {
+                plants.push(&d.plant_id);
+            }
+            span = Some(span.map_or((d.date, d.date), |(a, b)| (a.min(d.date), b.max(d.date))));
+        } else {
+            outside += 1;
+        }
+    }
+    plants.sort_unstable();
+    plants.dedup();
+    let from = filter.from.or(span.map(|s| s.0));
+    let to = filter.to.or(span.map(|s| s.1));
+    let range = match (from, to) {
+        (Some(a), Some(b)) => range_label(a, b),
+        _ => "No days".to_string(),
+    };
+    let plants = match plants.len() {
+        1 => "1 plant".to_string(),
+        n => format!("{n} plants"),
+    };
+    Ok(match outside {
+        0 => format!("{range}, {plants}; every plant-day loaded"),
+        1 => format!("{range}, {plants}; 1 plant-day outside the range"),
+        n => format!("{range}, {plants}; {n} plant-days outside the range"),
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -474,6 +534,54 @@ mod tests {
             )
         );
         assert_eq!(lines.next(), None);
+    }
+
+    /// Issue 16: the default range hid 16 % of the total without a word,
+    /// and From after To gave zeros.
+    #[test]
+    fn the_applied_range_is_said_and_an_inverted_one_refused() {
+        let r = report(vec![
+            day("A", d(2025, 3, 31), Flag::Valid, Some(1.0)),
+            day("A", d(2025, 4, 10), Flag::Valid, Some(2.0)),
+            day("B", d(2025, 4, 11), Flag::Invalid, Some(5.0)),
+        ]);
+        let f = Filter {
+            from: Some(d(2025, 4, 1)),
+            to: Some(d(2025, 6, 30)),
+            ..Filter::default()
+        };
+        assert_eq!(
+            applied_range(&r, &f),
+            Ok("1 Apr – 30 Jun 2025, 2 plants; 1 plant-day outside the range".into())
+        );
+        assert_eq!(
+            applied_range(&r, &Filter::default()),
+            Ok("31 Mar – 11 Apr 2025, 2 plants; every plant-day loaded".into())
+        );
+        let inverted = Filter {
+            from: Some(d(2025, 6, 30)),
+            to: Some(d(2025, 4, 1)),
+            ..Filter::default()
+        };
+        let Err(why) = applied_range(&r, &inverted) else {
+            panic!("an inverted range is refused");
+        };
+        assert!(
+            why.starts_with("From 30 Jun 2025 is after To 1 Apr 2025"),
+            "{why}"
+        );
+    }
+
+    #[test]
+    fn ranges_are_said_in_words() {
+        assert_eq!(
+            range_label(d(2025, 4, 1), d(2025, 6, 30)),
+            "1 Apr – 30 Jun 2025"
+        );
+        assert_eq!(
+            range_label(d(2025, 3, 21), d(2026, 1, 2)),
+            "21 Mar 2025 – 2 Jan 2026"
+        );
     }
 
     #[test]
