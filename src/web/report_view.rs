@@ -28,7 +28,7 @@ fn cumulative_chart(t: &PeriodReport) -> Option<String> {
         let y: Vec<f64> = points.iter().map(|(_, v)| *v).collect();
         plot.add_trace(
             Scatter::new(x, y)
-                .name(plant.to_string())
+                .name(plant)
                 .mode(Mode::Lines)
                 .line(
                     plotly::common::Line::new()

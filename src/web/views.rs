@@ -50,6 +50,19 @@ pub fn Views(
                 class:active=move || tab.get() == Tab::Report
                 on:click=move |_| tab.set(Tab::Report) data-testid="tab-report">"Report"</button>
         </nav>
+        // Issue 16: with only unreadable files the dashboard showed empty
+        // panels and 0 t without a word; the banner says so where the user
+        // looks, and leads to the reasons.
+        {move || {
+            let bad = counts.get().map_or(0, |(_, bad, _)| bad);
+            (bad > 0 && tab.get() == Tab::Dashboard).then(|| view! {
+                <p class="banner error" role="status" data-testid="unread-banner">
+                    {if bad == 1 { "1 file could not be read: its days are not in these figures. ".to_string() } else { format!("{bad} files could not be read: their days are not in these figures. ") }}
+                    <button type="button" class="link" data-testid="unread-banner-files"
+                        on:click=move |_| tab.set(Tab::Files)>"See why in the Files tab"</button>
+                </p>
+            })
+        }}
         // Only the visible panel exists, so a new report renders one
         // panel, not three.
         <div role="tabpanel" id="tabpanel" aria-labelledby=move || match tab.get() {

@@ -180,3 +180,23 @@ test("the dashboard says the range behind its totals and refuses From after To",
     await app.close();
   }
 });
+
+test("a file that could not be read is named by a banner on the Dashboard, linked to the Files tab", async () => {
+  const app = await openApp();
+  try {
+    await waitForReady(app);
+    const { page } = app;
+    await page.setInputFiles("[data-testid=file-input]", [
+      { name: "notes.xlsx", mimeType: "application/octet-stream", buffer: Buffer.from("plain text, not a workbook\n") },
+    ]);
+    await page.waitForSelector("[data-testid=unread-banner]", { timeout: 60_000 });
+    assert.match(await page.textContent("[data-testid=unread-banner]"), /1 file could not be read/);
+    await page.click("[data-testid=unread-banner-files]");
+    await page.waitForSelector("[data-testid=files-table]");
+    assert.equal(await page.getAttribute("[data-testid=tab-files]", "aria-selected"), "true");
+    assert.equal(await page.locator("[data-testid=unread-banner]").count(), 0);
+    assert.deepEqual(app.errors, []);
+  } finally {
+    await app.close();
+  }
+});
