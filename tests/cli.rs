@@ -1181,7 +1181,11 @@ fn report_rows_are_co2_removal_sums_per_plant_and_month() {
     for e in std::fs::read_dir(data).expect("data") {
         let p = e.expect("entry").path();
         let name = p.file_name().and_then(|n| n.to_str()).unwrap_or("");
-        if name.ends_with(".csv") || name.ends_with(".xlsx") || name.ends_with(".xls") {
+        // Profiles too: PLANT_C's operations files are read through one.
+        if [".csv", ".xlsx", ".xls", ".toml"]
+            .iter()
+            .any(|ext| name.ends_with(ext))
+        {
             sources.push(Source::new(name, std::fs::read(&p).expect("read")));
         }
     }
