@@ -1122,3 +1122,103 @@ fn profile_suggest_check_show_and_run_onboard_a_plant() {
     assert_eq!(code(&o), 2);
     assert!(stderr(&o).contains("PLANT_A, PLANT_B"), "{}", stderr(&o));
 }
+
+/// `crew-mrv report` on the committed data: each month × plant row's VALID
+/// total is the sum of co2_removal.csv's VALID rows of that plant and month
+/// (same order, so the same bits), its days by flag that file's count, and
+/// the quarter table adds up to the same totals.
+#[test]
+fn report_rows_are_co2_removal_sums_per_plant_and_month() {
+    let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data");
+    let data = data.to_str().expect("utf-8 path");
+    let tmp = TempDir::new("report");
+    let out = tmp.path().join("out");
+    let o = crew(&["run", "-q", "-o", out.to_str().expect("path"), data]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let (_, co2) = parse_csv(&read(&out, "co2_removal.csv"));
+    let mut sums: std::collections::BTreeMap<(String, String), (f64, u32, u32)> =
+        Default::default();
+    for r in &co2 {
+        let key = (r["date"][..7].to_string(), r["plant_id"].clone());
+        let e = sums.entry(key).or_insert((0.0, 0, 0));
+        e.2 += 1;
+        if r["quality_flag"] == "VALID" && !r["co2_removed_metric_tons_per_day"].is_empty() {
+            e.0 += r["co2_removed_metric_tons_per_day"]
+                .parse::<f64>()
+                .expect("number");
+            e.1 += 1;
+        }
+    }
+    let csv = tmp.path().join("month.csv");
+    let o = crew(&[
+        "report",
+        "--by",
+        "month",
+        "--csv",
+        csv.to_str().expect("path"),
+        data,
+    ]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let text = stdout(&o);
+    assert!(text.contains("plant-days"), "{text}");
+    assert!(text.contains("PLANT_A, PLANT_B"), "{text}");
+    let (header, rows) = parse_csv(&read(tmp.path(), "month.csv"));
+    assert_eq!(header, crew_mrv_core::period::PERIOD_COLUMNS);
+    assert_eq!(rows.len(), sums.len());
+    for r in &rows {
+        let key = (r["period"].clone(), r["plant_id"].clone());
+        let (t, valid, days) = sums[&key];
+        let got: f64 = r["co2_valid_t"].parse().expect("number");
+        assert_eq!(got.to_bits(), t.to_bits(), "{key:?}: {got} vs {t}");
+        assert_eq!(r["valid_days"], valid.to_string(), "{key:?}");
+        assert_eq!(r["calculated_days"], valid.to_string(), "{key:?}");
+        assert_eq!(r["plant_days"], days.to_string(), "{key:?}");
+        let conservative: f64 = r["co2_conservative_t"].parse().expect("number");
+        assert!(conservative <= got && conservative >= 0.0, "{key:?}");
+    }
+    // The CSV is the library's bytes for the same files.
+    let mut sources = Vec::new();
+    for e in std::fs::read_dir(data).expect("data") {
+        let p = e.expect("entry").path();
+        let name = p.file_name().and_then(|n| n.to_str()).unwrap_or("");
+        // Profiles too: PLANT_C's operations files are read through one.
+        if [".csv", ".xlsx", ".xls", ".toml"]
+            .iter()
+            .any(|ext| name.ends_with(ext))
+        {
+            sources.push(Source::new(name, std::fs::read(&p).expect("read")));
+        }
+    }
+    let lib = crew_mrv_core::run(&sources, &Config::default());
+    assert_eq!(
+        std::fs::read(&csv).expect("csv"),
+        output_bytes(
+            export::Output::PeriodReport(crew_mrv_core::period::Period::Month),
+            &lib,
+            &Filter::default()
+        )
+    );
+
+    let o = crew(&["report", "--by", "quarter", "--json", data]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let json: serde_json::Value = serde_json::from_slice(&o.stdout).expect("json");
+    let quarters = json["rows"].as_array().expect("rows");
+    assert!(quarters.iter().any(|r| r["period"] == "2025-Q2"));
+    for plant in ["PLANT_A", "PLANT_B"] {
+        let q: f64 = quarters
+            .iter()
+            .filter(|r| r["plant_id"] == plant)
+            .map(|r| r["co2_valid_t"].as_f64().expect("t"))
+            .sum();
+        let m: f64 = sums
+            .iter()
+            .filter(|((_, p), _)| p == plant)
+            .map(|(_, v)| v.0)
+            .sum();
+        assert!(q > 0.0 && (q - m).abs() < 1e-9, "{plant}: {q} vs {m}");
+    }
+
+    let o = crew(&["report", "--from", "2025-06-30", "--to", "2025-04-01", data]);
+    assert_eq!(code(&o), 2);
+    assert!(stderr(&o).contains("is after"), "{}", stderr(&o));
+}

@@ -363,6 +363,21 @@ pub fn sensor_points(
     }
 }
 
+/// The period report of the worker's batch.
+pub fn period_report(
+    by: crew_mrv_core::period::Period,
+    filter: crew_mrv_core::Filter,
+) -> impl Future<Output = Result<crew_mrv_core::period::PeriodReport, CallError>> + 'static {
+    let answer = call(Request::PeriodReport { by, filter }, &Array::new());
+    async move {
+        match answer.await?.reply {
+            Reply::PeriodReport(t) => Ok(t),
+            Reply::Failed(why) => Err(CallError::Refused(why)),
+            _ => Err(CallError::Refused("an unexpected reply".into())),
+        }
+    }
+}
+
 /// Send a state-changing request; its report, when it comes, is shown.
 /// `Err` when it could not be sent at all.
 pub fn change(s: Session, req: Request, files: &Array) -> Result<(), String> {

@@ -373,6 +373,15 @@ pub fn Dashboard() -> impl IntoView {
                     }).collect_view()}
                 </fieldset>
             </form>
+            // Issue 16: the range behind every total, said beside them; an
+            // inverted range is refused in words rather than shown as zeros.
+            {move || {
+                let f = filter.get();
+                s.report.with(|r| r.as_ref().map(|r| crew_mrv_core::period::applied_range(r, &f)))
+            }.map(|said| match said {
+                Ok(text) => view! { <p class="range-note" data-testid="range-note">{text}</p> }.into_any(),
+                Err(why) => view! { <p class="error" role="alert" data-testid="range-error">{why}</p> }.into_any(),
+            })}
 
             <div class="kpis" data-testid="kpis">
                 <div class="kpi primary">

@@ -12,6 +12,7 @@ mod day_sheet;
 mod evidence;
 mod files;
 mod qa_panel;
+mod report_view;
 mod review;
 mod sensitivity_panel;
 mod status;

@@ -11,6 +11,7 @@ use clap::{Args, Parser, Subcommand};
 use clap_complete::Shell;
 use crew_mrv_core::config::{Confidence, DayOrder, Limits, DEFAULT_LAB_RELATIVE};
 use crew_mrv_core::model::Flag;
+use crew_mrv_core::period::Period;
 use crew_mrv_core::{Config, ReplicatePolicy};
 
 /// The six outputs and the exit status, shown after the options: a data
@@ -83,6 +84,14 @@ run
         --parquet DIR                  also Hive-partitioned Parquet datasets
                                        (DIR/co2_removal/plant_id=…/year=…/)
 
+report
+    crew-mrv report [--by month|quarter] FILE_OR_DIR... prints one row per
+    month (or quarter) and plant: CO2 over VALID days, certified and
+    conservative (METHOD §7), plant-days by flag, coverage (VALID days with
+    a figure over calendar days) and the share reviewed. --from, --to,
+    --plant and run's settings apply; --csv FILE writes the table as the
+    app's Report view downloads it, --json prints it for scripts.
+
 explain
     crew-mrv explain PLANT YYYY-MM-DD FILE_OR_DIR... prints the day's
     calculation sheet: each calcium sample used (file, row, unique_id, value,
@@ -145,6 +154,11 @@ pub enum Command {
     /// match, 1 naming each missing, extra or changed input and each
     /// differing output with its first differing row.
     Verify(VerifyArgs),
+    /// Print the period report: per month (or quarter) and plant, CO2 over
+    /// VALID days, certified and conservative, days by flag, coverage and
+    /// reviewed share; --csv writes it as the app's "Download CSV" does.
+    #[command(after_help = EXIT_STATUS)]
+    Report(ReportArgs),
     /// Write the deterministic sample data set.
     #[command(after_help = EXIT_STATUS)]
     Sample(SampleArgs),
@@ -268,6 +282,35 @@ pub struct RunArgs {
 }
 
 #[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// Rows per calendar month or per quarter.
+    #[arg(long, value_name = "month|quarter", default_value = "month", value_parser = period)]
+    pub by: Period,
+    #[command(flatten)]
+    pub settings: SettingsArgs,
+    /// Only this plant.
+    #[arg(long, value_name = "ID")]
+    pub plant: Option<String>,
+    /// First day (inclusive); without it, the first day of data.
+    #[arg(long, value_name = "YYYY-MM-DD", value_parser = date)]
+    pub from: Option<NaiveDate>,
+    /// Last day (inclusive); without it, the last day of data.
+    #[arg(long, value_name = "YYYY-MM-DD", value_parser = date)]
+    pub to: Option<NaiveDate>,
+    /// Also write the table as CSV (the bytes the app's "Download CSV"
+    /// gives) to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub csv: Option<PathBuf>,
+    /// Print the table, its range, plants and inputs as JSON instead of
+    /// text.
+    #[arg(long)]
+    pub json: bool,
+    /// Files and directories, as for run; at least one.
+    #[arg(value_name = "FILE_OR_DIR", required = true)]
+    pub inputs: Vec<PathBuf>,
+}
+
+#[derive(Debug, Args)]
 pub struct ExplainArgs {
     /// The plant id, as in co2_removal.csv.
     #[arg(value_name = "PLANT")]
@@ -333,6 +376,10 @@ pub struct SampleArgs {
     /// pH sensors for --year (implies it), 1 to 64; 8 by default.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u8).range(1..=64), conflicts_with = "minute")]
     pub sensors: Option<u8>,
+}
+
+fn period(s: &str) -> Result<Period, String> {
+    Period::parse(s).ok_or_else(|| "it is month or quarter".to_string())
 }
 
 fn policy(s: &str) -> Result<ReplicatePolicy, String> {

@@ -24,7 +24,7 @@ mod cli {
     use crew_mrv_core::method::{sensitivity, uncertainty};
     use crew_mrv_core::{assemble, read_file, Config, Filter, ImportStore, Kpis, Report, Run};
 
-    use crate::args::{Cli, Command, ExplainArgs, RunArgs, SampleArgs, VerifyArgs};
+    use crate::args::{Cli, Command, ExplainArgs, ReportArgs, RunArgs, SampleArgs, VerifyArgs};
     pub(crate) use crate::progress::Progress;
     use crate::terminal::{shown, shown_path};
     use crew_mrv_core::bundle;
@@ -65,6 +65,7 @@ mod cli {
                 ExitCode::SUCCESS
             }
             Some(Command::Run(a)) => run_cmd(a),
+            Some(Command::Report(a)) => report_cmd(a),
             Some(Command::Sample(a)) => sample_cmd(a),
             Some(Command::Verify(a)) => verify_cmd(a),
             Some(Command::Explain(a)) => explain_cmd(a),
@@ -379,6 +380,103 @@ mod cli {
             },
         );
         fs::write(path, bytes)
+    }
+
+    fn report_cmd(a: ReportArgs) -> ExitCode {
+        use crew_mrv_core::model::Flag;
+        use crew_mrv_core::period::period_report;
+        if let (Some(f), Some(t)) = (a.from, a.to) {
+            if f > t {
+                return usage(
+                    ErrorKind::ArgumentConflict,
+                    &format!("--from {f} is after --to {t}"),
+                );
+            }
+        }
+        let filter = Filter {
+            plant: a.plant.clone(),
+            from: a.from,
+            to: a.to,
+            flags: None,
+        };
+        let config = a.settings.config();
+        let paths = match input_paths(&a.inputs, &config) {
+            Ok(p) => p,
+            Err(code) => return code,
+        };
+        let (run, unreadable) = import_all(&paths, &config, &Progress::start(0, false));
+        let report = &run.report;
+        if let Some(path) = &a.csv {
+            let bytes = output_bytes(Output::PeriodReport(a.by), &run, &filter);
+            if let Err(e) = fs::write(path, bytes) {
+                eprintln!("crew-mrv: cannot write {}: {e}", shown_path(path));
+                return ExitCode::from(2);
+            }
+        }
+        let table = period_report(report, &filter, a.by);
+        if a.json {
+            let mut out = std::io::stdout().lock();
+            let _ = serde_json::to_writer_pretty(&mut out, &table)
+                .map_err(std::io::Error::from)
+                .and_then(|()| out.write_all(b"\n"))
+                .and_then(|()| out.flush());
+            return exit_status(report, unreadable);
+        }
+        let range = match (table.from, table.to) {
+            (Some(f), Some(t)) => format!("{f} to {t}"),
+            _ => "no days".to_string(),
+        };
+        let plants: Vec<String> = table.plants.iter().map(|p| shown(p).into_owned()).collect();
+        println!(
+            "CREW MRV period report by {} — method {}\n{range}, {} plant(s): {}\n",
+            a.by,
+            table.method_version,
+            plants.len(),
+            plants.join(", ")
+        );
+        println!(
+            "{:<7}  {:<10} {:>12} {:>12} {:>14} {:>10} {:>6} {:>7} {:>8} {:>8} {:>6} {:>9} {:>9}",
+            "period",
+            "plant",
+            "CO2 VALID t",
+            "certified t",
+            "conservative t",
+            "plant-days",
+            "VALID",
+            "INVALID",
+            "MISS_CA",
+            "BAD_FLOW",
+            "NO_OPS",
+            "coverage",
+            "reviewed"
+        );
+        for r in &table.rows {
+            let n = |f: Flag| r.days_by_flag.get(&f).copied().unwrap_or(0);
+            println!(
+                "{:<7}  {:<10} {:>12.3} {:>12.3} {:>14.3} {:>10} {:>6} {:>7} {:>8} {:>8} {:>6} {:>8.1}% {:>8.1}%",
+                r.period,
+                shown(&r.plant_id),
+                r.co2_valid_t,
+                r.co2_certified_t,
+                r.co2_conservative_t,
+                r.plant_days,
+                n(Flag::Valid),
+                n(Flag::Invalid),
+                n(Flag::MissingCaReadings),
+                n(Flag::InvalidFlow),
+                n(Flag::NoOpsData),
+                r.coverage_percent,
+                r.reviewed_percent
+            );
+        }
+        println!("\nInputs (SHA-256):");
+        for (name, sha) in &table.inputs {
+            println!("  {sha}  {}", shown(name));
+        }
+        if let Some(path) = &a.csv {
+            println!("\nWrote {}", shown_path(path));
+        }
+        exit_status(report, unreadable)
     }
 
     fn explain_cmd(a: ExplainArgs) -> ExitCode {

@@ -40,6 +40,9 @@ pub enum Output {
     /// CLI writes it only when asked (`run --sql FILE`), to a path of the
     /// user's choosing.
     Sql,
+    /// The period report (`crate::period`), by month or quarter. Not in
+    /// `ALL`: the app's Report view and `crew-mrv report` ask for it.
+    PeriodReport(crate::period::Period),
 }
 
 impl Output {
@@ -65,6 +68,8 @@ impl Output {
             Output::Summary => "summary.json",
             Output::Sensitivity => "sensitivity.csv",
             Output::Sql => "crew_mrv_batch.sql",
+            Output::PeriodReport(crate::period::Period::Month) => "period_report_month.csv",
+            Output::PeriodReport(crate::period::Period::Quarter) => "period_report_quarter.csv",
         }
     }
 }
@@ -148,19 +153,19 @@ pub(crate) fn table_rows<C: Cells>(
         Output::QaFindings => finding_rows(report, out),
         Output::Files => file_rows(report, out),
         Output::Sensitivity => sensitivity_rows(report, filter, out),
-        Output::Summary | Output::Sql => Ok(()),
+        Output::Summary | Output::Sql | Output::PeriodReport(_) => Ok(()),
     }
 }
 
 /// A CSV file's rows: [`Line`] into a writer.
-struct Csv<'w> {
+pub(crate) struct Csv<'w> {
     line: Line,
     w: &'w mut dyn Write,
     when: String,
 }
 
 impl<'w> Csv<'w> {
-    fn new(w: &'w mut dyn Write, columns: &[&str]) -> io::Result<Csv<'w>> {
+    pub(crate) fn new(w: &'w mut dyn Write, columns: &[&str]) -> io::Result<Csv<'w>> {
         header(w, columns)?;
         Ok(Csv {
             line: Line::new(),
@@ -231,6 +236,7 @@ pub fn write_report_output(
             w.write_all(s.as_bytes())
         }
         Output::Sensitivity => write_sensitivity(report, filter, w),
+        Output::PeriodReport(by) => crate::period::write_period_csv(report, filter, by, w),
     })
 }
 

@@ -10,6 +10,7 @@
 //! - [`method`]: METHOD.md §2–§4 (samples, overlap merge, daily CO2).
 //! - [`qa`]: the QA/QC checks of METHOD.md §5.
 //! - [`export`]: the CSV and JSON outputs, identical for CLI and browser.
+//! - [`period`]: the month (or quarter) × plant report a manager shares.
 
 pub mod bundle;
 pub mod config;
@@ -20,6 +21,7 @@ pub mod export;
 pub mod import;
 pub mod method;
 pub mod model;
+pub mod period;
 mod pipeline;
 pub mod profile;
 pub mod provenance;

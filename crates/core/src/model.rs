@@ -293,6 +293,17 @@ impl Flag {
             .find(|f| f.as_str().eq_ignore_ascii_case(s.trim()))
     }
 
+    /// The flag as a reader says it; the code stays for files and tooltips.
+    pub fn words(self) -> &'static str {
+        match self {
+            Flag::Valid => "Valid",
+            Flag::Invalid => "Invalid (no removal)",
+            Flag::MissingCaReadings => "Missing calcium",
+            Flag::InvalidFlow => "Invalid flow",
+            Flag::NoOpsData => "No operations data",
+        }
+    }
+
     /// Whether the CO2 columns are computed for a day with this flag.
     pub fn is_calculated(self) -> bool {
         matches!(self, Flag::Valid | Flag::Invalid)

@@ -14,6 +14,7 @@ use serde::{Deserialize, Serialize};
 
 use crew_mrv_core::config::Confidence;
 use crew_mrv_core::export::Output;
+use crew_mrv_core::period::{Period, PeriodReport};
 use crew_mrv_core::ReplicatePolicy;
 use crew_mrv_core::{Filter, Report};
 
@@ -45,6 +46,12 @@ pub enum Request {
     /// One output, for the given filter.
     Export {
         output: Output,
+        filter: Filter,
+    },
+    /// The period report (month or quarter × plant) of the days under the
+    /// filter.
+    PeriodReport {
+        by: Period,
         filter: Filter,
     },
     /// Sensor readings of one series between two times, at most `max_points`
@@ -122,6 +129,7 @@ pub enum Reply {
         file_name: String,
     },
     Verified(VerifyReport),
+    PeriodReport(PeriodReport),
     Failed(String),
 }
 

@@ -430,6 +430,17 @@ async fn handle(state: &Rc<RefCell<State>>, call: Call, files: Array) {
                 None => post(id, Reply::Failed("nothing to export yet".into()), None),
             }
         }
+        Request::PeriodReport { by, filter } => {
+            let table = state
+                .borrow()
+                .run
+                .as_ref()
+                .map(|r| crew_mrv_core::period::period_report(&r.report, &filter, by));
+            match table {
+                Some(t) => post(id, Reply::PeriodReport(t), None),
+                None => post(id, Reply::Failed("nothing to report yet".into()), None),
+            }
+        }
         Request::SensorPoints {
             plant_id,
             plant_unit_id,

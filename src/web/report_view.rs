@@ -1,0 +1,176 @@
+//! The Report tab: the period table (month or quarter × plant) a manager
+//! shares, its cumulative CO2 chart, its CSV, and a page that prints whole.
+//! The worker computes the table with the core (`period_report`) and
+//! writes the CSV, so both are what `crew-mrv report` gives.
+
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use plotly::common::{Mode, Title};
+use plotly::layout::{Axis, Layout, Legend, Margin};
+use plotly::{Plot, Scatter};
+
+use crew_mrv_core::export::Output;
+use crew_mrv_core::model::Flag;
+use crew_mrv_core::period::{range_label, Period, PeriodReport};
+use crew_mrv_core::Filter;
+
+use super::charts::{self, Chart};
+use super::{bridge, Session};
+
+/// Each plant's VALID total so far, day by day.
+fn cumulative_chart(t: &PeriodReport) -> Option<String> {
+    let mut plot = Plot::new();
+    for (i, (plant, points)) in t.cumulative.iter().enumerate() {
+        if points.is_empty() {
+            continue;
+        }
+        let x: Vec<String> = points.iter().map(|(d, _)| d.to_string()).collect();
+        let y: Vec<f64> = points.iter().map(|(_, v)| *v).collect();
+        plot.add_trace(
+            Scatter::new(x, y)
+                .name(plant)
+                .mode(Mode::Lines)
+                .line(
+                    plotly::common::Line::new()
+                        .color(charts::PLANT_COLORS[i % charts::PLANT_COLORS.len()]),
+                )
+                .hover_template("%{x}: %{y:.3} t CO2 so far<extra></extra>"),
+        );
+    }
+    if plot.data().is_empty() {
+        return None;
+    }
+    let layout = Layout::new()
+        .margin(Margin::new().left(60).right(20).top(10).bottom(40))
+        .height(320)
+        .legend(Legend::new())
+        .y_axis(Axis::new().title(Title::with_text("t CO2 (cumulative, VALID days)")))
+        .x_axis(Axis::new().type_(plotly::layout::AxisType::Date));
+    Some(charts::finish(plot, layout))
+}
+
+fn now_text() -> String {
+    let d = js_sys::Date::new_0();
+    String::from(d.to_iso_string())
+        .get(..16)
+        .map(|s| format!("{} UTC", s.replace('T', " ")))
+        .unwrap_or_default()
+}
+
+#[component]
+pub fn ReportView() -> impl IntoView {
+    let s = expect_context::<Session>();
+    let by = RwSignal::new(Period::Month);
+    let table = RwSignal::new(None::<PeriodReport>);
+    let failed = RwSignal::new(None::<String>);
+    let generated = RwSignal::new(String::new());
+    // The whole batch: a period report is shared as the record of every
+    // day, whatever the dashboard's filter shows at the moment.
+    Effect::new(move |_| {
+        let period = by.get();
+        s.generation.track();
+        let answer = bridge::period_report(period, Filter::default());
+        spawn_local(async move {
+            let got = answer.await;
+            // The tab may be gone by the time the answer comes.
+            match got {
+                Ok(t) => {
+                    let _ = table.try_set(Some(t));
+                    let _ = failed.try_set(None);
+                    let _ = generated.try_set(now_text());
+                }
+                Err(e) => {
+                    let _ = failed.try_set(Some(e.to_string()));
+                }
+            }
+        });
+    });
+    let plot = Signal::derive(move || table.with(|t| t.as_ref().and_then(cumulative_chart)));
+    let range = move || {
+        table.with(|t| {
+            t.as_ref().map(|t| match (t.from, t.to) {
+                (Some(a), Some(b)) => format!("{}, {} plants", range_label(a, b), t.plants.len()),
+                _ => "No days".to_string(),
+            })
+        })
+    };
+    let choice = move |p: Period, label: &'static str| {
+        view! {
+            <button type="button" class="button small" data-testid=format!("report-by-{}", p.as_str())
+                class:primary=move || by.get() == p
+                aria-pressed=move || (by.get() == p).to_string()
+                on:click=move |_| by.set(p)>{label}</button>
+        }
+    };
+    view! {
+        <section class="report-view" data-testid="report-view">
+            <header class="report-head">
+                <h2>{move || format!("CO2 removal report by {}", by.get())}</h2>
+                <dl class="report-meta">
+                    <dt>"Range"</dt><dd data-testid="report-range">{range}</dd>
+                    <dt>"Plants"</dt><dd data-testid="report-plants">{move || table.with(|t| t.as_ref().map(|t| t.plants.iter().map(|p| p.to_string()).collect::<Vec<_>>().join(", ")))}</dd>
+                    <dt>"Method"</dt><dd data-testid="report-method">{move || table.with(|t| t.as_ref().map(|t| t.method_version.clone()))}</dd>
+                    <dt>"Generated"</dt><dd data-testid="report-generated">{move || generated.get()}</dd>
+                </dl>
+            </header>
+            <div class="report-controls no-print">
+                <span class="label">"Rows per "</span>
+                {choice(Period::Month, "By month")}
+                {choice(Period::Quarter, "By quarter")}
+                <button type="button" class="button primary" data-testid="download-report"
+                    on:click=move |_| super::download_output(s, Output::PeriodReport(by.get_untracked()), &Filter::default())>"Download CSV"</button>
+                <button type="button" class="button" data-testid="print-report"
+                    on:click=move |_| { if let Some(w) = web_sys::window() { let _ = w.print(); } }>"Print / PDF"</button>
+            </div>
+            {move || failed.get().map(|e| view! { <p class="error" role="alert">{e}</p> })}
+            <div class="table-wrap report-table-wrap">
+                <table class="results report-table" data-testid="report-table">
+                    <thead>
+                        <tr>
+                            <th scope="col">"Period"</th>
+                            <th scope="col">"Plant"</th>
+                            <th scope="col" class="num">"CO2 VALID (t)"</th>
+                            <th scope="col" class="num">"Certified (t)"</th>
+                            <th scope="col" class="num">"Conservative (t)"</th>
+                            <th scope="col" class="num">"Plant-days"</th>
+                            {Flag::ALL.into_iter().map(|f| view! {
+                                <th scope="col" class="num" title=f.as_str()>{f.words()}</th>
+                            }).collect_view()}
+                            <th scope="col" class="num" title="VALID plant-days with a CO2 figure, of the calendar days">"Coverage"</th>
+                            <th scope="col" class="num" title="Plant-days approved or rejected by a reviewer">"Reviewed"</th>
+                        </tr>
+                    </thead>
+                    <tbody>
+                        {move || table.with(|t| t.as_ref().map(|t| t.rows.iter().map(|r| {
+                            let n = |f: Flag| r.days_by_flag.get(&f).copied().unwrap_or(0);
+                            view! {
+                                <tr data-testid="report-row" data-period=r.period.clone() data-plant=r.plant_id.to_string()>
+                                    <td class="nowrap" title=format!("{} to {}", r.first, r.last)>{r.period.clone()}</td>
+                                    <td>{r.plant_id.to_string()}</td>
+                                    <td class="num" data-testid="report-valid">{format!("{:.3}", r.co2_valid_t)}</td>
+                                    <td class="num">{format!("{:.3}", r.co2_certified_t)}</td>
+                                    <td class="num">{format!("{:.3}", r.co2_conservative_t)}</td>
+                                    <td class="num">{r.plant_days}</td>
+                                    {Flag::ALL.into_iter().map(|f| view! { <td class="num">{n(f)}</td> }).collect_view()}
+                                    <td class="num">{format!("{:.1} % of {} days", r.coverage_percent, r.calendar_days)}</td>
+                                    <td class="num">{format!("{:.1} %", r.reviewed_percent)}</td>
+                                </tr>
+                            }
+                        }).collect_view()))}
+                    </tbody>
+                </table>
+            </div>
+            <div class="charts report-charts">
+                <Chart plot=plot title="Cumulative CO2 removed (t, VALID days)" testid="chart-cumulative" />
+            </div>
+            <section class="report-inputs">
+                <h3>"Inputs (SHA-256)"</h3>
+                <ul data-testid="report-inputs">
+                    {move || table.with(|t| t.as_ref().map(|t| t.inputs.iter().map(|(name, sha)| view! {
+                        <li><code class="hash">{sha.clone()}</code>" "{name.clone()}</li>
+                    }).collect_view()))}
+                </ul>
+            </section>
+        </section>
+    }
+}
