@@ -11,6 +11,7 @@ mod golden;
 mod detect;
 mod hostile;
 mod lab_csv;
+mod mapping;
 mod method;
 mod mutation;
 mod order_properties;

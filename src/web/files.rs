@@ -25,6 +25,8 @@ struct FileRow {
     lines: String,
     problem: Option<String>,
     encoding: Option<String>,
+    /// No profile reads it: the mapping view can make one.
+    unmapped: bool,
 }
 
 #[component]
@@ -64,6 +66,13 @@ pub fn FilesPanel() -> impl IntoView {
                                 lines: acc.summary_line(),
                                 problem,
                                 encoding: f.encoding.map(|e| e.as_str().to_string()),
+                                unmapped: matches!(
+                                    f.error.as_ref().map(|e| &e.kind),
+                                    Some(
+                                        crew_mrv_core::FileErrorKind::UnrecognisedWorkbook { .. }
+                                            | crew_mrv_core::FileErrorKind::UnrecognisedCsv { .. }
+                                    )
+                                ),
                             }
                         })
                         .collect::<Vec<_>>()
@@ -107,6 +116,18 @@ pub fn FilesPanel() -> impl IntoView {
                                 <td class="name wide">
                                     <span>{r.name.clone()}</span>
                                     {r.problem.clone().map(|p| view! { <p class="error" data-testid="file-error">{p}</p> })}
+                                    {r.unmapped.then(|| {
+                                        let (n, h) = (r.name.clone(), r.sha.clone());
+                                        view! {
+                                            <button type="button" class="button small" data-testid="map-file"
+                                                aria-label=format!("Map the columns of {}", r.name)
+                                                on:click=move |_| {
+                                                    if let Some(m) = use_context::<super::mapping::MappingState>() {
+                                                        super::mapping::open(m, n.clone(), h.clone());
+                                                    }
+                                                }>"Map columns…"</button>
+                                        }
+                                    })}
                                     {r.encoding.clone().filter(|e| !e.starts_with("UTF-8")).map(|e| view! { <p class="muted">{format!("read as {e}")}</p> })}
                                 </td>
                                 <td data-testid="file-kind" data-label="Kind">{r.kind.clone()}</td>

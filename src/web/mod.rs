@@ -11,6 +11,7 @@ mod dashboard;
 mod day_sheet;
 mod evidence;
 mod files;
+mod mapping;
 mod qa_panel;
 mod report_view;
 mod review;
@@ -199,6 +200,11 @@ pub fn ingest(s: Session, mut inputs: Vec<Input>) {
             inputs.push(i);
         }
     }
+    // The profiles kept in this browser join every batch that lacks them,
+    // as if dropped with it (the Profiles list says so).
+    let stored = mapping::load();
+    let extra = mapping::inputs_missing(s, &stored, &inputs);
+    inputs.extend(extra);
     let (files, attached) = sources(inputs);
     s.busy.set(Some(Progress {
         done: 0,
@@ -251,6 +257,14 @@ pub fn App() -> impl IntoView {
     let verify_state = bundle::VerifyState(RwSignal::new(None));
     let sheet = day_sheet::SheetState(RwSignal::new(None));
     provide_context(sheet);
+    let mapping_state = mapping::MappingState::new();
+    provide_context(mapping_state);
+    // A file no profile reads opens the mapping view; a view whose file
+    // is now read closes.
+    Effect::new(move |_| {
+        s.generation.track();
+        mapping::follow(s, mapping_state);
+    });
     // A batch with a bundle (.zip) in it is a verification, not data.
     let take = move |inputs: Vec<Input>| {
         if bundle::is_verification(&inputs) {
@@ -324,9 +338,11 @@ pub fn App() -> impl IntoView {
             <Notice notice=s.notice.into() on_dismiss=Callback::new(move |()| s.notice.set(None)) />
             <bundle::VerifyReportView state=verify_state />
             <day_sheet::DaySheetDialog state=sheet />
+            <mapping::MappingPanel state=mapping_state />
             <Show when=move || has_report.get() fallback=|| view! { <EmptyState /> }>
                 <Views counts=counts />
             </Show>
+            <mapping::ProfilesPanel state=mapping_state />
             <Footer last_ms=s.last_ms.into() worker_memory=s.worker_memory.into() />
         </div>
     }

@@ -19,6 +19,7 @@ pub mod error;
 pub mod explain;
 pub mod export;
 pub mod import;
+pub mod mapping;
 pub mod method;
 pub mod model;
 pub mod period;

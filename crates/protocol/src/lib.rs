@@ -14,6 +14,7 @@ use serde::{Deserialize, Serialize};
 
 use crew_mrv_core::config::Confidence;
 use crew_mrv_core::export::Output;
+use crew_mrv_core::mapping::{Mapping, MappingView};
 use crew_mrv_core::period::{Period, PeriodReport};
 use crew_mrv_core::ReplicatePolicy;
 use crew_mrv_core::{Filter, Report};
@@ -80,6 +81,20 @@ pub enum Request {
     Verify {
         files: Vec<(String, FileSource)>,
     },
+    /// The mapping view of a kept file no profile reads: the proposed
+    /// profile's choices, at a sheet and 1-based header row when given.
+    SuggestProfile {
+        name: String,
+        sha256: String,
+        sheet: Option<String>,
+        header_row: Option<u32>,
+    },
+    /// What the user's choices read from that file, and their TOML.
+    CheckProfile {
+        name: String,
+        sha256: String,
+        mapping: Mapping,
+    },
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -130,6 +145,7 @@ pub enum Reply {
     },
     Verified(VerifyReport),
     PeriodReport(PeriodReport),
+    Mapping(Box<MappingView>),
     Failed(String),
 }
 
@@ -276,6 +292,40 @@ mod tests {
         });
         match Reply::from_json(&v.to_json()) {
             Ok(Reply::Verified(r)) => assert_eq!(r.problems, vec!["changed input: a.csv"]),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    /// The mapping view's requests carry the user's choices, and its reply
+    /// the view, through JSON unchanged.
+    #[test]
+    fn mapping_requests_round_trip() {
+        let csv = b"Date,Outfall flow (ML/d),Rain (mm)\n2025-05-01,40,0\nTotal,40,\n";
+        let v = crew_mrv_core::mapping::propose(
+            "PLANT_D-log.csv",
+            csv,
+            &crew_mrv_core::Config::default(),
+            None,
+            None,
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        for r in [
+            Request::SuggestProfile {
+                name: "a.xlsx".into(),
+                sha256: "00".into(),
+                sheet: Some("Ops".into()),
+                header_row: Some(3),
+            },
+            Request::CheckProfile {
+                name: "a.xlsx".into(),
+                sha256: "00".into(),
+                mapping: v.mapping.clone(),
+            },
+        ] {
+            assert_eq!(Request::from_json(&r.to_json()), Ok(r));
+        }
+        match Reply::from_json(&Reply::Mapping(Box::new(v.clone())).to_json()) {
+            Ok(Reply::Mapping(back)) => assert_eq!(*back, v),
             other => panic!("{other:?}"),
         }
     }

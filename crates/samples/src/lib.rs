@@ -26,6 +26,7 @@ mod plant_b;
 mod plant_b_columns;
 pub mod plant_c;
 mod rng;
+pub mod unmapped;
 mod xls;
 
 use std::path::Path;

@@ -32,6 +32,10 @@ struct State {
     lab_default_relative: f64,
     /// Calls not yet handled, with their ids and attached `File`s.
     queue: VecDeque<(Call, Array)>,
+    /// The bytes of kept files whose reading depends on the dropped plant
+    /// profiles (read by one, or by none): a profile that comes or goes
+    /// later reads them again, and the mapping view proposes from them.
+    profile_read: Vec<KeptBytes>,
     busy: bool,
 }
 
@@ -68,6 +72,7 @@ pub fn start() {
         confidence: Confidence::default(),
         lab_default_relative: DEFAULT_LAB_RELATIVE,
         queue: VecDeque::new(),
+        profile_read: Vec::new(),
         busy: false,
     }));
     let st = state.clone();
@@ -97,6 +102,64 @@ pub fn start() {
     // The handler lives as long as the worker.
     onmessage.forget();
     post(Answer::UNSOLICITED, Reply::Ready, None);
+}
+
+/// A file's bytes, by the name and digest the store knows it by.
+struct KeptBytes {
+    name: String,
+    sha256: String,
+    bytes: Vec<u8>,
+}
+
+/// Bytes above this are not kept for a later profile: such a file is
+/// dropped again after its profile, or mapped with the CLI.
+const KEEP_MAX_BYTES: usize = 32 << 20;
+
+/// Whether the dropped profiles decide how this file reads: an operations
+/// file one of them read, or a workbook or CSV none read.
+fn depends_on_profiles(f: &crew_mrv_core::FileImport) -> bool {
+    use crew_mrv_core::FileErrorKind as K;
+    f.kind == Some(crew_mrv_core::FileKind::PlantOps)
+        || matches!(
+            f.error.as_ref().map(|e| &e.kind),
+            Some(K::UnrecognisedWorkbook { .. } | K::UnrecognisedCsv { .. })
+        )
+}
+
+/// The profile files in the store, to tell when the set changed.
+fn profile_files(store: &ImportStore) -> Vec<(String, String)> {
+    let mut v: Vec<(String, String)> = store
+        .files()
+        .iter()
+        .filter(|f| !f.records.profiles.is_empty())
+        .map(|f| (f.name.to_string(), f.sha256.clone()))
+        .collect();
+    v.sort();
+    v
+}
+
+/// Read again, with the profiles now in the store, every kept file whose
+/// reading depends on them; forget the bytes of files no longer kept.
+fn reread(state: &Rc<RefCell<State>>, store: &mut ImportStore) {
+    let cfg = crew_mrv_core::with_profiles(&config(&state.borrow()), store.files());
+    let mut st = state.borrow_mut();
+    st.profile_read.retain(|k| {
+        store
+            .files()
+            .iter()
+            .any(|f| *f.name == *k.name && f.sha256 == k.sha256)
+    });
+    for k in &st.profile_read {
+        let mut copies = 0;
+        while store.remove(&k.name, &k.sha256) {
+            copies += 1;
+        }
+        for _ in 0..copies {
+            let mut f = crew_mrv_core::import::import_file(&k.name, &k.bytes, &cfg);
+            f.sha256 = k.sha256.clone();
+            store.add(f);
+        }
+    }
 }
 
 /// Handle queued requests in order, one at a time.
@@ -357,6 +420,20 @@ async fn handle(state: &Rc<RefCell<State>>, call: Call, files: Array) {
                             None => None,
                         }
                         .unwrap_or_else(|| crew_mrv_core::sha256_hex(&bytes));
+                        if depends_on_profiles(&f) && bytes.len() <= KEEP_MAX_BYTES {
+                            let mut st = state.borrow_mut();
+                            if !st
+                                .profile_read
+                                .iter()
+                                .any(|k| *k.name == **name && k.sha256 == f.sha256)
+                            {
+                                st.profile_read.push(KeptBytes {
+                                    name: name.clone(),
+                                    sha256: f.sha256.clone(),
+                                    bytes,
+                                });
+                            }
+                        }
                         if !f.records.profiles.is_empty() {
                             cfg = crew_mrv_core::with_profiles(&cfg, std::slice::from_ref(&f));
                         }
@@ -376,19 +453,35 @@ async fn handle(state: &Rc<RefCell<State>>, call: Call, files: Array) {
                 None,
             );
             let mut store = take_store(state);
+            let before = profile_files(&store);
             for f in imported {
                 store.add(f);
+            }
+            if profile_files(&store) != before {
+                reread(state, &mut store);
             }
             publish(id, state, store, true, started, problems);
         }
         Request::Remove { name, sha256 } => {
             // One click removes one file (see `ImportStore::remove`).
             let mut store = take_store(state);
+            let before = profile_files(&store);
             store.remove(&name, &sha256);
+            if profile_files(&store) != before {
+                reread(state, &mut store);
+            } else {
+                state.borrow_mut().profile_read.retain(|k| {
+                    store
+                        .files()
+                        .iter()
+                        .any(|f| *f.name == *k.name && f.sha256 == k.sha256)
+                });
+            }
             publish(id, state, store, true, started, Vec::new());
         }
         Request::Clear => {
             let _ = take_store(state);
+            state.borrow_mut().profile_read.clear();
             publish(id, state, ImportStore::default(), true, started, Vec::new());
         }
         Request::SetPolicy(p) => {
@@ -465,6 +558,28 @@ async fn handle(state: &Rc<RefCell<State>>, call: Call, files: Array) {
             });
             post(id, Reply::DaySheet { text }, None);
         }
+        Request::SuggestProfile {
+            name,
+            sha256,
+            sheet,
+            header_row,
+        } => {
+            let reply = with_kept(state, &name, &sha256, |bytes, cfg| {
+                crew_mrv_core::mapping::propose(&name, bytes, cfg, sheet.as_deref(), header_row)
+                    .map_err(|e| format!("{name}: {e}"))
+            });
+            post(id, reply, None);
+        }
+        Request::CheckProfile {
+            name,
+            sha256,
+            mapping,
+        } => {
+            let reply = with_kept(state, &name, &sha256, |bytes, cfg| {
+                Ok(crew_mrv_core::mapping::check(&name, bytes, cfg, &mapping))
+            });
+            post(id, reply, None);
+        }
         // The zip, the manifest and verification are compiled into the
         // evidence worker only (crates/evidence-worker), which the page
         // starts on first use: the processing worker stays within the
@@ -487,6 +602,30 @@ async fn handle(state: &Rc<RefCell<State>>, call: Call, files: Array) {
             Reply::Failed("bundles are made and verified by the evidence worker".into()),
             None,
         ),
+    }
+}
+
+/// The mapping view of a kept file, or why there is none.
+fn with_kept(
+    state: &Rc<RefCell<State>>,
+    name: &str,
+    sha256: &str,
+    f: impl FnOnce(&[u8], &Config) -> Result<crew_mrv_core::mapping::MappingView, String>,
+) -> Reply {
+    let st = state.borrow();
+    let Some(k) = st
+        .profile_read
+        .iter()
+        .find(|k| k.name == name && k.sha256 == sha256)
+    else {
+        return Reply::Failed(format!(
+            "{name} is not held for mapping (larger than {} MiB, or removed); drop it again, or write its profile with crew-mrv profile suggest",
+            KEEP_MAX_BYTES >> 20
+        ));
+    };
+    match f(&k.bytes, &config(&st)) {
+        Ok(v) => Reply::Mapping(Box::new(v)),
+        Err(e) => Reply::Failed(e),
     }
 }
 

@@ -578,7 +578,7 @@ pub fn check(
     f
 }
 
-fn open_sheets(
+pub(crate) fn open_sheets(
     name: &str,
     bytes: &[u8],
     config: &crate::config::Config,
@@ -608,7 +608,7 @@ fn is_flow_header(h: &str) -> bool {
 }
 
 /// The first row with a date-like and a flow-like header, one row deep.
-fn propose_header(sheet: &Sheet) -> Option<HeaderFound> {
+pub(crate) fn propose_header(sheet: &Sheet) -> Option<HeaderFound> {
     (0..sheet.rows().min(HEADER_SEARCH_ROWS)).find_map(|r| {
         let hs = headers(sheet, r, 1);
         (hs.iter().any(|h| is_date_header(h)) && hs.iter().any(|h| is_flow_header(h))).then_some(
@@ -625,7 +625,7 @@ fn has_word(h: &str, w: &str) -> bool {
 }
 
 /// The unit a header names, for a field.
-fn unit_in(h: &str, field: Field) -> Unit {
+pub(crate) fn unit_in(h: &str, field: Field) -> Unit {
     match field {
         Field::BypassHours => Unit::Hours,
         Field::Precipitation => {
@@ -678,7 +678,7 @@ fn field_of(h: &str) -> Option<Field> {
     None
 }
 
-fn propose(name: &str, sheet: &Sheet, found: &HeaderFound) -> Profile {
+pub(crate) fn propose(name: &str, sheet: &Sheet, found: &HeaderFound) -> Profile {
     use crate::profile::Column;
     let plant_id = super::names::plant_token(name).unwrap_or_else(|| "NEW_PLANT".to_string());
     let date_col = found

@@ -1,0 +1,156 @@
+//! The app's mapping view, computed in the core (`crew_mrv_core::mapping`):
+//! a file no profile reads is proposed, the user's choices are read back
+//! as a profile, and the TOML the app saves is one `profile::parse`
+//! accepts and that reads the file exactly as the preview said. The file
+//! is `crew_mrv_samples::unmapped`'s PLANT_D log, whose effluent column the
+//! proposal cannot place.
+
+use crew_mrv_core::mapping::{self, Mapping};
+use crew_mrv_core::profile::{self, Field, Unit};
+use crew_mrv_core::{import::profile_reader, Config, Source};
+use crew_mrv_samples::unmapped;
+
+fn proposed() -> mapping::MappingView {
+    mapping::propose(
+        unmapped::WORKBOOK,
+        &unmapped::workbook(),
+        &Config::default(),
+        None,
+        None,
+    )
+    .unwrap_or_else(|e| panic!("no proposal: {e}"))
+}
+
+fn choose(m: &mut Mapping, field: Field, column: Option<u32>) {
+    if let Some(f) = m.fields.iter_mut().find(|f| f.field == field) {
+        f.column = column;
+        f.unit = None;
+    }
+}
+
+fn chosen() -> mapping::MappingView {
+    let mut m = proposed().mapping;
+    choose(&mut m, Field::EffluentFlow, Some(2));
+    choose(&mut m, Field::InfluentFlow, Some(1));
+    mapping::check(
+        unmapped::WORKBOOK,
+        &unmapped::workbook(),
+        &Config::default(),
+        &m,
+    )
+}
+
+/// The proposal finds the header row, the plant and the rain column, but
+/// no effluent: nothing can be saved until the user picks one, and the
+/// view says why.
+#[test]
+fn a_proposal_without_an_effluent_column_cannot_be_saved() {
+    let v = proposed();
+    assert_eq!(v.mapping.header_row, unmapped::HEADER_ROW + 1);
+    assert_eq!(v.mapping.plant_id, unmapped::PLANT);
+    assert_eq!(v.headers.len(), unmapped::HEADER.len());
+    let rain = v
+        .mapping
+        .fields
+        .iter()
+        .find(|f| f.field == Field::Precipitation);
+    assert_eq!(
+        rain.map(|f| (f.column, f.unit)),
+        Some((Some(3), Some(Unit::Mm)))
+    );
+    let eff = v
+        .mapping
+        .fields
+        .iter()
+        .find(|f| f.field == Field::EffluentFlow);
+    assert_eq!(eff.and_then(|f| f.column), None);
+    assert!(v.mapping.summary_rows.contains(&"total".to_string()));
+    assert_eq!(v.toml, None);
+    assert!(
+        v.problems.iter().any(|p| p.contains("effluent_flow")),
+        "{:?}",
+        v.problems
+    );
+}
+
+/// Picking the outfall column for the effluent takes the unit its header
+/// names (ML/d); the preview lists the days in ML/d and m³/day, accounts
+/// every row, and the TOML reads the file to the same days.
+#[test]
+fn choosing_the_effluent_column_reads_the_days_in_its_own_unit() {
+    let v = chosen();
+    assert_eq!(v.problems, Vec::<String>::new());
+    let eff = v
+        .mapping
+        .fields
+        .iter()
+        .find(|f| f.field == Field::EffluentFlow);
+    assert_eq!(eff.and_then(|f| f.unit), Some(Unit::MlPerDay));
+    assert_eq!(v.days_read, unmapped::DAYS as usize);
+    let at = v
+        .shown
+        .iter()
+        .position(|(f, _)| *f == Field::EffluentFlow)
+        .unwrap_or(usize::MAX);
+    let first = &v.days[0];
+    assert_eq!(first.date, unmapped::first_day());
+    assert_eq!(
+        first.values.get(at).copied().flatten(),
+        Some(unmapped::outfall(0))
+    );
+    assert_eq!(
+        first.effluent_m3_per_day,
+        Some(unmapped::outfall(0) * 1000.0)
+    );
+    assert!(v.account.contains("= 8 records"), "{}", v.account);
+    let toml = v.toml.unwrap_or_default();
+    let p = profile::parse("PLANT_D-profile.toml", &toml)
+        .unwrap_or_else(|e| panic!("the saved profile does not parse: {e:?}\n{toml}"));
+    let read = profile_reader::check(
+        &p,
+        unmapped::WORKBOOK,
+        &unmapped::workbook(),
+        &Config::default(),
+    );
+    assert_eq!(read.error, None);
+    assert_eq!(read.records.ops.len(), unmapped::DAYS as usize);
+    assert!(read.account.balances());
+}
+
+/// The saved profile dropped with the log and the lab file gives PLANT_D
+/// its VALID days, as a profile written by hand would.
+#[test]
+fn the_saved_profile_runs_with_the_lab_file() {
+    let toml = chosen().toml.unwrap_or_default();
+    let run = crew_mrv_core::run(
+        &[
+            Source::new("PLANT_D-profile.toml", toml.as_bytes()),
+            Source::new(unmapped::WORKBOOK, unmapped::workbook()),
+            Source::new(unmapped::LAB, unmapped::lab()),
+        ],
+        &Config::default(),
+    );
+    let valid = run
+        .report
+        .co2
+        .iter()
+        .filter(|d| &*d.plant_id == unmapped::PLANT && d.calc.is_some())
+        .count();
+    assert_eq!(valid, unmapped::DAYS as usize);
+}
+
+/// A header row the user moves to a row of data has no date column to
+/// propose from: the view still answers, naming the problem.
+#[test]
+fn a_header_row_of_data_is_answered_not_refused() {
+    let v = mapping::propose(
+        unmapped::WORKBOOK,
+        &unmapped::workbook(),
+        &Config::default(),
+        None,
+        Some(unmapped::HEADER_ROW + 3),
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(v.toml, None);
+    assert!(!v.problems.is_empty());
+}
