@@ -1076,8 +1076,11 @@ fn profile_suggest_check_show_and_run_onboard_a_plant() {
         "{out}"
     );
     assert!(out.contains("    2025-04-01     5       7.9252"), "{out}");
+    // PROFILES.md: the flow as read, in the plant's unit, beside m³/day.
+    assert!(out.contains("effluent also as read, in m3/d"), "{out}");
+    assert!(out.contains("30000.0000   30000.0000"), "{out}");
     assert!(
-        out.contains("level 3 unparseable_number: influent_flow 'OFFLINE'"),
+        out.contains("level 3 unparseable_value: influent_flow 'OFFLINE'"),
         "{out}"
     );
 

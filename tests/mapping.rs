@@ -154,3 +154,26 @@ fn a_header_row_of_data_is_answered_not_refused() {
     assert_eq!(v.toml, None);
     assert!(!v.problems.is_empty());
 }
+
+/// PROFILES.md: flows keep the unit they were read in. The calculation
+/// sheet of a day of a plant in ML/d says so beside the MGD it stores.
+#[test]
+fn the_calculation_sheet_shows_the_flow_in_the_plants_unit() {
+    let toml = chosen().toml.unwrap_or_default();
+    let run = crew_mrv_core::run(
+        &[
+            Source::new("PLANT_D-profile.toml", toml.as_bytes()),
+            Source::new(unmapped::WORKBOOK, unmapped::workbook()),
+            Source::new(unmapped::LAB, unmapped::lab()),
+        ],
+        &Config::default(),
+    );
+    let sheet = crew_mrv_core::explain::explain(&run, unmapped::PLANT, unmapped::first_day())
+        .map(|s| s.to_string())
+        .unwrap_or_default();
+    assert!(sheet.contains("(= 40 ML/d as read)"), "{sheet}");
+    assert!(
+        sheet.contains("= 40 ML/day as read × 1000 m³/ML = 40000 m³/day"),
+        "{sheet}"
+    );
+}

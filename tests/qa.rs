@@ -33,6 +33,7 @@ const TESTED: &[&str] = &[
     "date_gap",
     "missing_partner",
     "unparseable_number",
+    "unparseable_value",
     "unparseable_date",
     "ambiguous_date",
     "implausible_date",
@@ -444,6 +445,30 @@ fn unparseable_number() {
     );
     assert_eq!(loc(f), (Some(LAB), None, Some(2), "P".to_string()));
     assert!(f.message.contains("'4O.2'"));
+}
+
+/// PROFILES.md: a value cell of a profile-read file that holds text which
+/// is no number is `unparseable_value` at its cell; the day stays a record.
+#[test]
+fn unparseable_value() {
+    let g = Grid::new("Log")
+        .row(0, &["Date", "Final effluent flow (m3/d)"])
+        .row(1, &["4/1/2025", "OFFLINE"]);
+    let profile = "profile = \"crew-mrv/plant-profile/1\"\nplant_id = \"PLANT_C\"\n\n[[operations]]\nname = \"log\"\nheader_contains = [\"date\"]\ndate = { header = \"date\" }\n\n[operations.columns]\neffluent_flow = { header = \"effluent\", unit = \"m3/d\" }\n";
+    let r = crew_mrv_core::run(
+        &[
+            Source::new("c.toml", profile.as_bytes()),
+            Source::new("c.xlsx", g.xlsx()),
+        ],
+        &Config::default(),
+    );
+    let f = only(&r, "unparseable_value");
+    assert_eq!(
+        (f.severity, f.plant_id.as_deref(), f.date),
+        (Severity::Warning, Some("PLANT_C"), Some(d(2025, 4, 1)))
+    );
+    assert_eq!((f.at.row, f.at.col), (Some(2), Some(1)));
+    assert!(f.message.contains("'OFFLINE'"));
 }
 
 #[test]

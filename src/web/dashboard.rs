@@ -500,7 +500,7 @@ pub fn Dashboard() -> impl IntoView {
                             <th scope="col" class="num">"Ca up"</th>
                             <th scope="col" class="num">"Ca down"</th>
                             {header("Δ Ca", SortBy::Delta, "num")}
-                            {header("Flow MGD", SortBy::Flow, "num")}
+                            {header("Flow (plant's unit)", SortBy::Flow, "num")}
                             {header("CO2 t/day", SortBy::Co2, "num")}
                             <th scope="col">"QA"</th>
                             <th scope="col">"Review"</th>
@@ -525,7 +525,7 @@ pub fn Dashboard() -> impl IntoView {
                                 <td class="num" data-label="Ca up">{fmt_num(d.ca_upstream_mg_per_l, 2)}</td>
                                 <td class="num" data-label="Ca down">{fmt_num(d.ca_downstream_mg_per_l, 2)}</td>
                                 <td class="num" data-label="Δ Ca">{fmt_num(d.calc.map(|c| c.ca_delta_mg_per_l), 2)}</td>
-                                <td class="num" data-label="Flow MGD">{fmt_num(d.flow_mgd, 3)}</td>
+                                <td class="num nowrap" data-label="Flow" data-testid="day-flow">{flow_text(&d)}</td>
                                 <td class="num" data-label="CO2 t/day">{fmt_num(d.calc.map(|c| c.co2_removed_metric_tons_per_day), 4)}</td>
                                 <td data-label="QA" data-testid="qa-badges">{qa_badges(qa_of(&d), qa_id(&d))}</td>
                                 <td data-label="Review" class="review-cell">
@@ -602,4 +602,20 @@ fn qa_badges(q: DayQa, id: String) -> impl IntoView {
         })
         .collect_view();
     badges
+}
+
+/// A day's flow in the unit the plant reports it in, naming the unit
+/// (PROFILES.md: flows keep the unit they were read in).
+fn flow_text(d: &Co2Day) -> String {
+    use crew_mrv_core::profile::Unit;
+    let unit = d.flow_unit.unwrap_or(Unit::Mgd);
+    let digits = if unit == Unit::M3PerDay { 0 } else { 3 };
+    match d.flow_mgd {
+        Some(v) => format!(
+            "{} {}",
+            fmt_num(Some(crew_mrv_core::mapping::in_unit(v, unit)), digits),
+            unit.as_str()
+        ),
+        None => fmt_num(None, 0),
+    }
 }

@@ -818,22 +818,43 @@ mod cli {
         );
         let days = &f.records.ops;
         if !days.is_empty() {
-            println!("  first days (flows in MGD, precipitation in inches):");
+            // Flows in MGD as the outputs' `*_mgd` columns hold them, then
+            // the effluent as read in the plant's unit and in m³/day.
+            let unit = days.first().and_then(|o| o.flow_unit);
             println!(
-                "    {:<10} {:>5} {:>12} {:>12} {:>12} {:>8} {:>8}",
-                "date", "row", "effluent", "influent", "bypass", "bypass h", "precip"
+                "  first days (flows in MGD, precipitation in inches; effluent also as read{}):",
+                unit.map(|u| format!(", in {}", u.as_str()))
+                    .unwrap_or_default()
+            );
+            println!(
+                "    {:<10} {:>5} {:>12} {:>12} {:>12} {:>8} {:>8} {:>14} {:>12}",
+                "date",
+                "row",
+                "effluent",
+                "influent",
+                "bypass",
+                "bypass h",
+                "precip",
+                format!("eff {}", unit.map_or("MGD", |u| u.as_str())),
+                "eff m3/d"
             );
             let n = |v: Option<f64>| v.map_or("-".to_string(), |v| format!("{v:.4}"));
             for o in days.iter().take(10) {
                 println!(
-                    "    {:<10} {:>5} {:>12} {:>12} {:>12} {:>8} {:>8}",
+                    "    {:<10} {:>5} {:>12} {:>12} {:>12} {:>8} {:>8} {:>14} {:>12}",
                     o.date.to_string(),
                     o.row,
                     n(o.actual_eff_flow_mgd),
                     n(o.actual_inf_flow_mgd),
                     n(o.bypass_flow_mgd),
                     n(o.bypass_hours_per_day),
-                    n(o.precip_in)
+                    n(o.precip_in),
+                    n(o.actual_eff_flow_mgd
+                        .map(|v| crew_mrv_core::mapping::in_unit(
+                            v,
+                            o.flow_unit.unwrap_or(crew_mrv_core::profile::Unit::Mgd)
+                        ))),
+                    n(o.actual_eff_flow_m3_per_day)
                 );
             }
             if days.len() > 10 {

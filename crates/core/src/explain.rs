@@ -11,6 +11,7 @@ use serde::Serialize;
 
 use crate::method::co2::{M3_PER_MG, MW_CA, MW_CACO3, MW_CO2};
 use crate::model::{Co2Day, DayReview};
+use crate::profile::Unit;
 use crate::provenance::{day_inputs, Input, Role};
 use crate::qa::Finding;
 use crate::store::Run;
@@ -103,7 +104,9 @@ fn chain(d: &Co2Day) -> Vec<Step> {
             // A metric plant's flow starts the chain as read (PROFILES.md).
             match d.flow_unit {
                 Some(crate::profile::Unit::M3PerDay) => "as read, m³/day".to_string(),
-                Some(crate::profile::Unit::MlPerDay) => "as read, ML/day × 1000 m³/ML".to_string(),
+                Some(crate::profile::Unit::MlPerDay) => {
+                    format!("{} ML/day as read × 1000 m³/ML", c.flow_m3_per_day / 1000.0)
+                }
                 _ => format!("{flow} MGD × {M3_PER_MG} m³/MG"),
             },
             c.flow_m3_per_day,
@@ -214,9 +217,22 @@ impl fmt::Display for DaySheet {
             } else {
                 "superseded"
             };
+            // A metric plant's flow is shown as read too, naming its unit.
+            let own = match (i.role, d.flow_unit, i.value) {
+                (Role::OperationsRow, Some(u @ (Unit::M3PerDay | Unit::MlPerDay)), Some(v)) => {
+                    // The chain's m³/day is the value as read, exactly.
+                    let read = match (d.calc, u) {
+                        (Some(c), Unit::M3PerDay) => c.flow_m3_per_day,
+                        (Some(c), _) => c.flow_m3_per_day / 1000.0,
+                        (None, _) => crate::mapping::in_unit(v, u),
+                    };
+                    format!(" (= {read} {} as read)", u.as_str())
+                }
+                _ => String::new(),
+            };
             let _ = writeln!(
                 s,
-                "  {what} effluent flow {} MGD, {}",
+                "  {what} effluent flow {} MGD{own}, {}",
                 opt(i.value),
                 place(i)
             );

@@ -77,6 +77,7 @@ checks! {
     DATE_GAP = DateGap("date_gap", 2, "Gap in the daily record");
     MISSING_PARTNER = MissingPartner("missing_partner", 2, "Upstream/downstream pair incomplete");
     UNPARSEABLE_NUMBER = UnparseableNumber("unparseable_number", 3, "Number cannot be read");
+    UNPARSEABLE_VALUE = UnparseableValue("unparseable_value", 3, "Value of a profile-read file cannot be read");
     UNPARSEABLE_DATE = UnparseableDate("unparseable_date", 3, "Date cannot be read");
     AMBIGUOUS_DATE = AmbiguousDate("ambiguous_date", 3, "Day/month order of dates");
     IMPLAUSIBLE_DATE = ImplausibleDate("implausible_date", 3, "Implausible date");
