@@ -177,3 +177,22 @@ fn the_calculation_sheet_shows_the_flow_in_the_plants_unit() {
         "{sheet}"
     );
 }
+
+/// A file whose headers the proposal does not recognise still opens the
+/// view (at its first row of two filled cells), so the user can choose
+/// the columns instead of being sent to write the profile by hand.
+#[test]
+fn unrecognised_headers_open_the_view_at_the_first_row() {
+    let v = mapping::propose(
+        "notes.csv",
+        b"\nname,comment\nbob,hello\n",
+        &Config::default(),
+        None,
+        None,
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(v.mapping.header_row, 2);
+    assert_eq!(v.headers, ["name", "comment"]);
+    assert_eq!(v.toml, None);
+    assert!(!v.problems.is_empty());
+}

@@ -141,9 +141,24 @@ pub fn propose(
         };
         f.map(|f| (s, f))
     });
+    // Headers the proposal does not recognise still open the view, at the
+    // first row with two filled cells, for the user to move.
+    let found = found.or_else(|| {
+        sheets.iter().filter(pick).find_map(|s| {
+            let row = (0..s.rows().min(profile_reader::HEADER_SEARCH_ROWS))
+                .find(|r| s.filled(*r).nth(1).is_some())?;
+            Some((
+                s,
+                HeaderFound {
+                    row,
+                    headers: profile_reader::headers(s, row, 1),
+                },
+            ))
+        })
+    });
     let Some((s, found)) = found else {
         return Err(FileError::new(FileErrorKind::ProfileLayout {
-            detail: "no row among the first 50 of any sheet has both a date-like header (date, day) and a flow-like header (flow); choose the header row, or write the profile by hand".into(),
+            detail: "no row among the first 50 of any sheet has two filled cells to read as column headers; write the profile by hand".into(),
         }));
     };
     let p = profile_reader::propose(name, s, &found);
