@@ -66,6 +66,10 @@ pub fn walk_until(text: &[u8], delimiter: u8, mut f: impl FnMut(Row<'_>) -> Cont
     // A quote left open to the end takes the file's final line break too;
     // its last line is the file's, counted once and only if needed.
     let mut lines_total: Option<u64> = None;
+    // The csv crate counts lines by `\n` alone, so after a lone `\r` its
+    // line numbers fall behind and two rows would share a number; such a
+    // file (rare: a lone `\r` among `\n` lines) is numbered from its bytes.
+    let mut by_bytes = has_lone_cr(text).then(LineCounter::default);
     'restart: loop {
         let mut rdr = reader(delimiter, true, text.get(base..).unwrap_or(&[]));
         // Where the last record ended: the failed read at EOF moves the
@@ -83,7 +87,10 @@ pub fn walk_until(text: &[u8], delimiter: u8, mut f: impl FnMut(Row<'_>) -> Cont
                 .unwrap_or((1, 0));
             let at = base + byte as usize;
             let (crlf, blank, blank_bytes) = leading_line_breaks(text, at);
-            let line = base_line + line + crlf;
+            let line = match by_bytes.as_mut() {
+                Some(c) => c.line_at(text, at) + crlf,
+                None => base_line + line + crlf,
+            };
             if blank > 0 {
                 let row = Row::Blank {
                     line: clamp(line),
@@ -94,7 +101,7 @@ pub fn walk_until(text: &[u8], delimiter: u8, mut f: impl FnMut(Row<'_>) -> Cont
                 }
             }
             let first = line + blank;
-            let mut breaks = line_breaks_in(&rec);
+            let mut breaks = line_breaks_in(&rec, by_bytes.is_some());
             if breaks > 0 {
                 let total = *lines_total.get_or_insert_with(|| total_lines(text));
                 breaks = breaks.min(total.saturating_sub(first));
@@ -110,9 +117,13 @@ pub fn walk_until(text: &[u8], delimiter: u8, mut f: impl FnMut(Row<'_>) -> Cont
                 }
                 let start = at + blank_bytes;
                 let rest = text.get(start..).unwrap_or(&[]);
-                let eol = rest.iter().position(|b| *b == b'\n');
+                // The line ends at its break, a lone `\r` included.
+                let eol = rest.iter().position(|b| *b == b'\n' || *b == b'\r');
                 let own = &rest[..eol.unwrap_or(rest.len())];
-                let own = own.strip_suffix(b"\r").unwrap_or(own);
+                let eol = eol.map(|i| match (rest.get(i), rest.get(i + 1)) {
+                    (Some(b'\r'), Some(b'\n')) => i + 1,
+                    _ => i,
+                });
                 let mut literal = ByteRecord::new();
                 let _ = reader(delimiter, false, own).read_byte_record(&mut literal);
                 let row = Row::Record {
@@ -140,8 +151,11 @@ pub fn walk_until(text: &[u8], delimiter: u8, mut f: impl FnMut(Row<'_>) -> Cont
             if f(row).is_break() {
                 return;
             }
-            end_line = base_line + rdr.position().line();
             end_byte = base as u64 + rdr.position().byte();
+            end_line = match by_bytes.as_mut() {
+                Some(c) => c.line_at(text, end_byte as usize),
+                None => base_line + rdr.position().line(),
+            };
         }
         let (crlf, trailing, _) = leading_line_breaks(text, end_byte as usize);
         if trailing > 0 {
@@ -154,15 +168,61 @@ pub fn walk_until(text: &[u8], delimiter: u8, mut f: impl FnMut(Row<'_>) -> Cont
     }
 }
 
-/// Line breaks inside a record's fields (only a quoted field holds any).
-fn line_breaks_in(rec: &ByteRecord) -> u64 {
+/// Line breaks inside a record's fields (only a quoted field holds any):
+/// its `\n`s, and its lone `\r`s in a file that has them.
+fn line_breaks_in(rec: &ByteRecord, lone_cr: bool) -> u64 {
     // Almost every record has none: one fast search over its bytes first.
-    if !rec.as_slice().contains(&b'\n') {
+    let bytes = rec.as_slice();
+    if !bytes.contains(&b'\n') && !(lone_cr && bytes.contains(&b'\r')) {
         return 0;
     }
-    rec.iter()
-        .map(|f| f.iter().filter(|b| **b == b'\n').count() as u64)
-        .sum()
+    rec.iter().map(|f| breaks(f, lone_cr)).sum()
+}
+
+/// `\n`s in `bytes`, and lone `\r`s (not before a `\n`) when asked.
+fn breaks(bytes: &[u8], lone_cr: bool) -> u64 {
+    bytes
+        .iter()
+        .enumerate()
+        .filter(|(i, b)| {
+            **b == b'\n' || (lone_cr && **b == b'\r' && bytes.get(i + 1) != Some(&b'\n'))
+        })
+        .count() as u64
+}
+
+/// A `\r` that is not the first half of a `\r\n`.
+fn has_lone_cr(text: &[u8]) -> bool {
+    text.contains(&b'\r')
+        && (text.last() == Some(&b'\r') || text.windows(2).any(|w| w[0] == b'\r' && w[1] != b'\n'))
+}
+
+/// Line numbers from byte offsets, counted forward from the last offset
+/// asked (offsets only grow during a walk, so the whole count is linear).
+#[derive(Default)]
+struct LineCounter {
+    at: usize,
+    breaks: u64,
+}
+
+impl LineCounter {
+    /// The line `offset` is on: one more than the breaks before it (the
+    /// `\r` of a `\r\n` split at `offset` is left to the caller).
+    fn line_at(&mut self, text: &[u8], offset: usize) -> u64 {
+        let offset = offset.min(text.len());
+        if offset < self.at {
+            *self = Self::default();
+        }
+        let seen = text.get(self.at..offset).unwrap_or(&[]);
+        self.breaks += seen
+            .iter()
+            .enumerate()
+            .filter(|(i, b)| {
+                **b == b'\n' || (**b == b'\r' && text.get(self.at + i + 1) != Some(&b'\n'))
+            })
+            .count() as u64;
+        self.at = offset;
+        self.breaks + 1
+    }
 }
 
 /// A quoted field that is really a stray `"` swallowing the lines after
@@ -176,7 +236,7 @@ fn runaway(rec: &ByteRecord, delimiter: u8, breaks: u64) -> Option<u64> {
     let delimiters = rec
         .iter()
         .filter_map(|f| {
-            let nl = f.iter().position(|b| *b == b'\n')?;
+            let nl = f.iter().position(|b| *b == b'\n' || *b == b'\r')?;
             Some(f[nl..].iter().filter(|b| **b == delimiter).count() as u64)
         })
         .sum::<u64>();
@@ -371,6 +431,34 @@ mod tests {
         );
     }
 
+    /// Found by the profile fuzz target: a lone `\r` among `\n` lines
+    /// ended a row, but the rows after it took the number of the row
+    /// before (the csv crate counts `\n` only), so two rows shared a line.
+    #[test]
+    fn a_lone_cr_among_newlines_ends_a_line() {
+        assert_eq!(
+            rows("a,b\n1,2\r3,4\n\"x\ny\",5\n6,7"),
+            ["rec 1 2", "rec 2 2", "rec 3 2", "rec 4+2 2", "rec 6 2", "lines 6"]
+        );
+        assert_eq!(
+            rows("a\n\"x\ry\",1\r\r\nz\r"),
+            ["rec 1 1", "rec 2+2 2", "blank 4+1", "rec 5 1", "lines 5"]
+        );
+        // A stray quote on a line ended by a lone `\r`.
+        assert_eq!(
+            rows("t,v\r1,\"2\n3,4\r5,6\n7,8\n"),
+            [
+                "rec 1 2",
+                "runaway 2-5",
+                "rec 2 2",
+                "rec 3 2",
+                "rec 4 2",
+                "rec 5 2",
+                "lines 5"
+            ]
+        );
+    }
+
     #[test]
     fn every_line_is_counted_once() {
         for text in [
@@ -384,6 +472,9 @@ mod tests {
             "\"\n\n\n\n\n\nz",
             "a\n\"x\ny\n",
             "a\r\n\"x\r\ny\r\n",
+            "a\r\"x\ny\"\r\n\rb\n",
+            "\r\n\r\"\r\r\r\r\r\n",
+            "x\n\r",
         ] {
             let mut n = 0u64;
             let total = total_lines(text.as_bytes());
