@@ -367,7 +367,7 @@ pub fn ph_detail_chart(series: &[SeriesPoints]) -> Option<String> {
         }
         let x: Vec<String> = pts
             .iter()
-            .map(|p| p.0.format("%Y-%m-%d %H:%M:%S").to_string())
+            .map(|p| crew_mrv_core::iso_datetime(p.0, ' '))
             .collect();
         let y: Vec<f64> = pts.iter().map(|p| p.1).collect();
         plot.add_trace(

@@ -345,7 +345,7 @@ pub fn Dashboard() -> impl IntoView {
                         prop:min=move || span.get().map(|s| s.0.to_string()).unwrap_or_default()
                         prop:max=move || span.get().map(|s| s.1.to_string()).unwrap_or_default()
                         prop:value=move || s.from.get().map(|d| d.to_string()).unwrap_or_default()
-                        on:change=move |ev| s.from.set(chrono::NaiveDate::parse_from_str(&event_target_value(&ev), "%Y-%m-%d").ok()) />
+                        on:change=move |ev| s.from.set(event_target_value(&ev).parse::<chrono::NaiveDate>().ok()) />
                 </label>
                 <label>
                     "To "
@@ -353,7 +353,7 @@ pub fn Dashboard() -> impl IntoView {
                         prop:min=move || span.get().map(|s| s.0.to_string()).unwrap_or_default()
                         prop:max=move || span.get().map(|s| s.1.to_string()).unwrap_or_default()
                         prop:value=move || s.to.get().map(|d| d.to_string()).unwrap_or_default()
-                        on:change=move |ev| s.to.set(chrono::NaiveDate::parse_from_str(&event_target_value(&ev), "%Y-%m-%d").ok()) />
+                        on:change=move |ev| s.to.set(event_target_value(&ev).parse::<chrono::NaiveDate>().ok()) />
                 </label>
                 <button type="button" class="button small" data-testid="filter-all-dates"
                     on:click=move |_| { s.from.set(None); s.to.set(None); }>"All dates"</button>

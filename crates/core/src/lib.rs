@@ -62,3 +62,4 @@ pub use store::{ImportStore, Run};
 /// Timestamps as the importers read them; the page reads the chart's zoom
 /// range with it.
 pub use timestamp::parse_datetime;
+pub use timestamp::{day_label, iso_datetime};

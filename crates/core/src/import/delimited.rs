@@ -438,7 +438,14 @@ mod tests {
     fn a_lone_cr_among_newlines_ends_a_line() {
         assert_eq!(
             rows("a,b\n1,2\r3,4\n\"x\ny\",5\n6,7"),
-            ["rec 1 2", "rec 2 2", "rec 3 2", "rec 4+2 2", "rec 6 2", "lines 6"]
+            [
+                "rec 1 2",
+                "rec 2 2",
+                "rec 3 2",
+                "rec 4+2 2",
+                "rec 6 2",
+                "lines 6"
+            ]
         );
         assert_eq!(
             rows("a\n\"x\ry\",1\r\r\nz\r"),
