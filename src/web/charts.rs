@@ -13,7 +13,7 @@
 use chrono::NaiveDate;
 use leptos::prelude::*;
 use plotly::common::{
-    DashType, ErrorData, ErrorType, Line, Marker, MarkerSymbol, Mode, Pattern, PatternShape, Title,
+    DashType, ErrorData, ErrorType, Line, Marker, Mode, Pattern, PatternShape, Title,
 };
 use plotly::configuration::DisplayModeBar;
 use plotly::layout::{Annotation, Axis, AxisRange, BarMode, Layout, Margin};
@@ -458,7 +458,8 @@ pub(super) const SERIES_COLORS: [&str; 6] = [
 ];
 
 /// How a plant is told apart on a chart whose colours mean something else:
-/// its line's dash, its markers' symbol, its bars' pattern.
+/// its line's dash, its bars' pattern. (Not marker symbols: plotly.rs's
+/// symbol type would add kilobytes of names to the page's wasm.)
 pub(super) fn plant_dash(i: usize) -> DashType {
     const DASHES: [DashType; 6] = [
         DashType::Solid,
@@ -469,18 +470,6 @@ pub(super) fn plant_dash(i: usize) -> DashType {
         DashType::LongDashDot,
     ];
     DASHES[i % DASHES.len()].clone()
-}
-
-fn plant_symbol(i: usize) -> MarkerSymbol {
-    const SYMBOLS: [MarkerSymbol; 6] = [
-        MarkerSymbol::Circle,
-        MarkerSymbol::Square,
-        MarkerSymbol::Diamond,
-        MarkerSymbol::TriangleUp,
-        MarkerSymbol::X,
-        MarkerSymbol::Cross,
-    ];
-    SYMBOLS[i % SYMBOLS.len()].clone()
 }
 
 fn plant_pattern(i: usize) -> PatternShape {
@@ -755,8 +744,8 @@ pub fn ph_detail_chart(series: &[SeriesPoints]) -> Option<String> {
     .filter(|f| !f.is_empty())
 }
 
-/// Calcium upstream vs downstream per plant: the position is the colour
-/// and dash, the plant the marker.
+/// Calcium upstream vs downstream per plant: the position is the colour,
+/// the plant the dash.
 pub fn ca_chart(days: &[&Co2Day], plants: &[String], span: Span) -> Option<String> {
     let mut plot = Plot::new();
     for (pi, p) in plants.iter().enumerate() {
@@ -765,19 +754,15 @@ pub fn ca_chart(days: &[&Co2Day], plants: &[String], span: Span) -> Option<Strin
             .copied()
             .filter(|d| *d.plant_id == **p)
             .collect();
-        for (label, color, dash, get) in [
+        for (label, color, get) in [
             (
                 "upstream",
                 SERIES_COLORS[0],
-                DashType::Dot,
                 (|d: &Co2Day| d.ca_upstream_mg_per_l) as fn(&Co2Day) -> Option<f64>,
             ),
-            (
-                "downstream",
-                SERIES_COLORS[3],
-                DashType::Solid,
-                |d: &Co2Day| d.ca_downstream_mg_per_l,
-            ),
+            ("downstream", SERIES_COLORS[3], |d: &Co2Day| {
+                d.ca_downstream_mg_per_l
+            }),
         ] {
             let pts: Vec<(String, f64)> = sel
                 .iter()
@@ -792,8 +777,8 @@ pub fn ca_chart(days: &[&Co2Day], plants: &[String], span: Span) -> Option<Strin
                     .mode(Mode::LinesMarkers)
                     .name(format!("{p} {label}"))
                     .hover_template(hover("mg/L", 2))
-                    .marker(Marker::new().symbol(plant_symbol(pi)).color(color))
-                    .line(Line::new().color(color).dash(dash)),
+                    .marker(Marker::new().color(color))
+                    .line(Line::new().color(color).dash(plant_dash(pi))),
             );
         }
     }
