@@ -130,6 +130,7 @@ fn changes_state(req: &Request) -> bool {
         Request::Add { .. }
             | Request::Remove { .. }
             | Request::Clear
+            | Request::Undo
             | Request::SetPolicy(_)
             | Request::SetUncertainty { .. }
     )
@@ -445,12 +446,51 @@ fn acknowledge(id: u32, report: bool) {
             bridge.reading = None;
             bridge.restarts = 0;
             match bridge.pending.remove(at) {
-                Some((_, Request::Clear, _)) if report => bridge.applied.clear(),
-                Some((_, req, files)) if report => bridge.applied.push((req, files)),
+                Some((_, req, files)) if report => record_applied(&mut bridge.applied, req, files),
                 _ => {}
             }
         }
     })
+}
+
+/// Keep `applied` the shortest replay of what the worker holds. A Clear
+/// can be undone until the next change of files, so what it cleared stays
+/// in the replay until then; an Undo cancels the Remove or Clear before it.
+fn record_applied(applied: &mut Vec<(Request, Array)>, req: Request, files: Array) {
+    let changes_files = |r: &Request| {
+        matches!(
+            r,
+            Request::Add { .. } | Request::Remove { .. } | Request::Clear
+        )
+    };
+    let last_change = applied.iter().rposition(|(r, _)| changes_files(r));
+    match req {
+        Request::Undo => {
+            if let Some(i) = last_change {
+                if matches!(
+                    applied.get(i),
+                    Some((Request::Remove { .. } | Request::Clear, _))
+                ) {
+                    applied.remove(i);
+                }
+            }
+        }
+        req => {
+            if changes_files(&req) {
+                if let Some(i) =
+                    last_change.filter(|i| matches!(applied.get(*i), Some((Request::Clear, _))))
+                {
+                    let mut at = 0;
+                    applied.retain(|(r, _)| {
+                        let keep = at > i || !changes_files(r);
+                        at += 1;
+                        keep
+                    });
+                }
+            }
+            applied.push((req, files));
+        }
+    }
 }
 
 /// Resolve call `id`'s future; nothing when nobody waits any more.

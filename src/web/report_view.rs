@@ -5,8 +5,7 @@
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use plotly::common::{Mode, Title};
-use plotly::layout::{Axis, Layout, Legend, Margin};
+use plotly::common::Mode;
 use plotly::{Plot, Scatter};
 
 use crew_mrv_core::export::Output;
@@ -18,7 +17,8 @@ use super::charts::{self, Chart};
 use super::{bridge, Session};
 use crate::markup::escape;
 
-/// Each plant's VALID total so far, day by day.
+/// Each plant's VALID total so far, day by day: a line per plant, told
+/// apart by dash as well as colour.
 fn cumulative_chart(t: &PeriodReport) -> Option<String> {
     let mut plot = Plot::new();
     for (i, (plant, points)) in t.cumulative.iter().enumerate() {
@@ -33,21 +33,20 @@ fn cumulative_chart(t: &PeriodReport) -> Option<String> {
                 .mode(Mode::Lines)
                 .line(
                     plotly::common::Line::new()
-                        .color(charts::PLANT_COLORS[i % charts::PLANT_COLORS.len()]),
+                        .color(charts::SERIES_COLORS[i % charts::SERIES_COLORS.len()])
+                        .dash(charts::plant_dash(i)),
                 )
-                .hover_template("%{x}: %{y:.3} t CO2 so far<extra></extra>"),
+                .hover_template(charts::hover("t CO2 so far", 3)),
         );
     }
     if plot.data().is_empty() {
         return None;
     }
-    let layout = Layout::new()
-        .margin(Margin::new().left(60).right(20).top(10).bottom(40))
-        .height(320)
-        .legend(Legend::new())
-        .y_axis(Axis::new().title(Title::with_text("t CO2 (cumulative, VALID days)")))
-        .x_axis(Axis::new().type_(plotly::layout::AxisType::Date));
-    Some(charts::finish(plot, layout))
+    let span = t.from.zip(t.to);
+    Some(charts::finish(
+        plot,
+        charts::base_layout("CO2 removed so far (t CO2, VALID days)", span),
+    ))
 }
 
 /// The table's rows as markup: one string instead of a typed view per
@@ -138,6 +137,25 @@ pub fn ReportView() -> impl IntoView {
             })
         })
     };
+    // What the chart's PNG and summary say it covers: the whole batch.
+    let context = Signal::derive(move || {
+        table.with(|t| {
+            t.as_ref()
+                .map(|t| {
+                    let plants = t.plants.iter().map(|p| p.to_string()).collect::<Vec<_>>();
+                    let total: f64 = t.rows.iter().map(|r| r.co2_valid_t).sum();
+                    vec![
+                        match (t.from, t.to) {
+                            (Some(a), Some(b)) => range_label(a, b),
+                            _ => "No days".to_string(),
+                        },
+                        plants.join(", "),
+                        format!("total {total:.3} t CO2 (VALID days)"),
+                    ]
+                })
+                .unwrap_or_default()
+        })
+    });
     let choice = move |p: Period, label: &'static str| {
         view! {
             <button type="button" class="button small" data-testid=format!("report-by-{}", p.as_str())
@@ -188,7 +206,7 @@ pub fn ReportView() -> impl IntoView {
                 </table>
             </div>
             <div class="charts report-charts">
-                <Chart plot=plot title="Cumulative CO2 removed (t, VALID days)" testid="chart-cumulative" />
+                <Chart plot=plot title="Cumulative CO2 removed (t CO2, VALID days)" testid="chart-cumulative" unit="t CO2" context=context />
             </div>
             <section class="report-inputs">
                 <h3>"Inputs (SHA-256)"</h3>

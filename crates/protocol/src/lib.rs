@@ -37,6 +37,9 @@ pub enum Request {
         sha256: String,
     },
     Clear,
+    /// Put back what the last `Remove` or `Clear` took away (the page's
+    /// "Removed X — Undo"); nothing when another change came since.
+    Undo,
     SetPolicy(ReplicatePolicy),
     /// METHOD §7's settings the page offers.
     SetUncertainty {

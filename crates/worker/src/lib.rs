@@ -30,6 +30,9 @@ struct State {
     /// METHOD §7's settings from the page.
     confidence: Confidence,
     lab_default_relative: f64,
+    /// What the last Remove or Clear took away, each file with its place,
+    /// for an Undo; emptied by the next change of files.
+    undo: Vec<(usize, crew_mrv_core::FileImport)>,
     /// Calls not yet handled, with their ids and attached `File`s.
     queue: VecDeque<(Call, Array)>,
     busy: bool,
@@ -67,6 +70,7 @@ pub fn start() {
         policy: ReplicatePolicy::Mean,
         confidence: Confidence::default(),
         lab_default_relative: DEFAULT_LAB_RELATIVE,
+        undo: Vec::new(),
         queue: VecDeque::new(),
         busy: false,
     }));
@@ -271,6 +275,8 @@ async fn handle(state: &Rc<RefCell<State>>, call: Call, files: Array) {
     let Call { id, request } = call;
     match request {
         Request::Add { files: list } => {
+            // Files added after a removal make its undo ambiguous.
+            state.borrow_mut().undo.clear();
             let total = list.len();
             // Plant profiles read the operations files beside them: those
             // already kept, and the ones in this batch (named .toml, read
@@ -384,12 +390,22 @@ async fn handle(state: &Rc<RefCell<State>>, call: Call, files: Array) {
         Request::Remove { name, sha256 } => {
             // One click removes one file (see `ImportStore::remove`).
             let mut store = take_store(state);
-            store.remove(&name, &sha256);
+            let taken = store.take(&name, &sha256);
+            state.borrow_mut().undo = taken.into_iter().collect();
             publish(id, state, store, true, started, Vec::new());
         }
         Request::Clear => {
-            let _ = take_store(state);
+            let files = take_store(state).into_files();
+            state.borrow_mut().undo = files.into_iter().enumerate().collect();
             publish(id, state, ImportStore::default(), true, started, Vec::new());
+        }
+        Request::Undo => {
+            let mut store = take_store(state);
+            let back = std::mem::take(&mut state.borrow_mut().undo);
+            for (at, f) in back {
+                store.restore(at, f);
+            }
+            publish(id, state, store, true, started, Vec::new());
         }
         Request::SetPolicy(p) => {
             state.borrow_mut().policy = p;

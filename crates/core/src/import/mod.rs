@@ -479,10 +479,24 @@ fn read_csv(ctx: &mut Ctx<'_>, utf8: &[u8], delimiter: u8) -> Result<Parsed, Fai
             reject_lines(ctx, utf8);
             Err((
                 None,
-                FileError::new(FileErrorKind::UnrecognisedCsv { header: first }),
+                FileError::new(FileErrorKind::UnrecognisedCsv {
+                    header: first,
+                    named_as: workbook_extension(&ctx.name),
+                }),
             ))
         }
     }
+}
+
+/// The workbook extension (`.xlsx`, `.xls`, `.xlsm`, `.ods`) a file's name
+/// ends with, as written: text behind such a name was renamed or
+/// mis-exported, and the user should hear that rather than "this CSV".
+fn workbook_extension(name: &str) -> Option<String> {
+    let (_, ext) = name.rsplit_once('.')?;
+    ["xlsx", "xls", "xlsm", "ods"]
+        .iter()
+        .any(|w| ext.eq_ignore_ascii_case(w))
+        .then(|| format!(".{ext}"))
 }
 
 /// Well-known binary signatures that are certainly not plant exports.
