@@ -57,12 +57,15 @@ export async function precache(dir) {
       sha256: sha256(bytes),
     });
   }
-  const version = sha256(files.map((f) => `${f.url} ${f.sha256}\n`).join("")).slice(0, 16);
   const swPath = path.join(dir, SW_FILE);
   const sw = await readFile(swPath, "utf8");
   if (!BUILD_LINE.test(sw)) {
     throw new Error(`${swPath} has no "const BUILD = ...;" line to fill in`);
   }
+  // The worker's own code counts too (without the line written here): a
+  // change to it alone must not reuse, and so overwrite, the live cache.
+  const code = sha256(sw.replace(BUILD_LINE, ""));
+  const version = sha256(`${SW_FILE} ${code}\n` + files.map((f) => `${f.url} ${f.sha256}\n`).join("")).slice(0, 16);
   await writeFile(swPath, sw.replace(BUILD_LINE, () => `const BUILD = ${JSON.stringify({ version, files })};`));
   return { version, files };
 }

@@ -16,9 +16,6 @@ const BUILD = { version: "unbuilt", files: [] };
 
 const PREFIX = "crew-mrv-";
 const CACHE = PREFIX + BUILD.version;
-// Long enough for Chromium, which activates a worker that skips waiting at
-// once; a browser that first lets this worker finish gets the update page.
-const TAKE_OVER_MS = 1500;
 
 const urlOf = (file) => new URL(file.url, self.location.href).href;
 const PRECACHED = new Set(BUILD.files.map(urlOf));
@@ -81,6 +78,8 @@ function onFetch(event) {
   url.hash = "";
   if (req.mode === "navigate") {
     event.respondWith(navigate(req, url));
+  } else if (url.href === UPDATE_SCRIPT) {
+    event.respondWith(updateScript());
   } else if (PRECACHED.has(url.href)) {
     event.respondWith(fromCache(req, url.href));
   }
@@ -94,62 +93,76 @@ async function fromCache(req, key) {
 }
 
 async function navigate(req, url) {
-  const outcome = await takeOver(req);
-  if (outcome === "activated") {
-    // The same address again, now dispatched to the new worker.
-    return Response.redirect(req.url, 302);
-  }
-  if (outcome === "pending") {
+  if (await handOver(req)) {
     return updatingPage();
   }
   const key = url.pathname.endsWith("/") ? `${url.href}index.html` : url.href;
   return PRECACHED.has(key) ? fromCache(req, key) : fetch(req);
 }
 
+// Set once this worker has asked its successor to take over; from then on
+// every page it is asked for is the update page, until the successor serves.
+let handingOver = false;
+
 /**
  * A newer build that has installed completely waits until no page uses
  * this one. A reload of the only page using it is that moment: the old page
  * is going away and the new one has not started. A new tab beside an open
- * one is not (that page keeps the build it started with), so neither is a
+ * one is not (that page keeps the build it started with), nor is a
  * navigation that is not a reload.
+ *
+ * The answer is a page without the app, which asks the successor to take
+ * over and loads the address again once it serves. The page asks, not this
+ * worker: a worker that skips waiting while the old one is still answering
+ * starts only on Chromium's next check, about a second later (measured).
  */
-async function takeOver(req) {
+async function handOver(req) {
   const next = self.registration.waiting;
-  if (!next || (req.cache !== "no-cache" && req.cache !== "reload")) {
-    return "no";
+  if (!next) {
+    return false;
   }
-  const pages = await self.clients.matchAll({ type: "window" });
-  if (pages.length > 1) {
-    return "no";
+  if (!handingOver) {
+    if (req.cache !== "no-cache" && req.cache !== "reload") {
+      return false;
+    }
+    const pages = await self.clients.matchAll({ type: "window" });
+    if (pages.length > 1) {
+      return false;
+    }
+    handingOver = true;
   }
-  const settled = new Promise((resolve) => {
-    const check = () => {
-      if (next.state === "activated") {
-        resolve("activated");
-      } else if (next.state === "redundant") {
-        resolve("no");
-      }
-    };
-    next.addEventListener("statechange", check);
-    setTimeout(() => resolve("pending"), TAKE_OVER_MS);
-    check();
-  });
-  next.postMessage({ type: "skip-waiting" });
-  return settled;
+  return true;
 }
 
-// The new worker activates as soon as this one has answered; the page then
-// reloads itself into the new build. No script: the refresh is declarative.
+// The update page's one script, served from here so that page needs no
+// inline script either. It reloads as soon as the new worker controls the
+// page, or at once if it already does; the meta refresh is the fallback.
+const UPDATE_SCRIPT = new URL("sw-update.js", self.location.href).href;
+const UPDATE_JS = `const sw = navigator.serviceWorker;
+sw.addEventListener("controllerchange", () => location.reload());
+sw.getRegistration().then((r) => {
+  if (r && r.waiting) {
+    r.waiting.postMessage({ type: "skip-waiting" });
+  } else {
+    location.reload();
+  }
+});
+`;
+
 function updatingPage() {
   const html =
-    '<!doctype html><meta charset="utf-8"><meta http-equiv="refresh" content="0.3">' +
-    "<title>CREW MRV</title><p>Updating CREW MRV…</p>";
+    '<!doctype html><meta charset="utf-8"><meta http-equiv="refresh" content="2">' +
+    `<title>CREW MRV</title><p>Updating CREW MRV…</p><script src="${UPDATE_SCRIPT}"></script>`;
   return new Response(html, {
     headers: {
       "Content-Type": "text/html; charset=utf-8",
-      "Content-Security-Policy": "default-src 'none'; frame-ancestors 'none'",
+      "Content-Security-Policy": "default-src 'none'; script-src 'self'; frame-ancestors 'none'",
     },
   });
+}
+
+function updateScript() {
+  return new Response(UPDATE_JS, { headers: { "Content-Type": "text/javascript; charset=utf-8" } });
 }
 
 function hex(buffer) {

@@ -28,7 +28,7 @@ async function site() {
 const buildLine = async (dir) =>
   JSON.parse((await readFile(path.join(dir, "sw.js"), "utf8")).match(/^const BUILD = (.*);$/m)[1]);
 
-test("the worker's list is every file but itself, URL-encoded as the page asks, with a version over all contents", async () => {
+test("the worker's list is every file but itself, URL-encoded as the page asks, with a version over all contents and its code", async () => {
   const dir = await site();
   try {
     const first = await precache(dir);
@@ -56,6 +56,12 @@ test("the worker's list is every file but itself, URL-encoded as the page asks, 
     assert.notEqual(second.version, first.version);
     assert.notEqual(second.files[0].sha256, first.files[0].sha256);
     assert.deepEqual(second.files.slice(1), first.files.slice(1));
+
+    // The worker's own code alone: a new version too, the same files.
+    await writeFile(path.join(dir, "sw.js"), `${await readFile(path.join(dir, "sw.js"), "utf8")}// changed\n`);
+    const third = await precache(dir);
+    assert.notEqual(third.version, second.version);
+    assert.deepEqual(third.files, second.files);
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
