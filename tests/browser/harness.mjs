@@ -57,7 +57,10 @@ export function isLocalUrl(raw) {
  *   context, server  the browser context and the static server
  *   close()   shuts browser and server down; call it in a finally block
  * `init` is a function run in the page before any of its scripts (e.g. to
- * install performance observers); `root` serves another directory than dist/.
+ * install performance observers); `root` serves another directory than dist/;
+ * `serviceWorkers: "block"` keeps the app's service worker from installing
+ * (its background download of the build would share the CPU with what a
+ * benchmark measures).
  * `profile: true` runs Chromium with a profile on disk (a temp dir) instead
  * of the default in-memory one, which Chromium treats as incognito (no app
  * install there).
@@ -68,6 +71,7 @@ export async function openApp({
   init = null,
   root = distDir,
   profile = false,
+  serviceWorkers = "allow",
 } = {}) {
   const server = await startServer({
     root,
@@ -80,15 +84,15 @@ export async function openApp({
   let profileDir;
   try {
     const launch = { executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS };
-    const viewport = { width: 1280, height: 800 };
+    const options = { viewport: { width: 1280, height: 800 }, serviceWorkers };
     let context;
     if (profile) {
       profileDir = await mkdtemp(path.join(tmpdir(), "crew-profile-"));
-      context = await chromium.launchPersistentContext(profileDir, { ...launch, viewport });
+      context = await chromium.launchPersistentContext(profileDir, { ...launch, ...options });
       browser = context;
     } else {
       browser = await chromium.launch(launch);
-      context = await browser.newContext({ viewport });
+      context = await browser.newContext(options);
     }
     const errors = [];
     const requests = [];
