@@ -32,7 +32,7 @@ mod bench {
     use crate::pg_server::Server;
 
     use crew_mrv_core::export::{output_bytes, Output};
-    use crew_mrv_core::{assemble, read_file, Config, Filter, ImportStore, Run, Source};
+    use crew_mrv_core::{assemble, read_file_with, Config, Filter, ImportStore, Run, Source};
 
     fn peak_rss_kb() -> Option<u64> {
         let s = std::fs::read_to_string("/proc/self/status").ok()?;
@@ -66,9 +66,15 @@ mod bench {
     fn core_run(sources: &[Source], config: &Config, jobs: usize) -> (Run, Duration, Duration) {
         let t0 = Instant::now();
         let sizes: Vec<u64> = sources.iter().map(|s| s.bytes.len() as u64).collect();
+        let total = sizes.iter().sum();
         let files =
             crate::parallel::map_ordered(&crate::parallel::largest_first(&sizes), jobs, |i| {
-                sources.get(i).map(|s| read_file(&s.name, &s.bytes, config))
+                let spread = crate::parallel::Threads {
+                    width: crate::parallel::share(jobs, sizes.get(i).copied().unwrap_or(0), total),
+                };
+                sources
+                    .get(i)
+                    .map(|s| read_file_with(&s.name, &s.bytes, config, &spread))
             });
         let t_import = t0.elapsed();
         let mut store = ImportStore::new(files.into_iter().flatten().collect());
@@ -168,10 +174,49 @@ mod bench {
                 first = Some(run);
             }
         }
+        largest_alone(&sources, &config, &label, cores);
         let Some(run) = first else { return };
         process_rows(&label, dir, sources.len(), mb, cores);
         drop(sources);
         platform(&run, &label, dir, run.report.files.len(), mb);
+    }
+
+    /// The largest file of the set read alone, whole on one thread and in
+    /// pieces on 2 and all threads (`crew_mrv_core::spread`): how a set
+    /// that is one big log scales.
+    fn largest_alone(sources: &[Source], config: &Config, label: &str, cores: usize) {
+        let Some(big) = sources.iter().max_by_key(|s| s.bytes.len()) else {
+            return;
+        };
+        if big.bytes.len() < 2 * crew_mrv_core::spread::MIN_PIECE_BYTES {
+            return;
+        }
+        let mut widths = vec![1, 2];
+        if cores > 2 {
+            widths.push(cores);
+        }
+        let mut one = None;
+        for width in widths {
+            let t = Instant::now();
+            let f = read_file_with(
+                &big.name,
+                &big.bytes,
+                config,
+                &crate::parallel::Threads { width },
+            );
+            let took = t.elapsed();
+            let base = *one.get_or_insert(took);
+            println!(
+                "| native | {label}: largest file alone, {width} thread(s) | 1 | {:.1} | {:.3} s | {:.0} MB/s | {:.2} M rows | | {} read {}; {:.2}× one thread |",
+                big.bytes.len() as f64 / 1e6,
+                took.as_secs_f64(),
+                big.bytes.len() as f64 / 1e6 / took.as_secs_f64().max(1e-9),
+                f.account.rows_in as f64 / 1e6,
+                big.name,
+                if width == 1 { "whole" } else { "in pieces" },
+                base.as_secs_f64() / took.as_secs_f64().max(1e-9),
+            );
+        }
     }
 
     /// What a process cost: wall time, CPU time (user + system, which

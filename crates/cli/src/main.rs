@@ -24,7 +24,7 @@ mod cli {
     use clap::{CommandFactory, Parser};
     use crew_mrv_core::export::{output_bytes, write_output, Output};
     use crew_mrv_core::method::{sensitivity, uncertainty};
-    use crew_mrv_core::{assemble, read_file, Config, Filter, ImportStore, Kpis, Report, Run};
+    use crew_mrv_core::{assemble, read_file_with, Config, Filter, ImportStore, Kpis, Report, Run};
 
     use crate::args::{Cli, Command, ExplainArgs, ReportArgs, RunArgs, SampleArgs, VerifyArgs};
     use crate::parallel;
@@ -216,7 +216,9 @@ mod cli {
     }
 
     /// Each file is read, imported and dropped by one of `jobs` threads,
-    /// so a run holds at most `jobs` files' bytes at a time; the imports
+    /// so a run holds at most `jobs` files' bytes at a time (a file that
+    /// is most of the set is read in pieces on its share of the threads,
+    /// `parallel::share`); the imports
     /// come back in the order of `paths` and `assemble` then orders them
     /// exactly as the core's `run` would, so the outputs are the same
     /// bytes whatever `jobs` is. The flag says some file could not be read
@@ -243,6 +245,7 @@ mod cli {
                 .iter()
                 .map(|p| fs::metadata(p).map_or(0, |m| m.len()))
                 .collect();
+            let total = sizes.iter().sum();
             let read = parallel::map_ordered(&parallel::largest_first(&sizes), jobs, |i| {
                 let p = paths.get(i)?;
                 let name = p
@@ -250,7 +253,10 @@ mod cli {
                     .map(|n| n.to_string_lossy().into_owned())
                     .unwrap_or_else(|| p.display().to_string());
                 progress.file(&shown(&name));
-                Some(fs::read(p).map(|bytes| read_file(&name, &bytes, config)))
+                let spread = parallel::Threads {
+                    width: parallel::share(jobs, sizes.get(i).copied().unwrap_or(0), total),
+                };
+                Some(fs::read(p).map(|bytes| read_file_with(&name, &bytes, config, &spread)))
             });
             for (p, r) in paths.iter().zip(read) {
                 match r {

@@ -50,6 +50,33 @@ pub fn map_ordered<T: Send>(order: &[usize], jobs: usize, f: impl Fn(usize) -> T
     done.into_iter().map(|(_, v)| v).collect()
 }
 
+/// A file's pieces (`crew_mrv_core::spread`) on up to `width` threads of
+/// their own.
+pub struct Threads {
+    pub width: usize,
+}
+
+impl crew_mrv_core::spread::Spread for Threads {
+    fn width(&self) -> usize {
+        self.width
+    }
+
+    fn run(&self, n: usize, task: &(dyn Fn(usize) + Sync)) {
+        let order: Vec<usize> = (0..n).collect();
+        map_ordered(&order, self.width, task);
+    }
+}
+
+/// The threads a file of `size` bytes gets for its pieces when `jobs`
+/// threads read `total` bytes: its share of them, at least one. A file
+/// that is most of the set (one big log) is split over every thread; a
+/// set of similar files is spread file by file and none is split.
+pub fn share(jobs: usize, size: u64, total: u64) -> usize {
+    let jobs = jobs.max(1) as u128;
+    let share = (jobs * u128::from(size) + u128::from(total) / 2) / u128::from(total.max(1));
+    usize::try_from(share).unwrap_or(1).clamp(1, jobs as usize)
+}
+
 /// `0..sizes.len()`, largest first (ties in index order, so the schedule
 /// is the same from run to run).
 pub fn largest_first(sizes: &[u64]) -> Vec<usize> {
@@ -78,6 +105,16 @@ mod tests {
         let out = map_ordered(&[2, 0, 1], 2, |i| i);
         assert_eq!(out, vec![0, 1, 2]);
         assert!(map_ordered(&[], 4, |i| i).is_empty());
+    }
+
+    #[test]
+    fn a_file_is_split_by_its_share_of_the_bytes() {
+        // One log of 90 % of the set: every thread.
+        assert_eq!(share(4, 90, 100), 4);
+        // Eight similar logs on two threads: none split.
+        assert_eq!(share(2, 45, 360), 1);
+        assert_eq!(share(2, 0, 0), 1);
+        assert_eq!(share(1, 100, 100), 1);
     }
 
     #[test]

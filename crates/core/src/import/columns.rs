@@ -157,6 +157,11 @@ impl MetadataBudget {
         None
     }
 
+    /// Whether some row's extra columns were not kept.
+    pub fn spent(&self) -> bool {
+        self.dropped_from.is_some()
+    }
+
     pub fn report(&self, ctx: &mut Ctx<'_>) {
         if let Some(line) = self.dropped_from {
             ctx.findings.push(

@@ -58,11 +58,50 @@ fn reader(delimiter: u8, quoting: bool, bytes: &[u8]) -> csv::Reader<&[u8]> {
 
 /// Like [`walk`], stopping as soon as `f` says so: finding a header must
 /// not parse the rest of a 40 MB file.
-pub fn walk_until(text: &[u8], delimiter: u8, mut f: impl FnMut(Row<'_>) -> ControlFlow<()>) {
+pub fn walk_until(text: &[u8], delimiter: u8, f: impl FnMut(Row<'_>) -> ControlFlow<()>) {
+    walk_piece(text, delimiter, Piece::WHOLE, f);
+}
+
+/// Where a walk starts and stops, for reading a file in pieces. Between
+/// two records the walk is in one state only (a new reader at a byte
+/// offset, the line breaks before it counted), so a walk started at a
+/// record's offset with the `\n` bytes before it as `line` rows exactly
+/// as the walk from the top does from there on, provided the file has no
+/// lone `\r` (the reader does not count those as lines) and no line there
+/// starts with a byte order mark (a new reader drops it).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Piece {
+    /// The byte offset of a record as the reader reaches it (after the
+    /// line break that ends the record before; for `\r\n`, at its `\n`).
+    pub from: usize,
+    /// `\n` bytes before `from`.
+    pub line: u64,
+    /// Stop before the first record the reader reaches at or past this
+    /// offset (nothing of it handed on).
+    pub stop: Option<usize>,
+}
+
+impl Piece {
+    pub const WHOLE: Piece = Piece {
+        from: 0,
+        line: 0,
+        stop: None,
+    };
+}
+
+/// Walk one [`Piece`]: the offset it stopped at (that of the next piece,
+/// when the pieces join), or `None` at the end of the text or when `f`
+/// stopped it.
+pub fn walk_piece(
+    text: &[u8],
+    delimiter: u8,
+    piece: Piece,
+    mut f: impl FnMut(Row<'_>) -> ControlFlow<()>,
+) -> Option<usize> {
     let mut rec = ByteRecord::new();
     // After a stray quote the walk restarts on the next line with a new
     // reader: `base` is where it starts, `base_line` the lines before it.
-    let (mut base, mut base_line) = (0usize, 0u64);
+    let (mut base, mut base_line) = (piece.from, piece.line);
     // A quote left open to the end takes the file's final line break too;
     // its last line is the file's, counted once and only if needed.
     let mut lines_total: Option<u64> = None;
@@ -82,6 +121,9 @@ pub fn walk_until(text: &[u8], delimiter: u8, mut f: impl FnMut(Row<'_>) -> Cont
                 .map(|p| (p.line(), p.byte()))
                 .unwrap_or((1, 0));
             let at = base + byte as usize;
+            if piece.stop.is_some_and(|stop| at >= stop) {
+                return Some(at);
+            }
             let (crlf, blank, blank_bytes) = leading_line_breaks(text, at);
             let line = base_line + line + crlf;
             if blank > 0 {
@@ -90,7 +132,7 @@ pub fn walk_until(text: &[u8], delimiter: u8, mut f: impl FnMut(Row<'_>) -> Cont
                     count: clamp(blank),
                 };
                 if f(row).is_break() {
-                    return;
+                    return None;
                 }
             }
             let first = line + blank;
@@ -106,7 +148,7 @@ pub fn walk_until(text: &[u8], delimiter: u8, mut f: impl FnMut(Row<'_>) -> Cont
                     delimiters,
                 };
                 if f(row).is_break() {
-                    return;
+                    return None;
                 }
                 let start = at + blank_bytes;
                 let rest = text.get(start..).unwrap_or(&[]);
@@ -121,7 +163,7 @@ pub fn walk_until(text: &[u8], delimiter: u8, mut f: impl FnMut(Row<'_>) -> Cont
                     record: &literal,
                 };
                 if f(row).is_break() {
-                    return;
+                    return None;
                 }
                 match eol {
                     Some(i) => {
@@ -129,7 +171,7 @@ pub fn walk_until(text: &[u8], delimiter: u8, mut f: impl FnMut(Row<'_>) -> Cont
                         base_line = first;
                         continue 'restart;
                     }
-                    None => return,
+                    None => return None,
                 }
             }
             let row = Row::Record {
@@ -138,7 +180,7 @@ pub fn walk_until(text: &[u8], delimiter: u8, mut f: impl FnMut(Row<'_>) -> Cont
                 record: &rec,
             };
             if f(row).is_break() {
-                return;
+                return None;
             }
             end_line = base_line + rdr.position().line();
             end_byte = base as u64 + rdr.position().byte();
@@ -150,7 +192,7 @@ pub fn walk_until(text: &[u8], delimiter: u8, mut f: impl FnMut(Row<'_>) -> Cont
                 count: clamp(trailing),
             });
         }
-        return;
+        return None;
     }
 }
 
