@@ -644,6 +644,9 @@ impl SeriesCells {
 /// Bytes gathered before they go to the writer.
 const OUT_CHUNK: usize = 1 << 16;
 
+/// Formatted sensor values kept per part (direct-mapped by their bits).
+const VALUE_CACHE: usize = 1021;
+
 /// Sensor rows `rows` of `f`, as the generic rows would write them.
 fn sensor_csv_rows(
     report: &Report,
@@ -655,7 +658,10 @@ fn sensor_csv_rows(
     let mut cells: Vec<Option<SeriesCells>> = (0..series.len()).map(|_| None).collect();
     let mut buf: Vec<u8> = Vec::with_capacity(OUT_CHUNK + 1024);
     let mut day: Option<(NaiveDate, [u8; 10])> = None;
-    let mut num = String::with_capacity(32);
+    // A sensor repeats a few hundred values (pH to two decimals): the text
+    // of each is kept by its bits, so most rows skip the float formatting.
+    // Every slot starts as 0.0, a value like any other.
+    let mut values: Vec<(u64, String)> = vec![(0, "0".to_string()); VALUE_CACHE];
     for r in f.records.sensor.get(rows).unwrap_or(&[]) {
         let (Some(s), Some(slot)) = (
             series.get(r.series as usize),
@@ -667,9 +673,16 @@ fn sensor_csv_rows(
         buf.extend_from_slice(c.head.as_bytes());
         push_datetime_bytes(&mut buf, r.at, &mut day);
         buf.extend_from_slice(c.mid.as_bytes());
-        num.clear();
-        let _ = write!(num, "{}", r.value);
-        buf.extend_from_slice(num.as_bytes());
+        let bits = r.value.to_bits();
+        let slot = (bits ^ (bits >> 29) ^ (bits >> 41)) as usize % VALUE_CACHE;
+        if let Some((b, text)) = values.get_mut(slot) {
+            if *b != bits {
+                text.clear();
+                let _ = write!(text, "{}", r.value);
+                *b = bits;
+            }
+            buf.extend_from_slice(text.as_bytes());
+        }
         buf.extend_from_slice(c.tail.as_bytes());
         push_u32(&mut buf, r.row);
         buf.extend_from_slice(c.end.as_bytes());
@@ -1187,7 +1200,12 @@ mod tests {
             };
             let day = 1 + (i / 1440) % 28;
             let (h, m) = ((i / 60) % 24, i % 60);
-            let value = 6.5 + (i % 97) as f64 / 7.0;
+            // More distinct values than the cache has slots, and both zeros.
+            let value = match i % 1000 {
+                1 => 0.0,
+                2 => -0.0,
+                _ => 6.5 + (i % 3001) as f64 / 7.0,
+            };
             log.push_str(&format!(
                 "2025-04-{day:02} {h:02}:{m:02}:00,{value},pH,{sensor},secondary_clarifier,{plant},pH,\"{note}\",Good\n"
             ));

@@ -158,6 +158,7 @@ impl MetadataBudget {
     }
 
     /// Whether some row's extra columns were not kept.
+    #[cfg_attr(target_arch = "wasm32", allow(dead_code))]
     pub fn spent(&self) -> bool {
         self.dropped_from.is_some()
     }

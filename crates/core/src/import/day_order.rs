@@ -97,6 +97,7 @@ impl DateReader {
 
     /// What a reader of the next piece of the same file noted, as if this
     /// one had read on (both start from the same scan).
+    #[cfg_attr(target_arch = "wasm32", allow(dead_code))]
     pub fn absorb(&mut self, next: &DateReader) {
         self.assumed += next.assumed;
         if self.first_assumed.is_none() {

@@ -254,11 +254,20 @@ pub fn total_lines(text: &[u8]) -> u64 {
     if text.is_empty() {
         return 0;
     }
-    let breaks = text
-        .iter()
-        .enumerate()
-        .filter(|(i, b)| **b == b'\n' || (**b == b'\r' && text.get(i + 1) != Some(&b'\n')))
-        .count() as u64;
+    // A plain count of `\n` compiles to a vector loop; the lone `\r`s
+    // (rare) are looked for only in a text that has a `\r` at all. On a
+    // year of pH logs the one-pass test of every byte's successor took
+    // 6 % of a whole run.
+    let newlines = text.iter().filter(|b| **b == b'\n').count() as u64;
+    let lone_cr = if text.contains(&b'\r') {
+        text.windows(2)
+            .filter(|w| w[0] == b'\r' && w[1] != b'\n')
+            .count() as u64
+            + u64::from(text.last() == Some(&b'\r'))
+    } else {
+        0
+    };
+    let breaks = newlines + lone_cr;
     if matches!(text.last(), Some(b'\n' | b'\r')) {
         breaks
     } else {
@@ -348,6 +357,34 @@ mod tests {
         });
         out.push(format!("lines {total}"));
         out
+    }
+
+    /// Lines as an editor counts them, by the definition (each `\n`, each
+    /// `\r` not followed by `\n`, one more unless the text ends in a
+    /// break) against the counting `total_lines` does.
+    #[test]
+    fn total_lines_counts_every_kind_of_line_break() {
+        let by_definition = |t: &[u8]| -> u64 {
+            if t.is_empty() {
+                return 0;
+            }
+            let breaks = t
+                .iter()
+                .enumerate()
+                .filter(|(i, b)| **b == b'\n' || (**b == b'\r' && t.get(i + 1) != Some(&b'\n')))
+                .count() as u64;
+            breaks + u64::from(!matches!(t.last(), Some(b'\n' | b'\r')))
+        };
+        for t in [
+            "", "a", "a\n", "a\r", "a\r\n", "\r", "\n", "\r\r\n", "a\rb\nc", "a\r\nb\r",
+            "\r\n\r\n", "x\n\ny", "\r\rx",
+        ] {
+            assert_eq!(
+                total_lines(t.as_bytes()),
+                by_definition(t.as_bytes()),
+                "{t:?}"
+            );
+        }
     }
 
     #[test]

@@ -32,7 +32,7 @@ use chrono::{NaiveDate, NaiveDateTime};
 use serde::{Deserialize, Serialize};
 
 pub use account::{RowAccount, SkipRange, SkipReason, MAX_SKIP_RANGES};
-#[cfg(feature = "testing")]
+#[cfg(all(feature = "testing", not(target_arch = "wasm32")))]
 #[doc(hidden)]
 pub use ph_csv::pieces::JOINED as PIECES_JOINED;
 pub use ph_csv::MAX_SERIES_IN_FILE;

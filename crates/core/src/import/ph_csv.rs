@@ -161,7 +161,13 @@ pub fn read(
         max_metadata_bytes: ctx.config.limits.max_metadata_bytes,
     };
     let dates = DateReader::scan(ctx, text, delimiter, header_line, ts_col);
-    let part = match pieces::read(ctx, &lay, text, delimiter, header_line, &dates) {
+    // Natively only: no browser worker hands out threads (yet), so the
+    // joining code would be wasm weight for nothing.
+    #[cfg(not(target_arch = "wasm32"))]
+    let pieced = pieces::read(ctx, &lay, text, delimiter, header_line, &dates);
+    #[cfg(target_arch = "wasm32")]
+    let pieced = None;
+    let part = match pieced {
         Some(part) => part,
         None => {
             let mut part = Part::new(&lay, dates, text.len());
@@ -176,6 +182,8 @@ pub fn read(
 
 /// The readings of a log, or of one piece of it, with what reading them
 /// decided on the way (series, dates, zones).
+// Some of it is read only when pieces are joined, which wasm32 lacks.
+#[cfg_attr(target_arch = "wasm32", allow(dead_code))]
 struct Part {
     metadata: MetadataBudget,
     series: Vec<SensorSeries>,
@@ -547,6 +555,7 @@ impl Part {
 /// piece cannot decide alone (more series than the first
 /// `MAX_SERIES_PER_FILE`, the extra-column budget, merged skip ranges)
 /// sends the file back to the single walk.
+#[cfg(not(target_arch = "wasm32"))]
 pub(super) mod pieces {
     use std::sync::Mutex;
 
