@@ -27,6 +27,7 @@ pub mod profile;
 pub mod provenance;
 pub mod qa;
 mod report;
+pub mod spread;
 pub mod sql;
 mod store;
 
@@ -52,7 +53,7 @@ pub use config::{Config, ReplicatePolicy};
 pub use error::{FileError, FileErrorKind};
 pub use import::{FileImport, FileKind, FileSummary, Records, RowAccount, SkipReason};
 pub use method::METHOD_VERSION;
-pub use pipeline::{assemble, read_file, run, sha256_hex, with_profiles, Source};
+pub use pipeline::{assemble, read_file, read_file_with, run, sha256_hex, with_profiles, Source};
 pub use qa::{CheckId, Finding};
 pub use report::{
     chart_series, chart_text, escape_chart_labels, file_problem, qa_level_title, skip_ranges,

@@ -58,11 +58,50 @@ fn reader(delimiter: u8, quoting: bool, bytes: &[u8]) -> csv::Reader<&[u8]> {
 
 /// Like [`walk`], stopping as soon as `f` says so: finding a header must
 /// not parse the rest of a 40 MB file.
-pub fn walk_until(text: &[u8], delimiter: u8, mut f: impl FnMut(Row<'_>) -> ControlFlow<()>) {
+pub fn walk_until(text: &[u8], delimiter: u8, f: impl FnMut(Row<'_>) -> ControlFlow<()>) {
+    walk_piece(text, delimiter, Piece::WHOLE, f);
+}
+
+/// Where a walk starts and stops, for reading a file in pieces. Between
+/// two records the walk is in one state only (a new reader at a byte
+/// offset, the line breaks before it counted), so a walk started at a
+/// record's offset with the `\n` bytes before it as `line` rows exactly
+/// as the walk from the top does from there on, provided the file has no
+/// lone `\r` (the reader does not count those as lines) and no line there
+/// starts with a byte order mark (a new reader drops it).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Piece {
+    /// The byte offset of a record as the reader reaches it (after the
+    /// line break that ends the record before; for `\r\n`, at its `\n`).
+    pub from: usize,
+    /// `\n` bytes before `from`.
+    pub line: u64,
+    /// Stop before the first record the reader reaches at or past this
+    /// offset (nothing of it handed on).
+    pub stop: Option<usize>,
+}
+
+impl Piece {
+    pub const WHOLE: Piece = Piece {
+        from: 0,
+        line: 0,
+        stop: None,
+    };
+}
+
+/// Walk one [`Piece`]: the offset it stopped at (that of the next piece,
+/// when the pieces join), or `None` at the end of the text or when `f`
+/// stopped it.
+pub fn walk_piece(
+    text: &[u8],
+    delimiter: u8,
+    piece: Piece,
+    mut f: impl FnMut(Row<'_>) -> ControlFlow<()>,
+) -> Option<usize> {
     let mut rec = ByteRecord::new();
     // After a stray quote the walk restarts on the next line with a new
     // reader: `base` is where it starts, `base_line` the lines before it.
-    let (mut base, mut base_line) = (0usize, 0u64);
+    let (mut base, mut base_line) = (piece.from, piece.line);
     // A quote left open to the end takes the file's final line break too;
     // its last line is the file's, counted once and only if needed.
     let mut lines_total: Option<u64> = None;
@@ -86,6 +125,9 @@ pub fn walk_until(text: &[u8], delimiter: u8, mut f: impl FnMut(Row<'_>) -> Cont
                 .map(|p| (p.line(), p.byte()))
                 .unwrap_or((1, 0));
             let at = base + byte as usize;
+            if piece.stop.is_some_and(|stop| at >= stop) {
+                return Some(at);
+            }
             let (crlf, blank, blank_bytes) = leading_line_breaks(text, at);
             let line = match by_bytes.as_mut() {
                 Some(c) => c.line_at(text, at) + crlf,
@@ -97,7 +139,7 @@ pub fn walk_until(text: &[u8], delimiter: u8, mut f: impl FnMut(Row<'_>) -> Cont
                     count: clamp(blank),
                 };
                 if f(row).is_break() {
-                    return;
+                    return None;
                 }
             }
             let first = line + blank;
@@ -113,7 +155,7 @@ pub fn walk_until(text: &[u8], delimiter: u8, mut f: impl FnMut(Row<'_>) -> Cont
                     delimiters,
                 };
                 if f(row).is_break() {
-                    return;
+                    return None;
                 }
                 let start = at + blank_bytes;
                 let rest = text.get(start..).unwrap_or(&[]);
@@ -132,7 +174,7 @@ pub fn walk_until(text: &[u8], delimiter: u8, mut f: impl FnMut(Row<'_>) -> Cont
                     record: &literal,
                 };
                 if f(row).is_break() {
-                    return;
+                    return None;
                 }
                 match eol {
                     Some(i) => {
@@ -140,7 +182,7 @@ pub fn walk_until(text: &[u8], delimiter: u8, mut f: impl FnMut(Row<'_>) -> Cont
                         base_line = first;
                         continue 'restart;
                     }
-                    None => return,
+                    None => return None,
                 }
             }
             let row = Row::Record {
@@ -149,7 +191,7 @@ pub fn walk_until(text: &[u8], delimiter: u8, mut f: impl FnMut(Row<'_>) -> Cont
                 record: &rec,
             };
             if f(row).is_break() {
-                return;
+                return None;
             }
             end_byte = base as u64 + rdr.position().byte();
             end_line = match by_bytes.as_mut() {
@@ -164,7 +206,7 @@ pub fn walk_until(text: &[u8], delimiter: u8, mut f: impl FnMut(Row<'_>) -> Cont
                 count: clamp(trailing),
             });
         }
-        return;
+        return None;
     }
 }
 
@@ -273,11 +315,20 @@ pub fn total_lines(text: &[u8]) -> u64 {
     if text.is_empty() {
         return 0;
     }
-    let breaks = text
-        .iter()
-        .enumerate()
-        .filter(|(i, b)| **b == b'\n' || (**b == b'\r' && text.get(i + 1) != Some(&b'\n')))
-        .count() as u64;
+    // A plain count of `\n` compiles to a vector loop; the lone `\r`s
+    // (rare) are looked for only in a text that has a `\r` at all. On a
+    // year of pH logs the one-pass test of every byte's successor took
+    // 6 % of a whole run.
+    let newlines = text.iter().filter(|b| **b == b'\n').count() as u64;
+    let lone_cr = if text.contains(&b'\r') {
+        text.windows(2)
+            .filter(|w| w[0] == b'\r' && w[1] != b'\n')
+            .count() as u64
+            + u64::from(text.last() == Some(&b'\r'))
+    } else {
+        0
+    };
+    let breaks = newlines + lone_cr;
     if matches!(text.last(), Some(b'\n' | b'\r')) {
         breaks
     } else {
@@ -367,6 +418,34 @@ mod tests {
         });
         out.push(format!("lines {total}"));
         out
+    }
+
+    /// Lines as an editor counts them, by the definition (each `\n`, each
+    /// `\r` not followed by `\n`, one more unless the text ends in a
+    /// break) against the counting `total_lines` does.
+    #[test]
+    fn total_lines_counts_every_kind_of_line_break() {
+        let by_definition = |t: &[u8]| -> u64 {
+            if t.is_empty() {
+                return 0;
+            }
+            let breaks = t
+                .iter()
+                .enumerate()
+                .filter(|(i, b)| **b == b'\n' || (**b == b'\r' && t.get(i + 1) != Some(&b'\n')))
+                .count() as u64;
+            breaks + u64::from(!matches!(t.last(), Some(b'\n' | b'\r')))
+        };
+        for t in [
+            "", "a", "a\n", "a\r", "a\r\n", "\r", "\n", "\r\r\n", "a\rb\nc", "a\r\nb\r",
+            "\r\n\r\n", "x\n\ny", "\r\rx",
+        ] {
+            assert_eq!(
+                total_lines(t.as_bytes()),
+                by_definition(t.as_bytes()),
+                "{t:?}"
+            );
+        }
     }
 
     #[test]
