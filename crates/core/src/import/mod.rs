@@ -31,7 +31,7 @@ use std::sync::OnceLock;
 use chrono::{NaiveDate, NaiveDateTime};
 use serde::{Deserialize, Serialize};
 
-pub use account::{RowAccount, SkipRange, SkipReason, MAX_SKIP_RANGES};
+pub use account::{RecordRange, RowAccount, SkipRange, SkipReason, MAX_SKIP_RANGES};
 pub use ph_csv::MAX_SERIES_IN_FILE;
 
 use crate::config::Config;
