@@ -60,6 +60,9 @@ pub use report::{
     Capped, Filter, Kpis, Report, MAX_CHART_SERIES, MAX_SKIP_RANGES_SHOWN,
 };
 pub use store::{ImportStore, Run};
+/// A file's text encoding as read, named by the records buffer of the
+/// browser pool (crates/protocol).
+pub use text::TextEncoding;
 /// Timestamps as the importers read them; the page reads the chart's zoom
 /// range with it.
 pub use timestamp::parse_datetime;

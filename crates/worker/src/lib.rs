@@ -15,10 +15,10 @@ use js_sys::{Array, Object, Reflect, Uint8Array};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::{spawn_local, JsFuture};
-use web_sys::{DedicatedWorkerGlobalScope, MessageEvent};
+use web_sys::{DedicatedWorkerGlobalScope, MessageEvent, MessagePort};
 
 use crew_mrv_core::config::{Confidence, DEFAULT_LAB_RELATIVE};
-use crew_mrv_core::{assemble, Config, ImportStore, ReplicatePolicy, Run};
+use crew_mrv_core::{assemble, Config, FileImport, ImportStore, ReplicatePolicy, Run};
 use crew_mrv_protocol::{Answer, Call, FileSource, Progress, Reply, Request};
 
 struct State {
@@ -85,7 +85,34 @@ pub fn start() {
             .ok()
             .and_then(|f| f.dyn_into().ok())
             .unwrap_or_default();
+        // The pool's wiring is handled at once, not queued: a pool worker
+        // may die while an `Add` waits for it.
+        let port = || {
+            Reflect::get(&data, &"port".into())
+                .ok()
+                .and_then(|p| p.dyn_into::<MessagePort>().ok())
+        };
         match Call::from_json(&json) {
+            Ok(Call {
+                request: Request::Serve,
+                ..
+            }) => {
+                if let Some(port) = port() {
+                    pool::serve(port);
+                }
+            }
+            Ok(Call {
+                request: Request::Helper { slot, worker },
+                ..
+            }) => {
+                if let Some(port) = port() {
+                    pool::join(slot, worker, port);
+                }
+            }
+            Ok(Call {
+                request: Request::HelperStopped { slot, worker, why },
+                ..
+            }) => pool::stopped(slot, worker, &why),
             Ok(call) => {
                 st.borrow_mut().queue.push_back((call, files));
                 pump(st.clone());
@@ -162,6 +189,7 @@ fn publish(
     files_changed: bool,
     started: f64,
     problems: Vec<String>,
+    lost: Vec<(usize, String, String)>,
 ) {
     let cfg = crew_mrv_core::with_profiles(&config(&state.borrow()), store.files());
     let run = (!store.is_empty()).then(|| {
@@ -178,6 +206,7 @@ fn publish(
             elapsed_ms: now_ms() - started,
             problems,
             worker_memory_bytes: (core::arch::wasm32::memory_size(0) as u64) * 65_536,
+            lost,
         },
         None,
     );
@@ -212,7 +241,7 @@ enum Next {
 }
 
 /// The size of a picked file, from its metadata (no byte read).
-fn attached_size(source: &FileSource, files: &Array) -> Option<u64> {
+pub(crate) fn attached_size(source: &FileSource, files: &Array) -> Option<u64> {
     let FileSource::Attached(i) = source else {
         return None;
     };
@@ -270,6 +299,50 @@ fn trap_requested(name: &str) -> bool {
         .is_some_and(|n| n == name)
 }
 
+/// Tell the page which file of call `id` this worker reads now (its crash
+/// recovery goes by it).
+pub(crate) fn post_progress(id: u32, done: usize, total: usize, current: &str, index: usize) {
+    post(
+        id,
+        Reply::Progress(Progress {
+            done,
+            total,
+            current: current.to_string(),
+            index,
+        }),
+        None,
+    );
+}
+
+/// Read one file and import it under `cfg`, as every worker of the pool
+/// does with each file it is given; `Err`: the file could not be obtained.
+pub(crate) async fn import_one(
+    name: &str,
+    source: &FileSource,
+    files: &Array,
+    cfg: &Config,
+) -> Result<FileImport, String> {
+    if let Some(size) = attached_size(source, files) {
+        if let Some(unread) = crew_mrv_core::import::import_unread(name, size, cfg) {
+            return Ok(unread);
+        }
+    }
+    let buffer = read_source(name, source, files).await?;
+    if trap_requested(name) {
+        core::arch::wasm32::unreachable();
+    }
+    let digest = sha256_start(&buffer);
+    let bytes = Uint8Array::new(&buffer).to_vec();
+    drop(buffer);
+    let mut f = crew_mrv_core::import::import_file(name, &bytes, cfg);
+    f.sha256 = match digest {
+        Some(p) => sha256_finish(p).await,
+        None => None,
+    }
+    .unwrap_or_else(|| crew_mrv_core::sha256_hex(&bytes));
+    Ok(f)
+}
+
 async fn handle(state: &Rc<RefCell<State>>, call: Call, files: Array) {
     let started = now_ms();
     let Call { id, request } = call;
@@ -292,6 +365,16 @@ async fn handle(state: &Rc<RefCell<State>>, call: Call, files: Array) {
                     st.run.as_ref().map_or(&[], |r| r.store.files());
                 crew_mrv_core::with_profiles(&config(&st), kept)
             };
+            if pool::has_members() {
+                let (imported, problems, lost) = pool::import(id, list, &files, cfg).await;
+                post_progress(id, total, total, "computing daily CO2", total);
+                let mut store = take_store(state);
+                for f in imported {
+                    store.add(f);
+                }
+                publish(id, state, store, true, started, problems, lost);
+                return;
+            }
             let mut imported = Vec::with_capacity(total);
             let mut problems = Vec::new();
             // Reading a file (browser I/O) and hashing it (WebCrypto) run
@@ -385,19 +468,27 @@ async fn handle(state: &Rc<RefCell<State>>, call: Call, files: Array) {
             for f in imported {
                 store.add(f);
             }
-            publish(id, state, store, true, started, problems);
+            publish(id, state, store, true, started, problems, Vec::new());
         }
         Request::Remove { name, sha256 } => {
             // One click removes one file (see `ImportStore::remove`).
             let mut store = take_store(state);
             let taken = store.take(&name, &sha256);
             state.borrow_mut().undo = taken.into_iter().collect();
-            publish(id, state, store, true, started, Vec::new());
+            publish(id, state, store, true, started, Vec::new(), Vec::new());
         }
         Request::Clear => {
             let files = take_store(state).into_files();
             state.borrow_mut().undo = files.into_iter().enumerate().collect();
-            publish(id, state, ImportStore::default(), true, started, Vec::new());
+            publish(
+                id,
+                state,
+                ImportStore::default(),
+                true,
+                started,
+                Vec::new(),
+                Vec::new(),
+            );
         }
         Request::Undo => {
             let mut store = take_store(state);
@@ -405,12 +496,12 @@ async fn handle(state: &Rc<RefCell<State>>, call: Call, files: Array) {
             for (at, f) in back {
                 store.restore(at, f);
             }
-            publish(id, state, store, true, started, Vec::new());
+            publish(id, state, store, true, started, Vec::new(), Vec::new());
         }
         Request::SetPolicy(p) => {
             state.borrow_mut().policy = p;
             let store = take_store(state);
-            publish(id, state, store, false, started, Vec::new());
+            publish(id, state, store, false, started, Vec::new(), Vec::new());
         }
         Request::SetUncertainty {
             confidence,
@@ -425,7 +516,7 @@ async fn handle(state: &Rc<RefCell<State>>, call: Call, files: Array) {
                 }
             }
             let store = take_store(state);
-            publish(id, state, store, false, started, Vec::new());
+            publish(id, state, store, false, started, Vec::new(), Vec::new());
         }
         Request::Export { output, filter } => {
             if trap_requested(output.file_name()) {
@@ -497,6 +588,16 @@ async fn handle(state: &Rc<RefCell<State>>, call: Call, files: Array) {
             };
             post(id, reply, None);
         }
+        // The pool's own calls: wiring comes to `start`'s handler, and only
+        // a pool worker's port carries `Import`.
+        Request::Serve
+        | Request::Helper { .. }
+        | Request::HelperStopped { .. }
+        | Request::Import { .. } => post(
+            id,
+            Reply::Failed("not a request for this worker".into()),
+            None,
+        ),
         #[cfg(not(feature = "evidence"))]
         Request::Bundle { .. } | Request::Verify { .. } => post(
             id,
@@ -508,3 +609,4 @@ async fn handle(state: &Rc<RefCell<State>>, call: Call, files: Array) {
 
 #[cfg(feature = "evidence")]
 mod evidence;
+mod pool;

@@ -31,7 +31,7 @@ use std::sync::OnceLock;
 use chrono::{NaiveDate, NaiveDateTime};
 use serde::{Deserialize, Serialize};
 
-pub use account::{RowAccount, SkipRange, SkipReason, MAX_SKIP_RANGES};
+pub use account::{RecordRange, RowAccount, SkipRange, SkipReason, MAX_SKIP_RANGES};
 #[cfg(all(feature = "testing", not(target_arch = "wasm32")))]
 #[doc(hidden)]
 pub use ph_csv::pieces::JOINED as PIECES_JOINED;
