@@ -91,7 +91,9 @@ function observe() {
 async function bench(dir, label, pool) {
   const list = files(dir);
   const mb = list.reduce((s, f) => s + statSync(f).size, 0) / 1e6;
-  const app = await openApp({ init: observe, path: pool ? `?pool=${pool}` : "" });
+  // No service worker: its first-visit download of the whole build would
+  // compete for the CPU with what is measured.
+  const app = await openApp({ init: observe, path: pool ? `?pool=${pool}` : "", serviceWorkers: "block" });
   try {
     await waitForReady(app);
     const { page } = app;
