@@ -2,20 +2,12 @@
 //! cell would cost more wasm than the table is worth (read-only tables).
 
 /// Text as HTML character data or a quoted attribute value: a plant name
-/// or file name is the user's, and must never become markup.
+/// or file name is the user's, and must never become markup. The core's
+/// chart-label escaping, and the quotes an attribute value needs.
 pub fn escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
+    crew_mrv_core::chart_text(s)
+        .replace('"', "&quot;")
+        .replace('\'', "&#39;")
 }
 
 #[cfg(test)]

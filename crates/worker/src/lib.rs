@@ -76,19 +76,11 @@ pub fn start() {
     }));
     let st = state.clone();
     let onmessage = Closure::<dyn FnMut(MessageEvent)>::new(move |ev: MessageEvent| {
-        let data = ev.data();
-        let json = Reflect::get(&data, &"json".into())
-            .ok()
-            .and_then(|j| j.as_string())
-            .unwrap_or_default();
-        let files: Array = Reflect::get(&data, &"files".into())
-            .ok()
-            .and_then(|f| f.dyn_into().ok())
-            .unwrap_or_default();
+        let (json, files) = unpack(&ev);
         // The pool's wiring is handled at once, not queued: a pool worker
         // may die while an `Add` waits for it.
         let port = || {
-            Reflect::get(&data, &"port".into())
+            Reflect::get(&ev.data(), &"port".into())
                 .ok()
                 .and_then(|p| p.dyn_into::<MessagePort>().ok())
         };
@@ -286,6 +278,21 @@ async fn read_source(
                 .map_err(|_| format!("{name}: unreadable response"))
         }
     }
+}
+
+/// A message's call (JSON) and the files beside it, as the page and the
+/// assembling worker send them.
+pub(crate) fn unpack(ev: &MessageEvent) -> (String, Array) {
+    let data = ev.data();
+    let json = Reflect::get(&data, &"json".into())
+        .ok()
+        .and_then(|j| j.as_string())
+        .unwrap_or_default();
+    let files: Array = Reflect::get(&data, &"files".into())
+        .ok()
+        .and_then(|f| f.dyn_into().ok())
+        .unwrap_or_default();
+    (json, files)
 }
 
 /// Fault injection for the browser tests: when this worker's global has

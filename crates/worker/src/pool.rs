@@ -451,15 +451,7 @@ pub fn serve(port: MessagePort) {
     let queue: Waiting = Rc::default();
     let reply_to = port.clone();
     let onmessage = Closure::<dyn FnMut(MessageEvent)>::new(move |ev: MessageEvent| {
-        let data = ev.data();
-        let json = Reflect::get(&data, &"json".into())
-            .ok()
-            .and_then(|j| j.as_string())
-            .unwrap_or_default();
-        let files: Array = Reflect::get(&data, &"files".into())
-            .ok()
-            .and_then(|f| f.dyn_into().ok())
-            .unwrap_or_default();
+        let (json, files) = crate::unpack(&ev);
         let Ok(call) = Call::from_json(&json) else {
             return;
         };
