@@ -50,6 +50,18 @@ async function waitForWorkers(page, n) {
   }
 }
 
+/** The worker with `members` pool workers wired to it, once it has them. */
+async function waitForPool(workers, members) {
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    for (const w of workers) {
+      if ((await w.evaluate(() => self.crewMrvPoolMembers ?? 0)) >= members) return w;
+    }
+    assert.ok(Date.now() < deadline, `no worker has a pool of ${members}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
 async function download(page, testid) {
   const [dl] = await Promise.all([page.waitForEvent("download"), page.click(`[data-testid=${testid}]`)]);
   return readFileSync(await dl.path());
@@ -62,6 +74,9 @@ async function outputs(size) {
     await waitForReady(app);
     const { page } = app;
     await waitForWorkers(page, size);
+    // Files handed over before the pool is wired would all be read by the
+    // assembling worker, and the pool would not be what is compared.
+    if (size > 1) await waitForPool(page.workers(), size - 1);
     const gen = await generation(page);
     await page.setInputFiles("[data-testid=file-input]", sampleFiles());
     await waitForGeneration(page, gen + 1);
@@ -103,7 +118,11 @@ test("a pool worker that dies loses the file it was reading, named; the others l
     await waitForReady(app);
     const { page } = app;
     await waitForWorkers(page, 3);
-    const [assembler, ...pool] = page.workers();
+    // The assembling worker is the one the pool is wired to (the order of
+    // page.workers() is not the order they were started in), and until it
+    // has its pool it reads every file itself.
+    const assembler = await waitForPool(page.workers(), 2);
+    const pool = page.workers().filter((w) => w !== assembler);
     // The assembling worker reads the first data file itself and hands the
     // next ones to the pool in order: the second is a pool worker's. Every
     // worker traps on it for real, as an out-of-memory abort would.
