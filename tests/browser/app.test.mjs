@@ -9,7 +9,7 @@ import { execFileSync } from "node:child_process";
 import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { openApp, waitForReady, screenshot, repoRoot } from "./harness.mjs";
+import { openApp, waitForReady, screenshot, repoRoot, expectLeftOut } from "./harness.mjs";
 
 const dataDir = path.join(repoRoot, "data");
 const cliBin = process.env.CREW_MRV_BIN ?? path.join(repoRoot, "target", "debug", "crew-mrv");
@@ -432,14 +432,7 @@ test("a worker that dies is replaced: the file it was reading is named and left 
     const notice = await page.textContent("[role=alert]");
     assert.ok(notice.includes(`stopped while reading ${culprit}`), notice);
     assert.ok(notice.includes("left out"), notice);
-    await page.click("[data-testid=tab-files]");
-    const names = await page.$$eval("[data-testid=file-row]", (r) => r.map((x) => x.dataset.file));
-    assert.deepEqual([...names].sort(), rest.map((f) => path.basename(f)).sort());
-    // The file left out stays listed, with why, until forgotten.
-    const leftOut = page.locator("[data-testid=left-out-row]");
-    assert.equal(await leftOut.count(), 1);
-    assert.equal(await leftOut.getAttribute("data-file"), culprit);
-    assert.match(await leftOut.textContent(), /processing worker stopped/);
+    await expectLeftOut(page, culprit, rest);
     assert.match(await page.textContent("[data-testid=tab-files]"), /Files \(17, 1 not read\)/);
     await page.click("[data-testid=tab-dashboard]");
     await page.click("[data-testid=filter-all-dates]");

@@ -187,3 +187,20 @@ export async function screenshot(page, name) {
   await page.screenshot({ path: file, fullPage: true });
   return file;
 }
+
+/**
+ * After a worker died reading `culprit`: the Files tab lists `kept` (file
+ * paths) as read and the culprit once as left out, with why. Leaves the
+ * page on the Files tab.
+ */
+export async function expectLeftOut(page, culprit, kept) {
+  const { strict: assert } = await import("node:assert");
+  await page.click("[data-testid=tab-files]");
+  const names = await page.$$eval("[data-testid=file-row]", (r) => r.map((x) => x.dataset.file));
+  assert.deepEqual([...names].sort(), kept.map((f) => path.basename(f)).sort());
+  // The file left out stays listed, with why, until forgotten.
+  const leftOut = page.locator("[data-testid=left-out-row]");
+  assert.equal(await leftOut.count(), 1);
+  assert.equal(await leftOut.getAttribute("data-file"), culprit);
+  assert.match(await leftOut.textContent(), /processing worker stopped/);
+}

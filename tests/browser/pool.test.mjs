@@ -10,7 +10,7 @@ import { execFileSync } from "node:child_process";
 import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { openApp, waitForReady, repoRoot } from "./harness.mjs";
+import { openApp, waitForReady, repoRoot, expectLeftOut } from "./harness.mjs";
 
 const dataDir = path.join(repoRoot, "data");
 const cliBin = process.env.CREW_MRV_BIN ?? path.join(repoRoot, "target", "debug", "crew-mrv");
@@ -145,13 +145,7 @@ test("a pool worker that dies loses the file it was reading, named; the others l
     await waitForWorkers(page, 3);
     assert.equal(page.workers().filter((w) => pool.includes(w)).length, 1, "one pool worker replaced");
 
-    await page.click("[data-testid=tab-files]");
-    const names = await page.$$eval("[data-testid=file-row]", (r) => r.map((x) => x.dataset.file));
-    assert.deepEqual([...names].sort(), rest.map((f) => path.basename(f)).sort());
-    const leftOut = page.locator("[data-testid=left-out-row]");
-    assert.equal(await leftOut.count(), 1);
-    assert.equal(await leftOut.getAttribute("data-file"), culprit);
-    assert.match(await leftOut.textContent(), /processing worker stopped/);
+    await expectLeftOut(page, culprit, rest);
     await page.click("[data-testid=tab-dashboard]");
     await page.click("[data-testid=filter-all-dates]");
     const all = cliSummary(rest).all_plants;
