@@ -17,7 +17,7 @@ export PATH := $(CURDIR)/node_modules/.bin:$(HOME)/.cargo/bin:$(PATH)
 export TRUNK_OFFLINE := true
 export TRUNK_SKIP_VERSION_CHECK := true
 
-.PHONY: help setup web dist run test lint unit independent spreadsheet browser-test bench fuzz-smoke fuzz
+.PHONY: help setup web dist run test lint unit independent spreadsheet browser-test bench bench-venv fuzz-smoke fuzz
 
 help:
 	@echo "make run    build the site and serve it at http://$(HOST):$(PORT)"
@@ -93,14 +93,28 @@ test: setup
 # Benchmarks (not part of `make test`): the native core and the browser,
 # on the sample set and on a generated year (8 minute-cadence pH sensors,
 # a year of workbooks; ~370 MB, generated once into target/, never
-# committed). Prints Markdown table rows for README.md.
+# committed), and the whole `crew-mrv run` process at 1, 2 and all
+# threads beside pandas reading the same files. Prints Markdown table rows
+# for README.md.
 BENCH_YEAR := target/bench-data/year
-bench: setup
+# pandas for the reference rows, in a venv of its own (Debian's Python
+# refuses system-wide pip installs), made again only when the pins change.
+BENCH_VENV := target/bench-venv
+BENCH_PY_PINS := pandas==2.2.3 openpyxl==3.1.5 xlrd==2.0.1
+
+bench-venv:
+	@if [ "$$(cat $(BENCH_VENV)/pins 2>/dev/null)" != "$(BENCH_PY_PINS)" ]; then \
+	  python3 -m venv $(BENCH_VENV) && \
+	  $(BENCH_VENV)/bin/pip install --quiet --disable-pip-version-check $(BENCH_PY_PINS) && \
+	  echo "$(BENCH_PY_PINS)" > $(BENCH_VENV)/pins; \
+	fi
+
+bench: setup bench-venv
 	cargo build --release --quiet -p crew-mrv-cli --bin crew-mrv --example bench
 	@test -f $(BENCH_YEAR)/manifest.json || ./target/release/crew-mrv sample --year --out $(BENCH_YEAR)
 	@$(MAKE) --no-print-directory dist
 	@echo "| where | set | files | MB | time | throughput | rows | memory | notes |"
 	@echo "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"
-	@./target/release/examples/bench data sample
-	@./target/release/examples/bench $(BENCH_YEAR) year
+	@BENCH_PYTHON=$(BENCH_VENV)/bin/python ./target/release/examples/bench data sample
+	@BENCH_PYTHON=$(BENCH_VENV)/bin/python ./target/release/examples/bench $(BENCH_YEAR) year
 	@node tests/browser/bench.mjs data sample $(BENCH_YEAR) year

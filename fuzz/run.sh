@@ -19,11 +19,7 @@ seconds="${1:?usage: fuzz/run.sh SECONDS [TARGET...]}"
 shift
 targets=("$@")
 if [ "${#targets[@]}" -eq 0 ]; then
-  # `profile` is run by name only (fuzz/run.sh 600 profile) while its
-  # known finding is open: a CSV read through a profile with a lone CR
-  # line break and a multi-line quoted field leaves one line out of the
-  # row account (README, Fuzzing).
-  targets=(lab_csv ph_csv plant_a_xls plant_a_xlsx plant_b_xlsx pipeline xlsx_parts xls_parts)
+  targets=(lab_csv ph_csv plant_a_xls plant_a_xlsx plant_b_xlsx pipeline xlsx_parts xls_parts profile)
 fi
 
 export RUSTC_BOOTSTRAP=1

@@ -3,8 +3,10 @@
 //! messages of `crates/protocol`) and renders the report it gets back. The
 //! pipeline itself is `crates/core`; nothing here computes an MRV number.
 //!
-//! On native targets this library is empty: `cargo clippy --all-targets`
-//! builds every workspace member for the host too.
+//! On native targets this library holds only what is tested natively
+//! (`markup`): `cargo clippy --all-targets` builds every workspace member
+//! for the host too.
 
+pub mod markup;
 #[cfg(target_arch = "wasm32")]
 pub mod web;

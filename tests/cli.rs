@@ -287,6 +287,7 @@ fn help_mentions_every_option_and_exit_code() {
             "p5",
             "--lab-uncertainty",
             "--meter-uncertainty",
+            "--jobs",
         ] {
             assert!(h.contains(opt), "{opt} in help");
         }
@@ -1224,4 +1225,72 @@ fn report_rows_are_co2_removal_sums_per_plant_and_month() {
     let o = crew(&["report", "--from", "2025-06-30", "--to", "2025-04-01", data]);
     assert_eq!(code(&o), 2);
     assert!(stderr(&o).contains("is after"), "{}", stderr(&o));
+}
+
+/// Every file of `dir`, name and bytes, sorted by name.
+fn dir_files(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    let mut files: Vec<(String, Vec<u8>)> = std::fs::read_dir(dir)
+        .expect("output dir")
+        .map(|e| {
+            let p = e.expect("entry").path();
+            let name = p.file_name().expect("name").to_string_lossy().into_owned();
+            (name, std::fs::read(&p).expect("output"))
+        })
+        .collect();
+    files.sort();
+    files
+}
+
+/// `--jobs` reads files on several threads and writes `lab_readings.csv`
+/// in parts formatted side by side; a merge in completion order, a part
+/// written out of turn or a scheduling-dependent finding would make the
+/// outputs differ from a one-thread run's. Both the committed set and a
+/// generated one (more sensors, another period and seed) are run.
+#[test]
+fn outputs_are_the_same_bytes_whatever_the_number_of_jobs() {
+    let generated = TempDir::new("jobs-generated");
+    let opts = crew_mrv_samples::SampleOptions {
+        ph_cadence_minutes: 7,
+        ph_sensors: 4,
+        months: 2,
+        start: d(2025, 2, 1),
+        seed: 7,
+    };
+    crew_mrv_samples::write_dir(&opts, generated.path()).expect("generate");
+    let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data");
+    for set in [data.as_path(), generated.path()] {
+        let mut outputs = Vec::new();
+        for jobs in ["1", "4"] {
+            let out = TempDir::new(&format!("jobs-{jobs}"));
+            let sql = out.path().join("batch.sql");
+            let o = crew(&[
+                "run",
+                "-q",
+                "--jobs",
+                jobs,
+                "--sql",
+                sql.to_str().expect("path"),
+                "-o",
+                out.path().to_str().expect("path"),
+                set.to_str().expect("path"),
+            ]);
+            assert_eq!(code(&o), 0, "{}", stderr(&o));
+            outputs.push(dir_files(out.path()));
+        }
+        let (one, four) = (&outputs[0], &outputs[1]);
+        let names = |v: &Vec<(String, Vec<u8>)>| v.iter().map(|f| f.0.clone()).collect::<Vec<_>>();
+        assert_eq!(names(one), names(four), "{}", set.display());
+        assert!(one.len() >= 9, "{:?}", names(one));
+        for ((name, a), (_, b)) in one.iter().zip(four) {
+            assert!(
+                a == b,
+                "{name} differs between --jobs 1 and --jobs 4 on {}",
+                set.display()
+            );
+        }
+        let lab = one.iter().find(|f| f.0 == "lab_readings.csv").expect("lab");
+        assert!(lab.1.len() > 100_000, "{}", set.display());
+    }
+    let o = crew(&["run", "-q", "--jobs", "0", "-o", "x", "data"]);
+    assert_eq!(code(&o), 2, "{}", stderr(&o));
 }

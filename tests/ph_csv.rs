@@ -1,5 +1,8 @@
 //! pH sensor log quirks (FORMATS §2).
 
+use std::sync::atomic::Ordering;
+
+use crew_mrv_core::import::PIECES_JOINED;
 use crew_mrv_core::model::Severity;
 use crew_mrv_core::{read_file, Config, FileKind, SkipReason};
 
@@ -455,4 +458,151 @@ fn a_file_makes_at_most_its_cap_of_series() {
         .collect();
     assert!(!w.is_empty());
     assert_eq!(w[0].at.row, Some(MAX_SERIES_IN_FILE as u32 + 2));
+}
+
+/// Runs a file's pieces last first (as threads that finish in any order
+/// would hand them back), cutting a file into pieces of at least `min`
+/// bytes; counts the pieces it was given.
+struct Backwards {
+    width: usize,
+    min: usize,
+    pieces: std::sync::atomic::AtomicUsize,
+}
+
+impl crew_mrv_core::spread::Spread for Backwards {
+    fn width(&self) -> usize {
+        self.width
+    }
+    fn min_piece_bytes(&self) -> usize {
+        self.min
+    }
+    fn run(&self, n: usize, task: &(dyn Fn(usize) + Sync)) {
+        self.pieces
+            .fetch_add(n, std::sync::atomic::Ordering::Relaxed);
+        for i in (0..n).rev() {
+            task(i);
+        }
+    }
+}
+
+/// Whether byte `at` of `text` lies inside a quoted field (the text has
+/// no stray quote).
+fn inside_quotes(text: &[u8], at: usize) -> bool {
+    text[..at].iter().filter(|b| **b == b'"').count() % 2 == 1
+}
+
+/// A large log is read in pieces on several threads when the edge gives
+/// them (`read_file_with`). A piece that starts inside a quoted field
+/// holding line breaks, row numbers counted from the piece instead of
+/// the file, findings capped per piece, a unit warned once per piece, a
+/// UTC offset known only from a later piece or a series numbered per
+/// piece would each make the import differ from the one-walk read: the
+/// whole import (records, row numbers, account, findings) must be the
+/// same, for several piece sizes and widths, LF and CRLF, with a stray
+/// quote and blank lines.
+#[test]
+fn a_log_read_in_pieces_is_the_log_read_whole() {
+    let start = at(d(2025, 4, 1), 0, 0);
+    let rows: Vec<Vec<String>> = (0..2400usize)
+        .map(|i| {
+            let t = start + chrono::Duration::minutes(i as i64);
+            let form = match i % 13 {
+                5 => Ts::IsoZ,
+                9 if i > 1800 => Ts::IsoOffset,
+                _ => Ts::IsoSpace,
+            };
+            let value = match i % 37 {
+                3 => String::new(),
+                4 => "n/a".to_string(),
+                5 => "15.2".to_string(),
+                _ => format!("{:.2}", 6.5 + (i % 11) as f64 / 10.0),
+            };
+            let sensor = ["WB0038", "WB0041", "WB0052"][i % 3];
+            let mut row = ph_row(&ts(t, form), &value, sensor, "aeration_basin", "PLANT_A");
+            if i % 151 == 7 {
+                row[2] = ["mV", "units"][i % 2].to_string();
+            }
+            row
+        })
+        .collect();
+    let mut table = ph_table(rows);
+    // A note on every other row whose first line ends in a line break, so
+    // about half of the places a piece may start are inside a field.
+    table.add_col("Note", |i| {
+        if i % 2 == 0 {
+            "probe cleaned\nby the operator".to_string()
+        } else {
+            String::new()
+        }
+    });
+    let lf = table.to_text(',');
+    let mut blank = String::new();
+    for (i, line) in lf.split_inclusive('\n').enumerate() {
+        blank.push_str(line);
+        if i % 500 == 250 && line.ends_with("\n") && !line.ends_with("cleaned\n") {
+            blank.push_str("\n\n");
+        }
+    }
+    let quiet = (2000..)
+        .find(|l| {
+            lf.split('\n')
+                .nth(l - 1)
+                .is_some_and(|t| !t.contains('"') && !t.is_empty())
+        })
+        .expect("a line without quotes");
+    let stray = with_stray_quote(&lf, quiet, 1, ',');
+    let config = Config::default();
+    let mut inside = 0;
+    for (label, text) in [
+        ("lf", lf.clone()),
+        ("crlf", lf.replace('\n', "\r\n")),
+        ("blank lines", blank),
+        ("stray quote", stray),
+    ] {
+        let whole = read(PH, &text);
+        assert!(whole.records.sensor.len() > 2000, "{label}");
+        assert!(whole.findings.len() > 20, "{label}");
+        let want = serde_json::to_string(&whole).expect("json");
+        for (width, min) in [(2, 64), (3, 4096), (7, 333), (64, 100)] {
+            let spread = Backwards {
+                width,
+                min,
+                pieces: Default::default(),
+            };
+            let joined = PIECES_JOINED.load(Ordering::Relaxed);
+            let got = crew_mrv_core::read_file_with(PH, text.as_bytes(), &config, &spread);
+            assert_eq!(
+                PIECES_JOINED.load(Ordering::Relaxed),
+                joined + 1,
+                "{label}, width {width}: the pieces were not joined"
+            );
+            assert!(
+                spread.pieces.into_inner() >= 2,
+                "{label}, width {width}: not read in pieces"
+            );
+            let got = serde_json::to_string(&got).expect("json");
+            assert!(
+                got == want,
+                "{label}, width {width}, pieces of {min} bytes: the import differs"
+            );
+            if label == "lf" {
+                let n = width.min(text.len() / min).max(2);
+                inside += (1..n)
+                    .filter(|k| {
+                        let target = text.len() * k / n;
+                        let nl = target
+                            + text.as_bytes()[target..]
+                                .iter()
+                                .position(|b| *b == b'\n')
+                                .unwrap_or(0);
+                        inside_quotes(text.as_bytes(), nl)
+                    })
+                    .count();
+            }
+        }
+    }
+    assert!(
+        inside > 5,
+        "only {inside} pieces started inside a quoted field"
+    );
 }

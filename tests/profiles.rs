@@ -880,3 +880,36 @@ fn blank_lines_after_the_last_filled_row_of_a_csv_are_accounted() {
     assert!(f.account.lines_balance(), "{:?}", f.account);
     assert_eq!(reasons(f).get(&SkipReason::Blank), Some(&5));
 }
+
+/// Found by the `profile` fuzz target: after a lone `\r` line break (in a
+/// file whose other lines end in `\n`) the rows took the line number of
+/// the row before, so two rows of the CSV became one sheet row and a line
+/// was left out of the account.
+#[test]
+fn a_lone_cr_line_break_keeps_every_row_of_a_csv() {
+    let name = "Riverside 2025-04.csv";
+    let csv = basic_grid("Daily Log")
+        .csv()
+        .replacen("\n2025-04-02", "\r2025-04-02", 1)
+        .replacen("Riverside WRF daily log", "\"Riverside WRF\ndaily log\"", 1);
+    assert!(csv.contains("\r2025-04-02") && csv.contains("WRF\ndaily"));
+    let r = run_profile(&basic_profile(), name, csv.into_bytes());
+    let f = file(&r, name);
+    assert!(f.error.is_none(), "{:?}", f.error);
+    assert!(f.account.balances(), "{:?}", f.account);
+    assert!(f.account.lines_balance(), "{:?}", f.account);
+    let rows: Vec<_> = f
+        .records
+        .ops
+        .iter()
+        .map(|o| (o.date, o.row, o.actual_eff_flow_m3_per_day))
+        .collect();
+    assert_eq!(
+        rows,
+        [
+            (d(2025, 4, 1), 5, Some(37854.1)),
+            (d(2025, 4, 2), 6, Some(37000.0)),
+            (d(2025, 4, 3), 7, Some(36000.0)),
+        ]
+    );
+}

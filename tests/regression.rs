@@ -195,3 +195,32 @@ fn ph_extra_column_varying_per_row_does_not_explode_series() {
         .iter()
         .any(|x| x.message.contains("more than 256 different combinations")));
 }
+
+/// Issue 16: a text file renamed `.xlsx` was described as "this CSV is
+/// neither…", so the user, who thinks it a workbook, could not tell what
+/// went wrong. The message now says what the bytes are behind the name.
+#[test]
+fn text_renamed_as_workbook_is_not_called_a_csv() {
+    for name in ["notes.xlsx", "NOTES.XLS"] {
+        let f = read_file(name, b"plain text, not a workbook\n", &Config::default());
+        let e = f.error.as_ref().expect("an error");
+        let text = e.to_string();
+        assert!(!text.contains("this CSV"), "{text}");
+        let ext = name.rsplit_once('.').map(|(_, x)| x).unwrap_or_default();
+        assert!(
+            text.contains(&format!(
+                "named .{ext} but holds plain text, not a workbook"
+            )),
+            "{text}"
+        );
+        assert_eq!(e.code(), "unrecognised_csv");
+    }
+    // A .csv keeps its words.
+    let f = read_file("notes.csv", b"plain text\n", &Config::default());
+    assert!(f
+        .error
+        .as_ref()
+        .expect("an error")
+        .to_string()
+        .contains("this CSV is neither"));
+}

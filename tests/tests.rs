@@ -19,6 +19,7 @@ mod ph_csv;
 mod pipeline;
 mod plant_a;
 mod plant_b;
+mod pool;
 mod profiles;
 mod properties;
 mod provenance;

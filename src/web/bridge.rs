@@ -12,6 +12,15 @@
 //! fresh worker and replay them as new requests, leaving out the file that
 //! was being read when the old one died: the user loses one file, not the
 //! session.
+//!
+//! That worker assembles; a pool of more copies of it (README, Browser
+//! pool: `navigator.hardwareConcurrency - 1` workers in all, 1 to 8, or
+//! `?pool=N` / `localStorage.crewMrvPool` for tests) imports files beside
+//! it. The page only starts them and connects each to the assembling
+//! worker by a `MessageChannel`: files and records never pass through
+//! here. A pool worker that dies is replaced; the assembling worker names
+//! the file it was reading in its report (`lost`), and that file is left
+//! out as above.
 
 use std::cell::RefCell;
 use std::collections::{HashMap, VecDeque};
@@ -25,7 +34,7 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
-use web_sys::{MessageEvent, Worker};
+use web_sys::{MessageChannel, MessageEvent, Worker};
 
 use super::Session;
 use crew_mrv_core::{ReplicatePolicy, Report};
@@ -98,7 +107,8 @@ struct Bridge {
     /// yet (its wasm is still compiling) and a message would be lost, so
     /// requests wait here.
     ready: bool,
-    queued: Vec<Object>,
+    /// With the objects (ports) each one moves.
+    queued: Vec<(Object, Option<Array>)>,
     /// State-changing requests the worker has answered, in order: replaying
     /// them into a fresh worker rebuilds what the user had loaded.
     applied: Vec<(Request, Array)>,
@@ -111,6 +121,57 @@ struct Bridge {
     reading: Option<usize>,
     /// Restarts since the last report; bounds a crash loop.
     restarts: u32,
+    /// The pool workers beside the assembling one, by slot.
+    helpers: Vec<Option<Helper>>,
+    /// Pool workers replaced; bounds a crash loop of theirs.
+    helper_restarts: u32,
+}
+
+/// A pool worker: it only imports, for the assembling worker.
+struct Helper {
+    id: u32,
+    worker: Worker,
+    _onmessage: Closure<dyn FnMut(MessageEvent)>,
+    _onerror: Closure<dyn FnMut(web_sys::ErrorEvent)>,
+}
+
+impl Drop for Helper {
+    fn drop(&mut self) {
+        self.worker.set_onmessage(None);
+        self.worker.set_onerror(None);
+        self.worker.terminate();
+    }
+}
+
+/// Workers in all (the assembling one included): one per core but the
+/// page's, 1 to 8; a test sets it with `?pool=N` or `crewMrvPool` in
+/// localStorage.
+fn pool_size() -> usize {
+    let window = web_sys::window();
+    let forced = window.as_ref().and_then(|w| {
+        let search = w.location().search().ok()?;
+        let from_url = search
+            .trim_start_matches('?')
+            .split('&')
+            .find_map(|kv| kv.strip_prefix("pool="))
+            .map(str::to_string);
+        from_url.or_else(|| {
+            w.local_storage()
+                .ok()
+                .flatten()?
+                .get_item("crewMrvPool")
+                .ok()
+                .flatten()
+        })
+    });
+    let n = match forced.and_then(|n| n.trim().parse::<usize>().ok()) {
+        Some(n) => n,
+        None => {
+            let cores = window.map_or(1.0, |w| w.navigator().hardware_concurrency());
+            (cores as usize).saturating_sub(1)
+        }
+    };
+    n.clamp(1, 8)
 }
 
 thread_local! {
@@ -130,6 +191,7 @@ fn changes_state(req: &Request) -> bool {
         Request::Add { .. }
             | Request::Remove { .. }
             | Request::Clear
+            | Request::Undo
             | Request::SetPolicy(_)
             | Request::SetUncertainty { .. }
     )
@@ -181,7 +243,11 @@ fn spawn(s: Session) -> Result<Running, String> {
                 id: call,
                 reply: reply @ Reply::Report { .. },
             }) => {
-                acknowledge(call, true);
+                let lost: Vec<usize> = match &reply {
+                    Reply::Report { lost, .. } => lost.iter().map(|(i, _, _)| *i).collect(),
+                    _ => Vec::new(),
+                };
+                acknowledge(call, true, &lost);
                 if !later(move || settle(call, Ok(Answered { reply, bytes }))) {
                     s.notice.set(Some("The page could not schedule rendering; reload it.".into()));
                 }
@@ -191,7 +257,7 @@ fn spawn(s: Session) -> Result<Running, String> {
                 reply: Reply::Failed(msg),
             }) => s.notice.set(Some(msg)),
             Ok(Answer { id: call, reply }) => {
-                acknowledge(call, false);
+                acknowledge(call, false, &[]);
                 settle(call, Ok(Answered { reply, bytes }));
             }
             Err(e) => s.notice.set(Some(format!("The processing worker sent a message this page cannot read ({e}). Reload the page."))),
@@ -228,9 +294,159 @@ pub fn connect(s: Session) -> Result<(), String> {
             pending: VecDeque::new(),
             reading: None,
             restarts: 0,
+            helpers: Vec::new(),
+            helper_restarts: 0,
         })
     });
+    start_pool(s, pool_size().saturating_sub(1));
     Ok(())
+}
+
+/// Start `n` pool workers, replacing any there were.
+fn start_pool(s: Session, n: usize) {
+    let helpers: Vec<Option<Helper>> = (0..n).map(|slot| spawn_helper(s, slot).ok()).collect();
+    BRIDGE.with(|b| {
+        if let Some(bridge) = b.borrow_mut().as_mut() {
+            bridge.helpers = helpers;
+        }
+    });
+}
+
+/// Start the pool worker for `slot`; once ready it is connected.
+fn spawn_helper(s: Session, slot: usize) -> Result<Helper, String> {
+    let id = WORKERS_STARTED.with(|n| {
+        n.set(n.get() + 1);
+        n.get()
+    });
+    let worker = Worker::new("./worker_loader.js").map_err(|e| format!("{e:?}"))?;
+    let onmessage = Closure::<dyn FnMut(MessageEvent)>::new(move |ev: MessageEvent| {
+        let json = Reflect::get(&ev.data(), &"json".into())
+            .ok()
+            .and_then(|j| j.as_string())
+            .unwrap_or_default();
+        if let Ok(Answer {
+            reply: Reply::Ready,
+            ..
+        }) = Answer::from_json(&json)
+        {
+            connect_helper(slot, id);
+        }
+    });
+    worker.set_onmessage(Some(onmessage.as_ref().unchecked_ref()));
+    let onerror = Closure::<dyn FnMut(web_sys::ErrorEvent)>::new(move |ev: web_sys::ErrorEvent| {
+        ev.prevent_default();
+        let why = ev.message();
+        later(move || helper_stopped(s, slot, id, &why));
+    });
+    worker.set_onerror(Some(onerror.as_ref().unchecked_ref()));
+    Ok(Helper {
+        id,
+        worker,
+        _onmessage: onmessage,
+        _onerror: onerror,
+    })
+}
+
+/// A control message (no reply) with the objects it moves.
+fn control(request: Request, port: Option<&JsValue>) -> Option<(Object, Option<Array>)> {
+    let msg = call_message(
+        &Call {
+            id: Answer::UNSOLICITED,
+            request,
+        },
+        &Array::new(),
+    )
+    .ok()?;
+    let transfer = match port {
+        Some(p) => {
+            Reflect::set(&msg, &"port".into(), p).ok()?;
+            Some(Array::of1(p))
+        }
+        None => None,
+    };
+    Some((msg, transfer))
+}
+
+/// Hand a control message to the assembling worker, now or once it is ready.
+fn to_assembler(bridge: &mut Bridge, msg: (Object, Option<Array>)) {
+    if bridge.ready {
+        let _ = send_now(&bridge.running.worker, &msg);
+    } else {
+        bridge.queued.push(msg);
+    }
+}
+
+fn send_now(worker: &Worker, (msg, transfer): &(Object, Option<Array>)) -> Result<(), JsValue> {
+    match transfer {
+        Some(t) => worker.post_message_with_transfer(msg, t),
+        None => worker.post_message(msg),
+    }
+}
+
+/// Pool worker `id` is ready: one end of a channel to it, the other to the
+/// assembling worker.
+fn connect_helper(slot: usize, id: u32) {
+    BRIDGE.with(|b| {
+        let mut b = b.borrow_mut();
+        let Some(bridge) = b.as_mut() else { return };
+        let Some(Some(helper)) = bridge.helpers.get(slot) else {
+            return;
+        };
+        if helper.id != id {
+            return;
+        }
+        let Ok(channel) = MessageChannel::new() else {
+            return;
+        };
+        let (mine, theirs) = (channel.port1(), channel.port2());
+        if let Some(msg) = control(Request::Serve, Some(theirs.as_ref())) {
+            if send_now(&helper.worker, &msg).is_err() {
+                return;
+            }
+        }
+        if let Some(msg) = control(Request::Helper { slot, worker: id }, Some(mine.as_ref())) {
+            to_assembler(bridge, msg);
+        }
+    })
+}
+
+/// Pool worker `id` died: the assembling worker learns it (the file it
+/// was reading is lost, the rest go elsewhere) and a new one takes the slot.
+fn helper_stopped(s: Session, slot: usize, id: u32, why: &str) {
+    let respawn = BRIDGE.with(|b| {
+        let mut b = b.borrow_mut();
+        let bridge = b.as_mut()?;
+        let place = bridge.helpers.get_mut(slot)?;
+        if place.as_ref().is_none_or(|h| h.id != id) {
+            return None;
+        }
+        // Dropping it terminates it.
+        *place = None;
+        if let Some(msg) = control(
+            Request::HelperStopped {
+                slot,
+                worker: id,
+                why: why.to_string(),
+            },
+            None,
+        ) {
+            to_assembler(bridge, msg);
+        }
+        bridge.helper_restarts += 1;
+        Some(bridge.helper_restarts <= 20)
+    });
+    if respawn == Some(true) {
+        let helper = spawn_helper(s, slot).ok();
+        BRIDGE.with(|b| {
+            if let Some(place) = b
+                .borrow_mut()
+                .as_mut()
+                .and_then(|br| br.helpers.get_mut(slot))
+            {
+                *place = helper;
+            }
+        });
+    }
 }
 
 /// Hand `req` (with `files`, browser `File`s, alongside) to the worker
@@ -264,7 +480,7 @@ fn post(
                 .post_message(&msg)
                 .map_err(|e| format!("{e:?}"))?;
         } else {
-            bridge.queued.push(msg);
+            bridge.queued.push((msg, None));
         }
         let (settle, answer) = oneshot::channel();
         let export = matches!(
@@ -392,6 +608,7 @@ pub fn change(s: Session, req: Request, files: &Array) -> Result<(), String> {
                         elapsed_ms,
                         problems,
                         worker_memory_bytes,
+                        lost,
                     },
                 ..
             })) => show_report(
@@ -401,6 +618,7 @@ pub fn change(s: Session, req: Request, files: &Array) -> Result<(), String> {
                 elapsed_ms,
                 problems,
                 worker_memory_bytes,
+                lost,
             ),
             Ok(Ok(Answered {
                 reply: Reply::Failed(msg),
@@ -423,7 +641,7 @@ fn flush(s: Session) {
         if let Some(bridge) = b.borrow_mut().as_mut() {
             bridge.ready = true;
             for msg in std::mem::take(&mut bridge.queued) {
-                if bridge.running.worker.post_message(&msg).is_err() {
+                if send_now(&bridge.running.worker, &msg).is_err() {
                     s.notice.set(Some(
                         "A request could not be handed to the processing worker; reload the page."
                             .into(),
@@ -435,8 +653,9 @@ fn flush(s: Session) {
 }
 
 /// Call `id` has its final reply: a state change it made now lives in the
-/// worker (`applied`) and is replayed after a restart.
-fn acknowledge(id: u32, report: bool) {
+/// worker (`applied`) and is replayed after a restart, without the files a
+/// pool worker died reading (`lost`, by place in the request).
+fn acknowledge(id: u32, report: bool, lost: &[usize]) {
     BRIDGE.with(|b| {
         if let Some(bridge) = b.borrow_mut().as_mut() {
             let Some(at) = bridge.pending.iter().position(|(p, _, _)| *p == id) else {
@@ -445,12 +664,62 @@ fn acknowledge(id: u32, report: bool) {
             bridge.reading = None;
             bridge.restarts = 0;
             match bridge.pending.remove(at) {
-                Some((_, Request::Clear, _)) if report => bridge.applied.clear(),
-                Some((_, req, files)) if report => bridge.applied.push((req, files)),
+                Some((_, Request::Add { files: list }, files)) if report => {
+                    let list: Vec<_> = list
+                        .into_iter()
+                        .enumerate()
+                        .filter(|(i, _)| !lost.contains(i))
+                        .map(|(_, f)| f)
+                        .collect();
+                    if !list.is_empty() {
+                        record_applied(&mut bridge.applied, Request::Add { files: list }, files);
+                    }
+                }
+                Some((_, req, files)) if report => record_applied(&mut bridge.applied, req, files),
                 _ => {}
             }
         }
     })
+}
+
+/// Keep `applied` the shortest replay of what the worker holds. A Clear
+/// can be undone until the next change of files, so what it cleared stays
+/// in the replay until then; an Undo cancels the Remove or Clear before it.
+fn record_applied(applied: &mut Vec<(Request, Array)>, req: Request, files: Array) {
+    let changes_files = |r: &Request| {
+        matches!(
+            r,
+            Request::Add { .. } | Request::Remove { .. } | Request::Clear
+        )
+    };
+    let last_change = applied.iter().rposition(|(r, _)| changes_files(r));
+    match req {
+        Request::Undo => {
+            if let Some(i) = last_change {
+                if matches!(
+                    applied.get(i),
+                    Some((Request::Remove { .. } | Request::Clear, _))
+                ) {
+                    applied.remove(i);
+                }
+            }
+        }
+        req => {
+            if changes_files(&req) {
+                if let Some(i) =
+                    last_change.filter(|i| matches!(applied.get(*i), Some((Request::Clear, _))))
+                {
+                    let mut at = 0;
+                    applied.retain(|(r, _)| {
+                        let keep = at > i || !changes_files(r);
+                        at += 1;
+                        keep
+                    });
+                }
+            }
+            applied.push((req, files));
+        }
+    }
 }
 
 /// Resolve call `id`'s future; nothing when nobody waits any more.
@@ -609,11 +878,14 @@ fn recover(s: Session, id: u32, why: &str) {
     s.confidence.set(confidence);
     s.lab_default.set(lab);
     let started = spawn(s).and_then(|running| {
-        BRIDGE.with(|b| {
-            if let Some(bridge) = b.borrow_mut().as_mut() {
+        let helpers = BRIDGE.with(|b| {
+            b.borrow_mut().as_mut().map_or(0, |bridge| {
                 bridge.running = running;
-            }
+                bridge.helpers.len()
+            })
         });
+        // The pool's channels led to the dead worker: a fresh pool.
+        start_pool(s, helpers);
         replay
             .iter()
             .try_for_each(|(req, files)| change(s, req.clone(), files))
@@ -641,10 +913,31 @@ fn show_report(
     report: Option<Report>,
     files_changed: bool,
     elapsed_ms: f64,
-    problems: Vec<String>,
+    mut problems: Vec<String>,
     worker_memory_bytes: u64,
+    lost: Vec<(usize, String, String)>,
 ) {
     s.worker_memory.set(Some(worker_memory_bytes));
+    if let Some((_, _, why)) = lost.first() {
+        let names: Vec<&str> = lost.iter().map(|(_, n, _)| n.as_str()).collect();
+        problems.insert(
+            0,
+            format!(
+                "A processing worker stopped while reading {} ({why}). {} left out and the other files were loaded. \
+                 The usual cause is a file too large for this browser tab's memory: split it, or run it through the crew-mrv command-line tool.",
+                names.join(", "),
+                if names.len() == 1 { "That file was" } else { "Those files were" }
+            ),
+        );
+        s.left_out.update(|l| {
+            l.extend(lost.into_iter().map(|(_, name, why)| {
+                (
+                    name,
+                    format!("Not loaded: the processing worker stopped while this file was read ({why}). Split it, or run it through the crew-mrv command-line tool."),
+                )
+            }))
+        });
+    }
     // Review decisions coming or going change no data: the view stays
     // where the reviewer is.
     let data_files = |r: &Option<Report>| -> Vec<(String, String)> {

@@ -1,10 +1,22 @@
 //! Plotly charts. Figures are built with plotly.rs and handed to the
 //! plotly.js bundle we serve ourselves (`window.Plotly`); `react` updates a
-//! chart in place so zoom state and the mode bar (PNG export) keep working.
+//! chart in place so zoom state survives new data.
+//!
+//! Issue 16: a colour means a quality flag on every chart (plants differ by
+//! dash, marker or bar pattern), legends sit below the plot, every time
+//! chart spans the same dates, and every axis and hover label has its
+//! unit. Plotly's own toolbar is off: it covered the legend and put 43
+//! buttons in the tab order. Each chart has one menu instead (a PNG with
+//! title, filters and total; reset zoom) and a text summary for screen
+//! readers.
 
+use chrono::NaiveDate;
 use leptos::prelude::*;
-use plotly::common::{ErrorData, ErrorType, Marker, Mode, Title};
-use plotly::layout::{Annotation, Axis, BarMode, Layout, Legend, Margin};
+use plotly::common::{
+    DashType, ErrorData, ErrorType, Line, Marker, Mode, Pattern, PatternShape, Title,
+};
+use plotly::configuration::DisplayModeBar;
+use plotly::layout::{Annotation, Axis, AxisRange, BarMode, Layout, Margin};
 use plotly::{Bar, Configuration, Plot, Scatter};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
@@ -18,7 +30,16 @@ extern "C" {
 
     #[wasm_bindgen(catch, js_namespace = Plotly, js_name = purge)]
     fn plotly_purge(el: &web_sys::HtmlElement) -> Result<JsValue, JsValue>;
+
+    #[wasm_bindgen(catch, js_namespace = Plotly, js_name = relayout)]
+    fn plotly_relayout(el: &web_sys::HtmlElement, update: &JsValue) -> Result<JsValue, JsValue>;
+
+    #[wasm_bindgen(catch, js_namespace = Plotly, js_name = toImage)]
+    fn plotly_to_image(figure: &JsValue, opts: &JsValue) -> Result<js_sys::Promise, JsValue>;
 }
+
+/// The size of a downloaded chart: wide enough for a slide or a report.
+const PNG_SIZE: (u32, u32) = (1400, 700);
 
 fn plotly_loaded() -> bool {
     web_sys::window()
@@ -104,12 +125,175 @@ fn watch_visibility(el: &web_sys::HtmlElement, visible: RwSignal<bool>) {
     }
 }
 
+/// What a screen reader hears of a figure: the dates (or bars) it covers
+/// and its highest and lowest point, with units (the picture itself is
+/// `role=img`).
+fn summarize(figure: &serde_json::Value, unit: &str) -> String {
+    // (label, value, series): a dated point, or a horizontal bar's category.
+    let mut points: Vec<(String, f64, &str)> = Vec::new();
+    let mut dated = true;
+    let traces = figure
+        .get("data")
+        .and_then(|d| d.as_array())
+        .map(Vec::as_slice)
+        .unwrap_or_default();
+    for t in traces {
+        let name = t.get("name").and_then(|n| n.as_str()).unwrap_or("");
+        let xs = t.get("x").and_then(|x| x.as_array());
+        let ys = t.get("y").and_then(|y| y.as_array());
+        let (Some(xs), Some(ys)) = (xs, ys) else {
+            continue;
+        };
+        for (x, y) in xs.iter().zip(ys) {
+            match (x.as_str(), y.as_f64(), x.as_f64(), y.as_str()) {
+                (Some(x), Some(y), _, _) => points.push((x.to_string(), y, name)),
+                (_, _, Some(x), Some(y)) => {
+                    dated = false;
+                    points.push((y.to_string(), x, name));
+                }
+                _ => {}
+            }
+        }
+    }
+    let hi = points.iter().max_by(|a, b| a.1.total_cmp(&b.1));
+    let lo = points.iter().min_by(|a, b| a.1.total_cmp(&b.1));
+    let (Some(hi), Some(lo)) = (hi, lo) else {
+        return "No data for the current filters.".into();
+    };
+    // Trace names are escaped for Plotly; the page shows text as text.
+    let plain = |s: &str| {
+        s.replace("&lt;", "<")
+            .replace("&gt;", ">")
+            .replace("&amp;", "&")
+    };
+    let n = points.len();
+    let covers = if dated {
+        let first = points.iter().map(|p| p.0.as_str()).min().unwrap_or("");
+        let last = points.iter().map(|p| p.0.as_str()).max().unwrap_or("");
+        format!("{n} points from {first} to {last}")
+    } else {
+        format!("{n} bars")
+    };
+    format!(
+        "{covers}; highest {:.3} {unit} at {} ({}); lowest {:.3} {unit} at {} ({}).",
+        hi.1,
+        plain(&hi.0),
+        plain(hi.2),
+        lo.1,
+        plain(&lo.0),
+        plain(lo.2)
+    )
+}
+
+/// The chart as a picture to share: its title, the filters and the total
+/// written above the plot, at a useful size.
+fn png_figure(figure: &str, heading: &[String]) -> Option<JsValue> {
+    let mut v: serde_json::Value = serde_json::from_str(figure).ok()?;
+    let layout = v.get_mut("layout")?.as_object_mut()?;
+    // Each part may hold a file's plant names: escaped before the markup
+    // that joins them.
+    let text = heading
+        .iter()
+        .map(|h| crew_mrv_core::chart_text(h))
+        .collect::<Vec<_>>();
+    let title = match text.split_first() {
+        Some((t, [])) => format!("<b>{t}</b>"),
+        Some((t, rest)) => format!("<b>{t}</b><br><sup>{}</sup>", rest.join(" · ")),
+        None => String::new(),
+    };
+    layout.insert(
+        "title".into(),
+        serde_json::json!({ "text": title, "x": 0.01, "xanchor": "left", "font": { "size": 20 } }),
+    );
+    layout.insert(
+        "margin".into(),
+        serde_json::json!({ "l": 80, "r": 60, "t": 100, "b": 60 }),
+    );
+    layout.insert("width".into(), PNG_SIZE.0.into());
+    layout.insert("height".into(), PNG_SIZE.1.into());
+    js_sys::JSON::parse(&v.to_string()).ok()
+}
+
+/// `crew-mrv-co2-2025-04-01-to-2025-06-30.png`: what and which days.
+fn png_name(testid: &str, figure: &serde_json::Value) -> String {
+    let what = testid.trim_start_matches("chart-");
+    let range = figure
+        .pointer("/layout/xaxis/range")
+        .and_then(|r| r.as_array())
+        .and_then(|r| Some((r.first()?.as_str()?, r.get(1)?.as_str()?)))
+        .map(|(a, b)| {
+            let day = |s: &str| s.get(..10).unwrap_or(s).to_string();
+            // `base_layout` starts the axis at noon of the day before the
+            // first: the name gives the first day itself.
+            let first = NaiveDate::parse_from_str(&day(a), "%Y-%m-%d")
+                .ok()
+                .filter(|_| a.ends_with(" 12:00"))
+                .and_then(|d| d.succ_opt())
+                .map_or_else(|| day(a), |d| d.to_string());
+            format!("-{first}-to-{}", day(b))
+        })
+        .unwrap_or_default();
+    format!("crew-mrv-{what}{range}.png")
+}
+
+/// Render `figure` as a PNG and offer it as a download.
+fn download_png(
+    figure: String,
+    heading: Vec<String>,
+    testid: &'static str,
+    error: RwSignal<Option<String>>,
+) {
+    let Some(obj) = png_figure(&figure, &heading) else {
+        return;
+    };
+    let name = serde_json::from_str::<serde_json::Value>(&figure)
+        .map(|v| png_name(testid, &v))
+        .unwrap_or_else(|_| format!("crew-mrv-{testid}.png"));
+    let opts = js_sys::Object::new();
+    let _ = js_sys::Reflect::set(&opts, &"format".into(), &"png".into());
+    let _ = js_sys::Reflect::set(&opts, &"width".into(), &PNG_SIZE.0.into());
+    let _ = js_sys::Reflect::set(&opts, &"height".into(), &PNG_SIZE.1.into());
+    let promise = match plotly_to_image(&obj, &opts) {
+        Ok(p) => p,
+        Err(e) => {
+            error.set(Some(format!("The picture could not be made: {e:?}")));
+            return;
+        }
+    };
+    leptos::task::spawn_local(async move {
+        let url = wasm_bindgen_futures::JsFuture::from(promise)
+            .await
+            .ok()
+            .and_then(|u| u.as_string());
+        // A data: URL; the page's CSP lets it be read only as an image, so
+        // its base64 is decoded here rather than fetched.
+        let bytes = url.as_deref().and_then(|u| {
+            let b64 = u.split_once(',')?.1;
+            let bin = web_sys::window()?.atob(b64).ok()?;
+            bin.chars()
+                .map(|c| u8::try_from(u32::from(c)).ok())
+                .collect::<Option<Vec<u8>>>()
+        });
+        let result = match bytes {
+            Some(b) => super::browser::download(&name, &b, "image/png"),
+            None => Err("the chart could not be drawn as a picture".into()),
+        };
+        let _ = error.try_set(result.err());
+    });
+}
+
 /// A chart that redraws when its figure changes.
 #[component]
 pub fn Chart(
     #[prop(into)] plot: Signal<Option<String>>,
     title: &'static str,
     testid: &'static str,
+    /// The unit of the y values, for the text summary ("t CO2/day").
+    unit: &'static str,
+    /// The filters and total behind the chart, said in its summary and
+    /// written on its PNG.
+    #[prop(optional, into)]
+    context: Option<Signal<Vec<String>>>,
     /// Told the x range whenever the user zooms (None: zoomed out).
     #[prop(optional)]
     zoomed: Option<Callback<Option<(String, String)>>>,
@@ -118,11 +302,13 @@ pub fn Chart(
     note: Option<Signal<Option<&'static str>>>,
 ) -> impl IntoView {
     let note = move || note.and_then(|n| n.get());
+    let context = move || context.map(|c| c.get()).unwrap_or_default();
     let node = NodeRef::<leptos::html::Div>::new();
     let error = RwSignal::new(None::<String>);
     let listening = StoredValue::new(false);
     let latest = StoredValue::new(None::<String>);
     let pending = StoredValue::new(false);
+    let summary = RwSignal::new(String::from("Drawn when scrolled into view."));
     // Each chart draws in a task of its own, after the page has updated:
     // five Plotly renders in one task would block input for too long.
     let empty = RwSignal::new(false);
@@ -135,6 +321,13 @@ pub fn Chart(
         };
         pending.set_value(false);
         empty.set(figure.is_none());
+        summary.set(
+            figure
+                .as_deref()
+                .and_then(|f| serde_json::from_str(f).ok())
+                .map(|v| summarize(&v, unit))
+                .unwrap_or_else(|| "No data for the current filters.".into()),
+        );
         let Some(el) = node.get_untracked() else {
             return;
         };
@@ -181,19 +374,73 @@ pub fn Chart(
             }
         }
     });
+    let menu = NodeRef::<leptos::html::Details>::new();
+    let close_menu = move || {
+        if let Some(m) = menu.get_untracked() {
+            m.set_open(false);
+        }
+    };
+    let on_png = move |_| {
+        close_menu();
+        if let Some(figure) = latest.get_value() {
+            let mut heading = vec![title.to_string()];
+            heading.extend(context());
+            download_png(figure, heading, testid, error);
+        }
+    };
+    let on_reset = move |_| {
+        close_menu();
+        if let Some(el) = node.get_untracked() {
+            if plotly_loaded() {
+                // Back to the figure's own dates (the span every chart
+                // shares), or to the data's when it sets none.
+                let range = latest
+                    .get_value()
+                    .and_then(|f| serde_json::from_str::<serde_json::Value>(&f).ok())
+                    .and_then(|v| v.pointer("/layout/xaxis/range").map(|r| r.to_string()))
+                    .and_then(|r| js_sys::JSON::parse(&r).ok());
+                let update = js_sys::Object::new();
+                let _ = match range {
+                    Some(r) => js_sys::Reflect::set(&update, &"xaxis.range".into(), &r),
+                    None => js_sys::Reflect::set(&update, &"xaxis.autorange".into(), &true.into()),
+                };
+                let _ = js_sys::Reflect::set(&update, &"yaxis.autorange".into(), &true.into());
+                let _ = plotly_relayout(&el, &update);
+            }
+        }
+    };
+    let summary_id = format!("{testid}-summary");
     view! {
         <figure class="chart" data-testid=testid data-note=move || note().unwrap_or("")>
             <figcaption>
-                {title}
-                {move || note().map(|n| view! { <span class="chart-note">{format!(" · {n}")}</span> })}
+                <span class="chart-title">
+                    {title}
+                    {move || note().map(|n| view! { <span class="chart-note">{format!(" · {n}")}</span> })}
+                </span>
+                <details class="chart-menu no-print" node_ref=menu>
+                    <summary data-testid="chart-menu" aria-label=format!("{title}: download or reset zoom")>"⋯"</summary>
+                    <div class="chart-menu-items">
+                        <button type="button" class="button small" data-testid="chart-png" on:click=on_png>"Download PNG"</button>
+                        <button type="button" class="button small" data-testid="chart-reset" on:click=on_reset>"Reset zoom"</button>
+                    </div>
+                </details>
             </figcaption>
             {move || empty.get().then(|| view! { <p class="muted">"No data for the current filters."</p> })}
-            <div class="plot" node_ref=node aria-label=title role="img"></div>
+            <div class="plot" node_ref=node aria-label=title role="img" aria-describedby=summary_id.clone()></div>
+            <p class="visually-hidden" id=summary_id data-testid="chart-summary">
+                {move || {
+                    let mut parts = context();
+                    parts.push(summary.get());
+                    parts.join(". ")
+                }}
+            </p>
             {move || error.get().map(|e| view! { <p class="error">{e}</p> })}
         </figure>
     }
 }
 
+/// The one colour of each quality flag, in the filters, the KPIs, the
+/// table and every chart.
 pub fn flag_color(f: Flag) -> &'static str {
     match f {
         Flag::Valid => "#2e7d32",
@@ -204,32 +451,98 @@ pub fn flag_color(f: Flag) -> &'static str {
     }
 }
 
-pub(super) const PLANT_COLORS: [&str; 6] = [
-    "#1565c0", "#ef6c00", "#00838f", "#ad1457", "#558b2f", "#4e342e",
+/// Colours of series that are not flags (pH units, upstream/downstream,
+/// cumulative totals): blues, teal, brown and black, none near a flag's.
+pub(super) const SERIES_COLORS: [&str; 6] = [
+    "#1565c0", "#00838f", "#283593", "#4e342e", "#039be5", "#212121",
 ];
 
-fn base_layout(y: &str) -> Layout {
+/// How a plant is told apart on a chart whose colours mean something else:
+/// its line's dash, its bars' pattern. (Not marker symbols: plotly.rs's
+/// symbol type would add kilobytes of names to the page's wasm.)
+pub(super) fn plant_dash(i: usize) -> DashType {
+    const DASHES: [DashType; 6] = [
+        DashType::Solid,
+        DashType::Dash,
+        DashType::Dot,
+        DashType::DashDot,
+        DashType::LongDash,
+        DashType::LongDashDot,
+    ];
+    DASHES[i % DASHES.len()].clone()
+}
+
+fn plant_pattern(i: usize) -> PatternShape {
+    const SHAPES: [PatternShape; 6] = [
+        PatternShape::None,
+        PatternShape::RightDiagonalLine,
+        PatternShape::DiagonalCross,
+        PatternShape::Dot,
+        PatternShape::LeftDiagonalLine,
+        PatternShape::HorizontalLine,
+    ];
+    SHAPES[i % SHAPES.len()].clone()
+}
+
+/// A hover label with the series, the day and the value with its unit.
+/// The series name is Plotly's (`fullData.name`, escaped with the other
+/// labels) rather than pasted into the template.
+pub(super) fn hover(unit: &str, digits: usize) -> String {
+    format!("%{{fullData.name}}<br>%{{x}}: %{{y:.{digits}f}} {unit}<extra></extra>")
+}
+
+/// The dates every time chart spans: the filter's range, or the loaded
+/// days when the filter leaves a side open.
+pub type Span = Option<(NaiveDate, NaiveDate)>;
+
+pub(super) fn base_layout(y: &str, span: Span) -> Layout {
+    let mut x = Axis::new().type_(plotly::layout::AxisType::Date);
+    if let Some((a, b)) = span {
+        // Half a day either side, so the first and last days' bars show
+        // whole and every chart's days line up.
+        x = x.range(AxisRange::new(
+            format!("{} 12:00", a.pred_opt().unwrap_or(a)),
+            format!("{b} 12:00"),
+        ));
+    }
     Layout::new()
         .margin(Margin::new().left(60).right(20).top(10).bottom(40))
-        .height(320)
-        .legend(Legend::new())
+        .height(360)
         .y_axis(Axis::new().title(Title::with_text(y)))
-        .x_axis(Axis::new().type_(plotly::layout::AxisType::Date))
+        .x_axis(x)
 }
 
 /// The figure as plotly JSON: plotly.rs types are not `Send`, so signals
 /// carry the JSON. A constant `uirevision` keeps the user's zoom when the
 /// data under a chart changes. Labels come from users' files (plant and
 /// unit ids), and Plotly reads markup in labels: every one is escaped.
+/// Every chart's legend goes below its plot (on a phone a legend at the
+/// side took half the width), and Plotly's toolbar is off (the chart's
+/// menu has its functions).
 pub(super) fn finish(mut plot: Plot, layout: Layout) -> String {
     plot.set_layout(layout);
-    plot.set_configuration(Configuration::new().responsive(true).display_logo(false));
+    plot.set_configuration(
+        Configuration::new()
+            .responsive(true)
+            .display_logo(false)
+            .display_mode_bar(DisplayModeBar::False),
+    );
     let json = plot.to_json();
     match serde_json::from_str::<serde_json::Value>(&json) {
         Ok(mut v) => {
             crew_mrv_core::escape_chart_labels(&mut v);
             if let Some(l) = v.get_mut("layout").and_then(|l| l.as_object_mut()) {
                 l.insert("uirevision".into(), serde_json::Value::from("keep"));
+                l.insert(
+                    "legend".into(),
+                    serde_json::json!({
+                        "orientation": "h", "x": 0, "xanchor": "left",
+                        "y": -0.12, "yanchor": "top"
+                    }),
+                );
+                if let Some(x) = l.get_mut("xaxis").and_then(|x| x.as_object_mut()) {
+                    x.insert("automargin".into(), true.into());
+                }
             }
             v.to_string()
         }
@@ -259,13 +572,14 @@ fn dates(days: &[&Co2Day]) -> Vec<String> {
     days.iter().map(|d| d.date.to_string()).collect()
 }
 
-/// Bars of one computed quantity per day, a trace per flag and plant; VALID
-/// bars take their plant's colour when several plants are shown.
+/// Bars of one computed quantity per day, a trace per flag and plant: the
+/// flag gives the colour, the plant the bar's pattern.
 fn calc_bars(
     days: &[&Co2Day],
     plants: &[String],
+    span: Span,
     value: fn(&Co2Calc) -> f64,
-    y_title: &str,
+    (y_title, unit): (&str, &str),
     error: Option<fn(&Co2Day) -> Option<f64>>,
 ) -> Option<String> {
     let mut plot = Plot::new();
@@ -285,18 +599,20 @@ fn calc_bars(
                 .filter_map(|d| d.calc.as_ref().map(value))
                 .collect();
             let name = if multi {
-                format!("{p} {f}")
+                format!("{p} {}", f.words())
             } else {
-                f.to_string()
-            };
-            let color = if multi && f == Flag::Valid {
-                PLANT_COLORS[pi % PLANT_COLORS.len()]
-            } else {
-                flag_color(f)
+                f.words().to_string()
             };
             let mut bar = Bar::new(dates(&sel), y)
                 .name(name)
-                .marker(Marker::new().color(color));
+                .hover_template(hover(unit, 3))
+                .marker(
+                    Marker::new().color(flag_color(f)).pattern(
+                        Pattern::new()
+                            .shape(plant_pattern(pi))
+                            .foreground_color("#ffffff"),
+                    ),
+                );
             if let Some(error) = error {
                 // The core's σ of each day (METHOD §7), drawn as ± 1 σ.
                 let sigma: Vec<f64> = sel.iter().map(|d| error(d).unwrap_or(0.0)).collect();
@@ -314,26 +630,52 @@ fn calc_bars(
     if plot.data().is_empty() {
         return None;
     }
-    Some(finish(plot, base_layout(y_title).bar_mode(BarMode::Group)))
+    Some(finish(
+        plot,
+        base_layout(y_title, span).bar_mode(BarMode::Group),
+    ))
 }
 
 /// Daily CO2 removed, one trace per flag (and plant when several), with
 /// each calculated day's ± 1 σ.
-pub fn co2_chart(days: &[&Co2Day], plants: &[String]) -> Option<String> {
+pub fn co2_chart(days: &[&Co2Day], plants: &[String], span: Span) -> Option<String> {
     calc_bars(
         days,
         plants,
+        span,
         |c| c.co2_removed_metric_tons_per_day,
-        "t CO2 / day",
+        ("CO2 removed (t CO2/day)", "t CO2/day"),
         Some(|d| d.sigma.calc.map(|s| s.co2_t)),
     )
 }
 
+/// A line per series, its colour from `SERIES_COLORS`, its plant's dash.
+fn series_line(
+    x: Vec<String>,
+    y: Vec<f64>,
+    name: String,
+    color: usize,
+    plant: usize,
+) -> Box<Scatter<String, f64>> {
+    Scatter::new(x, y).mode(Mode::Lines).name(name).line(
+        Line::new()
+            .color(SERIES_COLORS[color % SERIES_COLORS.len()])
+            .dash(plant_dash(plant)),
+    )
+}
+
+/// The index of `plant` among those charted, for its dash.
+fn plant_index(plants: &[&str], plant: &str) -> usize {
+    plants.iter().position(|p| *p == plant).unwrap_or(0)
+}
+
 /// Daily mean pH per plant unit, at most the core's cap of units.
-pub fn ph_chart(series: &[&SensorDay]) -> Option<String> {
+pub fn ph_chart(series: &[&SensorDay], span: Span) -> Option<String> {
     let mut plot = Plot::new();
     let keys = crew_mrv_core::chart_series(series.iter().copied());
-    for (plant, unit) in &keys.shown {
+    let mut plants: Vec<&str> = keys.shown.iter().map(|(p, _)| &**p).collect();
+    plants.dedup();
+    for (i, (plant, unit)) in keys.shown.iter().enumerate() {
         let sel: Vec<&&SensorDay> = series
             .iter()
             .filter(|s| s.plant_id == *plant && s.plant_unit_id == *unit)
@@ -341,15 +683,23 @@ pub fn ph_chart(series: &[&SensorDay]) -> Option<String> {
         let x: Vec<String> = sel.iter().map(|s| s.date.to_string()).collect();
         let y: Vec<f64> = sel.iter().map(|s| s.mean).collect();
         plot.add_trace(
-            Scatter::new(x, y)
-                .mode(Mode::Lines)
-                .name(format!("{plant} {unit}")),
+            series_line(
+                x,
+                y,
+                format!("{plant} {unit}"),
+                i,
+                plant_index(&plants, plant),
+            )
+            .hover_template(hover("pH", 2)),
         );
     }
     if plot.data().is_empty() {
         return None;
     }
-    let layout = with_more_note(base_layout("daily mean pH"), keys.more_text("units"));
+    let layout = with_more_note(
+        base_layout("daily mean pH (pH units)", span),
+        keys.more_text("units"),
+    );
     Some(finish(plot, layout)).filter(|f| !f.is_empty())
 }
 
@@ -361,19 +711,26 @@ pub fn ph_detail_chart(series: &[SeriesPoints]) -> Option<String> {
     let mut plot = Plot::new();
     let cap = crew_mrv_core::MAX_CHART_SERIES;
     let more = series.len().saturating_sub(cap);
-    for (plant, unit, pts) in series.iter().take(cap) {
+    let mut plants: Vec<&str> = series.iter().map(|(p, _, _)| p.as_str()).collect();
+    plants.dedup();
+    for (i, (plant, unit, pts)) in series.iter().take(cap).enumerate() {
         if pts.is_empty() {
             continue;
         }
         let x: Vec<String> = pts
             .iter()
-            .map(|p| p.0.format("%Y-%m-%d %H:%M:%S").to_string())
+            .map(|p| crew_mrv_core::iso_datetime(p.0, ' '))
             .collect();
         let y: Vec<f64> = pts.iter().map(|p| p.1).collect();
         plot.add_trace(
-            Scatter::new(x, y)
-                .mode(Mode::Lines)
-                .name(format!("{plant} {unit}")),
+            series_line(
+                x,
+                y,
+                format!("{plant} {unit}"),
+                i,
+                plant_index(&plants, plant),
+            )
+            .hover_template(hover("pH", 2)),
         );
     }
     if plot.data().is_empty() {
@@ -382,13 +739,14 @@ pub fn ph_detail_chart(series: &[SeriesPoints]) -> Option<String> {
     let note = (more > 0).then(|| format!("and {more} more units"));
     Some(finish(
         plot,
-        with_more_note(base_layout("pH (readings)"), note),
+        with_more_note(base_layout("pH readings (pH units)", None), note),
     ))
     .filter(|f| !f.is_empty())
 }
 
-/// Calcium upstream vs downstream per plant.
-pub fn ca_chart(days: &[&Co2Day], plants: &[String]) -> Option<String> {
+/// Calcium upstream vs downstream per plant: the position is the colour,
+/// the plant the dash.
+pub fn ca_chart(days: &[&Co2Day], plants: &[String], span: Span) -> Option<String> {
     let mut plot = Plot::new();
     for (pi, p) in plants.iter().enumerate() {
         let sel: Vec<&Co2Day> = days
@@ -396,18 +754,15 @@ pub fn ca_chart(days: &[&Co2Day], plants: &[String]) -> Option<String> {
             .copied()
             .filter(|d| *d.plant_id == **p)
             .collect();
-        let color = PLANT_COLORS[pi % PLANT_COLORS.len()];
-        for (label, dash, get) in [
+        for (label, color, get) in [
             (
                 "upstream",
-                plotly::common::DashType::Dot,
+                SERIES_COLORS[0],
                 (|d: &Co2Day| d.ca_upstream_mg_per_l) as fn(&Co2Day) -> Option<f64>,
             ),
-            (
-                "downstream",
-                plotly::common::DashType::Solid,
-                |d: &Co2Day| d.ca_downstream_mg_per_l,
-            ),
+            ("downstream", SERIES_COLORS[3], |d: &Co2Day| {
+                d.ca_downstream_mg_per_l
+            }),
         ] {
             let pts: Vec<(String, f64)> = sel
                 .iter()
@@ -421,28 +776,36 @@ pub fn ca_chart(days: &[&Co2Day], plants: &[String]) -> Option<String> {
                 Scatter::new(x, y)
                     .mode(Mode::LinesMarkers)
                     .name(format!("{p} {label}"))
-                    .line(plotly::common::Line::new().color(color).dash(dash)),
+                    .hover_template(hover("mg/L", 2))
+                    .marker(Marker::new().color(color))
+                    .line(Line::new().color(color).dash(plant_dash(pi))),
             );
         }
     }
     if plot.data().is_empty() {
         return None;
     }
-    Some(finish(plot, base_layout("Ca mg/L")))
+    Some(finish(plot, base_layout("calcium (mg/L)", span)))
 }
 
-/// Ca delta of calculated days, coloured by flag (and plant when several).
-pub fn delta_chart(days: &[&Co2Day], plants: &[String]) -> Option<String> {
-    calc_bars(days, plants, |c| c.ca_delta_mg_per_l, "Ca delta mg/L", None)
+/// Ca delta of calculated days, coloured by flag, patterned by plant.
+pub fn delta_chart(days: &[&Co2Day], plants: &[String], span: Span) -> Option<String> {
+    calc_bars(
+        days,
+        plants,
+        span,
+        |c| c.ca_delta_mg_per_l,
+        ("Δ calcium (mg/L)", "mg/L"),
+        None,
+    )
 }
 
 /// Effluent flow per plant with bypass flow as bars on a second axis.
-pub fn flow_chart(ops: &[&PlantOperation], plants: &[String]) -> Option<String> {
+pub fn flow_chart(ops: &[&PlantOperation], plants: &[String], span: Span) -> Option<String> {
     let mut plot = Plot::new();
     for (pi, p) in plants.iter().enumerate() {
         let sel: Vec<&PlantOperation> =
             ops.iter().copied().filter(|o| *o.plant_id == **p).collect();
-        let color = PLANT_COLORS[pi % PLANT_COLORS.len()];
         let pts: Vec<(String, f64)> = sel
             .iter()
             .filter(|o| !o.provisional)
@@ -451,10 +814,7 @@ pub fn flow_chart(ops: &[&PlantOperation], plants: &[String]) -> Option<String> 
         if !pts.is_empty() {
             let (x, y): (Vec<String>, Vec<f64>) = pts.into_iter().unzip();
             plot.add_trace(
-                Scatter::new(x, y)
-                    .mode(Mode::Lines)
-                    .name(format!("{p} effluent"))
-                    .line(plotly::common::Line::new().color(color)),
+                series_line(x, y, format!("{p} effluent"), 0, pi).hover_template(hover("MGD", 3)),
             );
         }
         let by: Vec<(String, f64)> = sel
@@ -470,29 +830,28 @@ pub fn flow_chart(ops: &[&PlantOperation], plants: &[String]) -> Option<String> 
             plot.add_trace(
                 Bar::new(x, y)
                     .name(format!("{p} bypass"))
+                    .hover_template(hover("MGD bypass", 3))
                     // A day wide: left to itself Plotly sizes bars by the
                     // gap between them, and bypass days are weeks apart.
                     .width(0.8 * 86_400_000.0)
                     .y_axis("y2")
-                    .marker(Marker::new().color("#d84315").opacity(0.6)),
+                    .marker(
+                        Marker::new()
+                            .color(SERIES_COLORS[3])
+                            .opacity(0.6)
+                            .pattern(Pattern::new().shape(plant_pattern(pi))),
+                    ),
             );
         }
     }
     if plot.data().is_empty() {
         return None;
     }
-    let layout = base_layout("effluent MGD")
-        // The second axis takes the right edge, where the legend would
-        // cover its tick labels: the legend goes below the dates.
-        .margin(Margin::new().left(60).right(55).top(10).bottom(70))
-        .legend(
-            Legend::new()
-                .orientation(plotly::common::Orientation::Horizontal)
-                .y(-0.2),
-        )
+    let layout = base_layout("effluent flow (MGD)", span)
+        .margin(Margin::new().left(60).right(55).top(10).bottom(40))
         .y_axis2(
             Axis::new()
-                .title(Title::with_text("bypass MGD"))
+                .title(Title::with_text("bypass flow (MGD)"))
                 .overlaying("y")
                 .side(plotly::common::AxisSide::Right)
                 .range_mode(plotly::layout::RangeMode::ToZero)

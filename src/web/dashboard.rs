@@ -131,23 +131,74 @@ pub fn Dashboard() -> impl IntoView {
         None => plants.get(),
     });
 
+    // Every time chart spans the same dates: the filter's, its open ends
+    // closed by the loaded days.
+    let chart_span = Memo::new(move |_| {
+        span.get().map(|(a, b)| {
+            let (from, to) = (s.from.get().unwrap_or(a), s.to.get().unwrap_or(b));
+            if from <= to {
+                (from, to)
+            } else {
+                (a, b)
+            }
+        })
+    });
+    // What a chart's summary and PNG say it shows: the range and plants
+    // the totals are for, the flags when some are left out, the total.
+    let chart_context = Signal::derive(move || {
+        let f = filter.get();
+        let mut parts: Vec<String> = s.report.with(|r| {
+            r.as_ref()
+                .and_then(|r| crew_mrv_core::period::applied_range(r, &f).ok())
+                .into_iter()
+                .collect()
+        });
+        parts.push(shown_plants.get().join(", "));
+        if let Some(flags) = &f.flags {
+            let words: Vec<&str> = flags.iter().map(|f| f.words()).collect();
+            parts.push(format!("flags: {}", words.join(", ")));
+        }
+        parts.push(format!(
+            "total {:.3} t CO2 (VALID days)",
+            kpis.with(|k| k.co2_removed_t)
+        ));
+        parts
+    });
     // Charts: the rows already filtered by the core; the UI only picks
     // columns to draw.
     let co2_plot = Signal::derive(move || {
-        days.with(|d| charts::co2_chart(&d.iter().collect::<Vec<_>>(), &shown_plants.get()))
+        days.with(|d| {
+            charts::co2_chart(
+                &d.iter().collect::<Vec<_>>(),
+                &shown_plants.get(),
+                chart_span.get(),
+            )
+        })
     });
     let delta_plot = Signal::derive(move || {
-        days.with(|d| charts::delta_chart(&d.iter().collect::<Vec<_>>(), &shown_plants.get()))
+        days.with(|d| {
+            charts::delta_chart(
+                &d.iter().collect::<Vec<_>>(),
+                &shown_plants.get(),
+                chart_span.get(),
+            )
+        })
     });
     let ca_plot = Signal::derive(move || {
-        days.with(|d| charts::ca_chart(&d.iter().collect::<Vec<_>>(), &shown_plants.get()))
+        days.with(|d| {
+            charts::ca_chart(
+                &d.iter().collect::<Vec<_>>(),
+                &shown_plants.get(),
+                chart_span.get(),
+            )
+        })
     });
     let flow_plot = Signal::derive(move || {
         let f = filter.get();
         s.report.with(|r| {
             r.as_ref().and_then(|r| {
                 let ops: Vec<_> = r.operations(&f).collect();
-                charts::flow_chart(&ops, &shown_plants.get())
+                charts::flow_chart(&ops, &shown_plants.get(), chart_span.get())
             })
         })
     });
@@ -247,7 +298,7 @@ pub fn Dashboard() -> impl IntoView {
         s.report.with(|r| {
             r.as_ref().and_then(|r| {
                 let sel: Vec<_> = r.ph_days(&f).collect();
-                charts::ph_chart(&sel)
+                charts::ph_chart(&sel, chart_span.get())
             })
         })
     });
@@ -345,7 +396,7 @@ pub fn Dashboard() -> impl IntoView {
                         prop:min=move || span.get().map(|s| s.0.to_string()).unwrap_or_default()
                         prop:max=move || span.get().map(|s| s.1.to_string()).unwrap_or_default()
                         prop:value=move || s.from.get().map(|d| d.to_string()).unwrap_or_default()
-                        on:change=move |ev| s.from.set(chrono::NaiveDate::parse_from_str(&event_target_value(&ev), "%Y-%m-%d").ok()) />
+                        on:change=move |ev| s.from.set(event_target_value(&ev).parse::<chrono::NaiveDate>().ok()) />
                 </label>
                 <label>
                     "To "
@@ -353,7 +404,7 @@ pub fn Dashboard() -> impl IntoView {
                         prop:min=move || span.get().map(|s| s.0.to_string()).unwrap_or_default()
                         prop:max=move || span.get().map(|s| s.1.to_string()).unwrap_or_default()
                         prop:value=move || s.to.get().map(|d| d.to_string()).unwrap_or_default()
-                        on:change=move |ev| s.to.set(chrono::NaiveDate::parse_from_str(&event_target_value(&ev), "%Y-%m-%d").ok()) />
+                        on:change=move |ev| s.to.set(event_target_value(&ev).parse::<chrono::NaiveDate>().ok()) />
                 </label>
                 <button type="button" class="button small" data-testid="filter-all-dates"
                     on:click=move |_| { s.from.set(None); s.to.set(None); }>"All dates"</button>
@@ -368,7 +419,7 @@ pub fn Dashboard() -> impl IntoView {
                                     s.flags.update(|x| { if on { x.insert(f); } else { x.remove(&f); } });
                                 } />
                             <span class="swatch" style=format!("background:{}", charts::flag_color(f))></span>
-                            {f.as_str()}
+                            <span title=f.as_str()>{f.words()}</span>
                         </label>
                     }).collect_view()}
                 </fieldset>
@@ -387,14 +438,14 @@ pub fn Dashboard() -> impl IntoView {
                 <div class="kpi primary">
                     <span class="label">"CO2 removed (VALID days)"</span>
                     <span class="value" data-testid="kpi-total">{move || format!("{:.3} t", kpis.get().co2_removed_t)}</span>
-                    <span class="raw visually-hidden" data-testid="kpi-total-raw">{move || format!("{}", kpis.get().co2_removed_t)}</span>
+                    <span class="raw visually-hidden" aria-hidden="true" data-testid="kpi-total-raw">{move || format!("{}", kpis.get().co2_removed_t)}</span>
                     <span class="sub" data-testid="kpi-sigma">{move || unc_text(|u| format!("± {:.3} t (1 σ, {:.1} %)", u.sigma_t, u.relative_uncertainty.unwrap_or(0.0) * 100.0))}</span>
-                    <span class="raw visually-hidden" data-testid="kpi-sigma-raw">{move || unc_text(|u| format!("{}", u.sigma_t))}</span>
+                    <span class="raw visually-hidden" aria-hidden="true" data-testid="kpi-sigma-raw">{move || unc_text(|u| format!("{}", u.sigma_t))}</span>
                 </div>
                 <div class="kpi primary creditable">
                     <span class="label">{move || format!("Creditable CO2 ({})", unc_text(|u| u.confidence.as_str().to_string()))}</span>
                     <span class="value" data-testid="kpi-conservative">{move || unc_text(|u| format!("{:.3} t", u.conservative_t))}</span>
-                    <span class="raw visually-hidden" data-testid="kpi-conservative-raw">{move || unc_text(|u| format!("{}", u.conservative_t))}</span>
+                    <span class="raw visually-hidden" aria-hidden="true" data-testid="kpi-conservative-raw">{move || unc_text(|u| format!("{}", u.conservative_t))}</span>
                     <span class="sub" data-testid="kpi-explain">{move || unc_text(|u| format!(
                         "Gross {:.3} ± {:.3} t less z = {} σ ({:.3} t), floored at 0: lab σ per day, the flow meter's σ correlated over the period (METHOD §7).",
                         u.total_t, u.sigma_t, u.z, u.uncertainty_discount_t
@@ -403,7 +454,7 @@ pub fn Dashboard() -> impl IntoView {
                 <div class="kpi primary certified">
                     <span class="label">"Certified CO2 (VALID and approved)"</span>
                     <span class="value" data-testid="kpi-certified">{move || format!("{:.3} t", kpis.get().co2_certified_t)}</span>
-                    <span class="raw visually-hidden" data-testid="kpi-certified-raw">{move || format!("{}", kpis.get().co2_certified_t)}</span>
+                    <span class="raw visually-hidden" aria-hidden="true" data-testid="kpi-certified-raw">{move || format!("{}", kpis.get().co2_certified_t)}</span>
                     <span class="sub" data-testid="kpi-reviews">{move || {
                         let k = kpis.get();
                         let n = |st| k.days_by_review.get(&st).copied().unwrap_or(0);
@@ -414,25 +465,25 @@ pub fn Dashboard() -> impl IntoView {
                 </div>
                 <div class="kpi">
                     <span class="label">"Mean per VALID day"</span>
-                    <span class="value" data-testid="kpi-mean">{move || format!("{} t", fmt_num(kpis.get().co2_removed_mean_t_per_day, 3))}</span>
-                    <span class="raw visually-hidden" data-testid="kpi-mean-raw">{move || kpis.get().co2_removed_mean_t_per_day.map(|v| format!("{v}")).unwrap_or_default()}</span>
+                    <span class="value" data-testid="kpi-mean">{move || format!("{} t/day", fmt_num(kpis.get().co2_removed_mean_t_per_day, 3))}</span>
+                    <span class="raw visually-hidden" aria-hidden="true" data-testid="kpi-mean-raw">{move || kpis.get().co2_removed_mean_t_per_day.map(|v| format!("{v}")).unwrap_or_default()}</span>
                 </div>
                 <div class="kpi">
                     <span class="label">"Mean Ca delta (VALID)"</span>
                     <span class="value" data-testid="kpi-delta">{move || format!("{} mg/L", fmt_num(kpis.get().ca_delta_mean_mg_per_l, 2))}</span>
-                    <span class="raw visually-hidden" data-testid="kpi-delta-raw">{move || kpis.get().ca_delta_mean_mg_per_l.map(|v| format!("{v}")).unwrap_or_default()}</span>
+                    <span class="raw visually-hidden" aria-hidden="true" data-testid="kpi-delta-raw">{move || kpis.get().ca_delta_mean_mg_per_l.map(|v| format!("{v}")).unwrap_or_default()}</span>
                 </div>
                 <div class="kpi">
-                    <span class="label">"Days monitored"</span>
+                    <span class="label">"Plant-days monitored"</span>
                     <span class="value" data-testid="kpi-days">{move || kpis.get().days}</span>
                 </div>
                 <div class="kpi flags-kpi">
-                    <span class="label">"Days by flag"</span>
+                    <span class="label">"Plant-days by flag"</span>
                     <ul>
                         {move || kpis.get().days_by_flag.into_iter().map(|(f, n)| view! {
-                            <li data-testid=format!("kpi-flag-{}", f.as_str())>
+                            <li data-testid=format!("kpi-flag-{}", f.as_str()) title=f.as_str()>
                                 <span class="swatch" style=format!("background:{}", charts::flag_color(f))></span>
-                                {format!("{f}: {n}")}
+                                {format!("{}: {n}", f.words())}
                             </li>
                         }).collect_view()}
                     </ul>
@@ -440,11 +491,11 @@ pub fn Dashboard() -> impl IntoView {
             </div>
 
             <div class="charts">
-                <Chart plot=co2_plot title="Daily CO2 removed (t/day), by flag, ± 1 σ" testid="chart-co2" />
-                <Chart plot=ph_plot title="pH per plant unit (daily means; zoom below two weeks for readings)" testid="chart-ph" zoomed=on_zoom note=ph_note />
-                <Chart plot=ca_plot title="Calcium upstream vs downstream (mg/L)" testid="chart-ca" />
-                <Chart plot=delta_plot title="Ca delta (mg/L)" testid="chart-delta" />
-                <Chart plot=flow_plot title="Effluent flow with bypass (MGD)" testid="chart-flow" />
+                <Chart plot=co2_plot title="Daily CO2 removed (t CO2/day), by flag, ± 1 σ" testid="chart-co2" unit="t CO2/day" context=chart_context />
+                <Chart plot=ph_plot title="pH per plant unit (daily means; zoom below two weeks for readings)" testid="chart-ph" unit="pH" context=chart_context zoomed=on_zoom note=ph_note />
+                <Chart plot=ca_plot title="Calcium upstream vs downstream (mg/L)" testid="chart-ca" unit="mg/L" context=chart_context />
+                <Chart plot=delta_plot title="Ca delta (mg/L)" testid="chart-delta" unit="mg/L" context=chart_context />
+                <Chart plot=flow_plot title="Effluent flow with bypass (MGD)" testid="chart-flow" unit="MGD" context=chart_context />
             </div>
 
             <SensitivityPanel filter=filter />
@@ -521,7 +572,7 @@ pub fn Dashboard() -> impl IntoView {
                                 } }>
                                 <td class="nowrap" data-label="Date">{d.date.to_string()}</td>
                                 <td data-label="Plant">{d.plant_id.to_string()}</td>
-                                <td data-label="Flag"><span class="flag-badge" style=format!("border-color:{}", charts::flag_color(d.quality_flag))>{d.quality_flag.as_str()}</span></td>
+                                <td data-label="Flag"><span class="flag-badge" data-flag=d.quality_flag.as_str() title=d.quality_flag.as_str() style=format!("border-color:{}", charts::flag_color(d.quality_flag))>{d.quality_flag.words()}</span></td>
                                 <td class="num" data-label="Ca up">{fmt_num(d.ca_upstream_mg_per_l, 2)}</td>
                                 <td class="num" data-label="Ca down">{fmt_num(d.ca_downstream_mg_per_l, 2)}</td>
                                 <td class="num" data-label="Δ Ca">{fmt_num(d.calc.map(|c| c.ca_delta_mg_per_l), 2)}</td>
@@ -570,7 +621,7 @@ pub fn Dashboard() -> impl IntoView {
             </div>
             <div class="pager">
                 <button class="button small" disabled=move || page.get() == 0 on:click=move |_| page.update(|p| *p = p.saturating_sub(1))>"‹ Previous"</button>
-                <span data-testid="results-page">{move || format!("Page {} of {} · {} days", page.get() + 1, pages(), sorted.with(Vec::len))}</span>
+                <span data-testid="results-page">{move || format!("Page {} of {} · {} plant-days", page.get() + 1, pages(), sorted.with(Vec::len))}</span>
                 <button class="button small" disabled=move || { page.get() + 1 >= pages() } on:click=move |_| page.update(|p| *p += 1)>"Next ›"</button>
             </div>
         </section>

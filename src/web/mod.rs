@@ -31,7 +31,7 @@ use crew_mrv_core::export::Output;
 use crew_mrv_core::model::Flag;
 use crew_mrv_core::{Filter, ReplicatePolicy, Report};
 use crew_mrv_protocol::{FileSource, Progress, Reply, Request};
-use status::{Footer, Notice, ProgressBar};
+use status::{Footer, Notice, ProgressBar, UndoToast};
 use toolbar::Toolbar;
 use views::{EmptyState, Views};
 
@@ -61,6 +61,9 @@ pub struct Session {
     pub reviews: RwSignal<review::Decisions>,
     /// Who is reviewing, asked once and kept in this browser.
     pub reviewer: RwSignal<String>,
+    /// What the last Remove or Clear took away ("Removed X"), while the
+    /// worker can still put it back.
+    pub undo: RwSignal<Option<String>>,
 }
 
 impl Session {
@@ -82,6 +85,7 @@ impl Session {
             left_out: RwSignal::new(Vec::new()),
             reviews: RwSignal::new(review::load()),
             reviewer: RwSignal::new(review::load_reviewer()),
+            undo: RwSignal::new(None),
         }
     }
 
@@ -136,13 +140,29 @@ impl Session {
         );
     }
 
+    /// Issue 16: removing a file or clearing all asks no question; the
+    /// toast that follows offers the way back instead.
     pub fn remove_file(&self, name: String, sha256: String) {
+        self.undo.set(Some(format!("Removed {name}")));
         self.send(Request::Remove { name, sha256 }, &js_sys::Array::new());
     }
 
     pub fn clear(&self) {
+        let n = self
+            .report
+            .with_untracked(|r| r.as_ref().map_or(0, |r| r.files.len()));
         self.left_out.set(Vec::new());
+        self.undo.set(Some(if n == 1 {
+            "Cleared 1 file".to_string()
+        } else {
+            format!("Cleared {n} files")
+        }));
         self.send(Request::Clear, &js_sys::Array::new());
+    }
+
+    pub fn undo(&self) {
+        self.undo.set(None);
+        self.send(Request::Undo, &js_sys::Array::new());
     }
 }
 
@@ -205,6 +225,8 @@ pub fn ingest(s: Session, mut inputs: Vec<Input>) {
     let stored = mapping::load();
     let extra = mapping::inputs_missing(s, &stored, &inputs);
     inputs.extend(extra);
+    // The worker forgets what it could put back once files are added.
+    s.undo.set(None);
     let (files, attached) = sources(inputs);
     s.busy.set(Some(Progress {
         done: 0,
@@ -322,6 +344,8 @@ pub fn App() -> impl IntoView {
             data-generation=move || s.generation.get().to_string()
             data-rows=move || s.report.with(|r| r.as_ref().map(|r| r.files.iter().map(|f| f.account.rows_in).sum::<u64>().to_string()).unwrap_or_default())
         >
+            // The first stop for a keyboard: past the toolbar's controls.
+            <a class="skip-link" href="#results" data-testid="skip-link">"Skip to results"</a>
             <Toolbar
                 has_report=has_report
                 policy=s.policy.into()
@@ -336,12 +360,15 @@ pub fn App() -> impl IntoView {
             />
             <ProgressBar busy=s.busy.into() />
             <Notice notice=s.notice.into() on_dismiss=Callback::new(move |()| s.notice.set(None)) />
+            <UndoToast what=s.undo.into() on_undo=Callback::new(move |()| s.undo()) on_dismiss=Callback::new(move |()| s.undo.set(None)) />
             <bundle::VerifyReportView state=verify_state />
             <day_sheet::DaySheetDialog state=sheet />
             <mapping::MappingPanel state=mapping_state />
-            <Show when=move || has_report.get() fallback=|| view! { <EmptyState /> }>
-                <Views counts=counts />
-            </Show>
+            <main id="results" tabindex="-1">
+                <Show when=move || has_report.get() fallback=|| view! { <EmptyState /> }>
+                    <Views counts=counts />
+                </Show>
+            </main>
             <mapping::ProfilesPanel state=mapping_state />
             <Footer last_ms=s.last_ms.into() worker_memory=s.worker_memory.into() />
         </div>

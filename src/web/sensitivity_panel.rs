@@ -5,7 +5,7 @@
 
 use leptos::prelude::*;
 use plotly::common::{Marker, Orientation, Title};
-use plotly::layout::{Axis, BarMode, Layout, Legend, Margin};
+use plotly::layout::{Axis, BarMode, Layout, Margin};
 use plotly::{Bar, Plot};
 
 use super::charts::{self, Chart};
@@ -13,8 +13,9 @@ use super::{fmt_num, Session};
 use crew_mrv_core::method::sensitivity::{Input, SensitivityRow, THRESHOLD_RELATIVE};
 use crew_mrv_core::Filter;
 
-/// Bar colours of the perturbations: lower, higher, the other policy.
-const COLORS: [&str; 3] = ["#1565c0", "#ef6c00", "#6a1b9a"];
+/// Bar colours of the perturbations: lower, higher, the other policy;
+/// none of them a quality flag's colour.
+const COLORS: [&str; 3] = ["#1565c0", "#00838f", "#4e342e"];
 
 /// Which rows a trace draws.
 type Pick = fn(&SensitivityRow) -> bool;
@@ -51,6 +52,7 @@ fn tornado(rows: &[SensitivityRow]) -> Option<String> {
             Bar::new(x, y)
                 .orientation(Orientation::Horizontal)
                 .name(name)
+                .hover_template("%{fullData.name}<br>%{y}: %{x:.2f} %<extra></extra>")
                 .marker(Marker::new().color(color)),
         );
     }
@@ -60,7 +62,6 @@ fn tornado(rows: &[SensitivityRow]) -> Option<String> {
         .margin(Margin::new().left(220).right(20).top(10).bottom(40))
         .height(80 + 34 * categories.len())
         .bar_mode(BarMode::Group)
-        .legend(Legend::new())
         .x_axis(Axis::new().title(Title::with_text("change of the VALID total, %")));
     let json = charts::finish(plot, layout);
     // The threshold as two dashed lines across the plot.
@@ -124,7 +125,7 @@ pub fn SensitivityPanel(#[prop(into)] filter: Signal<Filter>) -> impl IntoView {
             <p class="note">"Each input scaled by 0.8 and 1.2 (and the other replicate policy), every day re-evaluated with its flags; the bars show how much the VALID total moves. Dashed lines: the 1 % threshold. "
                 <span data-testid="sensitive-inputs">{sensitive}</span>
             </p>
-            <Chart plot=plot title="Sensitivity of the VALID total (tornado)" testid="chart-sensitivity" />
+            <Chart plot=plot title="Sensitivity of the VALID total (tornado)" testid="chart-sensitivity" unit="%" />
             <div class="table-wrap">
                 <table class="results stack" data-testid="sensitivity-table">
                     <thead>

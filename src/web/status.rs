@@ -34,6 +34,27 @@ pub fn Notice(notice: Signal<Option<String>>, on_dismiss: Callback<()>) -> impl 
     }
 }
 
+/// "Removed X — Undo": the way back from a removal or Clear all, shown
+/// until the user undoes, dismisses, or adds files.
+#[component]
+pub fn UndoToast(
+    what: Signal<Option<String>>,
+    on_undo: Callback<()>,
+    on_dismiss: Callback<()>,
+) -> impl IntoView {
+    move || {
+        what.get().map(|w| {
+            view! {
+                <div class="toast" role="status" data-testid="undo-toast">
+                    <span>{w}</span>
+                    <button class="button small primary" data-testid="undo" on:click=move |_| on_undo.run(())>"Undo"</button>
+                    <button class="button small subtle" aria-label="Dismiss" on:click=move |_| on_dismiss.run(())>"×"</button>
+                </div>
+            }
+        })
+    }
+}
+
 #[component]
 pub fn Footer(
     /// How long the last change took, from first read to report.

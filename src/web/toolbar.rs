@@ -10,6 +10,12 @@ use super::{files_of, Input};
 use crew_mrv_core::config::Confidence;
 use crew_mrv_core::ReplicatePolicy;
 
+/// Issue 16: the replicate setting said nothing of what it does.
+const POLICY_HELP: &str =
+    "A plant-day often has several calcium samples at the same place (replicates). \
+\"Mean of samples\" uses their mean (the default, METHOD §2); \"first row\" uses the first \
+row in file order, as the legacy spreadsheet did, and is offered only to reproduce old results.";
+
 #[component]
 pub fn Toolbar(
     /// Whether files are loaded (Clear all is offered then).
@@ -66,10 +72,11 @@ pub fn Toolbar(
             <Show when=move || has_report.get()>
                 <button class="button subtle" on:click=move |_| on_clear.run(()) data-testid="clear">"Clear all"</button>
             </Show>
-            <label class="policy">
+            <label class="policy" title=POLICY_HELP>
                 "Replicates: "
                 <select
                     aria-label="Replicate policy"
+                    aria-describedby="policy-help"
                     data-testid="policy"
                     on:change=move |ev| {
                         if let Some(p) = ReplicatePolicy::parse(&event_target_value(&ev)) {
@@ -81,6 +88,7 @@ pub fn Toolbar(
                     <option value="first" selected=move || policy.get() == ReplicatePolicy::First>"first row (legacy)"</option>
                 </select>
             </label>
+            <span id="policy-help" class="visually-hidden">{POLICY_HELP}</span>
             <label class="policy" title="The creditable total discounts the uncertainty: 1 σ (16th percentile, Isometric) or 1.645 σ (5th percentile, OAE draft). METHOD §7.">
                 "Credit at: "
                 <select

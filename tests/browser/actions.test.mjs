@@ -44,6 +44,7 @@ const ACTIONS = {
   },
   "load samples": (page) => clickIf(page, "[data-testid=load-samples]"),
   "clear all": (page) => clickIf(page, "[data-testid=clear]"),
+  "undo the last removal": (page) => clickIf(page, "[data-testid=undo]"),
   "remove a file": async (page) => {
     await clickIf(page, "[data-testid=tab-files]");
     await clickIf(page, "[data-testid=file-row] td.remove button");

@@ -9,7 +9,7 @@ import { execFileSync } from "node:child_process";
 import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { openApp, waitForReady, screenshot, repoRoot } from "./harness.mjs";
+import { openApp, waitForReady, screenshot, repoRoot, expectLeftOut } from "./harness.mjs";
 
 const dataDir = path.join(repoRoot, "data");
 const cliBin = process.env.CREW_MRV_BIN ?? path.join(repoRoot, "target", "debug", "crew-mrv");
@@ -212,8 +212,11 @@ test("filters change the table and the KPIs as the CLI's filters do", async () =
     }
     const v = cli(["--plant", "PLANT_A", "--flag", "VALID"]);
     assertKpisEqual(await kpis(page), JSON.parse(v("summary.json")).all_plants);
-    const flags = await page.$$eval("[data-testid=result-row] .flag-badge", (t) => t.map((x) => x.textContent));
-    assert.ok(flags.every((f) => f === "VALID"));
+    // Flags read in words; the code is the badge's tooltip.
+    const flags = await page.$$eval("[data-testid=result-row] .flag-badge", (t) =>
+      t.map((x) => [x.textContent, x.title]),
+    );
+    assert.ok(flags.length > 0 && flags.every(([w, code]) => w === "Valid" && code === "VALID"));
     assert.ok((await download(page, "download-co2")).bytes.equals(v("co2_removal.csv")));
 
     // Replicate policy `first` recomputes at once.
@@ -304,7 +307,7 @@ test("the table sorts and pages, QA filters narrow the list, a removed file is g
     const { page } = app;
     await page.click("[data-testid=filter-all-dates]");
     const pageText = async () => (await page.textContent("[data-testid=results-page]")).trim();
-    assert.match(await pageText(), /^Page 1 of \d+ · \d+ days$/);
+    assert.match(await pageText(), /^Page 1 of \d+ · \d+ plant-days$/);
 
     // Sort by CO2, descending: the first row holds the largest value.
     const co2Header = page.locator("button.sort", { hasText: "CO2 t/day" });
@@ -342,7 +345,7 @@ test("the table sorts and pages, QA filters narrow the list, a removed file is g
     await waitForGeneration(app, gen + 1);
     assert.equal((await page.$$("[data-testid=file-row]")).length, sampleFiles().length - 2);
     await page.click("[data-testid=tab-dashboard]");
-    assert.equal(await page.textContent("[data-testid=kpi-flag-VALID]"), "VALID: 0");
+    assert.equal(await page.textContent("[data-testid=kpi-flag-VALID]"), "Valid: 0");
     assert.deepEqual(app.errors, []);
   } finally {
     await app.close();
@@ -375,7 +378,7 @@ test("the pH chart shows daily means, and the readings themselves when zoomed be
       { timeout: 20_000 },
     );
     const yTitle = await page.evaluate((sel) => document.querySelector(sel).layout.yaxis.title.text, plot);
-    assert.equal(yTitle, "pH (readings)");
+    assert.equal(yTitle, "pH readings (pH units)");
     const traces = () => page.evaluate((sel) => document.querySelector(sel).data.map((t) => t.name), plot);
     assert.ok((await traces()).some((n) => n.startsWith("PLANT_A")), (await traces()).join(","));
     // One plant picked while zoomed: the readings are fetched again, for it alone.
@@ -429,14 +432,7 @@ test("a worker that dies is replaced: the file it was reading is named and left 
     const notice = await page.textContent("[role=alert]");
     assert.ok(notice.includes(`stopped while reading ${culprit}`), notice);
     assert.ok(notice.includes("left out"), notice);
-    await page.click("[data-testid=tab-files]");
-    const names = await page.$$eval("[data-testid=file-row]", (r) => r.map((x) => x.dataset.file));
-    assert.deepEqual([...names].sort(), rest.map((f) => path.basename(f)).sort());
-    // The file left out stays listed, with why, until forgotten.
-    const leftOut = page.locator("[data-testid=left-out-row]");
-    assert.equal(await leftOut.count(), 1);
-    assert.equal(await leftOut.getAttribute("data-file"), culprit);
-    assert.match(await leftOut.textContent(), /processing worker stopped/);
+    await expectLeftOut(page, culprit, rest);
     assert.match(await page.textContent("[data-testid=tab-files]"), /Files \(17, 1 not read\)/);
     await page.click("[data-testid=tab-dashboard]");
     await page.click("[data-testid=filter-all-dates]");

@@ -4,9 +4,18 @@
 // numbers go into README.md, nothing asserts on timings.
 //
 //   node tests/browser/bench.mjs [DIR LABEL]...
+//
+// BENCH_POOLS=1,2 runs every set once per pool size (`?pool=N`: processing
+// workers in all, README "Browser pool"); unset, the app picks its own
+// (hardwareConcurrency - 1). Each row also gives the CPU time the
+// browser's processes spent (user + system, which waiting for a core does
+// not inflate) and the machine's load average, since this machine is
+// shared.
 
 import { readdirSync, statSync } from "node:fs";
 import { execFileSync } from "node:child_process";
+import { readFileSync, readdirSync as ls } from "node:fs";
+import { loadavg } from "node:os";
 import path from "node:path";
 import { openApp, waitForReady } from "./harness.mjs";
 
@@ -17,15 +26,43 @@ function files(dir) {
     .map((n) => path.join(dir, n));
 }
 
-/** Resident memory of every Chromium process, in MB. */
-function chromiumRssMb() {
-  try {
-    const out = execFileSync("ps", ["-C", "chromium", "-o", "rss="], { encoding: "utf8" });
-    return out.split("\n").reduce((s, l) => s + (Number(l.trim()) || 0), 0) / 1024;
-  } catch {
-    return 0;
+const TICKS = Number(execFileSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).trim()) || 100;
+const PAGE = Number(execFileSync("getconf", ["PAGESIZE"], { encoding: "utf8" }).trim()) || 4096;
+
+/**
+ * The processes this bench started (the Chromium it launched and that
+ * browser's children), never another user's Chromium on a shared machine:
+ * CPU seconds (user + system) and resident MB summed over them.
+ */
+function own() {
+  const procs = new Map();
+  for (const pid of ls("/proc").filter((d) => /^\d+$/.test(d))) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+      const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      // utime, stime; rss in pages.
+      procs.set(Number(pid), { ppid: Number(f[1]), ticks: Number(f[11]) + Number(f[12]), rss: Number(f[21]) });
+    } catch {}
   }
+  const mine = (pid) => {
+    for (let p = procs.get(pid)?.ppid, hops = 0; p && hops < 64; p = procs.get(p)?.ppid, hops++) {
+      if (p === process.pid) return true;
+    }
+    return false;
+  };
+  let ticks = 0;
+  let pages = 0;
+  for (const [pid, p] of procs) {
+    if (mine(pid)) {
+      ticks += p.ticks;
+      pages += p.rss;
+    }
+  }
+  return { cpu: ticks / TICKS, rssMb: (pages * PAGE) / 1e6 };
 }
+
+const ownCpuSeconds = () => own().cpu;
+const chromiumRssMb = () => own().rssMb;
 
 // Runs in the page before anything else: records long tasks and when the
 // app became ready.
@@ -51,10 +88,12 @@ function observe() {
   }).observe(document, { childList: true, subtree: true, attributes: true });
 }
 
-async function bench(dir, label) {
+async function bench(dir, label, pool) {
   const list = files(dir);
   const mb = list.reduce((s, f) => s + statSync(f).size, 0) / 1e6;
-  const app = await openApp({ init: observe });
+  // No service worker: its first-visit download of the whole build would
+  // compete for the CPU with what is measured.
+  const app = await openApp({ init: observe, path: pool ? `?pool=${pool}` : "", serviceWorkers: "block" });
   try {
     await waitForReady(app);
     const { page } = app;
@@ -64,6 +103,9 @@ async function bench(dir, label) {
     const sampler = setInterval(() => {
       peakRss = Math.max(peakRss, chromiumRssMb());
     }, 100);
+    // Every worker starts with the page: let them all be ready first.
+    await page.waitForTimeout(1000);
+    const cpu0 = ownCpuSeconds();
     const t0 = await page.evaluate(() => performance.now());
     await page.setInputFiles("[data-testid=file-input]", list);
     await page.waitForFunction(
@@ -75,6 +117,8 @@ async function bench(dir, label) {
     await page.waitForSelector("[data-testid=chart-co2] .main-svg", { timeout: 120_000 });
     await page.waitForFunction(() => !document.querySelector("[data-testid=progress]"));
     const tDash = await page.evaluate(() => performance.now());
+    const cpu = ownCpuSeconds() - cpu0;
+    const load = loadavg()[0];
     clearInterval(sampler);
     peakRss = Math.max(peakRss, chromiumRssMb());
     const tasks = await page.evaluate(() => window.__longTasks);
@@ -101,7 +145,7 @@ async function bench(dir, label) {
       console.error(`errors: ${app.errors.join("\n")}`);
     }
     console.log(
-      `| browser | ${label} | ${list.length} | ${mb.toFixed(1)} | ${secs.toFixed(2)} s (worker ${(workerMs / 1000).toFixed(2)} s) | ${(mb / secs).toFixed(0)} MB/s | ${rows ? (rows / secs / 1e6).toFixed(2) + " M rows/s" : "-"} | worker wasm ${workerMb.toFixed(0)} MB; Chromium RSS +${(peakRss - baseRss).toFixed(0)} MB | first load ${readyMs.toFixed(0)} ms; longest main-thread task while processing ${maxDuring.toFixed(0)} ms (${during.length} over 50 ms), while rendering ${maxAfter.toFixed(0)} ms |`,
+      `| browser | ${label}${pool ? `, pool ${pool}` : ""} | ${list.length} | ${mb.toFixed(1)} | ${secs.toFixed(2)} s (worker ${(workerMs / 1000).toFixed(2)} s) | ${(mb / secs).toFixed(0)} MB/s | ${rows ? (rows / secs / 1e6).toFixed(2) + " M rows/s" : "-"} | worker wasm ${workerMb.toFixed(0)} MB; Chromium RSS +${(peakRss - baseRss).toFixed(0)} MB | CPU ${cpu.toFixed(2)} s (the browser's processes), load ${load.toFixed(1)}; first load ${readyMs.toFixed(0)} ms; longest main-thread task while processing ${maxDuring.toFixed(0)} ms (${during.length} over 50 ms), while rendering ${maxAfter.toFixed(0)} ms |`,
     );
   } finally {
     await app.close();
@@ -116,6 +160,9 @@ for (let i = 0; i < args.length; i += 2) {
 if (sets.length === 0) {
   sets.push([path.resolve("data"), "sample"]);
 }
+const pools = (process.env.BENCH_POOLS ?? "").split(",").filter(Boolean).map(Number);
 for (const [dir, label] of sets) {
-  await bench(dir, label);
+  for (const pool of pools.length ? pools : [0]) {
+    await bench(dir, label, pool);
+  }
 }

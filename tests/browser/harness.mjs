@@ -3,7 +3,8 @@
 // must never leave the machine, so any request to a host other than
 // 127.0.0.1 is blocked and recorded as a failure.
 
-import { mkdir } from "node:fs/promises";
+import { mkdir, mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { chromium } from "playwright-core";
@@ -49,30 +50,53 @@ export function isLocalUrl(raw) {
  *   page      the Playwright page
  *   url       the app's address
  *   errors    console errors and uncaught page errors, as strings
- *   requests  every URL the page asked for, in order
- *   outside   the subset of `requests` that would have left the machine
+ *   requests  every URL the page (and its workers) asked for, in order
+ *   swRequests  every URL the service worker fetched itself (its install
+ *             downloads the whole build in the background, once the app runs)
+ *   outside   what would have left the machine, from either
+ *   context, server  the browser context and the static server
  *   close()   shuts browser and server down; call it in a finally block
  * `init` is a function run in the page before any of its scripts (e.g. to
- * install performance observers).
+ * install performance observers); `root` serves another directory than dist/;
+ * `serviceWorkers: "block"` keeps the app's service worker from installing
+ * (its background download of the build would share the CPU with what a
+ * benchmark measures).
+ * `profile: true` runs Chromium with a profile on disk (a temp dir) instead
+ * of the default in-memory one, which Chromium treats as incognito (no app
+ * install there).
  */
-export async function openApp({ base = "/", path: subPath = "", init = null } = {}) {
+export async function openApp({
+  base = "/",
+  path: subPath = "",
+  init = null,
+  root = distDir,
+  profile = false,
+  serviceWorkers = "allow",
+} = {}) {
   const server = await startServer({
-    root: distDir,
+    root,
     host: LOCAL_HOST,
     port: 0,
     base,
     fixtures: fixturesDir,
   });
   let browser;
+  let profileDir;
   try {
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: CHROMIUM_ARGS,
-    });
-    const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+    const launch = { executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS };
+    const options = { viewport: { width: 1280, height: 800 }, serviceWorkers };
+    let context;
+    if (profile) {
+      profileDir = await mkdtemp(path.join(tmpdir(), "crew-profile-"));
+      context = await chromium.launchPersistentContext(profileDir, { ...launch, ...options });
+      browser = context;
+    } else {
+      browser = await chromium.launch(launch);
+      context = await browser.newContext(options);
+    }
     const errors = [];
     const requests = [];
+    const swRequests = [];
     const outside = [];
 
     // Block rather than only record: a leak must not happen even once.
@@ -84,7 +108,9 @@ export async function openApp({ base = "/", path: subPath = "", init = null } = 
       outside.push(url);
       return route.abort("blockedbyclient");
     });
-    context.on("request", (request) => requests.push(request.url()));
+    context.on("request", (request) =>
+      (request.serviceWorker() ? swRequests : requests).push(request.url()),
+    );
 
     if (init) {
       await context.addInitScript(init);
@@ -109,11 +135,17 @@ export async function openApp({ base = "/", path: subPath = "", init = null } = 
     const close = async () => {
       await browser.close().catch(() => {});
       await server.close();
+      if (profileDir) {
+        await rm(profileDir, { recursive: true, force: true });
+      }
     };
-    return { page, url, errors, requests, outside, close };
+    return { page, url, errors, requests, swRequests, outside, context, server, close };
   } catch (err) {
     await browser?.close().catch(() => {});
     await server.close();
+    if (profileDir) {
+      await rm(profileDir, { recursive: true, force: true });
+    }
     throw err;
   }
 }
@@ -154,4 +186,21 @@ export async function screenshot(page, name) {
   const file = path.join(artifactsDir, `${name}.png`);
   await page.screenshot({ path: file, fullPage: true });
   return file;
+}
+
+/**
+ * After a worker died reading `culprit`: the Files tab lists `kept` (file
+ * paths) as read and the culprit once as left out, with why. Leaves the
+ * page on the Files tab.
+ */
+export async function expectLeftOut(page, culprit, kept) {
+  const { strict: assert } = await import("node:assert");
+  await page.click("[data-testid=tab-files]");
+  const names = await page.$$eval("[data-testid=file-row]", (r) => r.map((x) => x.dataset.file));
+  assert.deepEqual([...names].sort(), kept.map((f) => path.basename(f)).sort());
+  // The file left out stays listed, with why, until forgotten.
+  const leftOut = page.locator("[data-testid=left-out-row]");
+  assert.equal(await leftOut.count(), 1);
+  assert.equal(await leftOut.getAttribute("data-file"), culprit);
+  assert.match(await leftOut.textContent(), /processing worker stopped/);
 }

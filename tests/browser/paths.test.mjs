@@ -153,16 +153,28 @@ async function downloadsEqualCli(page, files, args = [], step = "") {
   return want;
 }
 
+/** Each flag as the page words it (issue 16); the code is its tooltip. */
+const FLAG_WORDS = {
+  VALID: "Valid",
+  INVALID: "Invalid (no removal)",
+  MISSING_CA_READINGS: "Missing calcium",
+  INVALID_FLOW: "Invalid flow",
+  NO_OPS_DATA: "No operations data",
+};
+
 /** The KPI text a user reads, against summary.json's key figures. */
 async function visibleKpisEqual(page, summary, step = "") {
   const text = async (id) => (await page.textContent(`[data-testid=${id}]`)).trim();
   const fixed = (v, d) => (v === null ? "—" : v.toFixed(d));
   assert.equal(await text("kpi-total"), `${summary.co2_removed_t.toFixed(3)} t`, `${step}: total`);
-  assert.equal(await text("kpi-mean"), `${fixed(summary.co2_removed_mean_t_per_day, 3)} t`, `${step}: mean`);
+  assert.equal(await text("kpi-mean"), `${fixed(summary.co2_removed_mean_t_per_day, 3)} t/day`, `${step}: mean`);
   assert.equal(await text("kpi-delta"), `${fixed(summary.ca_delta_mean_mg_per_l, 2)} mg/L`, `${step}: delta`);
   assert.equal(await text("kpi-days"), String(summary.days), `${step}: days`);
+  // Flags in words, the code as the tooltip (issue 16).
+  const words = FLAG_WORDS;
   for (const [flag, n] of Object.entries(summary.days_by_flag)) {
-    assert.equal(await text(`kpi-flag-${flag}`), `${flag}: ${n}`, `${step}: ${flag}`);
+    assert.equal(await text(`kpi-flag-${flag}`), `${words[flag]}: ${n}`, `${step}: ${flag}`);
+    assert.equal(await page.getAttribute(`[data-testid=kpi-flag-${flag}]`, "title"), flag);
   }
 }
 
@@ -445,7 +457,7 @@ test("every chart draws the CLI's numbers", async () => {
 
     // CO2 and Ca delta: a bar per calculated day, a trace per plant and flag.
     const byPlantFlag = (col) =>
-      group(calculated, (r) => `${r.plant_id} ${r.quality_flag}`, (r) => [r.date, num(r[col])]);
+      group(calculated, (r) => `${r.plant_id} ${FLAG_WORDS[r.quality_flag]}`, (r) => [r.date, num(r[col])]);
     assert.deepEqual(await traces(page, "chart-co2"), byPlantFlag("co2_removed_metric_tons_per_day"));
     assert.deepEqual(await traces(page, "chart-delta"), byPlantFlag("ca_delta_mg_per_l"));
 

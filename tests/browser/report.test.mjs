@@ -61,9 +61,10 @@ test("a quarter's report in three clicks; its CSV is the CLI's bytes", async () 
       ["2025-Q1", "PLANT_B"],
       ["2025-Q2", "PLANT_A"],
       ["2025-Q2", "PLANT_B"],
+      ["2025-Q2", "PLANT_C"],
       ["2025-Q3", "PLANT_B"],
     ]);
-    assert.match(await page.textContent("[data-testid=report-range]"), /21 Mar – 11 Jul 2025, 2 plants/);
+    assert.match(await page.textContent("[data-testid=report-range]"), /21 Mar – 11 Jul 2025, 3 plants/);
     assert.match(await page.textContent("[data-testid=report-method]"), /\d+\.\d+\.\d+/);
     assert.ok((await page.$$("[data-testid=report-inputs] li")).length >= 10);
     await page.waitForSelector("[data-testid=chart-cumulative] .main-svg", { timeout: 30_000 });
@@ -151,7 +152,7 @@ test("the dashboard says the range behind its totals and refuses From after To",
     // The default (last three months) leaves days out, and says how many.
     assert.match(
       await page.textContent("[data-testid=range-note]"),
-      /^\d+ \w{3} – 11 Jul 2025, 2 plants; \d+ plant-days outside the range$/,
+      /^\d+ \w{3} – 11 Jul 2025, 3 plants; \d+ plant-days outside the range$/,
     );
     await page.click("[data-testid=filter-all-dates]");
     await page.waitForFunction(() =>
@@ -159,7 +160,7 @@ test("the dashboard says the range behind its totals and refuses From after To",
     );
     assert.equal(
       (await page.textContent("[data-testid=range-note]")).trim(),
-      "21 Mar – 11 Jul 2025, 2 plants; every plant-day loaded",
+      "21 Mar – 11 Jul 2025, 3 plants; every plant-day loaded",
     );
     const setDate = (id, v) =>
       page.$eval(

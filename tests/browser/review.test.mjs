@@ -191,8 +191,8 @@ test("each day carries its QA findings; needs-review filter keeps only days aski
       all,
     );
     const shown = await page.textContent("[data-testid=results-page]");
-    const n = Number(/· (\d+) days/.exec(shown)[1]);
-    assert.ok(n > 0 && n < Number(/· (\d+) days/.exec(all)[1]), `${shown} vs ${all}`);
+    const n = Number(/· (\d+) plant-days/.exec(shown)[1]);
+    assert.ok(n > 0 && n < Number(/· (\d+) plant-days/.exec(all)[1]), `${shown} vs ${all}`);
     assert.deepEqual(app.errors, []);
   } finally {
     await app.close();

@@ -73,6 +73,9 @@ run
                                        NO_OPS_DATA)
         --certified                    only certified days: VALID and approved
                                        by a reviewer on their current inputs
+        -j, --jobs N                   files read at the same time (default:
+                                       one per core); the outputs are the
+                                       same bytes whatever N is
         -q, --quiet                    print nothing but errors
         --json                         print summary.json on stdout instead of
                                        the human summary (for scheduled jobs)
@@ -224,6 +227,26 @@ impl SettingsArgs {
     }
 }
 
+/// How many threads read the input files (`run`, `report`, `explain`,
+/// `load`). The outputs are the same bytes whatever the number: only the
+/// reading is spread; the merge and the method run on one thread, in input
+/// order.
+#[derive(Debug, Args)]
+pub struct JobsArgs {
+    /// Files read at the same time, one per thread; by default one per
+    /// core. The outputs are the same whatever N is.
+    #[arg(short = 'j', long = "jobs", value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+    pub jobs: Option<u16>,
+}
+
+impl JobsArgs {
+    /// The threads to use: `--jobs`, else every core.
+    pub fn threads(&self) -> usize {
+        self.jobs
+            .map_or_else(crate::parallel::all_cores, usize::from)
+    }
+}
+
 #[derive(Debug, Args)]
 pub struct RunArgs {
     /// Where to write (created if missing).
@@ -231,6 +254,8 @@ pub struct RunArgs {
     pub out: PathBuf,
     #[command(flatten)]
     pub settings: SettingsArgs,
+    #[command(flatten)]
+    pub jobs: JobsArgs,
     /// Only this plant in co2_removal.csv, sensitivity.csv and the
     /// summary's key figures.
     #[arg(long, value_name = "ID")]
@@ -288,6 +313,8 @@ pub struct ReportArgs {
     pub by: Period,
     #[command(flatten)]
     pub settings: SettingsArgs,
+    #[command(flatten)]
+    pub jobs: JobsArgs,
     /// Only this plant.
     #[arg(long, value_name = "ID")]
     pub plant: Option<String>,
@@ -320,6 +347,8 @@ pub struct ExplainArgs {
     pub date: NaiveDate,
     #[command(flatten)]
     pub settings: SettingsArgs,
+    #[command(flatten)]
+    pub jobs: JobsArgs,
     /// The run's input files and directories.
     #[arg(value_name = "FILE_OR_DIR", required = true)]
     pub inputs: Vec<PathBuf>,

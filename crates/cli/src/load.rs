@@ -25,6 +25,8 @@ pub struct LoadArgs {
     pub database_url: String,
     #[command(flatten)]
     pub settings: SettingsArgs,
+    #[command(flatten)]
+    pub jobs: crate::args::JobsArgs,
     /// Files and directories, as for `run`; at least one.
     #[arg(value_name = "FILE_OR_DIR", required = true)]
     pub inputs: Vec<PathBuf>,
@@ -131,7 +133,8 @@ pub fn load_cmd(a: LoadArgs) -> ExitCode {
     };
     // No progress bar: a load prints one line when it is done.
     let progress = crate::cli::Progress::start(paths.len() as u64, false);
-    let (report, unreadable) = crate::cli::import_all(&paths, &settings, &progress);
+    let (report, unreadable) =
+        crate::cli::import_all(&paths, &settings, &progress, a.jobs.threads());
     progress.finish();
     if let Err(e) = load(&report, &config) {
         eprintln!("crew-mrv: {}", shown(&e));

@@ -6,6 +6,8 @@ mod args;
 #[cfg(not(target_arch = "wasm32"))]
 mod load;
 #[cfg(not(target_arch = "wasm32"))]
+mod parallel;
+#[cfg(not(target_arch = "wasm32"))]
 mod progress;
 #[cfg(not(target_arch = "wasm32"))]
 mod terminal;
@@ -22,9 +24,10 @@ mod cli {
     use clap::{CommandFactory, Parser};
     use crew_mrv_core::export::{output_bytes, write_output, Output};
     use crew_mrv_core::method::{sensitivity, uncertainty};
-    use crew_mrv_core::{assemble, read_file, Config, Filter, ImportStore, Kpis, Report, Run};
+    use crew_mrv_core::{assemble, read_file_with, Config, Filter, ImportStore, Kpis, Report, Run};
 
     use crate::args::{Cli, Command, ExplainArgs, ReportArgs, RunArgs, SampleArgs, VerifyArgs};
+    use crate::parallel;
     pub(crate) use crate::progress::Progress;
     use crate::terminal::{shown, shown_path};
     use crew_mrv_core::bundle;
@@ -212,14 +215,19 @@ mod cli {
         Ok(paths)
     }
 
-    /// Each file is read, imported and dropped in turn, so a run holds one
-    /// file's bytes at a time; `assemble` then orders the imports exactly
-    /// as the core's `run` would. The flag says some file could not be
-    /// read from disk (named on stderr).
+    /// Each file is read, imported and dropped by one of `jobs` threads,
+    /// so a run holds at most `jobs` files' bytes at a time (a file that
+    /// is most of the set is read in pieces on its share of the threads,
+    /// `parallel::share`); the imports
+    /// come back in the order of `paths` and `assemble` then orders them
+    /// exactly as the core's `run` would, so the outputs are the same
+    /// bytes whatever `jobs` is. The flag says some file could not be read
+    /// from disk (named on stderr, in the order of `paths`).
     pub(crate) fn import_all(
         paths: &[PathBuf],
         config: &Config,
         progress: &Progress,
+        jobs: usize,
     ) -> (Run, bool) {
         let mut files = Vec::with_capacity(paths.len());
         let mut unreadable = false;
@@ -233,18 +241,31 @@ mod cli {
                 config = crew_mrv_core::with_profiles(&config, &files);
             }
             let config = &config;
-            for p in paths {
+            let sizes: Vec<u64> = paths
+                .iter()
+                .map(|p| fs::metadata(p).map_or(0, |m| m.len()))
+                .collect();
+            let total = sizes.iter().sum();
+            let read = parallel::map_ordered(&parallel::largest_first(&sizes), jobs, |i| {
+                let p = paths.get(i)?;
                 let name = p
                     .file_name()
                     .map(|n| n.to_string_lossy().into_owned())
                     .unwrap_or_else(|| p.display().to_string());
                 progress.file(&shown(&name));
-                match fs::read(p) {
-                    Ok(bytes) => files.push(read_file(&name, &bytes, config)),
-                    Err(e) => {
+                let spread = parallel::Threads {
+                    width: parallel::share(jobs, sizes.get(i).copied().unwrap_or(0), total),
+                };
+                Some(fs::read(p).map(|bytes| read_file_with(&name, &bytes, config, &spread)))
+            });
+            for (p, r) in paths.iter().zip(read) {
+                match r {
+                    Some(Ok(f)) => files.push(f),
+                    Some(Err(e)) => {
                         progress.suspend(|| eprintln!("crew-mrv: {}: {e}", shown_path(p)));
                         unreadable = true;
                     }
+                    None => {}
                 }
             }
         }
@@ -291,13 +312,13 @@ mod cli {
             Err(code) => return code,
         };
         let progress = Progress::start(paths.len() as u64, !a.quiet && !a.json);
-        let (mut run, unreadable) = import_all(&paths, &config, &progress);
+        let (mut run, unreadable) = import_all(&paths, &config, &progress, a.jobs.threads());
         if a.certified {
             run.report.retain_certified();
         }
         let report = &run.report;
         progress.stage("writing the outputs");
-        let written = write_all(&run, &filter, &a.out)
+        let written = write_all(&run, &filter, &a.out, a.jobs.threads())
             .and_then(|()| match &a.sql {
                 Some(path) => crate::load::write_sql(&run, path),
                 None => Ok(()),
@@ -404,7 +425,12 @@ mod cli {
             Ok(p) => p,
             Err(code) => return code,
         };
-        let (run, unreadable) = import_all(&paths, &config, &Progress::start(0, false));
+        let (run, unreadable) = import_all(
+            &paths,
+            &config,
+            &Progress::start(0, false),
+            a.jobs.threads(),
+        );
         let report = &run.report;
         if let Some(path) = &a.csv {
             let bytes = output_bytes(Output::PeriodReport(a.by), &run, &filter);
@@ -485,7 +511,12 @@ mod cli {
             Ok(p) => p,
             Err(code) => return code,
         };
-        let (run, _) = import_all(&paths, &config, &Progress::start(0, false));
+        let (run, _) = import_all(
+            &paths,
+            &config,
+            &Progress::start(0, false),
+            a.jobs.threads(),
+        );
         match crew_mrv_core::explain::explain(&run, &a.plant, a.date) {
             Some(sheet) => {
                 // The sheet quotes file names and cells: each line is shown
@@ -569,19 +600,65 @@ mod cli {
         }
     }
 
-    fn write_all(run: &Run, filter: &Filter, dir: &Path) -> std::io::Result<()> {
+    /// Every output into `dir`. `lab_readings.csv` (nearly all of the
+    /// bytes: a row per sensor reading) is formatted in parts on `jobs`
+    /// threads and written in order while one more thread writes the
+    /// other, small files; each file's bytes are those of a one-thread run.
+    fn write_all(run: &Run, filter: &Filter, dir: &Path, jobs: usize) -> std::io::Result<()> {
         fs::create_dir_all(dir)?;
-        for output in Output::ALL {
-            let mut w = BufWriter::new(fs::File::create(dir.join(output.file_name()))?);
-            write_output(output, run, filter, &mut w)?;
-            w.flush()?;
+        let small = || -> std::io::Result<()> {
+            for output in Output::ALL {
+                if output == Output::LabReadings {
+                    continue;
+                }
+                let mut w = BufWriter::new(fs::File::create(dir.join(output.file_name()))?);
+                write_output(output, run, filter, &mut w)?;
+                w.flush()?;
+            }
+            let mut w = BufWriter::new(fs::File::create(
+                dir.join(crew_mrv_core::export::PROVENANCE_FILE),
+            )?);
+            crew_mrv_core::export::write_provenance(run, filter, &mut w)?;
+            w.flush()
+        };
+        let lab = || -> std::io::Result<()> {
+            let path = dir.join(Output::LabReadings.file_name());
+            write_lab_readings(run, &path, jobs)
+        };
+        if jobs <= 1 {
+            return small().and_then(|()| lab());
         }
-        let mut w = BufWriter::new(fs::File::create(
-            dir.join(crew_mrv_core::export::PROVENANCE_FILE),
-        )?);
-        crew_mrv_core::export::write_provenance(run, filter, &mut w)?;
-        w.flush()?;
-        Ok(())
+        std::thread::scope(|s| {
+            let other = s.spawn(small);
+            let lab = lab();
+            let other = other
+                .join()
+                .unwrap_or_else(|_| Err(std::io::Error::other("an output thread failed")));
+            lab.and(other)
+        })
+    }
+
+    /// `lab_readings.csv`: `jobs` parts formatted at a time, each into its
+    /// own buffer, then written in order, so at most `jobs` parts (about
+    /// 10 MB each) are held besides the records.
+    fn write_lab_readings(run: &Run, path: &Path, jobs: usize) -> std::io::Result<()> {
+        let parts = crew_mrv_core::export::LabReadingsCsv::new(&run.report, &run.store);
+        let mut file = fs::File::create(path)?;
+        let all: Vec<usize> = (0..parts.len()).collect();
+        for window in all.chunks(jobs.max(1)) {
+            let order: Vec<usize> = (0..window.len()).collect();
+            let bufs = parallel::map_ordered(&order, jobs, |k| {
+                let mut buf = Vec::new();
+                window
+                    .get(k)
+                    .map_or(Ok(()), |i| parts.write_part(*i, &mut buf))
+                    .map(|()| buf)
+            });
+            for buf in bufs {
+                file.write_all(&buf?)?;
+            }
+        }
+        file.flush()
     }
 
     fn print_summary(report: &Report, filter: &Filter, out: &Path) {

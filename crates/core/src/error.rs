@@ -24,8 +24,14 @@ pub struct FileError {
 pub enum FileErrorKind {
     /// Zero bytes, or only whitespace.
     Empty,
-    /// Text that is not one of the known CSV kinds.
-    UnrecognisedCsv { header: String },
+    /// Text that is not one of the known CSV kinds. `named_as`: the
+    /// workbook extension its name claims (`.xlsx`), when it has one, so the
+    /// message does not call what the user thinks is a workbook a CSV.
+    UnrecognisedCsv {
+        header: String,
+        #[serde(default)]
+        named_as: Option<String>,
+    },
     /// A workbook whose sheets match no known layout.
     UnrecognisedWorkbook { sheets: Vec<String> },
     /// A plant profile with errors (each also a finding naming its line).
@@ -96,12 +102,19 @@ impl fmt::Display for FileError {
             FileErrorKind::Empty => f.write_str(
                 "the file is empty. Export it again from its source system and drop the new file.",
             ),
-            FileErrorKind::UnrecognisedCsv { header } => write!(
+            FileErrorKind::UnrecognisedCsv { header, named_as } => write!(
                 f,
-                "this CSV is neither a calcium lab export (expected columns such as unique_id, \
+                "{} neither a calcium lab export (expected columns such as unique_id, \
                  date, plant_id, unit_type_id, parameter_name, value), a pH sensor log \
                  (expected Timestamp and Measurement value) nor expert review decisions \
                  (plant_id, date, review_status, note). Its first line is: {}",
+                match named_as {
+                    Some(ext) => format!(
+                        "this file is named {} but holds plain text, not a workbook; as text it is",
+                        shorten(ext, 16)
+                    ),
+                    None => "this CSV is".to_string(),
+                },
                 shorten(header, 160)
             ),
             FileErrorKind::UnrecognisedWorkbook { sheets } => write!(

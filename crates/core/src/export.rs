@@ -488,29 +488,72 @@ pub fn write_lab_readings(
     store: &ImportStore,
     w: &mut dyn Write,
 ) -> io::Result<()> {
-    lab_rows(report, store, &mut Csv::new(w, &LAB_COLUMNS)?)
+    let parts = LabReadingsCsv::new(report, store);
+    for i in 0..parts.len() {
+        parts.write_part(i, w)?;
+    }
+    Ok(())
+}
+
+/// `lab_readings.csv` in parts that can be formatted independently (on
+/// several threads, by an edge that has them) and written in order: the
+/// header and the lab rows first, then blocks of [`SENSOR_BLOCK`] sensor
+/// readings. The parts concatenated are the file, byte for byte.
+pub struct LabReadingsCsv<'a> {
+    report: &'a Report,
+    store: &'a ImportStore,
+    /// Per sensor block: the file (among the active ones) and its rows.
+    blocks: Vec<(&'a crate::import::FileImport, std::ops::Range<usize>)>,
+}
+
+/// Sensor readings per part of [`LabReadingsCsv`]: about 10 MB of CSV, so
+/// a few parts in flight stay small beside the records.
+pub const SENSOR_BLOCK: usize = 1 << 16;
+
+impl<'a> LabReadingsCsv<'a> {
+    pub fn new(report: &'a Report, store: &'a ImportStore) -> Self {
+        let mut blocks = Vec::new();
+        for f in store.active_files() {
+            let n = f.records.sensor.len();
+            let mut start = 0;
+            while start < n {
+                let end = n.min(start + SENSOR_BLOCK);
+                blocks.push((f, start..end));
+                start = end;
+            }
+        }
+        LabReadingsCsv {
+            report,
+            store,
+            blocks,
+        }
+    }
+
+    /// Parts in all: the lab rows' and one per sensor block.
+    pub fn len(&self) -> usize {
+        1 + self.blocks.len()
+    }
+
+    /// Never: the header part is always there.
+    pub fn is_empty(&self) -> bool {
+        false
+    }
+
+    /// Part `i`'s bytes into `w`; nothing for an `i` past the end.
+    pub fn write_part(&self, i: usize, w: &mut dyn Write) -> io::Result<()> {
+        match i.checked_sub(1) {
+            None => lab_record_rows(self.report, self.store, &mut Csv::new(w, &LAB_COLUMNS)?),
+            Some(b) => match self.blocks.get(b) {
+                Some((f, rows)) => sensor_csv_rows(self.report, f, rows.clone(), w),
+                None => Ok(()),
+            },
+        }
+    }
 }
 
 fn lab_rows<C: Cells>(report: &Report, store: &ImportStore, l: &mut C) -> io::Result<()> {
     // Lab rows then sensor rows, each in input order.
-    for r in store.lab_readings() {
-        l.theirs(&r.plant_id)
-            .theirs(&r.plant_unit_id)
-            .ours(r.location.as_str())
-            .when(r.when)
-            .theirs(&r.parameter_name)
-            .theirs(&r.medium)
-            .num(Some(r.value))
-            .theirs(&r.unit)
-            .num(r.uncertainty)
-            .theirs(&r.reading_id)
-            .ours("")
-            .int(r.replicate_num.map(u64::from))
-            .theirs(report.file_name(r.file))
-            .int(Some(u64::from(r.row)))
-            .theirs(&r.metadata);
-        l.end()?;
-    }
+    lab_record_rows(report, store, l)?;
     for (s, r) in store.sensor_readings() {
         l.theirs(&s.plant_id)
             .theirs(&s.plant_unit_id)
@@ -530,6 +573,181 @@ fn lab_rows<C: Cells>(report: &Report, store: &ImportStore, l: &mut C) -> io::Re
         l.end()?;
     }
     Ok(())
+}
+
+fn lab_record_rows<C: Cells>(report: &Report, store: &ImportStore, l: &mut C) -> io::Result<()> {
+    for r in store.lab_readings() {
+        l.theirs(&r.plant_id)
+            .theirs(&r.plant_unit_id)
+            .ours(r.location.as_str())
+            .when(r.when)
+            .theirs(&r.parameter_name)
+            .theirs(&r.medium)
+            .num(Some(r.value))
+            .theirs(&r.unit)
+            .num(r.uncertainty)
+            .theirs(&r.reading_id)
+            .ours("")
+            .int(r.replicate_num.map(u64::from))
+            .theirs(report.file_name(r.file))
+            .int(Some(u64::from(r.row)))
+            .theirs(&r.metadata);
+        l.end()?;
+    }
+    Ok(())
+}
+
+/// A series' cells that every one of its rows repeats, quoted once: the
+/// text before the time, between the time and the value, between the
+/// value and the row number, and after it. The rows of a minute log
+/// differ only in time, value and row, so the metadata JSON (a few dozen
+/// quotes to double) is escaped once per series instead of once per row.
+struct SeriesCells {
+    head: String,
+    mid: String,
+    tail: String,
+    end: String,
+}
+
+impl SeriesCells {
+    fn new(s: &crate::model::SensorSeries, file_name: &str) -> SeriesCells {
+        // The same builder as the generic rows, so quoting cannot differ.
+        let mut l = Line::new();
+        l.theirs(&s.plant_id)
+            .theirs(&s.plant_unit_id)
+            .ours(s.location.as_str());
+        l.buf.push(',');
+        let head = std::mem::take(&mut l.buf);
+        l.first = false;
+        l.theirs(&s.parameter_name).ours("");
+        l.buf.push(',');
+        let mid = std::mem::take(&mut l.buf);
+        l.theirs(&s.unit)
+            .num(None)
+            .ours("")
+            .theirs(&s.sensor_id)
+            .int(None)
+            .theirs(file_name);
+        l.buf.push(',');
+        let tail = std::mem::take(&mut l.buf);
+        l.theirs(&s.metadata);
+        l.buf.push('\n');
+        SeriesCells {
+            head,
+            mid,
+            tail,
+            end: l.buf,
+        }
+    }
+}
+
+/// Bytes gathered before they go to the writer.
+const OUT_CHUNK: usize = 1 << 16;
+
+/// Formatted sensor values kept per part (direct-mapped by their bits).
+const VALUE_CACHE: usize = 1021;
+
+/// Sensor rows `rows` of `f`, as the generic rows would write them.
+fn sensor_csv_rows(
+    report: &Report,
+    f: &crate::import::FileImport,
+    rows: std::ops::Range<usize>,
+    w: &mut dyn Write,
+) -> io::Result<()> {
+    let series = &f.records.series;
+    let mut cells: Vec<Option<SeriesCells>> = (0..series.len()).map(|_| None).collect();
+    let mut buf: Vec<u8> = Vec::with_capacity(OUT_CHUNK + 1024);
+    let mut day: Option<(NaiveDate, [u8; 10])> = None;
+    // A sensor repeats a few hundred values (pH to two decimals): the text
+    // of each is kept by its bits, so most rows skip the float formatting.
+    // Every slot starts as 0.0, a value like any other.
+    let mut values: Vec<(u64, String)> = vec![(0, "0".to_string()); VALUE_CACHE];
+    for r in f.records.sensor.get(rows).unwrap_or(&[]) {
+        let (Some(s), Some(slot)) = (
+            series.get(r.series as usize),
+            cells.get_mut(r.series as usize),
+        ) else {
+            continue;
+        };
+        let c = slot.get_or_insert_with(|| SeriesCells::new(s, report.file_name(s.file)));
+        buf.extend_from_slice(c.head.as_bytes());
+        push_datetime_bytes(&mut buf, r.at, &mut day);
+        buf.extend_from_slice(c.mid.as_bytes());
+        let bits = r.value.to_bits();
+        let slot = (bits ^ (bits >> 29) ^ (bits >> 41)) as usize % VALUE_CACHE;
+        if let Some((b, text)) = values.get_mut(slot) {
+            if *b != bits {
+                text.clear();
+                let _ = write!(text, "{}", r.value);
+                *b = bits;
+            }
+            buf.extend_from_slice(text.as_bytes());
+        }
+        buf.extend_from_slice(c.tail.as_bytes());
+        push_u32(&mut buf, r.row);
+        buf.extend_from_slice(c.end.as_bytes());
+        if buf.len() >= OUT_CHUNK {
+            w.write_all(&buf)?;
+            buf.clear();
+        }
+    }
+    w.write_all(&buf)
+}
+
+/// `push_datetime`'s text, with the date's ten bytes kept from the row
+/// before (a minute log has 1,440 rows a day).
+fn push_datetime_bytes(
+    buf: &mut Vec<u8>,
+    t: NaiveDateTime,
+    day: &mut Option<(NaiveDate, [u8; 10])>,
+) {
+    let d = t.date();
+    match day {
+        Some((k, text)) if *k == d => buf.extend_from_slice(text),
+        _ => {
+            let mut s = String::with_capacity(10);
+            push_date(&mut s, d);
+            match <[u8; 10]>::try_from(s.as_bytes()) {
+                Ok(text) => {
+                    buf.extend_from_slice(&text);
+                    *day = Some((d, text));
+                }
+                // A year outside 0..=9999 is not ten bytes: written as is,
+                // never cached.
+                Err(_) => {
+                    buf.extend_from_slice(s.as_bytes());
+                    *day = None;
+                }
+            }
+        }
+    }
+    let two = |buf: &mut Vec<u8>, v: u32| {
+        buf.push(b'0' + (v / 10 % 10) as u8);
+        buf.push(b'0' + (v % 10) as u8);
+    };
+    buf.push(b'T');
+    two(buf, t.hour());
+    buf.push(b':');
+    two(buf, t.minute());
+    buf.push(b':');
+    two(buf, t.second());
+}
+
+fn push_u32(buf: &mut Vec<u8>, v: u32) {
+    let mut digits = [0u8; 10];
+    let mut i = digits.len();
+    let mut v = v;
+    loop {
+        i -= 1;
+        if let Some(d) = digits.get_mut(i) {
+            *d = b'0' + (v % 10) as u8;
+        }
+        v /= 10;
+        if v == 0 || i == 0 {
+            break;
+        }
+    }
+    buf.extend_from_slice(digits.get(i..).unwrap_or(&[]));
 }
 
 pub const OPS_COLUMNS: [&str; 16] = [
@@ -961,6 +1179,96 @@ mod tests {
             l.num(Some(v));
         });
         assert_eq!(s.parse::<f64>().ok(), Some(v));
+    }
+
+    /// The sensor rows are written from per-series text quoted once; the
+    /// generic row builder (which the SQL and Parquet rows still use) is
+    /// the reference. Series interleave, cells need quoting and the
+    /// spreadsheet prefix, a value has many digits, the rows cross a part
+    /// boundary, and a repeated file is left out.
+    #[test]
+    fn sensor_rows_are_the_generic_rows_byte_for_byte() {
+        let mut log = String::from(
+            "Timestamp,Measurement value,Unit,sensor_id,unit_type_id,plant_id,Process value,Location,Status\n",
+        );
+        let rows = SENSOR_BLOCK + 1234;
+        for i in 0..rows {
+            let (sensor, plant, note) = match i % 3 {
+                0 => ("WB0038", "PLANT_A", "Effluent \"channel\", 2"),
+                1 => ("=WB0041", "PLANT_B", "-minus;semi"),
+                _ => ("WB0052", "PLANT_A", "plain"),
+            };
+            let day = 1 + (i / 1440) % 28;
+            let (h, m) = ((i / 60) % 24, i % 60);
+            // More distinct values than the cache has slots, and both zeros.
+            let value = match i % 1000 {
+                1 => 0.0,
+                2 => -0.0,
+                _ => 6.5 + (i % 3001) as f64 / 7.0,
+            };
+            log.push_str(&format!(
+                "2025-04-{day:02} {h:02}:{m:02}:00,{value},pH,{sensor},secondary_clarifier,{plant},pH,\"{note}\",Good\n"
+            ));
+        }
+        let run = crate::run(
+            &[
+                crate::Source::new("WB0038_PH_\"x\".csv", log.as_bytes()),
+                crate::Source::new("WB0038_PH_copy.csv", log.as_bytes()),
+            ],
+            &crate::Config::default(),
+        );
+        assert_eq!(run.store.sensor_readings().count(), rows);
+        let mut generic = Vec::new();
+        lab_rows(
+            &run.report,
+            &run.store,
+            &mut Csv::new(&mut generic, &LAB_COLUMNS).expect("header"),
+        )
+        .expect("rows");
+        let fast = output_bytes(Output::LabReadings, &run, &Filter::default());
+        assert!(generic.len() > rows * 100);
+        assert!(
+            fast == generic,
+            "the sensor rows differ from the generic rows"
+        );
+        let parts = LabReadingsCsv::new(&run.report, &run.store);
+        assert_eq!(parts.len(), 3);
+        let mut joined = Vec::new();
+        for i in 0..parts.len() + 1 {
+            parts.write_part(i, &mut joined).expect("part");
+        }
+        assert!(joined == fast);
+    }
+
+    #[test]
+    fn datetimes_and_row_numbers_are_formatted_as_the_generic_writer_does() {
+        let mut day = None;
+        for (y, mo, d, h, mi, s) in [
+            (2025, 4, 1, 0, 0, 0),
+            (2025, 4, 1, 23, 59, 59),
+            (2025, 4, 2, 9, 5, 7),
+            (12, 1, 2, 3, 4, 5),
+            (-44, 3, 15, 12, 0, 0),
+            (10_000, 12, 31, 1, 2, 3),
+        ] {
+            let t = NaiveDate::from_ymd_opt(y, mo, d)
+                .and_then(|d| d.and_hms_opt(h, mi, s))
+                .expect("time");
+            let mut want = String::new();
+            push_datetime(&mut want, t);
+            let mut got = Vec::new();
+            push_datetime_bytes(&mut got, t, &mut day);
+            assert_eq!(String::from_utf8_lossy(&got), want);
+            // Twice: the second from the kept date.
+            got.clear();
+            push_datetime_bytes(&mut got, t, &mut day);
+            assert_eq!(String::from_utf8_lossy(&got), want);
+        }
+        for v in [0, 7, 10, 99, 100, 65_536, 4_294_967_295] {
+            let mut got = Vec::new();
+            push_u32(&mut got, v);
+            assert_eq!(String::from_utf8_lossy(&got), v.to_string());
+        }
     }
 
     /// The browser downloads the script through `output_bytes`, the CLI

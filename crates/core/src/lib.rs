@@ -28,6 +28,7 @@ pub mod profile;
 pub mod provenance;
 pub mod qa;
 mod report;
+pub mod spread;
 pub mod sql;
 mod store;
 
@@ -53,13 +54,17 @@ pub use config::{Config, ReplicatePolicy};
 pub use error::{FileError, FileErrorKind};
 pub use import::{FileImport, FileKind, FileSummary, Records, RowAccount, SkipReason};
 pub use method::METHOD_VERSION;
-pub use pipeline::{assemble, read_file, run, sha256_hex, with_profiles, Source};
+pub use pipeline::{assemble, read_file, read_file_with, run, sha256_hex, with_profiles, Source};
 pub use qa::{CheckId, Finding};
 pub use report::{
     chart_series, chart_text, escape_chart_labels, file_problem, qa_level_title, skip_ranges,
     Capped, Filter, Kpis, Report, MAX_CHART_SERIES, MAX_SKIP_RANGES_SHOWN,
 };
 pub use store::{ImportStore, Run};
+/// A file's text encoding as read, named by the records buffer of the
+/// browser pool (crates/protocol).
+pub use text::TextEncoding;
 /// Timestamps as the importers read them; the page reads the chart's zoom
 /// range with it.
 pub use timestamp::parse_datetime;
+pub use timestamp::{day_label, iso_datetime};

@@ -53,8 +53,8 @@ impl When {
 impl fmt::Display for When {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            When::Day(d) => write!(f, "{}", d.format("%Y-%m-%d")),
-            When::At(t) => write!(f, "{}", t.format("%Y-%m-%dT%H:%M:%S")),
+            When::Day(d) => write!(f, "{d}"),
+            When::At(t) => f.write_str(&crate::timestamp::iso_datetime(*t, 'T')),
         }
     }
 }

@@ -15,6 +15,7 @@ use crate::export::{Cells, Csv};
 use crate::method::uncertainty::plant_period;
 use crate::model::{Co2Day, DayReviewStatus, Flag, Text};
 use crate::report::{Filter, Report};
+use crate::timestamp::day_label;
 
 /// How days are grouped into periods.
 #[derive(
@@ -316,11 +317,8 @@ pub fn write_period_csv(
 /// `1 Apr – 30 Jun 2025`, or `21 Mar 2025 – 11 Jul 2026` across years:
 /// the range a total covers, said where the total is.
 pub fn range_label(from: NaiveDate, to: NaiveDate) -> String {
-    if from.year() == to.year() {
-        format!("{} – {}", from.format("%-d %b"), to.format("%-d %b %Y"))
-    } else {
-        format!("{} – {}", from.format("%-d %b %Y"), to.format("%-d %b %Y"))
-    }
+    let from = day_label(from, from.year() != to.year());
+    format!("{from} – {}", day_label(to, true))
 }
 
 /// What a filter's dates do to the totals beside them, in words: `1 Apr –
@@ -332,8 +330,8 @@ pub fn applied_range(report: &Report, filter: &Filter) -> Result<String, String>
         if f > t {
             return Err(format!(
                 "From {} is after To {}: no day can match. Swap the dates or choose All dates.",
-                f.format("%-d %b %Y"),
-                t.format("%-d %b %Y")
+                day_label(f, true),
+                day_label(t, true)
             ));
         }
     }

@@ -48,7 +48,18 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
 
 /// Read one file (never fails; see `FileImport::error`).
 pub fn read_file(name: &str, bytes: &[u8], config: &Config) -> FileImport {
-    let mut f = import::import_file(name, bytes, config);
+    read_file_with(name, bytes, config, &crate::spread::OneThread)
+}
+
+/// [`read_file`], a large CSV read in pieces handed to `spread` (see
+/// [`crate::spread`]); the same import whatever `spread` does.
+pub fn read_file_with(
+    name: &str,
+    bytes: &[u8],
+    config: &Config,
+    spread: &dyn crate::spread::Spread,
+) -> FileImport {
+    let mut f = import::import_file_with(name, bytes, config, spread);
     f.sha256 = sha256_hex(bytes);
     f
 }

@@ -28,17 +28,29 @@ impl ImportStore {
     /// file picked twice is two entries (the later one a duplicate after a
     /// run): the later goes, so the one that counts stays.
     pub fn remove(&mut self, name: &str, sha256: &str) -> bool {
-        match self
+        self.take(name, sha256).is_some()
+    }
+
+    /// As [`ImportStore::remove`], handing the file back with its place so
+    /// an undo can [`restore`](ImportStore::restore) it without reading it
+    /// again (the page no longer has the bytes of a sample file).
+    pub fn take(&mut self, name: &str, sha256: &str) -> Option<(usize, FileImport)> {
+        let i = self
             .files
             .iter()
-            .rposition(|f| &*f.name == name && f.sha256 == sha256)
-        {
-            Some(i) => {
-                self.files.remove(i);
-                true
-            }
-            None => false,
-        }
+            .rposition(|f| &*f.name == name && f.sha256 == sha256)?;
+        Some((i, self.files.remove(i)))
+    }
+
+    /// Put a taken file back at its place (or last, if the store shrank).
+    pub fn restore(&mut self, at: usize, file: FileImport) {
+        let at = at.min(self.files.len());
+        self.files.insert(at, file);
+    }
+
+    /// Every file, for a Clear that may be undone.
+    pub fn into_files(self) -> Vec<FileImport> {
+        self.files
     }
 
     pub fn clear(&mut self) {

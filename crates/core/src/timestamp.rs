@@ -308,6 +308,44 @@ pub fn month_number(s: &str) -> Option<u32> {
         .map(|i| i as u32 + 1)
 }
 
+/// `t` as `%Y-%m-%d{sep}%H:%M:%S` would print it, without chrono's
+/// format-string machinery: the page's wasm links this and not the
+/// strftime parser (a few KB of the page's size budget).
+pub fn iso_datetime(t: NaiveDateTime, sep: char) -> String {
+    use chrono::Timelike;
+    // `%S` shows a leap second as 60.
+    let second = t.second() + u32::from(t.nanosecond() >= 1_000_000_000);
+    format!(
+        "{}{sep}{:02}:{:02}:{:02}",
+        t.date(),
+        t.hour(),
+        t.minute(),
+        second
+    )
+}
+
+/// `1 Apr 2025` (`%-d %b %Y`), or `1 Apr` without the year.
+pub fn day_label(d: NaiveDate, with_year: bool) -> String {
+    const MONTHS: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    let month = MONTHS.get(d.month0() as usize).copied().unwrap_or_default();
+    if with_year {
+        format!("{} {month} {}", d.day(), year(d.year()))
+    } else {
+        format!("{} {month}", d.day())
+    }
+}
+
+/// A year as `%Y` prints it: four digits, a sign outside 0 to 9999.
+fn year(y: i32) -> String {
+    if (0..=9999).contains(&y) {
+        format!("{y:04}")
+    } else {
+        format!("{y:+05}")
+    }
+}
+
 /// The last day of a month.
 pub fn month_end(first: NaiveDate) -> NaiveDate {
     let (y, m) = if first.month() == 12 {
@@ -420,5 +458,39 @@ mod tests {
         assert_eq!(excel_serial(-3.0), None);
         let t = excel_serial(45751.5).map(|t| t.format("%H:%M").to_string());
         assert_eq!(t.as_deref(), Some("12:00"));
+    }
+
+    #[test]
+    fn labels_print_as_chrono_formats_them() {
+        let days = [
+            NaiveDate::from_ymd_opt(2025, 4, 1),
+            NaiveDate::from_ymd_opt(1999, 12, 31),
+            NaiveDate::from_ymd_opt(10000, 1, 9),
+            NaiveDate::from_ymd_opt(-1, 6, 15),
+            NaiveDate::from_ymd_opt(7, 2, 28),
+        ];
+        for d in days.into_iter().flatten() {
+            assert_eq!(day_label(d, true), d.format("%-d %b %Y").to_string());
+            assert_eq!(day_label(d, false), d.format("%-d %b").to_string());
+            for t in [
+                NaiveTime::from_hms_opt(0, 0, 0),
+                NaiveTime::from_hms_nano_opt(23, 59, 59, 999_999_999),
+                NaiveTime::from_hms_nano_opt(23, 59, 59, 1_500_000_000),
+                NaiveTime::from_hms_milli_opt(7, 5, 3, 250),
+            ]
+            .into_iter()
+            .flatten()
+            {
+                let dt = d.and_time(t);
+                assert_eq!(
+                    iso_datetime(dt, ' '),
+                    dt.format("%Y-%m-%d %H:%M:%S").to_string()
+                );
+                assert_eq!(
+                    iso_datetime(dt, 'T'),
+                    dt.format("%Y-%m-%dT%H:%M:%S").to_string()
+                );
+            }
+        }
     }
 }

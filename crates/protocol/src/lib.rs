@@ -17,7 +17,9 @@ use crew_mrv_core::export::Output;
 use crew_mrv_core::mapping::{Mapping, MappingView};
 use crew_mrv_core::period::{Period, PeriodReport};
 use crew_mrv_core::ReplicatePolicy;
-use crew_mrv_core::{Filter, Report};
+use crew_mrv_core::{Config, Filter, Report};
+
+pub mod records;
 
 /// Where the bytes of a file to add come from.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -38,6 +40,9 @@ pub enum Request {
         sha256: String,
     },
     Clear,
+    /// Put back what the last `Remove` or `Clear` took away (the page's
+    /// "Removed X — Undo"); nothing when another change came since.
+    Undo,
     SetPolicy(ReplicatePolicy),
     /// METHOD §7's settings the page offers.
     SetUncertainty {
@@ -95,6 +100,89 @@ pub enum Request {
         sha256: String,
         mapping: Mapping,
     },
+    /// Page to a pool worker: serve the assembling worker on the
+    /// `MessagePort` beside this message (README, Browser pool).
+    Serve,
+    /// Page to the assembling worker: pool worker `worker`, in `slot`, is
+    /// reached through the `MessagePort` beside this message.
+    Helper {
+        slot: usize,
+        worker: u32,
+    },
+    /// Page to the assembling worker: that pool worker died (`why`); the
+    /// file it was reading is lost, the ones waiting for it go elsewhere.
+    HelperStopped {
+        slot: usize,
+        worker: u32,
+        why: String,
+    },
+    /// Assembling worker to a pool worker: read and import one file of an
+    /// `Add` (`index`: its place there) under `config`, and answer with its
+    /// records as one buffer (`records::encode`). The answers are plain
+    /// message properties, not a `Reply` (crates/worker/src/pool.rs).
+    Import {
+        index: usize,
+        name: String,
+        source: FileSource,
+        config: PoolConfig,
+    },
+}
+
+/// What a pool worker needs of the assembling worker's configuration: the
+/// settings the page can change, the size limit, and each plant profile as
+/// its TOML text, read back by the core's own profile reader. A `Config`
+/// itself would need a deserializer for every profile type in the worker's
+/// wasm.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PoolConfig {
+    pub replicate_policy: ReplicatePolicy,
+    pub confidence: Confidence,
+    pub lab_default_relative: f64,
+    pub max_file_bytes: u64,
+    /// (source, TOML) of each profile, in the configuration's order.
+    pub profiles: Vec<(String, String)>,
+}
+
+impl PoolConfig {
+    /// `None` when `config` would not come back equal from it (a setting it
+    /// does not carry, or a profile whose TOML reads back otherwise): then
+    /// no file is shared, and the run stays the one-worker run.
+    pub fn of(config: &Config) -> Option<PoolConfig> {
+        let pool = PoolConfig {
+            replicate_policy: config.replicate_policy,
+            confidence: config.confidence,
+            lab_default_relative: config.lab_default_relative,
+            max_file_bytes: config.limits.max_file_bytes,
+            profiles: config
+                .profiles
+                .iter()
+                .map(|p| (p.source.clone(), crew_mrv_core::profile::to_toml(p)))
+                .collect(),
+        };
+        (pool.config().as_ref() == Some(config)).then_some(pool)
+    }
+
+    /// The configuration, as `with_profiles` builds it from these profiles.
+    pub fn config(&self) -> Option<Config> {
+        let mut config = Config {
+            replicate_policy: self.replicate_policy,
+            confidence: self.confidence,
+            lab_default_relative: self.lab_default_relative,
+            ..Config::default()
+        };
+        config.limits.max_file_bytes = self.max_file_bytes;
+        for (source, text) in &self.profiles {
+            let p = crew_mrv_core::profile::parse(source, text).ok()?;
+            if let Some(m) = p.meter_uncertainty_percent {
+                config
+                    .meter_uncertainty_percent
+                    .entry(p.plant_id.clone())
+                    .or_insert(m);
+            }
+            config.profiles.push(p);
+        }
+        Some(config)
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -125,6 +213,11 @@ pub enum Reply {
         /// The worker's WebAssembly memory: it never shrinks, so this is its
         /// peak so far.
         worker_memory_bytes: u64,
+        /// Files of the request a pool worker died reading: (place in the
+        /// request, name, why). The page leaves them out as it does a file
+        /// the assembling worker died on.
+        #[serde(default)]
+        lost: Vec<(usize, String, String)>,
     },
     /// Export bytes travel beside the message as a transferred buffer.
     Export {
@@ -390,6 +483,7 @@ mod tests {
             elapsed_ms: 1.0,
             problems: vec![],
             worker_memory_bytes: 0,
+            lost: vec![],
         };
         let back = Reply::from_json(&reply.to_json());
         let Ok(Reply::Report {

@@ -15,10 +15,10 @@ use js_sys::{Array, Object, Reflect, Uint8Array};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::{spawn_local, JsFuture};
-use web_sys::{DedicatedWorkerGlobalScope, MessageEvent};
+use web_sys::{DedicatedWorkerGlobalScope, MessageEvent, MessagePort};
 
 use crew_mrv_core::config::{Confidence, DEFAULT_LAB_RELATIVE};
-use crew_mrv_core::{assemble, Config, ImportStore, ReplicatePolicy, Run};
+use crew_mrv_core::{assemble, Config, FileImport, ImportStore, ReplicatePolicy, Run};
 use crew_mrv_protocol::{Answer, Call, FileSource, Progress, Reply, Request};
 
 struct State {
@@ -30,6 +30,9 @@ struct State {
     /// METHOD §7's settings from the page.
     confidence: Confidence,
     lab_default_relative: f64,
+    /// What the last Remove or Clear took away, each file with its place,
+    /// for an Undo; emptied by the next change of files.
+    undo: Vec<(usize, crew_mrv_core::FileImport)>,
     /// Calls not yet handled, with their ids and attached `File`s.
     queue: VecDeque<(Call, Array)>,
     /// The bytes of kept files whose reading depends on the dropped plant
@@ -71,22 +74,42 @@ pub fn start() {
         policy: ReplicatePolicy::Mean,
         confidence: Confidence::default(),
         lab_default_relative: DEFAULT_LAB_RELATIVE,
+        undo: Vec::new(),
         queue: VecDeque::new(),
         profile_read: Vec::new(),
         busy: false,
     }));
     let st = state.clone();
     let onmessage = Closure::<dyn FnMut(MessageEvent)>::new(move |ev: MessageEvent| {
-        let data = ev.data();
-        let json = Reflect::get(&data, &"json".into())
-            .ok()
-            .and_then(|j| j.as_string())
-            .unwrap_or_default();
-        let files: Array = Reflect::get(&data, &"files".into())
-            .ok()
-            .and_then(|f| f.dyn_into().ok())
-            .unwrap_or_default();
+        let (json, files) = unpack(&ev);
+        // The pool's wiring is handled at once, not queued: a pool worker
+        // may die while an `Add` waits for it.
+        let port = || {
+            Reflect::get(&ev.data(), &"port".into())
+                .ok()
+                .and_then(|p| p.dyn_into::<MessagePort>().ok())
+        };
         match Call::from_json(&json) {
+            Ok(Call {
+                request: Request::Serve,
+                ..
+            }) => {
+                if let Some(port) = port() {
+                    pool::serve(port);
+                }
+            }
+            Ok(Call {
+                request: Request::Helper { slot, worker },
+                ..
+            }) => {
+                if let Some(port) = port() {
+                    pool::join(slot, worker, port);
+                }
+            }
+            Ok(Call {
+                request: Request::HelperStopped { slot, worker, why },
+                ..
+            }) => pool::stopped(slot, worker, &why),
             Ok(call) => {
                 st.borrow_mut().queue.push_back((call, files));
                 pump(st.clone());
@@ -138,18 +161,29 @@ fn profile_files(store: &ImportStore) -> Vec<(String, String)> {
     v
 }
 
+/// Keep a file's bytes for a later profile or the mapping view (once per
+/// name and digest, and only up to `KEEP_MAX_BYTES`).
+fn keep_bytes(state: &Rc<RefCell<State>>, name: &str, sha256: &str, bytes: Vec<u8>) {
+    let mut st = state.borrow_mut();
+    let kept = st
+        .profile_read
+        .iter()
+        .any(|k| k.name == name && k.sha256 == sha256);
+    if !kept && bytes.len() <= KEEP_MAX_BYTES {
+        st.profile_read.push(KeptBytes {
+            name: name.to_string(),
+            sha256: sha256.to_string(),
+            bytes,
+        });
+    }
+}
+
 /// Read again, with the profiles now in the store, every kept file whose
 /// reading depends on them; forget the bytes of files no longer kept.
 fn reread(state: &Rc<RefCell<State>>, store: &mut ImportStore) {
     let cfg = crew_mrv_core::with_profiles(&config(&state.borrow()), store.files());
-    let mut st = state.borrow_mut();
-    st.profile_read.retain(|k| {
-        store
-            .files()
-            .iter()
-            .any(|f| *f.name == *k.name && f.sha256 == k.sha256)
-    });
-    for k in &st.profile_read {
+    prune_kept(state, store);
+    for k in &state.borrow().profile_read {
         let mut copies = 0;
         while store.remove(&k.name, &k.sha256) {
             copies += 1;
@@ -160,6 +194,21 @@ fn reread(state: &Rc<RefCell<State>>, store: &mut ImportStore) {
             store.add(f);
         }
     }
+}
+
+/// Forget the bytes of files neither in the store nor held for an undo.
+fn prune_kept(state: &Rc<RefCell<State>>, store: &ImportStore) {
+    let mut st = state.borrow_mut();
+    let State {
+        profile_read, undo, ..
+    } = &mut *st;
+    profile_read.retain(|k| {
+        store
+            .files()
+            .iter()
+            .chain(undo.iter().map(|(_, f)| f))
+            .any(|f| *f.name == *k.name && f.sha256 == k.sha256)
+    });
 }
 
 /// Handle queued requests in order, one at a time.
@@ -221,6 +270,7 @@ fn publish(
     files_changed: bool,
     started: f64,
     problems: Vec<String>,
+    lost: Vec<(usize, String, String)>,
 ) {
     let cfg = crew_mrv_core::with_profiles(&config(&state.borrow()), store.files());
     let run = (!store.is_empty()).then(|| {
@@ -237,6 +287,7 @@ fn publish(
             elapsed_ms: now_ms() - started,
             problems,
             worker_memory_bytes: (core::arch::wasm32::memory_size(0) as u64) * 65_536,
+            lost,
         },
         None,
     );
@@ -271,7 +322,7 @@ enum Next {
 }
 
 /// The size of a picked file, from its metadata (no byte read).
-fn attached_size(source: &FileSource, files: &Array) -> Option<u64> {
+pub(crate) fn attached_size(source: &FileSource, files: &Array) -> Option<u64> {
     let FileSource::Attached(i) = source else {
         return None;
     };
@@ -318,6 +369,21 @@ async fn read_source(
     }
 }
 
+/// A message's call (JSON) and the files beside it, as the page and the
+/// assembling worker send them.
+pub(crate) fn unpack(ev: &MessageEvent) -> (String, Array) {
+    let data = ev.data();
+    let json = Reflect::get(&data, &"json".into())
+        .ok()
+        .and_then(|j| j.as_string())
+        .unwrap_or_default();
+    let files: Array = Reflect::get(&data, &"files".into())
+        .ok()
+        .and_then(|f| f.dyn_into().ok())
+        .unwrap_or_default();
+    (json, files)
+}
+
 /// Fault injection for the browser tests: when this worker's global has
 /// `crewMrvTrapOn` set to a file's name, reading that file (or writing that
 /// output) traps exactly as an out-of-memory abort does, so the tests exercise the page's recovery
@@ -329,11 +395,57 @@ fn trap_requested(name: &str) -> bool {
         .is_some_and(|n| n == name)
 }
 
+/// Tell the page which file of call `id` this worker reads now (its crash
+/// recovery goes by it).
+pub(crate) fn post_progress(id: u32, done: usize, total: usize, current: &str, index: usize) {
+    post(
+        id,
+        Reply::Progress(Progress {
+            done,
+            total,
+            current: current.to_string(),
+            index,
+        }),
+        None,
+    );
+}
+
+/// Read one file and import it under `cfg`, as every worker of the pool
+/// does with each file it is given; `Err`: the file could not be obtained.
+pub(crate) async fn import_one(
+    name: &str,
+    source: &FileSource,
+    files: &Array,
+    cfg: &Config,
+) -> Result<FileImport, String> {
+    if let Some(size) = attached_size(source, files) {
+        if let Some(unread) = crew_mrv_core::import::import_unread(name, size, cfg) {
+            return Ok(unread);
+        }
+    }
+    let buffer = read_source(name, source, files).await?;
+    if trap_requested(name) {
+        core::arch::wasm32::unreachable();
+    }
+    let digest = sha256_start(&buffer);
+    let bytes = Uint8Array::new(&buffer).to_vec();
+    drop(buffer);
+    let mut f = crew_mrv_core::import::import_file(name, &bytes, cfg);
+    f.sha256 = match digest {
+        Some(p) => sha256_finish(p).await,
+        None => None,
+    }
+    .unwrap_or_else(|| crew_mrv_core::sha256_hex(&bytes));
+    Ok(f)
+}
+
 async fn handle(state: &Rc<RefCell<State>>, call: Call, files: Array) {
     let started = now_ms();
     let Call { id, request } = call;
     match request {
         Request::Add { files: list } => {
+            // Files added after a removal make its undo ambiguous.
+            state.borrow_mut().undo.clear();
             let total = list.len();
             // Plant profiles read the operations files beside them: those
             // already kept, and the ones in this batch (named .toml, read
@@ -349,6 +461,33 @@ async fn handle(state: &Rc<RefCell<State>>, call: Call, files: Array) {
                     st.run.as_ref().map_or(&[], |r| r.store.files());
                 crew_mrv_core::with_profiles(&config(&st), kept)
             };
+            if pool::has_members() {
+                let sources = list.clone();
+                let (imported, problems, lost) = pool::import(id, list, &files, cfg).await;
+                // The pool's workers held the bytes: the files that depend
+                // on profiles are read once more here to be kept.
+                for f in imported.iter().filter(|f| depends_on_profiles(f)) {
+                    let source = sources.iter().find(|(_, (n, _))| **n == *f.name);
+                    if let Some((_, (name, source))) = source {
+                        if let Ok(buffer) = read_source(name, source, &files).await {
+                            keep_bytes(state, name, &f.sha256, Uint8Array::new(&buffer).to_vec());
+                        }
+                    }
+                }
+                post_progress(id, total, total, "computing daily CO2", total);
+                let mut store = take_store(state);
+                let before = profile_files(&store);
+                for f in imported {
+                    store.add(f);
+                }
+                if profile_files(&store) != before {
+                    reread(state, &mut store);
+                } else {
+                    prune_kept(state, &store);
+                }
+                publish(id, state, store, true, started, problems, lost);
+                return;
+            }
             let mut imported = Vec::with_capacity(total);
             let mut problems = Vec::new();
             // Reading a file (browser I/O) and hashing it (WebCrypto) run
@@ -420,19 +559,8 @@ async fn handle(state: &Rc<RefCell<State>>, call: Call, files: Array) {
                             None => None,
                         }
                         .unwrap_or_else(|| crew_mrv_core::sha256_hex(&bytes));
-                        if depends_on_profiles(&f) && bytes.len() <= KEEP_MAX_BYTES {
-                            let mut st = state.borrow_mut();
-                            if !st
-                                .profile_read
-                                .iter()
-                                .any(|k| *k.name == **name && k.sha256 == f.sha256)
-                            {
-                                st.profile_read.push(KeptBytes {
-                                    name: name.clone(),
-                                    sha256: f.sha256.clone(),
-                                    bytes,
-                                });
-                            }
+                        if depends_on_profiles(&f) {
+                            keep_bytes(state, name, &f.sha256, bytes);
                         }
                         if !f.records.profiles.is_empty() {
                             cfg = crew_mrv_core::with_profiles(&cfg, std::slice::from_ref(&f));
@@ -459,35 +587,52 @@ async fn handle(state: &Rc<RefCell<State>>, call: Call, files: Array) {
             }
             if profile_files(&store) != before {
                 reread(state, &mut store);
+            } else {
+                prune_kept(state, &store);
             }
-            publish(id, state, store, true, started, problems);
+            publish(id, state, store, true, started, problems, Vec::new());
         }
         Request::Remove { name, sha256 } => {
             // One click removes one file (see `ImportStore::remove`).
             let mut store = take_store(state);
             let before = profile_files(&store);
-            store.remove(&name, &sha256);
+            let taken = store.take(&name, &sha256);
+            state.borrow_mut().undo = taken.into_iter().collect();
             if profile_files(&store) != before {
                 reread(state, &mut store);
-            } else {
-                state.borrow_mut().profile_read.retain(|k| {
-                    store
-                        .files()
-                        .iter()
-                        .any(|f| *f.name == *k.name && f.sha256 == k.sha256)
-                });
             }
-            publish(id, state, store, true, started, Vec::new());
+            publish(id, state, store, true, started, Vec::new(), Vec::new());
         }
         Request::Clear => {
-            let _ = take_store(state);
-            state.borrow_mut().profile_read.clear();
-            publish(id, state, ImportStore::default(), true, started, Vec::new());
+            // The kept bytes stay with the undo until files are added.
+            let files = take_store(state).into_files();
+            state.borrow_mut().undo = files.into_iter().enumerate().collect();
+            publish(
+                id,
+                state,
+                ImportStore::default(),
+                true,
+                started,
+                Vec::new(),
+                Vec::new(),
+            );
+        }
+        Request::Undo => {
+            let mut store = take_store(state);
+            let before = profile_files(&store);
+            let back = std::mem::take(&mut state.borrow_mut().undo);
+            for (at, f) in back {
+                store.restore(at, f);
+            }
+            if profile_files(&store) != before {
+                reread(state, &mut store);
+            }
+            publish(id, state, store, true, started, Vec::new(), Vec::new());
         }
         Request::SetPolicy(p) => {
             state.borrow_mut().policy = p;
             let store = take_store(state);
-            publish(id, state, store, false, started, Vec::new());
+            publish(id, state, store, false, started, Vec::new(), Vec::new());
         }
         Request::SetUncertainty {
             confidence,
@@ -502,7 +647,7 @@ async fn handle(state: &Rc<RefCell<State>>, call: Call, files: Array) {
                 }
             }
             let store = take_store(state);
-            publish(id, state, store, false, started, Vec::new());
+            publish(id, state, store, false, started, Vec::new(), Vec::new());
         }
         Request::Export { output, filter } => {
             if trap_requested(output.file_name()) {
@@ -596,6 +741,16 @@ async fn handle(state: &Rc<RefCell<State>>, call: Call, files: Array) {
             };
             post(id, reply, None);
         }
+        // The pool's own calls: wiring comes to `start`'s handler, and only
+        // a pool worker's port carries `Import`.
+        Request::Serve
+        | Request::Helper { .. }
+        | Request::HelperStopped { .. }
+        | Request::Import { .. } => post(
+            id,
+            Reply::Failed("not a request for this worker".into()),
+            None,
+        ),
         #[cfg(not(feature = "evidence"))]
         Request::Bundle { .. } | Request::Verify { .. } => post(
             id,
@@ -631,3 +786,4 @@ fn with_kept(
 
 #[cfg(feature = "evidence")]
 mod evidence;
+mod pool;

@@ -195,6 +195,36 @@ impl RowAccount {
         });
     }
 
+    /// The account of the next piece of the same file (read on its own),
+    /// as if this one had gone on reading. Exact while the skipped ranges
+    /// together stay under [`MAX_SKIP_RANGES`] (past it, rows of different
+    /// reasons merge, which depends on where the pieces start): the caller
+    /// checks [`RowAccount::skip_ranges_left`] first.
+    pub fn append(&mut self, next: RowAccount) {
+        self.lines += next.lines;
+        self.lines_in_fields += next.lines_in_fields;
+        for r in next.skipped {
+            self.skip_rows(r.sheet.as_ref(), r.first_row, r.last_row, r.reason);
+        }
+        for r in next.record_rows {
+            let joins = self.record_rows.last_mut().filter(|prev| {
+                prev.sheet == r.sheet && prev.last_row.checked_add(1) == Some(r.first_row)
+            });
+            match joins {
+                Some(prev) => prev.last_row = r.last_row,
+                None => self.record_rows.push(r),
+            }
+        }
+        self.records += next.records;
+        // `skip_rows` counted the skipped rows in.
+        self.rows_in += next.records;
+    }
+
+    /// Skipped ranges this account may still open before they merge.
+    pub fn skip_ranges_left(&self) -> usize {
+        MAX_SKIP_RANGES.saturating_sub(self.skipped.len())
+    }
+
     /// The same rows, every one skipped for `reason` (a duplicate file).
     pub fn restated_as(&self, reason: SkipReason) -> RowAccount {
         let mut ranges: Vec<(Option<Text>, u32, u32)> = self

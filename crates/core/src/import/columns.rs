@@ -157,6 +157,12 @@ impl MetadataBudget {
         None
     }
 
+    /// Whether some row's extra columns were not kept.
+    #[cfg_attr(target_arch = "wasm32", allow(dead_code))]
+    pub fn spent(&self) -> bool {
+        self.dropped_from.is_some()
+    }
+
     pub fn report(&self, ctx: &mut Ctx<'_>) {
         if let Some(line) = self.dropped_from {
             ctx.findings.push(

@@ -31,6 +31,7 @@ struct Evidence {
 }
 
 /// A file's date column read in the order its own dates decide.
+#[derive(Clone)]
 pub struct DateReader {
     order: DayOrder,
     col: u32,
@@ -91,6 +92,16 @@ impl DateReader {
             evidence,
             assumed: 0,
             first_assumed: None,
+        }
+    }
+
+    /// What a reader of the next piece of the same file noted, as if this
+    /// one had read on (both start from the same scan).
+    #[cfg_attr(target_arch = "wasm32", allow(dead_code))]
+    pub fn absorb(&mut self, next: &DateReader) {
+        self.assumed += next.assumed;
+        if self.first_assumed.is_none() {
+            self.first_assumed = next.first_assumed;
         }
     }
 

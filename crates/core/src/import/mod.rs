@@ -31,7 +31,10 @@ use std::sync::OnceLock;
 use chrono::{NaiveDate, NaiveDateTime};
 use serde::{Deserialize, Serialize};
 
-pub use account::{RowAccount, SkipRange, SkipReason, MAX_SKIP_RANGES};
+pub use account::{RecordRange, RowAccount, SkipRange, SkipReason, MAX_SKIP_RANGES};
+#[cfg(all(feature = "testing", not(target_arch = "wasm32")))]
+#[doc(hidden)]
+pub use ph_csv::pieces::JOINED as PIECES_JOINED;
 pub use ph_csv::MAX_SERIES_IN_FILE;
 
 use crate::config::Config;
@@ -191,6 +194,9 @@ pub(crate) struct Ctx<'a> {
     /// Set by the reader: the profile layout that read the file.
     pub profile: Option<String>,
     strings: HashSet<Text>,
+    /// Where a large CSV's pieces are read (one thread unless the edge
+    /// gives more).
+    pub spread: &'a dyn crate::spread::Spread,
 }
 
 impl<'a> Ctx<'a> {
@@ -203,6 +209,7 @@ impl<'a> Ctx<'a> {
             account: RowAccount::default(),
             profile: None,
             strings: HashSet::new(),
+            spread: &crate::spread::OneThread,
         }
     }
 
@@ -226,7 +233,18 @@ pub(crate) const UNNUMBERED: FileIdx = 0;
 /// while this runs), and the records' `file` index is set when `assemble`
 /// orders the run's files.
 pub fn import_file(name: &str, bytes: &[u8], config: &Config) -> FileImport {
+    import_file_with(name, bytes, config, &crate::spread::OneThread)
+}
+
+/// [`import_file`], a large pH log read in pieces handed to `spread`.
+pub fn import_file_with(
+    name: &str,
+    bytes: &[u8],
+    config: &Config,
+    spread: &dyn crate::spread::Spread,
+) -> FileImport {
     let mut ctx = Ctx::new(name, config);
+    ctx.spread = spread;
     let mut encoding = None;
     let mut sheets = Vec::new();
     let result = dispatch(&mut ctx, bytes, &mut encoding, &mut sheets);
@@ -479,10 +497,24 @@ fn read_csv(ctx: &mut Ctx<'_>, utf8: &[u8], delimiter: u8) -> Result<Parsed, Fai
             reject_lines(ctx, utf8);
             Err((
                 None,
-                FileError::new(FileErrorKind::UnrecognisedCsv { header: first }),
+                FileError::new(FileErrorKind::UnrecognisedCsv {
+                    header: first,
+                    named_as: workbook_extension(&ctx.name),
+                }),
             ))
         }
     }
+}
+
+/// The workbook extension (`.xlsx`, `.xls`, `.xlsm`, `.ods`) a file's name
+/// ends with, as written: text behind such a name was renamed or
+/// mis-exported, and the user should hear that rather than "this CSV".
+fn workbook_extension(name: &str) -> Option<String> {
+    let (_, ext) = name.rsplit_once('.')?;
+    ["xlsx", "xls", "xlsm", "ods"]
+        .iter()
+        .any(|w| ext.eq_ignore_ascii_case(w))
+        .then(|| format!(".{ext}"))
 }
 
 /// Well-known binary signatures that are certainly not plant exports.
@@ -571,10 +603,30 @@ fn walk_data_rows(
     text: &[u8],
     delimiter: u8,
     header_line: u32,
-    mut f: impl FnMut(&mut Ctx<'_>, u32, &csv::ByteRecord),
+    f: impl FnMut(&mut Ctx<'_>, u32, &csv::ByteRecord),
 ) {
+    walk_data_piece(
+        ctx,
+        text,
+        delimiter,
+        header_line,
+        delimited::Piece::WHOLE,
+        f,
+    );
+}
+
+/// [`walk_data_rows`] over one piece of the text; where it stopped (see
+/// [`delimited::walk_piece`]).
+fn walk_data_piece(
+    ctx: &mut Ctx<'_>,
+    text: &[u8],
+    delimiter: u8,
+    header_line: u32,
+    piece: delimited::Piece,
+    mut f: impl FnMut(&mut Ctx<'_>, u32, &csv::ByteRecord),
+) -> Option<usize> {
     let limits = ctx.config.limits.clone();
-    delimited::walk(text, delimiter, |row| {
+    delimited::walk_piece(text, delimiter, piece, |row| {
         match row {
         delimited::Row::Blank { line, count } => {
             ctx.account
@@ -607,7 +659,8 @@ fn walk_data_rows(
                 .at(crate::model::CellRef::row(None, line)),
         ),
     }
-    });
+        ControlFlow::Continue(())
+    })
 }
 
 /// [`walk_data_rows`], with blank rows and repeats of `header` (files

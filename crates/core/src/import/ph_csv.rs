@@ -3,7 +3,7 @@
 //! file's bytes, the per-series text (plant, unit, sensor, metadata) is
 //! shared through a series table, and each reading costs a few words.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 
 use chrono::NaiveDate;
 
@@ -12,7 +12,7 @@ use super::day_order::DateReader;
 use super::delimited::{self, field};
 use super::{names, Ctx, FileKind, Parsed, Records, SkipReason, UNNUMBERED};
 use crate::error::FileError;
-use crate::model::{CellRef, SensorReading, SensorSeries, Severity};
+use crate::model::{CellRef, SensorReading, SensorSeries, Severity, Text};
 use crate::number::{parse_num, Commas};
 use crate::qa;
 use crate::text::{clip, QUOTE_CHARS};
@@ -50,6 +50,33 @@ pub fn is_header(h: &Header) -> bool {
     .filter(|a| h.has(a))
     .count()
         >= 2
+}
+/// A sensor log's columns, found once from its header, and what every
+/// row is checked against.
+struct Layout {
+    header: super::columns::Header,
+    ts_col: usize,
+    value_col: usize,
+    plant_col: usize,
+    unit_col: Option<usize>,
+    sensor_col: Option<usize>,
+    unit_type_col: Option<usize>,
+    param_col: Option<usize>,
+    fallback_sensor: String,
+    used: [Option<usize>; 7],
+    key_cols: Vec<usize>,
+    /// Columns that name the series; used alone once the extra columns
+    /// have shown too many variants (e.g. a per-row id), so a log can never
+    /// turn into one series per row.
+    coarse_cols: Vec<usize>,
+    commas: Commas,
+    /// A repeated header row is told by its timestamp field, which then
+    /// holds the timestamp column's own name (wherever that column sits).
+    ts_name: String,
+    ts_name_raw: String,
+    ph: (f64, f64),
+    earliest: NaiveDate,
+    max_metadata_bytes: usize,
 }
 
 pub fn read(
@@ -97,9 +124,6 @@ pub fn read(
     let key_cols: Vec<usize> = (0..header.raw.len())
         .filter(|i| *i != ts_col && *i != value_col)
         .collect();
-    // Columns that name the series; used alone once the extra columns have
-    // shown too many variants (e.g. a per-row id), so a log can never turn
-    // into one series per row.
     let mut coarse_cols: Vec<usize> = [
         Some(plant_col),
         sensor_col,
@@ -111,48 +135,111 @@ pub fn read(
     .flatten()
     .collect();
     coarse_cols.sort_unstable();
-    let mut coarse = false;
     let commas = if delimiter == b',' {
         Commas::Thousands
     } else {
         Commas::Decimal
     };
-    // A repeated header row is told by its timestamp field, which then
-    // holds the timestamp column's own name (wherever that column sits).
-    let ts_name = header.names.get(ts_col).cloned().unwrap_or_default();
-    let ts_name_raw = header.raw.get(ts_col).cloned().unwrap_or_default();
-    let limits = ctx.config.limits.clone();
-    let mut metadata = MetadataBudget::new(limits.max_metadata_bytes);
-    let (ph_lo, ph_hi) = ctx.config.ranges.ph;
-    let earliest = ctx.config.ranges.earliest_date;
+    let lay = Layout {
+        ts_name: header.names.get(ts_col).cloned().unwrap_or_default(),
+        ts_name_raw: header.raw.get(ts_col).cloned().unwrap_or_default(),
+        header,
+        ts_col,
+        value_col,
+        plant_col,
+        unit_col,
+        sensor_col,
+        unit_type_col,
+        param_col,
+        fallback_sensor,
+        used,
+        key_cols,
+        coarse_cols,
+        commas,
+        ph: ctx.config.ranges.ph,
+        earliest: ctx.config.ranges.earliest_date,
+        max_metadata_bytes: ctx.config.limits.max_metadata_bytes,
+    };
+    let dates = DateReader::scan(ctx, text, delimiter, header_line, ts_col);
+    // Natively only: no browser worker hands out threads (yet), so the
+    // joining code would be wasm weight for nothing.
+    #[cfg(not(target_arch = "wasm32"))]
+    let pieced = pieces::read(ctx, &lay, text, delimiter, header_line, &dates);
+    #[cfg(target_arch = "wasm32")]
+    let pieced = None;
+    let part = match pieced {
+        Some(part) => part,
+        None => {
+            let mut part = Part::new(&lay, dates, text.len());
+            super::walk_data_rows(ctx, text, delimiter, header_line, |ctx, line, rec| {
+                part.row(ctx, &lay, line, rec)
+            });
+            part
+        }
+    };
+    Ok(part.finish(ctx, &lay))
+}
 
-    let mut series: Vec<SensorSeries> = Vec::new();
-    let mut series_ids: HashMap<Vec<u8>, u32> = HashMap::new();
-    let mut last_key: Vec<u8> = Vec::new();
-    let mut last_series: Option<u32> = None;
-    let mut key: Vec<u8> = Vec::with_capacity(128);
-    let mut readings: Vec<SensorReading> = Vec::with_capacity(text.len() / 48);
-    let mut first: Option<NaiveDate> = None;
-    let mut last: Option<NaiveDate> = None;
-    let mut plant_ids = std::collections::BTreeSet::new();
-    let mut units_warned = std::collections::BTreeSet::new();
-    // UTC readings (`Z`), shifted to local time once the file's own offset
-    // (from its `±HH:MM` readings) is known.
-    let mut utc_readings: Vec<usize> = Vec::new();
-    let mut local_offset: Option<i32> = None;
-    let mut naive_rows = 0u64;
-    let mut dates = DateReader::scan(ctx, text, delimiter, header_line, ts_col);
+/// The readings of a log, or of one piece of it, with what reading them
+/// decided on the way (series, dates, zones).
+// Some of it is read only when pieces are joined, which wasm32 lacks.
+#[cfg_attr(target_arch = "wasm32", allow(dead_code))]
+struct Part {
+    metadata: MetadataBudget,
+    series: Vec<SensorSeries>,
+    series_ids: HashMap<Vec<u8>, u32>,
+    last_key: Vec<u8>,
+    last_series: Option<u32>,
+    key: Vec<u8>,
+    coarse: bool,
+    readings: Vec<SensorReading>,
+    first: Option<NaiveDate>,
+    last: Option<NaiveDate>,
+    plant_ids: BTreeSet<Text>,
+    units_warned: BTreeSet<Text>,
+    /// The units warned about, in the order of their findings.
+    units_order: Vec<Text>,
+    /// UTC readings (`Z`), shifted to local time once the file's own
+    /// offset (from its `±HH:MM` readings) is known.
+    utc_readings: Vec<usize>,
+    local_offset: Option<i32>,
+    naive_rows: u64,
+    dates: DateReader,
+}
 
-    super::walk_data_rows(ctx, text, delimiter, header_line, |ctx, line, rec| {
+impl Part {
+    fn new(lay: &Layout, dates: DateReader, bytes: usize) -> Part {
+        Part {
+            metadata: MetadataBudget::new(lay.max_metadata_bytes),
+            series: Vec::new(),
+            series_ids: HashMap::new(),
+            last_key: Vec::new(),
+            last_series: None,
+            key: Vec::with_capacity(128),
+            coarse: false,
+            readings: Vec::with_capacity(bytes / 48),
+            first: None,
+            last: None,
+            plant_ids: BTreeSet::new(),
+            units_warned: BTreeSet::new(),
+            units_order: Vec::new(),
+            utc_readings: Vec::new(),
+            local_offset: None,
+            naive_rows: 0,
+            dates,
+        }
+    }
+
+    fn row(&mut self, ctx: &mut Ctx<'_>, lay: &Layout, line: u32, rec: &csv::ByteRecord) {
         let at = |col: usize| CellRef::cell(None, line, col as u32);
-        let ts = field(rec, Some(ts_col));
-        let value_text = field(rec, Some(value_col));
+        let ts = field(rec, Some(lay.ts_col));
+        let value_text = field(rec, Some(lay.value_col));
         if ts.is_empty() && value_text.is_empty() && delimited::is_blank(rec) {
             ctx.account.skip(None, line, SkipReason::Blank);
             return;
         }
-        let Some((at_time, zone)) = dates.timestamp(ts, line) else {
-            if super::columns::normalize(ts) == ts_name {
+        let Some((at_time, zone)) = self.dates.timestamp(ts, line) else {
+            if super::columns::normalize(ts) == lay.ts_name {
                 ctx.account.skip(None, line, SkipReason::Header);
                 return;
             }
@@ -166,12 +253,12 @@ pub fn read(
                             clip(ts, QUOTE_CHARS)
                         ),
                     )
-                    .at(at(ts_col)),
+                    .at(at(lay.ts_col)),
             );
             return;
         };
         let date = at_time.date();
-        let value = match parse_num(value_text, commas) {
+        let value = match parse_num(value_text, lay.commas) {
             Ok(Some(n)) => n.value,
             Ok(None) => {
                 ctx.account.skip(None, line, SkipReason::MissingValue);
@@ -182,7 +269,7 @@ pub fn read(
                             "Sensor value is blank (dropout); row skipped.",
                         )
                         .on(date)
-                        .at(at(value_col)),
+                        .at(at(lay.value_col)),
                 );
                 return;
             }
@@ -198,53 +285,57 @@ pub fn read(
                             ),
                         )
                         .on(date)
-                        .at(at(value_col)),
+                        .at(at(lay.value_col)),
                 );
                 return;
             }
         };
         // The series is whatever the row says besides time and value; rows
         // of one series repeat it, so compare bytes before hashing.
-        key.clear();
-        if !coarse && series.len() >= MAX_SERIES_PER_FILE {
-            coarse = true;
+        self.key.clear();
+        if !self.coarse && self.series.len() >= MAX_SERIES_PER_FILE {
+            self.coarse = true;
             ctx.findings.push(qa::FILE_RECOGNISED.finding(
                 Severity::Warning,
                 format!(
                     "The extra columns ({}) take more than {MAX_SERIES_PER_FILE} different combinations; from row {line} on, readings keep the extra columns of the first row of their sensor.",
-                    key_cols
+                    lay.key_cols
                         .iter()
-                        .filter(|c| !coarse_cols.contains(c))
-                        .filter_map(|c| header.raw.get(*c).cloned())
+                        .filter(|c| !lay.coarse_cols.contains(c))
+                        .filter_map(|c| lay.header.raw.get(*c).cloned())
                         .collect::<Vec<_>>()
                         .join(", ")
                 ),
             ));
         }
-        key.push(u8::from(coarse));
-        let cols = if coarse { &coarse_cols } else { &key_cols };
+        self.key.push(u8::from(self.coarse));
+        let cols = if self.coarse {
+            &lay.coarse_cols
+        } else {
+            &lay.key_cols
+        };
         for &c in cols {
             match rec.get(c) {
                 Some(f) => {
-                    key.extend_from_slice(f);
-                    key.push(0x1f);
+                    self.key.extend_from_slice(f);
+                    self.key.push(0x1f);
                 }
                 // A short row: its missing fields are all empty, so the
                 // rest of the key is one fill rather than a loop over a
                 // wide header for every row.
                 None => {
                     let missing = cols.len() - cols.partition_point(|k| *k < c);
-                    key.resize(key.len() + missing, 0x1f);
+                    self.key.resize(self.key.len() + missing, 0x1f);
                     break;
                 }
             }
         }
-        let sid = if let Some(id) = last_series.filter(|_| key == last_key) {
+        let sid = if let Some(id) = self.last_series.filter(|_| self.key == self.last_key) {
             id
         } else {
-            let id = match series_ids.get(&key) {
+            let id = match self.series_ids.get(&self.key) {
                 Some(id) => *id,
-                None if series.len() >= MAX_SERIES_IN_FILE => {
+                None if self.series.len() >= MAX_SERIES_IN_FILE => {
                     ctx.account.skip(None, line, SkipReason::TooManySeries);
                     ctx.findings.row(
                         qa::UNRECOGNISED_ROW
@@ -260,61 +351,32 @@ pub fn read(
                     return;
                 }
                 None => {
-                    let plant = field(rec, Some(plant_col));
-                    let sensor = sensor_col
-                        .map(|c| field(rec, Some(c)))
-                        .filter(|s| !s.is_empty())
-                        .unwrap_or(&fallback_sensor)
-                        .to_string();
-                    let unit_type = unit_type_col
-                        .map(|c| field(rec, Some(c)))
-                        .filter(|s| !s.is_empty())
-                        .unwrap_or(&sensor)
-                        .to_string();
-                    let param = param_col
-                        .map(|c| field(rec, Some(c)))
-                        .filter(|s| !s.is_empty())
-                        .unwrap_or("pH")
-                        .to_string();
-                    let unit = unit_col
-                        .map(|c| field(rec, Some(c)))
-                        .unwrap_or("")
-                        .to_string();
-                    let s = SensorSeries {
-                        plant_id: ctx.intern(plant),
-                        plant_unit_id: ctx.intern(&unit_type),
-                        location: ctx.config.location_at(plant, &unit_type),
-                        sensor_id: ctx.intern(&sensor),
-                        parameter_name: ctx.intern(&param),
-                        unit: ctx.intern(&unit),
-                        file: UNNUMBERED,
-                        metadata: match metadata.next(&header, rec, &used, line) {
-                            Some(m) => ctx.intern(&m),
-                            None => ctx.intern("{}"),
-                        },
-                    };
-                    let id = series.len() as u32;
-                    series.push(s);
-                    series_ids.insert(key.clone(), id);
+                    let s = self.new_series(ctx, lay, line, rec);
+                    let id = self.series.len() as u32;
+                    self.series.push(s);
+                    self.series_ids.insert(self.key.clone(), id);
                     id
                 }
             };
-            last_key.clone_from(&key);
-            last_series = Some(id);
+            self.last_key.clone_from(&self.key);
+            self.last_series = Some(id);
             id
         };
-        let s = &series[sid as usize];
+        let Some(s) = self.series.get(sid as usize) else {
+            return;
+        };
         if s.plant_id.is_empty() {
             ctx.account.skip(None, line, SkipReason::MissingKey);
             ctx.findings.row(
                 qa::MISSING_VALUE
                     .finding(Severity::Warning, "plant_id is blank; row skipped.")
                     .on(date)
-                    .at(at(plant_col)),
+                    .at(at(lay.plant_col)),
             );
             return;
         }
         let is_ph = s.parameter_name.eq_ignore_ascii_case("ph");
+        let (ph_lo, ph_hi) = lay.ph;
         if is_ph && !(ph_lo..=ph_hi).contains(&value) {
             let plant = s.plant_id.clone();
             ctx.findings.row(
@@ -325,15 +387,16 @@ pub fn read(
                     )
                     .plant(&plant)
                     .on(date)
-                    .at(at(value_col)),
+                    .at(at(lay.value_col)),
             );
         }
         if is_ph
             && !s.unit.is_empty()
             && !s.unit.eq_ignore_ascii_case("ph")
-            && units_warned.insert(s.unit.clone())
+            && self.units_warned.insert(s.unit.clone())
         {
             let (plant, unit) = (s.plant_id.clone(), s.unit.clone());
+            self.units_order.push(unit.clone());
             ctx.findings.push(
                 qa::UNEXPECTED_UNIT
                     .finding(
@@ -344,86 +407,441 @@ pub fn read(
                         ),
                     )
                     .plant(&plant)
-                    .at(at(unit_col.unwrap_or(value_col))),
+                    .at(at(lay.unit_col.unwrap_or(lay.value_col))),
             );
         }
-        if date < earliest {
+        if date < lay.earliest {
             ctx.findings.row(
                 qa::IMPLAUSIBLE_DATE
                     .finding(
                         Severity::Warning,
-                        format!("Timestamp {at_time} is before {earliest}."),
+                        format!("Timestamp {at_time} is before {}.", lay.earliest),
                     )
                     .on(date)
-                    .at(at(ts_col)),
+                    .at(at(lay.ts_col)),
             );
         }
         match zone {
-            Zone::Utc => utc_readings.push(readings.len()),
+            Zone::Utc => self.utc_readings.push(self.readings.len()),
             Zone::Offset(m) => {
-                local_offset.get_or_insert(m);
+                self.local_offset.get_or_insert(m);
             }
-            Zone::Local => naive_rows += 1,
+            Zone::Local => self.naive_rows += 1,
         }
-        plant_ids.insert(s.plant_id.clone());
-        first = Some(first.map_or(date, |f| f.min(date)));
-        last = Some(last.map_or(date, |l| l.max(date)));
-        readings.push(SensorReading {
+        self.plant_ids.insert(s.plant_id.clone());
+        self.first = Some(self.first.map_or(date, |f| f.min(date)));
+        self.last = Some(self.last.map_or(date, |l| l.max(date)));
+        self.readings.push(SensorReading {
             series: sid,
             at: at_time,
             value,
             row: line,
         });
         ctx.account.record(None, line);
-    });
-    if !utc_readings.is_empty() {
-        let n = utc_readings.len();
-        match local_offset {
-            Some(m) => {
-                let shift = chrono::Duration::minutes(i64::from(m));
-                for &i in &utc_readings {
-                    if let Some(r) = readings.get_mut(i) {
-                        r.at = r.at.checked_add_signed(shift).unwrap_or(r.at);
-                    }
-                }
-                first = readings.iter().map(|r| r.at.date()).min();
-                last = readings.iter().map(|r| r.at.date()).max();
-                ctx.findings.push(qa::ENCODING.finding(
-                    Severity::Info,
-                    format!(
-                        "{n} timestamps are in UTC (Z); they were converted to the plant's local time, UTC{}{:02}:{:02}, as stated by the file's own offset timestamps.",
-                        if m < 0 { '−' } else { '+' },
-                        m.abs() / 60,
-                        m.abs() % 60
-                    ),
-                ));
-            }
-            None if naive_rows > 0 => ctx.findings.push(qa::ENCODING.finding(
-                Severity::Warning,
-                format!(
-                    "{n} timestamps are in UTC (Z) and {naive_rows} have no zone; the file does not say the plant's offset, so UTC times are kept as written and their daily means may be shifted."
-                ),
-            )),
-            None => {}
+    }
+
+    /// The series a row starts: its text, shared through the file's
+    /// strings.
+    fn new_series(
+        &mut self,
+        ctx: &mut Ctx<'_>,
+        lay: &Layout,
+        line: u32,
+        rec: &csv::ByteRecord,
+    ) -> SensorSeries {
+        let plant = field(rec, Some(lay.plant_col));
+        let sensor = lay
+            .sensor_col
+            .map(|c| field(rec, Some(c)))
+            .filter(|s| !s.is_empty())
+            .unwrap_or(&lay.fallback_sensor)
+            .to_string();
+        let unit_type = lay
+            .unit_type_col
+            .map(|c| field(rec, Some(c)))
+            .filter(|s| !s.is_empty())
+            .unwrap_or(&sensor)
+            .to_string();
+        let param = lay
+            .param_col
+            .map(|c| field(rec, Some(c)))
+            .filter(|s| !s.is_empty())
+            .unwrap_or("pH")
+            .to_string();
+        let unit = lay
+            .unit_col
+            .map(|c| field(rec, Some(c)))
+            .unwrap_or("")
+            .to_string();
+        SensorSeries {
+            plant_id: ctx.intern(plant),
+            plant_unit_id: ctx.intern(&unit_type),
+            location: ctx.config.location_at(plant, &unit_type),
+            sensor_id: ctx.intern(&sensor),
+            parameter_name: ctx.intern(&param),
+            unit: ctx.intern(&unit),
+            file: UNNUMBERED,
+            metadata: match self.metadata.next(&lay.header, rec, &lay.used, line) {
+                Some(m) => ctx.intern(&m),
+                None => ctx.intern("{}"),
+            },
         }
     }
-    dates.report(ctx, &ts_name_raw);
-    metadata.report(ctx);
-    readings.shrink_to_fit();
-    let plant_id = if plant_ids.len() == 1 {
-        plant_ids.into_iter().next()
-    } else {
-        None
-    };
-    Ok(Parsed {
-        kind: FileKind::PhSensor,
-        plant_id,
-        period: first.zip(last),
-        generated_at: None,
-        records: Records {
-            series,
-            sensor: readings,
-            ..Records::default()
-        },
-    })
+
+    /// The file's import once every row is read: UTC readings moved to
+    /// the file's own offset, and what the dates and the extra columns
+    /// have to say.
+    fn finish(mut self, ctx: &mut Ctx<'_>, lay: &Layout) -> Parsed {
+        if !self.utc_readings.is_empty() {
+            let n = self.utc_readings.len();
+            match self.local_offset {
+                Some(m) => {
+                    let shift = chrono::Duration::minutes(i64::from(m));
+                    for &i in &self.utc_readings {
+                        if let Some(r) = self.readings.get_mut(i) {
+                            r.at = r.at.checked_add_signed(shift).unwrap_or(r.at);
+                        }
+                    }
+                    self.first = self.readings.iter().map(|r| r.at.date()).min();
+                    self.last = self.readings.iter().map(|r| r.at.date()).max();
+                    ctx.findings.push(qa::ENCODING.finding(
+                        Severity::Info,
+                        format!(
+                            "{n} timestamps are in UTC (Z); they were converted to the plant's local time, UTC{}{:02}:{:02}, as stated by the file's own offset timestamps.",
+                            if m < 0 { '−' } else { '+' },
+                            m.abs() / 60,
+                            m.abs() % 60
+                        ),
+                    ));
+                }
+                None if self.naive_rows > 0 => ctx.findings.push(qa::ENCODING.finding(
+                    Severity::Warning,
+                    format!(
+                        "{n} timestamps are in UTC (Z) and {} have no zone; the file does not say the plant's offset, so UTC times are kept as written and their daily means may be shifted.",
+                        self.naive_rows
+                    ),
+                )),
+                None => {}
+            }
+        }
+        self.dates.report(ctx, &lay.ts_name_raw);
+        self.metadata.report(ctx);
+        self.readings.shrink_to_fit();
+        let plant_id = if self.plant_ids.len() == 1 {
+            self.plant_ids.into_iter().next()
+        } else {
+            None
+        };
+        Parsed {
+            kind: FileKind::PhSensor,
+            plant_id,
+            period: self.first.zip(self.last),
+            generated_at: None,
+            records: Records {
+                series: self.series,
+                sensor: self.readings,
+                ..Records::default()
+            },
+        }
+    }
+}
+
+/// A large log read in pieces (see [`crate::spread`]): split near equal
+/// byte offsets at line starts, each piece read on its own from there,
+/// then joined in file order into what one walk from the top gives. A
+/// piece is kept only where the piece before it ended exactly at its
+/// start (a split inside a quoted field that holds line breaks does not:
+/// the rows from the true record start are then read again); anything a
+/// piece cannot decide alone (more series than the first
+/// `MAX_SERIES_PER_FILE`, the extra-column budget, merged skip ranges)
+/// sends the file back to the single walk.
+#[cfg(not(target_arch = "wasm32"))]
+pub(super) mod pieces {
+    use std::sync::Mutex;
+
+    use super::super::delimited::Piece;
+    use super::super::{walk_data_piece, Ctx, RowAccount, MAX_SKIP_RANGES};
+    use super::{DateReader, Layout, Part, MAX_SERIES_PER_FILE};
+    use crate::qa::{self, FileFindings};
+
+    /// One piece read: where it started and stopped, and what it read.
+    struct Read {
+        from: usize,
+        end: Option<usize>,
+        part: Part,
+        account: RowAccount,
+        findings: FileFindings,
+    }
+
+    const BOM: &[u8] = b"\xEF\xBB\xBF";
+
+    /// Logs joined from pieces (not sent back to the single walk), for
+    /// the tests to tell the two apart.
+    #[cfg(feature = "testing")]
+    pub static JOINED: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+    pub(super) fn read(
+        ctx: &mut Ctx<'_>,
+        lay: &Layout,
+        text: &[u8],
+        delimiter: u8,
+        header_line: u32,
+        dates: &DateReader,
+    ) -> Option<Part> {
+        let width = ctx.spread.width();
+        let min = ctx.spread.min_piece_bytes().max(1);
+        if width < 2 || text.len() / 2 < min {
+            return None;
+        }
+        let n = width.min(text.len() / min).max(2);
+        let mut starts = vec![0usize];
+        for k in 1..n {
+            let target = (text.len() as u128 * k as u128 / n as u128) as usize;
+            let after = starts.last().copied().unwrap_or(0).max(target);
+            match record_start(text, after) {
+                Some(p) if starts.last().is_some_and(|l| p > *l) => starts.push(p),
+                _ => break,
+            }
+        }
+        if starts.len() < 2 {
+            return None;
+        }
+        let lines = lines_before(text, &starts)?;
+        let pieces: Vec<Piece> = starts
+            .iter()
+            .zip(&lines)
+            .enumerate()
+            .map(|(k, (&from, &line))| Piece {
+                from,
+                line,
+                stop: starts.get(k + 1).copied(),
+            })
+            .collect();
+        let (name, config) = (ctx.name.clone(), ctx.config);
+        let slots: Vec<Mutex<Option<Read>>> = pieces.iter().map(|_| Mutex::new(None)).collect();
+        ctx.spread.run(pieces.len(), &|k| {
+            if let (Some(piece), Some(slot)) = (pieces.get(k), slots.get(k)) {
+                let r = read_piece(
+                    &name,
+                    config,
+                    lay,
+                    text,
+                    delimiter,
+                    header_line,
+                    dates,
+                    *piece,
+                );
+                if let Ok(mut s) = slot.lock() {
+                    *s = Some(r);
+                }
+            }
+        });
+        let mut read: Vec<Option<Read>> = slots
+            .into_iter()
+            .map(|s| s.into_inner().ok().flatten())
+            .collect();
+        // The pieces in file order, each from where the one before ended.
+        let mut joined: Vec<Read> = Vec::with_capacity(read.len());
+        let mut at = 0usize;
+        loop {
+            let piece = match read
+                .iter()
+                .position(|r| r.as_ref().is_some_and(|r| r.from == at))
+            {
+                Some(k) => read.get_mut(k).and_then(Option::take)?,
+                None => {
+                    if text.get(at..).is_some_and(|t| t.starts_with(BOM)) {
+                        return None;
+                    }
+                    let piece = Piece {
+                        from: at,
+                        line: count_newlines(text.get(..at)?),
+                        stop: starts.iter().copied().find(|s| *s > at),
+                    };
+                    read_piece(
+                        &name,
+                        config,
+                        lay,
+                        text,
+                        delimiter,
+                        header_line,
+                        dates,
+                        piece,
+                    )
+                }
+            };
+            let end = piece.end;
+            joined.push(piece);
+            match end {
+                Some(e) if e > at => at = e,
+                Some(_) => return None,
+                None => break,
+            }
+        }
+        if !decidable(ctx, lay, &joined) {
+            return None;
+        }
+        #[cfg(feature = "testing")]
+        JOINED.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        Some(join(ctx, lay, dates, joined))
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn read_piece(
+        name: &str,
+        config: &crate::config::Config,
+        lay: &Layout,
+        text: &[u8],
+        delimiter: u8,
+        header_line: u32,
+        dates: &DateReader,
+        piece: Piece,
+    ) -> Read {
+        let mut ctx = Ctx::new(name, config);
+        let bytes = piece.stop.unwrap_or(text.len()).saturating_sub(piece.from);
+        let mut part = Part::new(lay, dates.clone(), bytes);
+        let end = walk_data_piece(
+            &mut ctx,
+            text,
+            delimiter,
+            header_line,
+            piece,
+            |ctx, line, rec| part.row(ctx, lay, line, rec),
+        );
+        Read {
+            from: piece.from,
+            end,
+            part,
+            account: ctx.account,
+            findings: ctx.findings,
+        }
+    }
+
+    /// Whether the pieces, joined, give what one walk gives: the series
+    /// they make together stay under the point where a walk would change
+    /// how it keys them, the extra columns under the file's budget, the
+    /// skipped ranges under the count where they merge.
+    fn decidable(ctx: &Ctx<'_>, lay: &Layout, joined: &[Read]) -> bool {
+        let mut keys: std::collections::HashSet<&[u8]> = std::collections::HashSet::new();
+        let mut metadata = 0usize;
+        let mut ranges = ctx.account.skipped.len();
+        for r in joined {
+            if r.part.coarse || r.part.metadata.spent() {
+                return false;
+            }
+            ranges += r.account.skipped.len();
+            for (key, id) in &r.part.series_ids {
+                if keys.insert(key.as_slice()) {
+                    metadata += r
+                        .part
+                        .series
+                        .get(*id as usize)
+                        .map_or(0, |s| s.metadata.len());
+                }
+            }
+        }
+        // No piece spent its budget, so each series' metadata is what the
+        // walk charged for it.
+        keys.len() < MAX_SERIES_PER_FILE
+            && metadata <= lay.max_metadata_bytes
+            && ranges < MAX_SKIP_RANGES
+    }
+
+    fn join(ctx: &mut Ctx<'_>, lay: &Layout, dates: &DateReader, joined: Vec<Read>) -> Part {
+        let mut whole = Part::new(lay, dates.clone(), 0);
+        whole
+            .readings
+            .reserve_exact(joined.iter().map(|r| r.part.readings.len()).sum());
+        for r in joined {
+            ctx.account.append(r.account);
+            let mut units = r.part.units_order.iter();
+            let warned = &mut whole.units_warned;
+            ctx.findings.append(r.findings, |f| {
+                // A piece warns about a unit the first time it sees it;
+                // the file warns once.
+                if f.check == qa::UNEXPECTED_UNIT.id {
+                    units.next().is_none_or(|u| warned.insert(u.clone()))
+                } else {
+                    true
+                }
+            });
+            let mut keys: Vec<&[u8]> = vec![&[]; r.part.series.len()];
+            for (key, id) in &r.part.series_ids {
+                if let Some(k) = keys.get_mut(*id as usize) {
+                    *k = key;
+                }
+            }
+            let mut ids: Vec<u32> = Vec::with_capacity(keys.len());
+            for (s, key) in r.part.series.iter().zip(&keys) {
+                let id = match whole.series_ids.get(*key) {
+                    Some(id) => *id,
+                    None => {
+                        let id = whole.series.len() as u32;
+                        whole.series.push(s.clone());
+                        whole.series_ids.insert(key.to_vec(), id);
+                        id
+                    }
+                };
+                ids.push(id);
+            }
+            let offset = whole.readings.len();
+            whole.readings.extend(r.part.readings.iter().map(|x| {
+                let mut x = *x;
+                x.series = ids.get(x.series as usize).copied().unwrap_or(x.series);
+                x
+            }));
+            whole
+                .utc_readings
+                .extend(r.part.utc_readings.iter().map(|i| i + offset));
+            whole.local_offset = whole.local_offset.or(r.part.local_offset);
+            whole.naive_rows += r.part.naive_rows;
+            whole.plant_ids.extend(r.part.plant_ids);
+            whole.first = whole.first.into_iter().chain(r.part.first).min();
+            whole.last = whole.last.into_iter().chain(r.part.last).max();
+            whole.dates.absorb(&r.part.dates);
+        }
+        whole
+    }
+
+    /// The first record start at or after `from`: just past a line break
+    /// (at the `\n` of a `\r\n`, where the reader stops), after a line that
+    /// is not blank and before one that starts with no byte order mark.
+    fn record_start(text: &[u8], from: usize) -> Option<usize> {
+        let mut i = from;
+        loop {
+            let nl = i + text.get(i..)?.iter().position(|b| *b == b'\n')?;
+            let crlf = nl > 0 && text.get(nl - 1) == Some(&b'\r');
+            let line_end = if crlf { nl - 1 } else { nl };
+            let blank_before =
+                line_end == 0 || matches!(text.get(line_end - 1), Some(b'\n' | b'\r'));
+            let next = text.get(nl + 1..).unwrap_or(&[]);
+            if !blank_before && !next.is_empty() && !next.starts_with(BOM) {
+                return Some(if crlf { nl } else { nl + 1 });
+            }
+            i = nl + 1;
+        }
+    }
+
+    /// The `\n` bytes before each start, or `None` when the text has a
+    /// lone `\r` (which the reader does not count as a line).
+    fn lines_before(text: &[u8], starts: &[usize]) -> Option<Vec<u64>> {
+        let mut out = Vec::with_capacity(starts.len());
+        let mut count = 0u64;
+        let mut prev = 0usize;
+        for &s in starts {
+            let chunk = text.get(prev..s)?;
+            count += count_newlines(chunk);
+            out.push(count);
+            prev = s;
+        }
+        let lone_cr = text
+            .iter()
+            .enumerate()
+            .any(|(i, b)| *b == b'\r' && text.get(i + 1) != Some(&b'\n'));
+        (!lone_cr).then_some(out)
+    }
+
+    fn count_newlines(text: &[u8]) -> u64 {
+        text.iter().filter(|b| **b == b'\n').count() as u64
+    }
 }

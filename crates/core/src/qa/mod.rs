@@ -198,6 +198,9 @@ struct Overflow {
 pub struct FileFindings {
     file: Text,
     list: Vec<Finding>,
+    /// Beside `list`: whether each came through [`FileFindings::row`], so
+    /// the findings of a piece of a file can be replayed into the file's.
+    capped: Vec<bool>,
     overflow: BTreeMap<(CheckId, Option<Text>, Option<u32>), Overflow>,
 }
 
@@ -206,7 +209,38 @@ impl FileFindings {
         FileFindings {
             file: file.clone(),
             list: Vec::new(),
+            capped: Vec::new(),
             overflow: BTreeMap::new(),
+        }
+    }
+
+    /// The findings of the next piece of the file (read on its own), as if
+    /// this one had gone on reading: its row findings count against these
+    /// caps in order, and what it only counted is counted here. `keep`
+    /// says which of its file-level findings to keep (a piece cannot know
+    /// that an earlier one said the same already).
+    pub fn append(&mut self, next: FileFindings, mut keep: impl FnMut(&Finding) -> bool) {
+        for (f, capped) in next.list.into_iter().zip(next.capped) {
+            if capped {
+                self.row(f);
+            } else if keep(&f) {
+                self.push(f);
+            }
+        }
+        for (key, o) in next.overflow {
+            if o.more == 0 {
+                continue;
+            }
+            let mine = self.overflow.entry(key).or_default();
+            mine.more += o.more;
+            for r in o.more_rows {
+                if mine.more_rows.len() < 20 {
+                    mine.more_rows.push(r);
+                }
+            }
+            if o.template.is_some() {
+                mine.template = o.template;
+            }
         }
     }
 
@@ -217,6 +251,7 @@ impl FileFindings {
     /// A file-level finding, always kept.
     pub fn push(&mut self, f: Finding) {
         self.list.push(f.file(&self.file));
+        self.capped.push(false);
     }
 
     /// A finding about one row; past the cap only counted.
@@ -226,6 +261,7 @@ impl FileFindings {
         if o.shown < DETAILED_PER_KIND {
             o.shown += 1;
             self.list.push(f.file(&self.file));
+            self.capped.push(true);
         } else {
             o.more += 1;
             if o.more_rows.len() < 20 {
