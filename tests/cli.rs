@@ -1018,6 +1018,39 @@ fn explain_prints_a_days_calculation_sheet() {
     );
 }
 
+/// A proposal that found no effluent flow column is no profile yet: the
+/// printed text lists the columns to choose from, and the command fails.
+#[test]
+fn profile_suggest_without_an_effluent_column_lists_the_columns_and_fails() {
+    let tmp = TempDir::new("suggest-no-effluent");
+    let file = tmp.path().join("PLANT_E-daily.csv");
+    std::fs::write(
+        &file,
+        "Date,Inflow (m3/d),Outflow (m3/d)\n2025-05-01,100,90\n2025-05-02,110,95\n",
+    )
+    .expect("write");
+    let o = crew(&["profile", "suggest", file.to_str().expect("utf-8")]);
+    assert_eq!(code(&o), 1, "{}", stdout(&o));
+    let out = stdout(&o);
+    assert!(
+        out.starts_with("profile = \"crew-mrv/plant-profile/1\"\n"),
+        "{out}"
+    );
+    assert!(
+        out.contains("# effluent_flow is required, and no column header says effluent flow."),
+        "{out}"
+    );
+    assert!(
+        out.contains("#   B: inflow (m3/d)\n#   C: outflow (m3/d)\n"),
+        "{out}"
+    );
+    assert!(
+        stderr(&o).contains("no column was recognised as the effluent flow"),
+        "{}",
+        stderr(&o)
+    );
+}
+
 /// Onboarding a plant with the CLI (README "Plant profiles"): suggest,
 /// check, run with the profile among the inputs; `show` prints a built-in.
 #[test]

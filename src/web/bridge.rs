@@ -217,14 +217,10 @@ fn spawn(s: Session) -> Result<Running, String> {
             return;
         }
         let data = ev.data();
-        let json = Reflect::get(&data, &"json".into())
-            .ok()
-            .and_then(|j| j.as_string())
-            .unwrap_or_default();
         let bytes: Option<Uint8Array> = Reflect::get(&data, &"bytes".into())
             .ok()
             .and_then(|b| b.dyn_into().ok());
-        match Answer::from_json(&json) {
+        match answer_of(&data) {
             Ok(Answer { reply: Reply::Ready, .. }) => flush(s),
             Ok(Answer {
                 reply: Reply::Progress(p),
@@ -320,14 +316,10 @@ fn spawn_helper(s: Session, slot: usize) -> Result<Helper, String> {
     });
     let worker = Worker::new("./worker_loader.js").map_err(|e| format!("{e:?}"))?;
     let onmessage = Closure::<dyn FnMut(MessageEvent)>::new(move |ev: MessageEvent| {
-        let json = Reflect::get(&ev.data(), &"json".into())
-            .ok()
-            .and_then(|j| j.as_string())
-            .unwrap_or_default();
         if let Ok(Answer {
             reply: Reply::Ready,
             ..
-        }) = Answer::from_json(&json)
+        }) = answer_of(&ev.data())
         {
             connect_helper(slot, id);
         }
@@ -449,17 +441,18 @@ fn helper_stopped(s: Session, slot: usize, id: u32, why: &str) {
     }
 }
 
-/// Hand `req` (with `files`, browser `File`s, alongside) to the worker
-/// now, and return where its final reply will arrive.
-/// A call as either worker reads it: its JSON, and the picked files it
-/// names beside it.
+/// A call as either worker reads it: its bytes (crates/protocol), and the
+/// picked files it names beside it.
 pub fn call_message(call: &Call, files: &Array) -> Result<Object, String> {
     let msg = Object::new();
-    Reflect::set(&msg, &"json".into(), &call.to_json().into()).map_err(|e| format!("{e:?}"))?;
+    let bytes = Uint8Array::from(&call.to_bytes()[..]);
+    Reflect::set(&msg, &"msg".into(), &bytes).map_err(|e| format!("{e:?}"))?;
     Reflect::set(&msg, &"files".into(), files).map_err(|e| format!("{e:?}"))?;
     Ok(msg)
 }
 
+/// Hand `req` (with `files`, browser `File`s, alongside) to the worker
+/// now, and return where its final reply will arrive.
 fn post(
     req: Request,
     files: &Array,
@@ -966,4 +959,13 @@ fn show_report(
     }
     s.busy.set(None);
     s.generation.update(|g| *g += 1);
+}
+
+/// The answer a worker's message carries (either worker's: crates/protocol).
+pub fn answer_of(data: &JsValue) -> Result<Answer, String> {
+    let bytes = Reflect::get(data, &"msg".into())
+        .ok()
+        .and_then(|m| m.dyn_into::<Uint8Array>().ok())
+        .ok_or("a worker message without its answer")?;
+    Answer::from_bytes(&bytes.to_vec())
 }

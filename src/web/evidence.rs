@@ -89,14 +89,10 @@ fn start() -> Result<Evidence, String> {
     let worker = Worker::new("./evidence_loader.js").map_err(|e| format!("{e:?}"))?;
     let onmessage = Closure::<dyn FnMut(MessageEvent)>::new(move |ev: MessageEvent| {
         let data = ev.data();
-        let json = Reflect::get(&data, &"json".into())
-            .ok()
-            .and_then(|j| j.as_string())
-            .unwrap_or_default();
         let bytes: Option<Uint8Array> = Reflect::get(&data, &"bytes".into())
             .ok()
             .and_then(|b| b.dyn_into().ok());
-        match Answer::from_json(&json) {
+        match bridge::answer_of(&data) {
             Ok(Answer {
                 reply: Reply::Ready,
                 ..

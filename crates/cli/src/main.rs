@@ -823,7 +823,38 @@ mod cli {
                 match profile_reader::suggest(&file_name(&file), &bytes, &config) {
                     Ok(s) => {
                         print!("{}", profile::to_toml(&s.profile));
-                        ExitCode::SUCCESS
+                        let has_effluent = s
+                            .profile
+                            .operations
+                            .iter()
+                            .any(|l| l.columns.contains_key(&profile::Field::EffluentFlow));
+                        if has_effluent {
+                            return ExitCode::SUCCESS;
+                        }
+                        // A profile without its one required field reads
+                        // nothing: say which columns there are to pick from,
+                        // in the printed text itself, and fail the command.
+                        println!(
+                            "# effluent_flow is required, and no column header says effluent flow."
+                        );
+                        println!(
+                            "# Add it under [operations.columns], naming one of these columns:"
+                        );
+                        for (c, h) in s.headers.iter().enumerate() {
+                            if !h.is_empty() {
+                                println!(
+                                    "#   {}: {}",
+                                    crew_mrv_core::model::col_letters(c as u32),
+                                    shown(h)
+                                );
+                            }
+                        }
+                        println!("# effluent_flow = {{ header = \"...\", unit = \"m3/d\" }}");
+                        eprintln!(
+                            "crew-mrv: {}: no column was recognised as the effluent flow; the printed profile says how to add it",
+                            shown_path(&file)
+                        );
+                        ExitCode::from(1)
                     }
                     Err(e) => {
                         eprintln!("crew-mrv: {}: {}", shown_path(&file), shown(&e.to_string()));

@@ -219,9 +219,9 @@ pub struct Superseded {
     pub provisional: bool,
     /// Where the row sat, for `provenance.csv`; not in
     /// `plant_operations.csv`'s `superseded` JSON.
-    #[serde(skip_serializing, default)]
+    #[serde(skip)]
     pub source_sheet: Text,
-    #[serde(skip_serializing, default)]
+    #[serde(skip)]
     pub eff_flow_col: Option<u32>,
 }
 

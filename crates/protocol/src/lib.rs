@@ -285,43 +285,37 @@ impl Reply {
     }
 }
 
+/// Calls and answers cross between the page and its workers as postcard
+/// bytes, not JSON: the same serde derives, but a reader of a binary form
+/// has no field names to match, so the page's wasm carries a fraction of
+/// the deserialising code (issue #11's size budget), and the bytes are
+/// fewer and faster to read. The types use nothing postcard cannot carry
+/// (no `skip_serializing_if`, untagged or flattened parts).
+fn to_bytes<T: Serialize>(v: &T) -> Vec<u8> {
+    postcard::to_allocvec(v).unwrap_or_default()
+}
+
+fn from_bytes<'a, T: Deserialize<'a>>(b: &'a [u8]) -> Result<T, String> {
+    postcard::from_bytes(b).map_err(|e| e.to_string())
+}
+
 impl Call {
-    pub fn to_json(&self) -> String {
-        serde_json::to_string(self).unwrap_or_default()
+    pub fn to_bytes(&self) -> Vec<u8> {
+        to_bytes(self)
     }
 
-    pub fn from_json(s: &str) -> Result<Call, String> {
-        serde_json::from_str(s).map_err(|e| e.to_string())
+    pub fn from_bytes(b: &[u8]) -> Result<Call, String> {
+        from_bytes(b)
     }
 }
 
 impl Answer {
-    pub fn to_json(&self) -> String {
-        serde_json::to_string(self).unwrap_or_default()
+    pub fn to_bytes(&self) -> Vec<u8> {
+        to_bytes(self)
     }
 
-    pub fn from_json(s: &str) -> Result<Answer, String> {
-        serde_json::from_str(s).map_err(|e| e.to_string())
-    }
-}
-
-impl Request {
-    pub fn to_json(&self) -> String {
-        serde_json::to_string(self).unwrap_or_default()
-    }
-
-    pub fn from_json(s: &str) -> Result<Request, String> {
-        serde_json::from_str(s).map_err(|e| e.to_string())
-    }
-}
-
-impl Reply {
-    pub fn to_json(&self) -> String {
-        serde_json::to_string(self).unwrap_or_default()
-    }
-
-    pub fn from_json(s: &str) -> Result<Reply, String> {
-        serde_json::from_str(s).map_err(|e| e.to_string())
+    pub fn from_bytes(b: &[u8]) -> Result<Answer, String> {
+        from_bytes(b)
     }
 }
 
@@ -329,6 +323,11 @@ impl Reply {
 mod tests {
     use super::*;
     use crew_mrv_core::{run, Config, ImportStore, Run, Source};
+
+    /// A request or a reply after the trip the page and workers make.
+    fn trip<T: Serialize + for<'a> Deserialize<'a>>(v: &T) -> Result<T, String> {
+        from_bytes(&to_bytes(v))
+    }
 
     #[test]
     fn requests_round_trip() {
@@ -338,16 +337,16 @@ mod tests {
                 ("b.xlsx".into(), FileSource::Url("data/b.xlsx".into())),
             ],
         };
-        assert_eq!(Request::from_json(&r.to_json()), Ok(r));
+        assert_eq!(trip(&r), Ok(r));
         let r = Request::SetUncertainty {
             confidence: Confidence::P5,
             lab_default_relative: 0.03,
         };
-        assert_eq!(Request::from_json(&r.to_json()), Ok(r));
+        assert_eq!(trip(&r), Ok(r));
     }
 
     /// The calculation sheet, bundle and verification requests carry a
-    /// day, a filter and file sources through JSON unchanged.
+    /// day, a filter and file sources through the trip unchanged.
     #[test]
     fn evidence_requests_round_trip() {
         for r in [
@@ -373,7 +372,7 @@ mod tests {
                 ],
             },
         ] {
-            assert_eq!(Request::from_json(&r.to_json()), Ok(r));
+            assert_eq!(trip(&r), Ok(r));
         }
         let v = Reply::Verified(VerifyReport {
             bundle: "e.zip".into(),
@@ -383,14 +382,14 @@ mod tests {
             matching_outputs: vec!["files.csv".into()],
             problems: vec!["changed input: a.csv".into()],
         });
-        match Reply::from_json(&v.to_json()) {
+        match trip(&v) {
             Ok(Reply::Verified(r)) => assert_eq!(r.problems, vec!["changed input: a.csv"]),
             other => panic!("{other:?}"),
         }
     }
 
     /// The mapping view's requests carry the user's choices, and its reply
-    /// the view, through JSON unchanged.
+    /// the view, through the trip unchanged.
     #[test]
     fn mapping_requests_round_trip() {
         let csv = b"Date,Outfall flow (ML/d),Rain (mm)\n2025-05-01,40,0\nTotal,40,\n";
@@ -415,9 +414,9 @@ mod tests {
                 mapping: v.mapping.clone(),
             },
         ] {
-            assert_eq!(Request::from_json(&r.to_json()), Ok(r));
+            assert_eq!(trip(&r), Ok(r));
         }
-        match Reply::from_json(&Reply::Mapping(Box::new(v.clone())).to_json()) {
+        match trip(&Reply::Mapping(Box::new(v.clone()))) {
             Ok(Reply::Mapping(back)) => assert_eq!(*back, v),
             other => panic!("{other:?}"),
         }
@@ -434,7 +433,7 @@ mod tests {
                 filter: Filter::default(),
             },
         };
-        assert_eq!(Call::from_json(&call.to_json()), Ok(call));
+        assert_eq!(Call::from_bytes(&call.to_bytes()), Ok(call));
         for (id, reply) in [
             (7, Reply::Failed("nothing to export yet".into())),
             (
@@ -457,7 +456,7 @@ mod tests {
             (Answer::UNSOLICITED, Reply::Ready),
         ] {
             let was_final = reply.is_final();
-            let back = Answer::from_json(&Answer { id, reply }.to_json());
+            let back = Answer::from_bytes(&Answer { id, reply }.to_bytes());
             let Ok(back) = back else {
                 panic!("answer {id} did not come back");
             };
@@ -465,6 +464,59 @@ mod tests {
             assert_eq!(back.reply.is_final(), was_final);
         }
         assert!(!Reply::Ready.is_final());
+    }
+
+    /// The whole sample set (overlapping reports, superseded rows, every
+    /// plant and source kind): the page's copy of the report gives every
+    /// output the worker's gives.
+    #[test]
+    fn the_sample_set_report_survives_the_trip() {
+        let files = crew_mrv_samples::generate(&crew_mrv_samples::SampleOptions::committed())
+            .unwrap_or_else(|e| panic!("{e:?}"));
+        let sources: Vec<Source> = files
+            .iter()
+            .map(|f| Source::new(&f.name, f.bytes.clone()))
+            .collect();
+        let run = run(&sources, &Config::default());
+        assert!(run
+            .report
+            .plant_operations
+            .iter()
+            .any(|d| !d.superseded.is_empty()));
+        let back = trip(&Answer {
+            id: 3,
+            reply: Reply::Report {
+                report: Some(run.report.clone()),
+                files_changed: true,
+                elapsed_ms: 1.0,
+                problems: vec![],
+                worker_memory_bytes: 0,
+                lost: vec![],
+            },
+        });
+        let Ok(Answer {
+            reply: Reply::Report {
+                report: Some(back), ..
+            },
+            ..
+        }) = back
+        else {
+            panic!("no report came back");
+        };
+        let back = Run {
+            report: back,
+            store: ImportStore::default(),
+        };
+        for output in Output::ALL {
+            if output == Output::LabReadings {
+                continue;
+            }
+            assert_eq!(
+                crew_mrv_core::export::output_bytes(output, &back, &Filter::default()),
+                crew_mrv_core::export::output_bytes(output, &run, &Filter::default()),
+                "{output}"
+            );
+        }
     }
 
     #[test]
@@ -485,7 +537,7 @@ mod tests {
             worker_memory_bytes: 0,
             lost: vec![],
         };
-        let back = Reply::from_json(&reply.to_json());
+        let back = trip(&reply);
         let Ok(Reply::Report {
             report: Some(back), ..
         }) = back

@@ -49,7 +49,11 @@ fn scope() -> DedicatedWorkerGlobalScope {
 /// Answer call `id` (every reply names the call it belongs to).
 fn post(id: u32, reply: Reply, transfer: Option<&Uint8Array>) {
     let msg = Object::new();
-    let _ = Reflect::set(&msg, &"json".into(), &Answer { id, reply }.to_json().into());
+    let _ = Reflect::set(
+        &msg,
+        &"msg".into(),
+        &Uint8Array::from(&Answer { id, reply }.to_bytes()[..]),
+    );
     match transfer {
         Some(bytes) => {
             let _ = Reflect::set(&msg, &"bytes".into(), bytes);
@@ -81,7 +85,7 @@ pub fn start() {
     }));
     let st = state.clone();
     let onmessage = Closure::<dyn FnMut(MessageEvent)>::new(move |ev: MessageEvent| {
-        let (json, files) = unpack(&ev);
+        let (call, files) = unpack(&ev);
         // The pool's wiring is handled at once, not queued: a pool worker
         // may die while an `Add` waits for it.
         let port = || {
@@ -89,7 +93,7 @@ pub fn start() {
                 .ok()
                 .and_then(|p| p.dyn_into::<MessagePort>().ok())
         };
-        match Call::from_json(&json) {
+        match Call::from_bytes(&call) {
             Ok(Call {
                 request: Request::Serve,
                 ..
@@ -369,19 +373,20 @@ async fn read_source(
     }
 }
 
-/// A message's call (JSON) and the files beside it, as the page and the
-/// assembling worker send them.
-pub(crate) fn unpack(ev: &MessageEvent) -> (String, Array) {
+/// A message's call (its bytes) and the files beside it, as the page and
+/// the assembling worker send them.
+pub(crate) fn unpack(ev: &MessageEvent) -> (Vec<u8>, Array) {
     let data = ev.data();
-    let json = Reflect::get(&data, &"json".into())
+    let call = Reflect::get(&data, &"msg".into())
         .ok()
-        .and_then(|j| j.as_string())
+        .and_then(|m| m.dyn_into::<Uint8Array>().ok())
+        .map(|m| m.to_vec())
         .unwrap_or_default();
     let files: Array = Reflect::get(&data, &"files".into())
         .ok()
         .and_then(|f| f.dyn_into().ok())
         .unwrap_or_default();
-    (json, files)
+    (call, files)
 }
 
 /// Fault injection for the browser tests: when this worker's global has

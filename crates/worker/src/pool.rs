@@ -229,7 +229,8 @@ fn send(slot: usize, request: Request, files: &Array) -> Option<oneshot::Receive
         let id = s.next_id;
         s.next_id = s.next_id.wrapping_add(1).max(1);
         let msg = Object::new();
-        Reflect::set(&msg, &"json".into(), &Call { id, request }.to_json().into()).ok()?;
+        let call = Uint8Array::from(&Call { id, request }.to_bytes()[..]);
+        Reflect::set(&msg, &"msg".into(), &call).ok()?;
         Reflect::set(&msg, &"files".into(), files).ok()?;
         s.port.post_message(&msg).ok()?;
         let (tx, rx) = oneshot::channel();
@@ -458,8 +459,8 @@ pub fn serve(port: MessagePort) {
     let queue: Waiting = Rc::default();
     let reply_to = port.clone();
     let onmessage = Closure::<dyn FnMut(MessageEvent)>::new(move |ev: MessageEvent| {
-        let (json, files) = crate::unpack(&ev);
-        let Ok(call) = Call::from_json(&json) else {
+        let (call, files) = crate::unpack(&ev);
+        let Ok(call) = Call::from_bytes(&call) else {
             return;
         };
         queue.borrow_mut().0.push_back((call, files));
