@@ -196,3 +196,41 @@ fn unrecognised_headers_open_the_view_at_the_first_row() {
     assert_eq!(v.toml, None);
     assert!(!v.problems.is_empty());
 }
+
+/// A header split over two rows (names, then units) is proposed as one
+/// block: `header_rows = 2`, the joined texts as the column headers, the
+/// units they name, and data from the row after the block.
+#[test]
+fn a_two_row_header_is_proposed_as_one_block() {
+    let csv = "Date,Effluent,Rain\n,flow (m3/d),(mm)\n2025-05-01,\"1,200\",3\n2025-05-02,1300,0\n";
+    let v = mapping::propose(
+        "PLANT_E-log.csv",
+        csv.as_bytes(),
+        &Config::default(),
+        None,
+        None,
+    )
+    .unwrap_or_else(|e| panic!("no proposal: {e}"));
+    assert_eq!((v.mapping.header_row, v.mapping.header_rows), (1, 2));
+    assert_eq!(v.headers[1], "effluent flow (m3/d)");
+    let eff = v
+        .mapping
+        .fields
+        .iter()
+        .find(|f| f.field == Field::EffluentFlow);
+    assert_eq!(
+        eff.map(|f| (f.column, f.unit)),
+        Some((Some(1), Some(Unit::M3PerDay)))
+    );
+    let toml = v.toml.clone().unwrap_or_else(|| panic!("{:?}", v.problems));
+    assert!(toml.contains("header_rows = 2\n"), "{toml}");
+    assert_eq!(v.days_read, 2);
+    assert_eq!(v.days[0].effluent_m3_per_day, Some(1200.0));
+    // The user can also set the block's height: one row reads the units
+    // row as data, which has no date, and finds no effluent flow header.
+    let mut m = v.mapping.clone();
+    m.header_rows = 1;
+    let one = mapping::check("PLANT_E-log.csv", csv.as_bytes(), &Config::default(), &m);
+    assert_eq!(one.headers[1], "effluent");
+    assert_eq!(one.mapping.header_rows, 1);
+}

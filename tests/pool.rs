@@ -147,7 +147,7 @@ fn a_pool_worker_imports_under_the_assembling_workers_configuration() {
     let Ok(Call {
         request: Request::Import { config, .. },
         ..
-    }) = Call::from_json(&call.to_json())
+    }) = Call::from_bytes(&call.to_bytes())
     else {
         panic!("the call did not come back");
     };

@@ -3,7 +3,8 @@
 //! profile, a NUL byte, then an operations file (CSV, or a workbook when
 //! it starts like one); seeded with PLANT_C's profile and daily log. A
 //! profile that parses must print back to itself, and the file read with
-//! it (and the profile read as a file) must keep their row accounts.
+//! it (and the profile read as a file) must keep their row accounts, and
+//! the mapping view's proposal must save only profiles that parse.
 use libfuzzer_sys::fuzz_target;
 
 use crew_mrv_core::import::profile_reader;
@@ -39,5 +40,12 @@ fuzz_target!(|data: &[u8]| {
     }
     if let Ok(s) = profile_reader::suggest("PLANT_C-daily_log.csv", ops, &config) {
         common::check_file(&s.preview);
+    }
+    // The app's mapping view: what it offers to save must be a profile
+    // the parser takes, whatever the file.
+    if let Ok(v) = crew_mrv_core::mapping::propose("PLANT_C-daily_log.csv", ops, &config, None, None) {
+        if let Some(t) = &v.toml {
+            assert!(profile::parse("PLANT_C-profile.toml", t).is_ok(), "{t}");
+        }
     }
 });

@@ -21,7 +21,9 @@ use plotly::{Bar, Configuration, Plot, Scatter};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
+use crew_mrv_core::mapping::in_unit;
 use crew_mrv_core::model::{Co2Calc, Co2Day, Flag, PlantOperation, SensorDay};
+use crew_mrv_core::profile::Unit;
 
 #[wasm_bindgen]
 extern "C" {
@@ -286,10 +288,11 @@ fn download_png(
 #[component]
 pub fn Chart(
     #[prop(into)] plot: Signal<Option<String>>,
-    title: &'static str,
+    #[prop(into)] title: Signal<&'static str>,
     testid: &'static str,
     /// The unit of the y values, for the text summary ("t CO2/day").
-    unit: &'static str,
+    #[prop(into)]
+    unit: Signal<&'static str>,
     /// The filters and total behind the chart, said in its summary and
     /// written on its PNG.
     #[prop(optional, into)]
@@ -325,7 +328,7 @@ pub fn Chart(
             figure
                 .as_deref()
                 .and_then(|f| serde_json::from_str(f).ok())
-                .map(|v| summarize(&v, unit))
+                .map(|v| summarize(&v, unit.get_untracked()))
                 .unwrap_or_else(|| "No data for the current filters.".into()),
         );
         let Some(el) = node.get_untracked() else {
@@ -383,7 +386,7 @@ pub fn Chart(
     let on_png = move |_| {
         close_menu();
         if let Some(figure) = latest.get_value() {
-            let mut heading = vec![title.to_string()];
+            let mut heading = vec![title.get_untracked().to_string()];
             heading.extend(context());
             download_png(figure, heading, testid, error);
         }
@@ -414,11 +417,11 @@ pub fn Chart(
         <figure class="chart" data-testid=testid data-note=move || note().unwrap_or("")>
             <figcaption>
                 <span class="chart-title">
-                    {title}
+                    {move || title.get()}
                     {move || note().map(|n| view! { <span class="chart-note">{format!(" · {n}")}</span> })}
                 </span>
                 <details class="chart-menu no-print" node_ref=menu>
-                    <summary data-testid="chart-menu" aria-label=format!("{title}: download or reset zoom")>"⋯"</summary>
+                    <summary data-testid="chart-menu" aria-label=move || format!("{}: download or reset zoom", title.get())>"⋯"</summary>
                     <div class="chart-menu-items">
                         <button type="button" class="button small" data-testid="chart-png" on:click=on_png>"Download PNG"</button>
                         <button type="button" class="button small" data-testid="chart-reset" on:click=on_reset>"Reset zoom"</button>
@@ -426,7 +429,7 @@ pub fn Chart(
                 </details>
             </figcaption>
             {move || empty.get().then(|| view! { <p class="muted">"No data for the current filters."</p> })}
-            <div class="plot" node_ref=node aria-label=title role="img" aria-describedby=summary_id.clone()></div>
+            <div class="plot" node_ref=node aria-label=move || title.get() role="img" aria-describedby=summary_id.clone()></div>
             <p class="visually-hidden" id=summary_id data-testid="chart-summary">
                 {move || {
                     let mut parts = context();
@@ -800,8 +803,48 @@ pub fn delta_chart(days: &[&Co2Day], plants: &[String], span: Span) -> Option<St
     )
 }
 
-/// Effluent flow per plant with bypass flow as bars on a second axis.
-pub fn flow_chart(ops: &[&PlantOperation], plants: &[String], span: Span) -> Option<String> {
+/// The unit the flow chart draws in: the plants' own when they share one
+/// (PROFILES.md: flows keep the unit they were read in), else m³/day, the
+/// unit METHOD §4 starts from.
+pub fn flow_unit(ops: &[&PlantOperation], plants: &[String]) -> Unit {
+    let mut units = plants.iter().filter_map(|p| {
+        let mut rows = ops.iter().filter(|o| *o.plant_id == **p).peekable();
+        rows.peek()?;
+        Some(rows.find_map(|o| o.flow_unit).unwrap_or(Unit::Mgd))
+    });
+    let first = units.next().unwrap_or(Unit::Mgd);
+    if units.all(|u| u == first) {
+        first
+    } else {
+        Unit::M3PerDay
+    }
+}
+
+/// A flow unit as the page writes it.
+pub fn flow_unit_label(u: Unit) -> &'static str {
+    match u {
+        Unit::M3PerDay => "m³/d",
+        Unit::MlPerDay => "ML/d",
+        _ => "MGD",
+    }
+}
+
+/// Effluent flow per plant with bypass flow as bars on a second axis, in
+/// `unit` (see [`flow_unit`]).
+pub fn flow_chart(
+    ops: &[&PlantOperation],
+    plants: &[String],
+    span: Span,
+    unit: Unit,
+) -> Option<String> {
+    let label = flow_unit_label(unit);
+    // The effluent as read when the chart is in m³/day or ML/day, so a
+    // metric plant's values are its own, not a round trip through MGD.
+    let effluent = |o: &PlantOperation| match (unit, o.actual_eff_flow_m3_per_day) {
+        (Unit::M3PerDay, Some(m3)) => Some(m3),
+        (Unit::MlPerDay, Some(m3)) => Some(m3 / 1000.0),
+        _ => o.actual_eff_flow_mgd.map(|v| in_unit(v, unit)),
+    };
     let mut plot = Plot::new();
     for (pi, p) in plants.iter().enumerate() {
         let sel: Vec<&PlantOperation> =
@@ -809,12 +852,12 @@ pub fn flow_chart(ops: &[&PlantOperation], plants: &[String], span: Span) -> Opt
         let pts: Vec<(String, f64)> = sel
             .iter()
             .filter(|o| !o.provisional)
-            .filter_map(|o| o.actual_eff_flow_mgd.map(|v| (o.date.to_string(), v)))
+            .filter_map(|o| effluent(o).map(|v| (o.date.to_string(), v)))
             .collect();
         if !pts.is_empty() {
             let (x, y): (Vec<String>, Vec<f64>) = pts.into_iter().unzip();
             plot.add_trace(
-                series_line(x, y, format!("{p} effluent"), 0, pi).hover_template(hover("MGD", 3)),
+                series_line(x, y, format!("{p} effluent"), 0, pi).hover_template(hover(label, 3)),
             );
         }
         let by: Vec<(String, f64)> = sel
@@ -822,7 +865,7 @@ pub fn flow_chart(ops: &[&PlantOperation], plants: &[String], span: Span) -> Opt
             .filter_map(|o| {
                 o.bypass_flow_mgd
                     .filter(|b| *b > 0.0)
-                    .map(|v| (o.date.to_string(), v))
+                    .map(|v| (o.date.to_string(), in_unit(v, unit)))
             })
             .collect();
         if !by.is_empty() {
@@ -830,7 +873,7 @@ pub fn flow_chart(ops: &[&PlantOperation], plants: &[String], span: Span) -> Opt
             plot.add_trace(
                 Bar::new(x, y)
                     .name(format!("{p} bypass"))
-                    .hover_template(hover("MGD bypass", 3))
+                    .hover_template(hover(&format!("{label} bypass"), 3))
                     // A day wide: left to itself Plotly sizes bars by the
                     // gap between them, and bypass days are weeks apart.
                     .width(0.8 * 86_400_000.0)
@@ -847,11 +890,11 @@ pub fn flow_chart(ops: &[&PlantOperation], plants: &[String], span: Span) -> Opt
     if plot.data().is_empty() {
         return None;
     }
-    let layout = base_layout("effluent flow (MGD)", span)
+    let layout = base_layout(&format!("effluent flow ({label})"), span)
         .margin(Margin::new().left(60).right(55).top(10).bottom(40))
         .y_axis2(
             Axis::new()
-                .title(Title::with_text("bypass flow (MGD)"))
+                .title(Title::with_text(format!("bypass flow ({label})")))
                 .overlaying("y")
                 .side(plotly::common::AxisSide::Right)
                 .range_mode(plotly::layout::RangeMode::ToZero)

@@ -13,6 +13,7 @@ use super::review::{self, status_text};
 use super::sensitivity_panel::SensitivityPanel;
 use super::{bridge, day_sheet, fmt_num, Session};
 use crew_mrv_core::model::{Co2Day, DayReviewStatus, Flag, Severity};
+use crew_mrv_core::profile::Unit;
 use crew_mrv_core::CheckId;
 use crew_mrv_core::Kpis;
 
@@ -193,15 +194,30 @@ pub fn Dashboard() -> impl IntoView {
             )
         })
     });
+    let flow_unit = Memo::new(move |_| {
+        let f = filter.get();
+        s.report.with(|r| {
+            r.as_ref().map_or(Unit::Mgd, |r| {
+                let ops: Vec<_> = r.operations(&f).collect();
+                charts::flow_unit(&ops, &shown_plants.get())
+            })
+        })
+    });
     let flow_plot = Signal::derive(move || {
         let f = filter.get();
         s.report.with(|r| {
             r.as_ref().and_then(|r| {
                 let ops: Vec<_> = r.operations(&f).collect();
-                charts::flow_chart(&ops, &shown_plants.get(), chart_span.get())
+                charts::flow_chart(&ops, &shown_plants.get(), chart_span.get(), flow_unit.get())
             })
         })
     });
+    let flow_title = Signal::derive(move || match flow_unit.get() {
+        Unit::M3PerDay => "Effluent flow with bypass (m³/d)",
+        Unit::MlPerDay => "Effluent flow with bypass (ML/d)",
+        _ => "Effluent flow with bypass (MGD)",
+    });
+    let flow_label = Signal::derive(move || charts::flow_unit_label(flow_unit.get()));
     // Zoomed into a short range, the pH chart shows the readings themselves
     // (bucketed to at most 2,000 points per unit) fetched from the worker.
     // The zoom is a window the user picked; new files, another policy or
@@ -495,7 +511,7 @@ pub fn Dashboard() -> impl IntoView {
                 <Chart plot=ph_plot title="pH per plant unit (daily means; zoom below two weeks for readings)" testid="chart-ph" unit="pH" context=chart_context zoomed=on_zoom note=ph_note />
                 <Chart plot=ca_plot title="Calcium upstream vs downstream (mg/L)" testid="chart-ca" unit="mg/L" context=chart_context />
                 <Chart plot=delta_plot title="Ca delta (mg/L)" testid="chart-delta" unit="mg/L" context=chart_context />
-                <Chart plot=flow_plot title="Effluent flow with bypass (MGD)" testid="chart-flow" unit="MGD" context=chart_context />
+                <Chart plot=flow_plot title=flow_title testid="chart-flow" unit=flow_label context=chart_context />
             </div>
 
             <SensitivityPanel filter=filter />

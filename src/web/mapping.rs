@@ -11,7 +11,7 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 use super::{bridge, browser, Input, Session};
-use crew_mrv_core::mapping::{FieldChoice, Mapping, MappingView, DATE_FORMATS};
+use crew_mrv_core::mapping::{FieldChoice, Mapping, MappingView, DATE_FORMATS, MAX_HEADER_ROWS};
 use crew_mrv_core::profile::{Field, Unit};
 use crew_mrv_core::FileErrorKind;
 use crew_mrv_protocol::{Reply, Request};
@@ -459,6 +459,15 @@ pub fn MappingPanel(state: MappingState) -> impl IntoView {
                                     let row = event_target_value(&ev).parse::<u32>().ok().filter(|r| *r >= 1);
                                     if let (Some(v), Some(row)) = (state.view.get_untracked(), row) {
                                         answer(state, Request::SuggestProfile { name: v.file, sha256: v.sha256, sheet: Some(v.mapping.sheet), header_row: Some(row) });
+                                    }
+                                } />
+                        </div>
+                        <div class="field">
+                            <label for="map-header-rows">"Rows in the header (names, units…)"</label>
+                            <input id="map-header-rows" data-testid="map-header-rows" type="number" min="1" max=MAX_HEADER_ROWS.to_string() value=m.header_rows.to_string()
+                                on:change=move |ev| {
+                                    if let Ok(n) = event_target_value(&ev).parse::<u32>() {
+                                        check(state, |m| m.header_rows = n.clamp(1, MAX_HEADER_ROWS));
                                     }
                                 } />
                         </div>

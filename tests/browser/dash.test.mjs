@@ -121,10 +121,12 @@ test("charts: a colour per flag, plants by pattern, legends below, one date axis
       assert.equal(f.legend.orientation, "h", id);
       assert.ok(f.legend.y < 0, `${id}: legend at ${f.legend.y}`);
       // Units in the axis titles and every hover label.
-      assert.match(f.ytitle, /\((t CO2\/day|pH units|mg\/L|MGD)\)/, `${id}: ${f.ytitle}`);
-      if (f.y2title !== null) assert.match(f.y2title, /\(MGD\)/);
+      // (Flows in the plants' own unit: m³/d when PLANT_C's are drawn with
+      // A's and B's MGD.)
+      assert.match(f.ytitle, /\((t CO2\/day|pH units|mg\/L|MGD|m³\/d|ML\/d)\)/, `${id}: ${f.ytitle}`);
+      if (f.y2title !== null) assert.match(f.y2title, /\((MGD|m³\/d|ML\/d)\)/);
       for (const t of f.data) {
-        assert.match(t.hovertemplate, /%\{y:\.\df\} (t CO2\/day|pH|mg\/L|MGD)/, `${id} ${t.name}`);
+        assert.match(t.hovertemplate, /%\{y:\.\df\} (t CO2\/day|pH|mg\/L|MGD|m³\/d|ML\/d)/, `${id} ${t.name}`);
       }
       xranges.push([id, f.xrange.map((d) => String(d).slice(0, 16))]);
     }

@@ -469,14 +469,24 @@ test("every chart draws the CLI's numbers", async () => {
     assert.deepEqual(await traces(page, "chart-ca"), ca);
 
     // Flow: the merged operations (provisional days left out), and bypass
-    // flow where there was some.
+    // flow where there was some, in the plants' own unit when they share
+    // one, else in m3/day (PLANT_C reports m3/d, A and B MGD).
+    const unitOf = {};
+    for (const r of ops) unitOf[r.plant_id] ??= r.flow_unit || undefined;
+    const units = new Set(Object.values(unitOf).map((u) => u ?? "MGD"));
+    const unit = units.size === 1 ? [...units][0] : "m3/d";
+    const effluent = (r) =>
+      unit === "MGD" ? num(r.actual_eff_flow_mgd) : unit === "m3/d" ? num(r.actual_eff_flow_m3_per_day) : num(r.actual_eff_flow_m3_per_day) / 1000;
+    const inUnit = (mgd) => (unit === "MGD" ? mgd : unit === "m3/d" ? mgd * 3785.41 : (mgd * 3785.41) / 1000);
     const flow = {
       ...group(ops, (r) => `${r.plant_id} effluent`, (r) =>
-        r.provisional === "true" || r.actual_eff_flow_mgd === "" ? null : [r.date, num(r.actual_eff_flow_mgd)],
+        r.provisional === "true" || r.actual_eff_flow_mgd === "" ? null : [r.date, effluent(r)],
       ),
-      ...group(ops, (r) => `${r.plant_id} bypass`, (r) => (num(r.bypass_flow_mgd) > 0 ? [r.date, num(r.bypass_flow_mgd)] : null)),
+      ...group(ops, (r) => `${r.plant_id} bypass`, (r) => (num(r.bypass_flow_mgd) > 0 ? [r.date, inUnit(num(r.bypass_flow_mgd))] : null)),
     };
     assert.deepEqual(await traces(page, "chart-flow"), flow);
+    const flowTitle = await page.locator("[data-testid=chart-flow] .chart-title").innerText();
+    assert.equal(flowTitle.trim(), `Effluent flow with bypass (${{ MGD: "MGD", "m3/d": "m³/d", "ML/d": "ML/d" }[unit]})`);
 
     // pH: the daily mean of each plant unit's readings in lab_readings.csv.
     const readings = parseCsv(want("lab_readings.csv").toString("utf8")).filter((r) => r.parameter_name === "pH");

@@ -22,6 +22,9 @@ pub const PREVIEW_DAYS: usize = 10;
 /// How many findings the preview lists.
 pub const PREVIEW_FINDINGS: usize = 20;
 
+/// The most header rows the view offers (the profile format takes 20).
+pub const MAX_HEADER_ROWS: u32 = 10;
+
 /// The date formats the view offers besides the default `M/D/YYYY`
 /// (ISO dates are always read).
 pub const DATE_FORMATS: [&str; 4] = ["%d/%m/%Y", "%d.%m.%Y", "%d-%m-%Y", "%Y/%m/%d"];
@@ -47,6 +50,9 @@ pub struct Mapping {
     pub sheet: String,
     /// 1-based, as the spreadsheet shows it.
     pub header_row: u32,
+    /// How many rows from `header_row` down make the column headers
+    /// (PROFILES.md `header_rows`: a header block, texts joined).
+    pub header_rows: u32,
     pub date_column: u32,
     /// A `date_format` for dates stored as text; empty: `M/D/YYYY`.
     pub date_format: String,
@@ -161,9 +167,42 @@ pub fn propose(
             detail: "no row among the first 50 of any sheet has two filled cells to read as column headers; write the profile by hand".into(),
         }));
     };
+    // Rows of labels under the header row continue it (a unit row, a
+    // header split over two rows): the proposal reads the joined texts.
+    let rows = header_block(s, found.row);
+    let found = HeaderFound {
+        row: found.row,
+        headers: profile_reader::headers(s, found.row, rows),
+    };
     let p = profile_reader::propose(name, s, &found);
-    let mapping = to_mapping(&p, s, &found);
+    let mut mapping = to_mapping(&p, s, &found);
+    mapping.header_rows = rows;
     Ok(view(name, bytes, config, &sheets, mapping))
+}
+
+/// How many rows from `row` down are column headers: the row itself and
+/// the rows after it up to the first day row (a date in some cell), when
+/// each of them holds only labels (text that is no number and no date).
+/// Without a day row close below, one row: a file of text alone is no
+/// header block.
+fn header_block(s: &Sheet, row: u32) -> u32 {
+    let label = |r: u32, c: u32| {
+        let t = s.text(r, c);
+        let t = t.trim();
+        matches!(s.get(r, c), crate::import::workbook::Cell::Text(_))
+            && s.datetime(r, c).is_none()
+            && t.replace(',', "").parse::<f64>().is_err()
+    };
+    for n in 1..=MAX_HEADER_ROWS {
+        let r = row.saturating_add(n);
+        if s.filled(r).any(|c| s.datetime(r, c).is_some()) {
+            return n;
+        }
+        if n == MAX_HEADER_ROWS || s.row_is_blank(r) || !s.filled(r).all(|c| label(r, c)) {
+            break;
+        }
+    }
+    1
 }
 
 /// What the user's choices read from the file.
@@ -208,6 +247,7 @@ fn to_mapping(p: &Profile, sheet: &Sheet, found: &HeaderFound) -> Mapping {
         file_name: l.and_then(|l| l.file_name.clone()).unwrap_or_default(),
         sheet: sheet.name.to_string(),
         header_row: found.row + 1,
+        header_rows: 1,
         date_column: l.and_then(|l| col(&l.date)).unwrap_or(0),
         date_format: l.and_then(|l| l.date_format.clone()).unwrap_or_default(),
         fields,
@@ -285,7 +325,7 @@ pub fn to_profile(m: &Mapping, headers: &[String], many_sheets: bool, is_csv: bo
             // month to month; a lone sheet needs no name either.
             sheet: (many_sheets && !is_csv).then(|| m.sheet.clone()),
             header_contains,
-            header_rows: 1,
+            header_rows: m.header_rows.clamp(1, MAX_HEADER_ROWS),
             skip_rows_starting_with: m
                 .summary_rows
                 .iter()
@@ -316,8 +356,9 @@ fn view(
         mapping.sheet = s.name.to_string();
     }
     mapping.header_row = mapping.header_row.max(1);
+    mapping.header_rows = mapping.header_rows.clamp(1, MAX_HEADER_ROWS);
     let headers = sheet
-        .map(|s| profile_reader::headers(s, mapping.header_row - 1, 1))
+        .map(|s| profile_reader::headers(s, mapping.header_row - 1, mapping.header_rows))
         .unwrap_or_default();
     for f in &mut mapping.fields {
         if f.unit.is_none() {
@@ -329,7 +370,23 @@ fn view(
     }
     let is_csv =
         !(crate::import::workbook::is_zip(bytes) || crate::import::workbook::is_ole(bytes));
-    let p = to_profile(&mapping, &headers, sheets.len() > 1, is_csv);
+    let mut p = to_profile(&mapping, &headers, sheets.len() > 1, is_csv);
+    // The header row is found by texts of that row alone (PROFILES.md), so
+    // a block's search strings are its top row's.
+    if mapping.header_rows > 1 {
+        if let (Some(s), Some(l)) = (sheet, p.operations.first_mut()) {
+            let top = profile_reader::headers(s, mapping.header_row - 1, 1);
+            let eff = mapping
+                .fields
+                .iter()
+                .find(|f| f.field == Field::EffluentFlow)
+                .and_then(|f| f.column);
+            l.header_contains = std::iter::once(mapping.date_column)
+                .chain(eff)
+                .filter_map(|c| top.get(c as usize).filter(|h| !h.is_empty()).cloned())
+                .collect();
+        }
+    }
     let text = profile::to_toml(&p);
     let file_label = format!("{}-profile.toml", p.plant_id);
     let mut out = MappingView {
