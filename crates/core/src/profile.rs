@@ -16,8 +16,13 @@ use serde::{Deserialize, Serialize};
 use toml::de::{DeTable, DeValue};
 use toml::Spanned;
 
-/// The value of the `profile` key this reader understands.
+/// The value of the `profile` key of a version 1 profile (PROFILES.md).
 pub const PROFILE_V1: &str = "crew-mrv/plant-profile/1";
+/// Version 2 (README "Plant profiles, format version 2"): version 1 plus
+/// the keys that state the built-in plants' quirks. A version 1 profile
+/// stays exactly as PROFILES.md says: a version 2 key in it is an unknown
+/// key.
+pub const PROFILE_V2: &str = "crew-mrv/plant-profile/2";
 
 /// The built-in profiles, compiled in from `crates/core/profiles/`.
 pub const BUILTIN_SOURCES: [(&str, &str); 2] = [
@@ -35,6 +40,13 @@ pub struct Profile {
     pub lab: Option<LabPoints>,
     pub meter_uncertainty_percent: Option<f64>,
     pub operations: Vec<Layout>,
+    /// The format version it was written in (1 or 2).
+    #[serde(default = "version_1")]
+    pub version: u32,
+}
+
+fn version_1() -> u32 {
+    1
 }
 
 /// `[lab]`: the `unit_type_id`s on each side of the dosing.
@@ -59,8 +71,110 @@ pub struct Layout {
     pub generated_at: Option<(u32, u32)>,
     pub columns: BTreeMap<Field, Column>,
     /// Extension 1 (README, "Plant profiles"): a hand-written reader for a
-    /// quirk the format cannot state yet (Plant A, Plant B).
+    /// quirk the format cannot state yet (Plant B).
     pub reader: Option<Builtin>,
+    /// The version 2 keys; their defaults are version 1's behaviour.
+    #[serde(default)]
+    pub rules: Rules,
+}
+
+/// The version 2 keys of an `[[operations]]` table (README "Plant
+/// profiles, format version 2"). `Rules::default()` is a version 1 layout.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Rules {
+    /// `kind`: the file kind `files.csv` names.
+    pub kind: Option<OpsKind>,
+    /// `prefer_sheet`: every sheet may be read; one whose name matches this
+    /// glob is preferred over the others that match.
+    pub prefer_sheet: Option<String>,
+    /// `plant_id_from`: where each file names its plant.
+    pub plant_id_from: Option<PlantIdFrom>,
+    /// `period_from`: the report period's sources, tried in order before
+    /// the days' span.
+    pub period_from: Vec<PeriodFrom>,
+    /// `rows = "by_content"`: non-day rows told apart by what they hold.
+    pub rows_by_content: bool,
+    /// `numbers`: how the day rows store their numbers.
+    pub numbers: Option<Numbers>,
+    /// `missing_column = "info"`: an optional field with no column is a
+    /// level 2 info rather than a warning.
+    pub missing_column_info: bool,
+    /// `empty_column = "info"`: a column blank on every day is reported.
+    pub empty_column_info: bool,
+}
+
+/// `kind`: the file kinds an operations layout may give its files.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum OpsKind {
+    PlantOps,
+    PlantAOps,
+    PlantBReport,
+}
+
+impl OpsKind {
+    pub const ALL: [OpsKind; 3] = [OpsKind::PlantOps, OpsKind::PlantAOps, OpsKind::PlantBReport];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OpsKind::PlantOps => "plant_ops",
+            OpsKind::PlantAOps => "plant_a_ops",
+            OpsKind::PlantBReport => "plant_b_report",
+        }
+    }
+}
+
+/// `plant_id_from`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum PlantIdFrom {
+    /// A `PLANT_X` token in the file name.
+    FileName,
+}
+
+impl PlantIdFrom {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PlantIdFrom::FileName => "file_name",
+        }
+    }
+}
+
+/// One source of `period_from`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum PeriodFrom {
+    /// A date range (`4/1/2025 - 4/30/2025`) in the date column's header.
+    DateHeader,
+    /// A month in the file name (`APR25`, `JUNE25`).
+    FileNameMonth,
+}
+
+impl PeriodFrom {
+    pub const ALL: [PeriodFrom; 2] = [PeriodFrom::DateHeader, PeriodFrom::FileNameMonth];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PeriodFrom::DateHeader => "date_header",
+            PeriodFrom::FileNameMonth => "file_name_month",
+        }
+    }
+}
+
+/// `numbers`: how a by-content layout's day rows store numbers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Numbers {
+    /// Every number is text; a qualified one (`<2`, `311*`) is used with a
+    /// `qualified_value` warning.
+    Text,
+    /// Numbers are number cells; any text read as a number is reported.
+    Cells,
+}
+
+impl Numbers {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Numbers::Text => "text",
+            Numbers::Cells => "cells",
+        }
+    }
 }
 
 /// Where a field is: a header substring or a fixed column (0-based).
@@ -74,19 +188,20 @@ pub enum Place {
 pub struct Column {
     pub place: Place,
     pub unit: Unit,
+    /// Version 2 `label`: the column's name in messages.
+    #[serde(default)]
+    pub label: Option<String>,
 }
 
 /// The hand-written readers a built-in profile may name.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Builtin {
-    PlantA,
     PlantB,
 }
 
 impl Builtin {
     pub fn as_str(self) -> &'static str {
         match self {
-            Builtin::PlantA => "plant_a",
             Builtin::PlantB => "plant_b",
         }
     }
@@ -239,6 +354,7 @@ pub fn parse(file: &str, text: &str) -> Result<Profile, Vec<ProfileError>> {
         file,
         text,
         errors: Vec::new(),
+        version: 1,
     };
     let root = match DeTable::parse(text) {
         Ok(t) => t,
@@ -272,6 +388,8 @@ struct Checker<'a> {
     file: &'a str,
     text: &'a str,
     errors: Vec<ProfileError>,
+    /// The format version the `profile` key names: which keys are known.
+    version: u32,
 }
 
 type Table<'i> = DeTable<'i>;
@@ -394,10 +512,12 @@ impl Checker<'_> {
             None => self.error(0, format!("missing key profile = \"{PROFILE_V1}\"")),
             Some(v) => {
                 if let Some(s) = self.string(v, "profile") {
-                    if s != PROFILE_V1 {
+                    if s == PROFILE_V2 {
+                        self.version = 2;
+                    } else if s != PROFILE_V1 {
                         self.error(
                             v.span().start,
-                            format!("profile: expected \"{PROFILE_V1}\", found \"{s}\""),
+                            format!("profile: expected \"{PROFILE_V1}\" or \"{PROFILE_V2}\", found \"{s}\""),
                         );
                     }
                 }
@@ -480,6 +600,7 @@ impl Checker<'_> {
             lab,
             meter_uncertainty_percent: meter,
             operations,
+            version: self.version,
         })
     }
 
@@ -509,12 +630,12 @@ impl Checker<'_> {
         v: &Val<'_>,
         what: &str,
         with_unit: bool,
-    ) -> Option<(Place, Option<String>)> {
+    ) -> Option<(Place, Option<String>, Option<String>)> {
         let t = self.table(v, what)?;
-        let known: &[&str] = if with_unit {
-            &["header", "column", "unit"]
-        } else {
-            &["header", "column"]
+        let known: &[&str] = match (with_unit, self.version) {
+            (true, 2) => &["header", "column", "unit", "label"],
+            (true, _) => &["header", "column", "unit"],
+            _ => &["header", "column"],
         };
         self.keys(t, what, known);
         let header = Self::get(t, "header");
@@ -522,6 +643,10 @@ impl Checker<'_> {
         let unit = match Self::get(t, "unit") {
             Some(u) => Some(self.string(u, &format!("{what}.unit"))?),
             None => None,
+        };
+        let label = match Self::get(t, "label") {
+            Some(l) if with_unit => Some(self.string(l, &format!("{what}.label"))?),
+            _ => None,
         };
         let place = match (header, column) {
             (Some(h), None) => {
@@ -554,28 +679,29 @@ impl Checker<'_> {
                 return None;
             }
         };
-        Some((place, unit))
+        Some((place, unit, label))
     }
 
     fn layout(&mut self, v: &Val<'_>) -> Option<Layout> {
         let t = self.table(v, "[[operations]]")?;
-        self.keys(
-            t,
-            "[[operations]]",
-            &[
-                "name",
-                "file_name",
-                "sheet",
-                "header_contains",
-                "header_rows",
-                "skip_rows_starting_with",
-                "date",
-                "date_format",
-                "generated_at",
-                "columns",
-                "reader",
-            ],
-        );
+        let mut known = vec![
+            "name",
+            "file_name",
+            "sheet",
+            "header_contains",
+            "header_rows",
+            "skip_rows_starting_with",
+            "date",
+            "date_format",
+            "generated_at",
+            "columns",
+            "reader",
+        ];
+        if self.version >= 2 {
+            known.extend(V2_LAYOUT_KEYS);
+        }
+        self.keys(t, "[[operations]]", &known);
+        let rules = self.rules(t);
         let at = v.span().start;
         let required = |c: &mut Self, key: &str| {
             let v = Self::get(t, key);
@@ -655,12 +781,11 @@ impl Checker<'_> {
         let reader = match Self::get(t, "reader") {
             None => None,
             Some(v) => match v.get_ref().as_str() {
-                Some("plant_a") => Some(Builtin::PlantA),
                 Some("plant_b") => Some(Builtin::PlantB),
                 _ => {
                     self.error(
                         v.span().start,
-                        "reader: expected \"plant_a\" or \"plant_b\" (extension 1)".into(),
+                        "reader: expected \"plant_b\" (extension 1)".into(),
                     );
                     None
                 }
@@ -682,12 +807,12 @@ impl Checker<'_> {
                         );
                         continue;
                     };
-                    let Some((place, unit)) = self.place(v, key, true) else {
+                    let Some((place, unit, label)) = self.place(v, key, true) else {
                         continue;
                     };
                     match Unit::parse(field, unit.as_deref()) {
                         Some(unit) => {
-                            columns.insert(field, Column { place, unit });
+                            columns.insert(field, Column { place, unit, label });
                         }
                         None => self.error(
                             v.span().start,
@@ -723,9 +848,98 @@ impl Checker<'_> {
             generated_at,
             columns,
             reader,
+            rules,
         })
     }
+
+    /// A version 2 key whose value is one word of `choices`.
+    fn choice<T: Copy>(&mut self, t: &Table<'_>, key: &str, choices: &[(&str, T)]) -> Option<T> {
+        let v = Self::get(t, key)?;
+        let s = self.string(v, key)?;
+        let hit = choices.iter().find(|(w, _)| *w == s).map(|(_, x)| *x);
+        if hit.is_none() {
+            let words: Vec<String> = choices.iter().map(|(w, _)| format!("\"{w}\"")).collect();
+            self.error(
+                v.span().start,
+                format!("{key}: expected {}, found \"{s}\"", words.join(" or ")),
+            );
+        }
+        hit
+    }
+
+    /// The version 2 keys of an `[[operations]]` table (all absent in a
+    /// version 1 profile, whose unknown keys were reported already).
+    fn rules(&mut self, t: &Table<'_>) -> Rules {
+        if self.version < 2 {
+            return Rules::default();
+        }
+        let kinds: Vec<(&str, OpsKind)> = OpsKind::ALL.iter().map(|k| (k.as_str(), *k)).collect();
+        let kind = self.choice(t, "kind", &kinds);
+        let prefer_sheet = self.opt_string(t, "prefer_sheet", "prefer_sheet");
+        let plant_id_from = self.choice(
+            t,
+            "plant_id_from",
+            &[(PlantIdFrom::FileName.as_str(), PlantIdFrom::FileName)],
+        );
+        let mut period_from = Vec::new();
+        if let Some(v) = Self::get(t, "period_from") {
+            for s in self.strings(v, "period_from").unwrap_or_default() {
+                match PeriodFrom::ALL.into_iter().find(|p| p.as_str() == s) {
+                    Some(p) => period_from.push(p),
+                    None => self.error(
+                        v.span().start,
+                        format!(
+                            "period_from: expected a list of {}, found \"{s}\"",
+                            PeriodFrom::ALL
+                                .map(|p| format!("\"{}\"", p.as_str()))
+                                .join(", ")
+                        ),
+                    ),
+                }
+            }
+        }
+        let rows_by_content = self.choice(t, "rows", &[("by_header", false), ("by_content", true)]);
+        let numbers = self.choice(
+            t,
+            "numbers",
+            &[("text", Numbers::Text), ("cells", Numbers::Cells)],
+        );
+        if numbers.is_some() && rows_by_content != Some(true) {
+            if let Some(v) = Self::get(t, "numbers") {
+                self.error(
+                    v.span().start,
+                    "numbers: only with rows = \"by_content\"".into(),
+                );
+            }
+        }
+        let missing_column_info =
+            self.choice(t, "missing_column", &[("warning", false), ("info", true)]);
+        let empty_column_info =
+            self.choice(t, "empty_column", &[("silent", false), ("info", true)]);
+        Rules {
+            kind,
+            prefer_sheet,
+            plant_id_from,
+            period_from,
+            rows_by_content: rows_by_content.unwrap_or(false),
+            numbers,
+            missing_column_info: missing_column_info.unwrap_or(false),
+            empty_column_info: empty_column_info.unwrap_or(false),
+        }
+    }
 }
+
+/// The `[[operations]]` keys version 2 adds.
+const V2_LAYOUT_KEYS: [&str; 8] = [
+    "kind",
+    "prefer_sheet",
+    "plant_id_from",
+    "period_from",
+    "rows",
+    "numbers",
+    "missing_column",
+    "empty_column",
+];
 
 fn k_start(t: &Table<'_>) -> Option<usize> {
     t.keys().map(|k| k.span().start).min()
@@ -842,10 +1056,48 @@ fn place_toml(p: &Place) -> String {
     }
 }
 
+/// The version 2 keys that differ from version 1's behaviour.
+fn rules_toml(s: &mut String, r: &Rules) {
+    if let Some(k) = r.kind {
+        let _ = writeln!(s, "kind = \"{}\"", k.as_str());
+    }
+    if let Some(g) = &r.prefer_sheet {
+        let _ = writeln!(s, "prefer_sheet = {}", quote(g));
+    }
+    if let Some(p) = r.plant_id_from {
+        let _ = writeln!(s, "plant_id_from = \"{}\"", p.as_str());
+    }
+    if !r.period_from.is_empty() {
+        let list: Vec<String> = r
+            .period_from
+            .iter()
+            .map(|p| p.as_str().to_string())
+            .collect();
+        let _ = writeln!(s, "period_from = {}", quote_list(&list));
+    }
+    if r.rows_by_content {
+        let _ = writeln!(s, "rows = \"by_content\"");
+    }
+    if let Some(n) = r.numbers {
+        let _ = writeln!(s, "numbers = \"{}\"", n.as_str());
+    }
+    if r.missing_column_info {
+        let _ = writeln!(s, "missing_column = \"info\"");
+    }
+    if r.empty_column_info {
+        let _ = writeln!(s, "empty_column = \"info\"");
+    }
+}
+
 /// The profile as TOML that [`parse`] reads back to the same profile.
 pub fn to_toml(p: &Profile) -> String {
     let mut s = String::new();
-    let _ = writeln!(s, "profile = {}", quote(PROFILE_V1));
+    let version = if p.version >= 2 {
+        PROFILE_V2
+    } else {
+        PROFILE_V1
+    };
+    let _ = writeln!(s, "profile = {}", quote(version));
     let _ = writeln!(s, "plant_id = {}", quote(&p.plant_id));
     if let Some(n) = &p.plant_name {
         let _ = writeln!(s, "plant_name = {}", quote(n));
@@ -893,13 +1145,24 @@ pub fn to_toml(p: &Profile) -> String {
         if let Some(b) = l.reader {
             let _ = writeln!(s, "reader = \"{}\"", b.as_str());
         }
+        rules_toml(&mut s, &l.rules);
         let _ = writeln!(s, "\n[operations.columns]");
         for (f, c) in &l.columns {
             let unit = match c.unit {
                 Unit::Hours => String::new(),
                 u => format!(", unit = {}", quote(u.as_str())),
             };
-            let _ = writeln!(s, "{} = {{ {}{unit} }}", f.as_str(), place_toml(&c.place));
+            let label = c
+                .label
+                .as_ref()
+                .map(|l| format!(", label = {}", quote(l)))
+                .unwrap_or_default();
+            let _ = writeln!(
+                s,
+                "{} = {{ {}{unit}{label} }}",
+                f.as_str(),
+                place_toml(&c.place)
+            );
         }
     }
     s

@@ -15,7 +15,6 @@ mod delimited;
 mod lab_csv;
 mod names;
 mod ph_csv;
-mod plant_a;
 mod plant_b;
 pub mod profile_reader;
 mod reviews_csv;
@@ -477,7 +476,7 @@ fn read_csv(ctx: &mut Ctx<'_>, utf8: &[u8], delimiter: u8) -> Result<Parsed, Fai
                             }
                         }
                     }
-                    return read.map_err(|e| (Some(FileKind::PlantOps), e));
+                    return read.map_err(|e| (Some(profile_reader::kind_of(l)), e));
                 }
                 Ok(_) => {}
                 Err(e) => {
@@ -746,7 +745,6 @@ fn reject_lines(ctx: &mut Ctx<'_>, utf8: &[u8]) {
 
 /// The layout that reads a file, with the sheet it reads (index).
 pub(crate) enum Chosen<'p> {
-    PlantA(&'p Profile, &'p Layout, usize, plant_a::Layout),
     PlantB(&'p Profile, &'p Layout, usize, plant_b::Layout),
     Generic(&'p Profile, &'p Layout, usize, profile_reader::HeaderFound),
 }
@@ -754,9 +752,7 @@ pub(crate) enum Chosen<'p> {
 impl Chosen<'_> {
     fn layout(&self) -> (&Profile, &Layout) {
         match self {
-            Chosen::PlantA(p, l, ..) | Chosen::PlantB(p, l, ..) | Chosen::Generic(p, l, ..) => {
-                (p, l)
-            }
+            Chosen::PlantB(p, l, ..) | Chosen::Generic(p, l, ..) => (p, l),
         }
     }
 }
@@ -817,28 +813,22 @@ pub(crate) fn choose<'p>(
                     found.push(Chosen::PlantB(p, l, i, layout));
                 }
             }
-            Some(Builtin::PlantA) if !is_csv => {
-                if let Some((i, layout)) = sheets
-                    .iter()
-                    .enumerate()
-                    .filter_map(|(i, s)| plant_a::detect(s).map(|l| (i, l)))
-                    .max_by_key(|(i, _)| {
-                        sheets
-                            .get(*i)
-                            .is_some_and(|s| s.name.eq_ignore_ascii_case(plant_a::SHEET_NAME))
-                    })
-                {
-                    found.push(Chosen::PlantA(p, l, i, layout));
-                }
-            }
             Some(_) => {}
             None => {
-                let hit = sheets.iter().enumerate().find_map(|(i, s)| {
+                let mut hits = sheets.iter().enumerate().filter_map(|(i, s)| {
                     if l.sheet.as_ref().is_some_and(|g| !glob_matches(g, &s.name)) {
                         return None;
                     }
                     profile_reader::find_header(s, l).map(|f| (i, f))
                 });
+                // `prefer_sheet` (version 2): any sheet may be read, the
+                // named one first, else the last that matches.
+                let hit = match &l.rules.prefer_sheet {
+                    None => hits.next(),
+                    Some(g) => hits.max_by_key(|(i, _)| {
+                        sheets.get(*i).is_some_and(|s| glob_matches(g, &s.name))
+                    }),
+                };
                 if let Some((i, f)) = hit {
                     found.push(Chosen::Generic(p, l, i, f));
                 }
@@ -848,7 +838,9 @@ pub(crate) fn choose<'p>(
     // A workbook both hand-written readers recognise was always read as
     // Plant B's report.
     if found.iter().any(|c| matches!(c, Chosen::PlantB(..))) {
-        found.retain(|c| !matches!(c, Chosen::PlantA(..)));
+        found.retain(|c| {
+            !matches!(c, Chosen::Generic(p, l, ..) if p.source == "built-in" && l.rules.kind == Some(crate::profile::OpsKind::PlantAOps))
+        });
     }
     if found.len() <= 1 {
         return Ok(found.pop());
@@ -897,20 +889,12 @@ fn read_workbook(ctx: &mut Ctx<'_>, wb: &workbook::Workbook) -> Result<Parsed, F
                     .map_err(|e| (Some(FileKind::PlantBReport), e)),
             )
         }
-        Some(Chosen::PlantA(p, l, i, layout)) => {
-            ctx.profile = Some(profile_reader::label(p, l));
-            (
-                i,
-                plant_a::read(ctx, &wb.sheets[i], layout)
-                    .map_err(|e| (Some(FileKind::PlantAOps), e)),
-            )
-        }
         Some(Chosen::Generic(p, l, i, found)) => {
             let sheet = &wb.sheets[i];
             (
                 i,
                 profile_reader::read(ctx, sheet, p, l, &found, Some(&sheet.name), &|_| true)
-                    .map_err(|e| (Some(FileKind::PlantOps), e)),
+                    .map_err(|e| (Some(profile_reader::kind_of(l)), e)),
             )
         }
         None => {

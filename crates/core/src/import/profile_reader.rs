@@ -10,14 +10,17 @@ use std::rc::Rc;
 use chrono::{NaiveDate, NaiveDateTime, NaiveTime};
 
 use super::workbook::{Cell, Sheet};
-use super::{delimited, Ctx, FileKind, Parsed, Records, SkipReason, UNNUMBERED};
+use super::{delimited, names, sheet_rows, Ctx, FileKind, Parsed, Records, SkipReason, UNNUMBERED};
 use crate::error::{FileError, FileErrorKind};
 use crate::method::co2::M3_PER_MG;
 use crate::model::{col_letters, CellRef, OpsRow, Severity, Text};
 use crate::number::{parse_num, Commas};
-use crate::profile::{normalise, Field, Layout, Place, Profile, Unit};
+use crate::profile::{
+    normalise, Field, Layout, Numbers, OpsKind, PeriodFrom, Place, PlantIdFrom, Profile, Unit,
+};
 use crate::qa;
 use crate::text::{clip, QUOTE_CHARS};
+use crate::timestamp::parse_date_range;
 
 /// How far down the header row is looked for.
 pub const HEADER_SEARCH_ROWS: u32 = 50;
@@ -303,6 +306,11 @@ pub(crate) fn read(
             ));
         }
     };
+    if layout.rules.rows_by_content {
+        return Ok(read_by_content(
+            ctx, sheet, profile, layout, found, &resolved, sheet_ref, is_row,
+        ));
+    }
     for f in &resolved.missing {
         ctx.findings.push(
             qa::MISSING_COLUMN
@@ -466,7 +474,7 @@ pub(crate) fn read(
         ops.push(row);
     }
     Ok(Parsed {
-        kind: FileKind::PlantOps,
+        kind: kind_of(layout),
         plant_id: Some(plant),
         period: first.zip(last),
         generated_at: gen,
@@ -475,6 +483,288 @@ pub(crate) fn read(
             ..Records::default()
         },
     })
+}
+
+/// The file kind a layout gives its files (`kind`, version 2).
+pub(crate) fn kind_of(layout: &Layout) -> FileKind {
+    match layout.rules.kind {
+        Some(OpsKind::PlantAOps) => FileKind::PlantAOps,
+        Some(OpsKind::PlantBReport) => FileKind::PlantBReport,
+        Some(OpsKind::PlantOps) | None => FileKind::PlantOps,
+    }
+}
+
+/// A field's name in messages: its `label`, else its key.
+fn label_of(layout: &Layout, f: Field) -> String {
+    layout
+        .columns
+        .get(&f)
+        .and_then(|c| c.label.clone())
+        .unwrap_or_else(|| f.as_str().to_string())
+}
+
+/// The plant a file belongs to (`plant_id_from`, version 2): named by the
+/// file, else the profile's, said in a warning since the file did not
+/// confirm it.
+fn plant_of(ctx: &mut Ctx<'_>, profile: &Profile, layout: &Layout) -> Text {
+    match layout.rules.plant_id_from {
+        None => ctx.intern(&profile.plant_id),
+        Some(PlantIdFrom::FileName) => match names::plant_token(&ctx.name) {
+            Some(p) => ctx.intern(&p),
+            None => {
+                ctx.findings.push(
+                    qa::PLANT_MISMATCH
+                        .finding(
+                            Severity::Warning,
+                            format!(
+                                "The file name carries no plant id (this layout's files name it only there, e.g. {}-….xlsx); {} was assumed from the profile.",
+                                profile.plant_id, profile.plant_id
+                            ),
+                        )
+                        .at(CellRef::default()),
+                );
+                ctx.intern(&profile.plant_id)
+            }
+        },
+    }
+}
+
+/// A layout with `rows = "by_content"` (version 2): the rules of a
+/// printed report rather than of a table. A row is a day when its date
+/// cell holds a date; any other row is told apart by what it holds
+/// (`sheet_rows::classify`), and one nothing explains is reported. Values
+/// are read as `numbers` says, checked for range, and a day keeps its row
+/// even when its date is implausible (the finding says so).
+#[allow(clippy::too_many_arguments)]
+fn read_by_content(
+    ctx: &mut Ctx<'_>,
+    sheet: &Sheet,
+    profile: &Profile,
+    layout: &Layout,
+    found: &HeaderFound,
+    resolved: &Resolved,
+    sheet_ref: Option<&Text>,
+    is_row: &dyn Fn(u32) -> bool,
+) -> Parsed {
+    let rules = &layout.rules;
+    let sn = sheet_ref;
+    let plant = plant_of(ctx, profile, layout);
+    let date_col = resolved.date_col;
+    let header_row = found.row;
+    let mut period = None;
+    for source in &rules.period_from {
+        period = period.or(match source {
+            PeriodFrom::DateHeader => parse_date_range(&sheet.text(header_row, date_col)),
+            PeriodFrom::FileNameMonth => names::month_period(&ctx.name),
+        });
+    }
+    for f in &resolved.missing {
+        let label = label_of(layout, *f);
+        let finding = if rules.missing_column_info {
+            qa::MISSING_COLUMN.finding(Severity::Info, format!("No {label} column; left blank."))
+        } else {
+            qa::MISSING_COLUMN.finding(
+                Severity::Warning,
+                format!(
+                    "The profile's {} matches no column; it is left blank. Column headers found: {}",
+                    f.as_str(),
+                    listed(&found.headers)
+                ),
+            )
+        };
+        ctx.findings
+            .push(finding.plant(&plant).at(CellRef::row(sn, header_row + 1)));
+    }
+    let data_start = header_row.saturating_add(layout.header_rows);
+    for r in 0..data_start.min(sheet.rows()) {
+        if is_row(r) {
+            let reason = if r < header_row {
+                SkipReason::Preamble
+            } else {
+                SkipReason::Header
+            };
+            ctx.account.skip(sn, r + 1, reason);
+        }
+    }
+    let gen = generated_at(sheet, layout);
+    let stored = match rules.numbers {
+        Some(Numbers::Text) => sheet_rows::Stored::AsText,
+        _ => sheet_rows::Stored::AsNumbers,
+    };
+    let labels: BTreeMap<Field, String> = resolved
+        .fields
+        .keys()
+        .map(|f| (*f, label_of(layout, *f)))
+        .collect();
+    let eff = resolved.fields.get(&Field::EffluentFlow).copied();
+    let eff_col = eff.map(|(c, _)| c);
+    // MGD rows leave the m³ to the CO2 chain, as the hand-written readers
+    // did: its multiplication is the one the results were audited with.
+    let eff_unit = eff.map(|(_, u)| u).filter(|u| *u != Unit::Mgd);
+    let has_influent = resolved.fields.contains_key(&Field::InfluentFlow);
+    let mut ops = Vec::new();
+    let mut seen: BTreeMap<Field, bool> = BTreeMap::new();
+    let (mut first, mut last): (Option<NaiveDate>, Option<NaiveDate>) = (None, None);
+    let sheet_name = ctx.intern(&sheet.name);
+    for row in data_start..sheet.rows() {
+        if !is_row(row) {
+            continue;
+        }
+        let line = row + 1;
+        let Some(date) = sheet.datetime(row, date_col).map(|t| t.date()) else {
+            let reason = sheet_rows::classify(sheet, row, date_col).or_else(|| {
+                let lead = sheet
+                    .filled(row)
+                    .next()
+                    .map(|c| norm_text(sheet, row, c))
+                    .unwrap_or_default();
+                layout
+                    .skip_rows_starting_with
+                    .iter()
+                    .any(|p| lead.starts_with(p.as_str()))
+                    .then_some(SkipReason::Summary)
+            });
+            match reason {
+                Some(reason) => ctx.account.skip(sn, line, reason),
+                None => {
+                    ctx.account.skip(sn, line, SkipReason::Unrecognised);
+                    let label = sheet.text(row, date_col);
+                    ctx.findings.row(
+                        qa::UNRECOGNISED_ROW
+                            .finding(
+                                Severity::Warning,
+                                if label.trim().is_empty() {
+                                    "Row has values but no date in the date column; skipped.".to_string()
+                                } else {
+                                    format!("'{}' in the date column is not a date (expected M/D/YYYY); row skipped.", clip(label.trim(), QUOTE_CHARS))
+                                },
+                            )
+                            .plant(&plant)
+                            .at(sheet.at(row, date_col)),
+                    );
+                }
+            }
+            continue;
+        };
+        let mut values: BTreeMap<Field, Option<f64>> = BTreeMap::new();
+        for (f, (c, _)) in &resolved.fields {
+            let what = labels.get(f).map_or("", |l| l.as_str());
+            let v = sheet_rows::number_cell(ctx, sheet, row, *c, &plant, date, what, stored);
+            if v.is_some() {
+                seen.insert(*f, true);
+            }
+            values.insert(*f, v);
+        }
+        let get = |f: Field| values.get(&f).copied().flatten();
+        let (hlo, hhi) = ctx.config.ranges.bypass_hours;
+        for (f, v) in &values {
+            let Some(v) = *v else { continue };
+            let hours = *f == Field::BypassHours;
+            if (hours && !(hlo..=hhi).contains(&v)) || (!hours && v < 0.0) {
+                let range = if hours {
+                    format!("{hlo}–{hhi} h")
+                } else {
+                    ">= 0".to_string()
+                };
+                let col = resolved.fields.get(f).map_or(0, |(c, _)| *c);
+                ctx.findings.row(
+                    qa::OUT_OF_RANGE
+                        .finding(
+                            Severity::Warning,
+                            format!(
+                                "{} {v} is outside {range}.",
+                                labels.get(f).map_or("", |l| l.as_str())
+                            ),
+                        )
+                        .plant(&plant)
+                        .on(date)
+                        .at(sheet.at(row, col)),
+                );
+            }
+        }
+        if date < ctx.config.ranges.earliest_date {
+            ctx.findings.row(
+                qa::IMPLAUSIBLE_DATE
+                    .finding(
+                        Severity::Warning,
+                        format!("Date {date} is before {}.", ctx.config.ranges.earliest_date),
+                    )
+                    .plant(&plant)
+                    .on(date)
+                    .at(sheet.at(row, date_col)),
+            );
+        }
+        if get(Field::EffluentFlow).is_none() {
+            ctx.findings.row(
+                qa::MISSING_VALUE
+                    .finding(Severity::Warning, "Effluent flow is blank for this day.")
+                    .plant(&plant)
+                    .on(date)
+                    .at(sheet.at(row, eff_col.unwrap_or(0))),
+            );
+        }
+        first = Some(first.map_or(date, |f| f.min(date)));
+        last = Some(last.map_or(date, |l| l.max(date)));
+        let mgd = |f: Field| {
+            let v = get(f)?;
+            let unit = resolved.fields.get(&f).map_or(Unit::Mgd, |(_, u)| *u);
+            Some(flow(v, unit).0)
+        };
+        ops.push(OpsRow {
+            plant_id: plant.clone(),
+            date,
+            actual_eff_flow_mgd: mgd(Field::EffluentFlow),
+            actual_inf_flow_mgd: mgd(Field::InfluentFlow),
+            has_influent_column: has_influent,
+            max_eff_flow_mgd: mgd(Field::MaxEffluentFlow),
+            min_eff_flow_mgd: mgd(Field::MinEffluentFlow),
+            bypass_flow_mgd: mgd(Field::BypassFlow),
+            bypass_hours_per_day: get(Field::BypassHours),
+            precip_in: get(Field::Precipitation).map(|v| {
+                match resolved.fields.get(&Field::Precipitation).map(|(_, u)| *u) {
+                    Some(Unit::Mm) => v / MM_PER_INCH,
+                    _ => v,
+                }
+            }),
+            file: UNNUMBERED,
+            sheet: sheet_name.clone(),
+            row: line,
+            eff_flow_col: eff_col,
+            flow_unit: eff_unit,
+            actual_eff_flow_m3_per_day: eff_unit
+                .and_then(|u| get(Field::EffluentFlow).map(|v| flow(v, u).1)),
+        });
+        ctx.account.record(sn, line);
+    }
+    if rules.empty_column_info && !ops.is_empty() {
+        for (f, (c, _)) in &resolved.fields {
+            if !seen.contains_key(f) {
+                ctx.findings.push(
+                    qa::EMPTY_COLUMN
+                        .finding(
+                            Severity::Info,
+                            format!(
+                                "Column {} ({}) is blank for every day of this file.",
+                                col_letters(*c),
+                                labels.get(f).map_or("", |l| l.as_str())
+                            ),
+                        )
+                        .plant(&plant)
+                        .at(sheet.at(header_row, *c)),
+                );
+            }
+        }
+    }
+    Parsed {
+        kind: kind_of(layout),
+        plant_id: Some(plant),
+        period: period.or(first.zip(last)),
+        generated_at: gen,
+        records: Records {
+            ops,
+            ..Records::default()
+        },
+    }
 }
 
 /// A CSV as one sheet named after the file (without its extension), all
@@ -702,6 +992,7 @@ fn propose(name: &str, sheet: &Sheet, found: &HeaderFound) -> Profile {
             columns.entry(f).or_insert(Column {
                 place: place_of(c as u32),
                 unit: unit_in(h, f),
+                label: None,
             });
         }
     }
@@ -773,6 +1064,61 @@ fn propose(name: &str, sheet: &Sheet, found: &HeaderFound) -> Profile {
             generated_at: None,
             columns,
             reader: None,
+            rules: crate::profile::Rules::default(),
         }],
+        version: 1,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The built-in Plant A layout picks each field from Plant A's
+    /// multi-line headers by the whole header: the tag `50050` alone names
+    /// both effluent and bypass flow (formerly the hand-written reader's
+    /// own header rules).
+    #[test]
+    fn plant_a_headers_are_matched_whole() {
+        let profiles = crate::profile::builtins();
+        let Some(layout) = profiles
+            .iter()
+            .find(|p| p.plant_id == "PLANT_A")
+            .and_then(|p| p.operations.first())
+        else {
+            panic!("no built-in Plant A layout");
+        };
+        let headers: Vec<String> = [
+            "OPERATOR DATA\nDaily\n4/1/2025 - 4/30/2025",
+            "Weather\n00021\nAIR TEMP deg F\nDegrees F\nDaily",
+            "Aeration\n40010\nAIR FLOW SCFM\nSCFM\nDaily",
+            "Bypass\n50050\nFLOW MGD\nMGD\nDaily",
+            "Plnt Ef\n50050\nFLOW MGD\nMGD\nDaily",
+            "Max Effluent Flow\n50047\nFLOW MAX MGD\nMGD\nDaily",
+            "Min Effluent Flow\n50048\nFLOW MIN MGD\nMGD\nDaily",
+            "Bypass\nDIVERSION/HRS\nHRS/DAY\nDaily",
+            "Weather\nPRECIP TOT DAY\nInches/Day\nDaily",
+            "",
+        ]
+        .iter()
+        .map(|h| normalise(h))
+        .collect();
+        let col = |f: Field| {
+            layout
+                .columns
+                .get(&f)
+                .and_then(|c| locate(&c.place, &headers))
+        };
+        assert_eq!(locate(&layout.date, &headers), Some(0));
+        assert_eq!(col(Field::BypassFlow), Some(3));
+        assert_eq!(col(Field::EffluentFlow), Some(4));
+        assert_eq!(col(Field::MaxEffluentFlow), Some(5));
+        assert_eq!(col(Field::MinEffluentFlow), Some(6));
+        assert_eq!(col(Field::BypassHours), Some(7));
+        assert_eq!(col(Field::Precipitation), Some(8));
+        let found = HeaderFound { row: 0, headers };
+        let r = resolve(layout, &found).unwrap_or_else(|e| panic!("{e}"));
+        assert!(r.missing.is_empty());
+        assert!(!r.fields.values().any(|(c, _)| *c == 1 || *c == 2));
     }
 }
