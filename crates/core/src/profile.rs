@@ -70,9 +70,6 @@ pub struct Layout {
     /// 0-based (row, column) of the generation-time cell.
     pub generated_at: Option<(u32, u32)>,
     pub columns: BTreeMap<Field, Column>,
-    /// Extension 1 (README, "Plant profiles"): a hand-written reader for a
-    /// quirk the format cannot state yet (Plant B).
-    pub reader: Option<Builtin>,
     /// The version 2 keys; their defaults are version 1's behaviour.
     #[serde(default)]
     pub rules: Rules,
@@ -82,6 +79,18 @@ pub struct Layout {
 /// profiles, format version 2"). `Rules::default()` is a version 1 layout.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Rules {
+    /// `header_rows = "auto"`: the header block is found around the header
+    /// row (see `profile_reader::find_header`).
+    pub header_auto: bool,
+    /// `header_cell`: the header row has a cell (in the date column, when
+    /// that is a fixed column) whose whole normalised text is this.
+    pub header_cell: Option<String>,
+    /// `generated_at = { search = "preamble" }`: the first date-time text
+    /// above the header block, in the date column.
+    pub generated_at_in_preamble: bool,
+    /// `similar_columns`: the words (all of them) that make another column
+    /// look like the effluent flow; each such column is named in an info.
+    pub similar_columns: Vec<String>,
     /// `kind`: the file kind `files.csv` names.
     pub kind: Option<OpsKind>,
     /// `prefer_sheet`: every sheet may be read; one whose name matches this
@@ -128,12 +137,18 @@ impl OpsKind {
 pub enum PlantIdFrom {
     /// A `PLANT_X` token in the file name.
     FileName,
+    /// An identifier-like text above the header block (a `PLANT…` one
+    /// first), else the file name's token.
+    Preamble,
 }
 
 impl PlantIdFrom {
+    pub const ALL: [PlantIdFrom; 2] = [PlantIdFrom::FileName, PlantIdFrom::Preamble];
+
     pub fn as_str(self) -> &'static str {
         match self {
             PlantIdFrom::FileName => "file_name",
+            PlantIdFrom::Preamble => "preamble",
         }
     }
 }
@@ -145,15 +160,30 @@ pub enum PeriodFrom {
     DateHeader,
     /// A month in the file name (`APR25`, `JUNE25`).
     FileNameMonth,
+    /// Two dates in the file name (`03212025to04112025`).
+    FileNameRange,
+    /// The first to the last day row read.
+    Days,
+    /// A month (`April, 2025`) above the header block, in the date column.
+    PreambleMonth,
 }
 
 impl PeriodFrom {
-    pub const ALL: [PeriodFrom; 2] = [PeriodFrom::DateHeader, PeriodFrom::FileNameMonth];
+    pub const ALL: [PeriodFrom; 5] = [
+        PeriodFrom::DateHeader,
+        PeriodFrom::FileNameMonth,
+        PeriodFrom::FileNameRange,
+        PeriodFrom::Days,
+        PeriodFrom::PreambleMonth,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
             PeriodFrom::DateHeader => "date_header",
             PeriodFrom::FileNameMonth => "file_name_month",
+            PeriodFrom::FileNameRange => "file_name_range",
+            PeriodFrom::Days => "days",
+            PeriodFrom::PreambleMonth => "preamble_month",
         }
     }
 }
@@ -191,20 +221,10 @@ pub struct Column {
     /// Version 2 `label`: the column's name in messages.
     #[serde(default)]
     pub label: Option<String>,
-}
-
-/// The hand-written readers a built-in profile may name.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub enum Builtin {
-    PlantB,
-}
-
-impl Builtin {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Builtin::PlantB => "plant_b",
-        }
-    }
+    /// Version 2 `group`: among the columns the header matches, the one
+    /// under a group label containing this (normalised) text.
+    #[serde(default)]
+    pub group: Option<String>,
 }
 
 /// The fields of an operations row, in the order the format lists them.
@@ -625,15 +645,10 @@ impl Checker<'_> {
         })
     }
 
-    fn place(
-        &mut self,
-        v: &Val<'_>,
-        what: &str,
-        with_unit: bool,
-    ) -> Option<(Place, Option<String>, Option<String>)> {
+    fn place(&mut self, v: &Val<'_>, what: &str, with_unit: bool) -> Option<PlaceKeys> {
         let t = self.table(v, what)?;
         let known: &[&str] = match (with_unit, self.version) {
-            (true, 2) => &["header", "column", "unit", "label"],
+            (true, 2) => &["header", "column", "unit", "label", "group"],
             (true, _) => &["header", "column", "unit"],
             _ => &["header", "column"],
         };
@@ -646,6 +661,17 @@ impl Checker<'_> {
         };
         let label = match Self::get(t, "label") {
             Some(l) if with_unit => Some(self.string(l, &format!("{what}.label"))?),
+            _ => None,
+        };
+        let group = match Self::get(t, "group") {
+            Some(g) if with_unit => {
+                let s = normalise(&self.string(g, &format!("{what}.group"))?);
+                if s.is_empty() {
+                    self.error(g.span().start, format!("{what}.group: expected some text"));
+                    return None;
+                }
+                Some(s)
+            }
             _ => None,
         };
         let place = match (header, column) {
@@ -679,7 +705,7 @@ impl Checker<'_> {
                 return None;
             }
         };
-        Some((place, unit, label))
+        Some((place, unit, label, group))
     }
 
     fn layout(&mut self, v: &Val<'_>) -> Option<Layout> {
@@ -695,7 +721,6 @@ impl Checker<'_> {
             "date_format",
             "generated_at",
             "columns",
-            "reader",
         ];
         if self.version >= 2 {
             known.extend(V2_LAYOUT_KEYS);
@@ -724,6 +749,7 @@ impl Checker<'_> {
         let date = required(self, "date").and_then(|v| self.place(v, "date", false));
         let header_rows = match Self::get(t, "header_rows") {
             None => Some(1),
+            Some(v) if self.version >= 2 && v.get_ref().as_str() == Some("auto") => Some(1),
             Some(v) => match self.number(v, "header_rows") {
                 Some(n) if n.fract() == 0.0 && (1.0..=20.0).contains(&n) => Some(n as u32),
                 Some(_) => {
@@ -765,6 +791,18 @@ impl Checker<'_> {
             Some(v) => {
                 let gt = self.table(v, "generated_at");
                 gt.and_then(|gt| {
+                    let search = self.version >= 2 && Self::get(gt, "search").is_some();
+                    if search {
+                        self.keys(gt, "generated_at", &["search"]);
+                        let s = Self::get(gt, "search").and_then(|v| v.get_ref().as_str());
+                        if s != Some("preamble") {
+                            self.error(
+                                v.span().start,
+                                "generated_at: expected { search = \"preamble\" }".into(),
+                            );
+                        }
+                        return None;
+                    }
                     self.keys(gt, "generated_at", &["cell"]);
                     let c = Self::get(gt, "cell");
                     let parsed = c.and_then(|c| c.get_ref().as_str()).and_then(cell_position);
@@ -777,19 +815,6 @@ impl Checker<'_> {
                     parsed
                 })
             }
-        };
-        let reader = match Self::get(t, "reader") {
-            None => None,
-            Some(v) => match v.get_ref().as_str() {
-                Some("plant_b") => Some(Builtin::PlantB),
-                _ => {
-                    self.error(
-                        v.span().start,
-                        "reader: expected \"plant_b\" (extension 1)".into(),
-                    );
-                    None
-                }
-            },
         };
         let mut columns = BTreeMap::new();
         match required(self, "columns").and_then(|v| self.table(v, "[operations.columns]")) {
@@ -807,12 +832,20 @@ impl Checker<'_> {
                         );
                         continue;
                     };
-                    let Some((place, unit, label)) = self.place(v, key, true) else {
+                    let Some((place, unit, label, group)) = self.place(v, key, true) else {
                         continue;
                     };
                     match Unit::parse(field, unit.as_deref()) {
                         Some(unit) => {
-                            columns.insert(field, Column { place, unit, label });
+                            columns.insert(
+                                field,
+                                Column {
+                                    place,
+                                    unit,
+                                    label,
+                                    group,
+                                },
+                            );
                         }
                         None => self.error(
                             v.span().start,
@@ -847,7 +880,6 @@ impl Checker<'_> {
             date_format,
             generated_at,
             columns,
-            reader,
             rules,
         })
     }
@@ -873,14 +905,31 @@ impl Checker<'_> {
         if self.version < 2 {
             return Rules::default();
         }
+        let header_auto =
+            Self::get(t, "header_rows").is_some_and(|v| v.get_ref().as_str() == Some("auto"));
+        let header_cell = self
+            .opt_string(t, "header_cell", "header_cell")
+            .map(|h| normalise(&h));
+        let generated_at_in_preamble = Self::get(t, "generated_at")
+            .and_then(|v| v.get_ref().as_table())
+            .and_then(|g| Self::get(g, "search"))
+            .is_some_and(|v| v.get_ref().as_str() == Some("preamble"));
+        let similar_columns = match Self::get(t, "similar_columns") {
+            None => Vec::new(),
+            Some(v) => self
+                .strings(v, "similar_columns")
+                .unwrap_or_default()
+                .iter()
+                .map(|w| normalise(w))
+                .filter(|w| !w.is_empty())
+                .collect(),
+        };
         let kinds: Vec<(&str, OpsKind)> = OpsKind::ALL.iter().map(|k| (k.as_str(), *k)).collect();
         let kind = self.choice(t, "kind", &kinds);
         let prefer_sheet = self.opt_string(t, "prefer_sheet", "prefer_sheet");
-        let plant_id_from = self.choice(
-            t,
-            "plant_id_from",
-            &[(PlantIdFrom::FileName.as_str(), PlantIdFrom::FileName)],
-        );
+        let sources: Vec<(&str, PlantIdFrom)> =
+            PlantIdFrom::ALL.iter().map(|p| (p.as_str(), *p)).collect();
+        let plant_id_from = self.choice(t, "plant_id_from", &sources);
         let mut period_from = Vec::new();
         if let Some(v) = Self::get(t, "period_from") {
             for s in self.strings(v, "period_from").unwrap_or_default() {
@@ -917,6 +966,10 @@ impl Checker<'_> {
         let empty_column_info =
             self.choice(t, "empty_column", &[("silent", false), ("info", true)]);
         Rules {
+            header_auto,
+            header_cell,
+            generated_at_in_preamble,
+            similar_columns,
             kind,
             prefer_sheet,
             plant_id_from,
@@ -930,7 +983,9 @@ impl Checker<'_> {
 }
 
 /// The `[[operations]]` keys version 2 adds.
-const V2_LAYOUT_KEYS: [&str; 8] = [
+const V2_LAYOUT_KEYS: [&str; 10] = [
+    "header_cell",
+    "similar_columns",
     "kind",
     "prefer_sheet",
     "plant_id_from",
@@ -940,6 +995,9 @@ const V2_LAYOUT_KEYS: [&str; 8] = [
     "missing_column",
     "empty_column",
 ];
+
+/// A place with its unit, `label` and `group` as written.
+type PlaceKeys = (Place, Option<String>, Option<String>, Option<String>);
 
 fn k_start(t: &Table<'_>) -> Option<usize> {
     t.keys().map(|k| k.span().start).min()
@@ -1058,6 +1116,12 @@ fn place_toml(p: &Place) -> String {
 
 /// The version 2 keys that differ from version 1's behaviour.
 fn rules_toml(s: &mut String, r: &Rules) {
+    if let Some(h) = &r.header_cell {
+        let _ = writeln!(s, "header_cell = {}", quote(h));
+    }
+    if !r.similar_columns.is_empty() {
+        let _ = writeln!(s, "similar_columns = {}", quote_list(&r.similar_columns));
+    }
     if let Some(k) = r.kind {
         let _ = writeln!(s, "kind = \"{}\"", k.as_str());
     }
@@ -1120,7 +1184,9 @@ pub fn to_toml(p: &Profile) -> String {
             let _ = writeln!(s, "sheet = {}", quote(f));
         }
         let _ = writeln!(s, "header_contains = {}", quote_list(&l.header_contains));
-        if l.header_rows != 1 {
+        if l.rules.header_auto {
+            let _ = writeln!(s, "header_rows = \"auto\"");
+        } else if l.header_rows != 1 {
             let _ = writeln!(s, "header_rows = {}", l.header_rows);
         }
         if !l.skip_rows_starting_with.is_empty() {
@@ -1134,6 +1200,9 @@ pub fn to_toml(p: &Profile) -> String {
         if let Some(f) = &l.date_format {
             let _ = writeln!(s, "date_format = {}", quote(f));
         }
+        if l.rules.generated_at_in_preamble {
+            let _ = writeln!(s, "generated_at = {{ search = \"preamble\" }}");
+        }
         if let Some((r, c)) = l.generated_at {
             let _ = writeln!(
                 s,
@@ -1142,9 +1211,6 @@ pub fn to_toml(p: &Profile) -> String {
                 r + 1
             );
         }
-        if let Some(b) = l.reader {
-            let _ = writeln!(s, "reader = \"{}\"", b.as_str());
-        }
         rules_toml(&mut s, &l.rules);
         let _ = writeln!(s, "\n[operations.columns]");
         for (f, c) in &l.columns {
@@ -1152,11 +1218,10 @@ pub fn to_toml(p: &Profile) -> String {
                 Unit::Hours => String::new(),
                 u => format!(", unit = {}", quote(u.as_str())),
             };
-            let label = c
-                .label
-                .as_ref()
-                .map(|l| format!(", label = {}", quote(l)))
-                .unwrap_or_default();
+            let label = [("label", &c.label), ("group", &c.group)]
+                .iter()
+                .filter_map(|(k, v)| v.as_ref().map(|v| format!(", {k} = {}", quote(v))))
+                .collect::<String>();
             let _ = writeln!(
                 s,
                 "{} = {{ {}{unit}{label} }}",
