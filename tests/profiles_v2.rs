@@ -124,9 +124,7 @@ fn a_version_1_profile_refuses_each_version_2_key_naming_it_and_its_line() {
             .any(|m| m.contains("line 8: numbers: only with rows = \"by_content\"")),
         "{e:?}"
     );
-    let e = errors_of(&format!(
-        "profile = \"crew-mrv/plant-profile/3\"\nplant_id = \"PLANT_C\"\n"
-    ));
+    let e = errors_of("profile = \"crew-mrv/plant-profile/3\"\nplant_id = \"PLANT_C\"\n");
     assert!(
         e.iter().any(|m| m.contains("line 1: profile: expected")),
         "{e:?}"

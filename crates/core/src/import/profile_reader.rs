@@ -85,7 +85,9 @@ fn auto_block(sheet: &Sheet, row: u32, date_col: u32) -> HeaderFound {
         top -= 1;
     }
     let mut bottom = row;
-    let limit = (top + AUTO_HEADER_MAX_ROWS - 1).min(sheet.rows().saturating_sub(1));
+    let limit = top
+        .saturating_add(AUTO_HEADER_MAX_ROWS - 1)
+        .min(sheet.rows().saturating_sub(1));
     while bottom < limit && sheet.datetime(bottom + 1, date_col).is_none() {
         bottom += 1;
     }
