@@ -460,7 +460,12 @@ fn read_csv(ctx: &mut Ctx<'_>, utf8: &[u8], delimiter: u8) -> Result<Parsed, Fai
             let config = ctx.config;
             let name = ctx.name.clone();
             match choose(config, &name, &sheets) {
-                Ok(Some(Chosen::Generic(p, l, _, found))) => {
+                Ok(Some(Chosen {
+                    profile: p,
+                    layout: l,
+                    found,
+                    ..
+                })) => {
                     ctx.account.lines_in_fields += lines_in_fields;
                     let is_row = |r: u32| rows.get(r as usize).copied().unwrap_or(false);
                     let [sheet] = &sheets;
@@ -742,17 +747,13 @@ fn reject_lines(ctx: &mut Ctx<'_>, utf8: &[u8]) {
     ctx.account = account;
 }
 
-/// The layout that reads a file, with the sheet it reads (index).
-pub(crate) enum Chosen<'p> {
-    Generic(&'p Profile, &'p Layout, usize, profile_reader::HeaderFound),
-}
-
-impl Chosen<'_> {
-    fn layout(&self) -> (&Profile, &Layout) {
-        match self {
-            Chosen::Generic(p, l, ..) => (p, l),
-        }
-    }
+/// The layout that reads a file, with the sheet it reads (index) and
+/// that sheet's header.
+pub(crate) struct Chosen<'p> {
+    profile: &'p Profile,
+    layout: &'p Layout,
+    sheet: usize,
+    found: profile_reader::HeaderFound,
 }
 
 fn builtin_profiles() -> &'static [Profile] {
@@ -813,7 +814,12 @@ pub(crate) fn choose<'p>(
             }
         };
         if let Some((i, f)) = hit {
-            found.push(Chosen::Generic(p, l, i, f));
+            found.push(Chosen {
+                profile: p,
+                layout: l,
+                sheet: i,
+                found: f,
+            });
         }
     }
     if found.len() <= 1 {
@@ -821,14 +827,11 @@ pub(crate) fn choose<'p>(
     }
     let names: Vec<String> = found
         .iter()
-        .map(|c| {
-            let (p, l) = c.layout();
-            profile_reader::label(p, l)
-        })
+        .map(|c| profile_reader::label(c.profile, c.layout))
         .collect();
     let mut globbed: Vec<Chosen<'p>> = found
         .into_iter()
-        .filter(|c| c.layout().1.file_name.is_some())
+        .filter(|c| c.layout.file_name.is_some())
         .collect();
     if globbed.len() == 1 {
         return Ok(globbed.pop());
@@ -855,7 +858,12 @@ fn read_workbook(ctx: &mut Ctx<'_>, wb: &workbook::Workbook) -> Result<Parsed, F
         }
     };
     let (used, parsed) = match chosen {
-        Some(Chosen::Generic(p, l, i, found)) => {
+        Some(Chosen {
+            profile: p,
+            layout: l,
+            sheet: i,
+            found,
+        }) => {
             let sheet = &wb.sheets[i];
             (
                 i,
