@@ -618,8 +618,8 @@ fn plant_of(
                         .finding(
                             Severity::Warning,
                             format!(
-                                "The file name carries no plant id (this layout's files name it only there, e.g. {}-….xlsx); {} was assumed from the profile.",
-                                profile.plant_id, profile.plant_id
+                                "The file name carries no plant id (this layout's files name it only there); {} was assumed from the profile.",
+                                profile.plant_id
                             ),
                         )
                         .at(CellRef::default()),
