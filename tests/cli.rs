@@ -1154,7 +1154,9 @@ fn profile_suggest_check_show_and_run_onboard_a_plant() {
 
     let o = crew(&["profile", "show", "plant_b"]);
     assert_eq!(code(&o), 0);
-    assert!(stdout(&o).contains("reader = \"plant_b\""));
+    assert!(stdout(&o).contains("profile = \"crew-mrv/plant-profile/2\""));
+    assert!(stdout(&o).contains("header_rows = \"auto\""));
+    assert!(!stdout(&o).contains("reader"));
     let o = crew(&["profile", "show", "PLANT_Z"]);
     assert_eq!(code(&o), 2);
     assert!(stderr(&o).contains("PLANT_A, PLANT_B"), "{}", stderr(&o));

@@ -739,12 +739,11 @@ fn a_date_followed_by_more_than_a_time_is_no_date() {
     assert_eq!(reasons(f).get(&SkipReason::NoDate), Some(&1));
 }
 
-/// Why extension 1 is a choice, not a necessity for the numbers: the
-/// built-in profiles without `reader` (the generic reader alone) give
-/// Plant A and B the same days, flows and CO2 as the hand-written
-/// readers. What differs is the account of the rows that are not days
-/// (footnote and tag rows become `no_date`) and the readers' own findings,
-/// which is why the built-ins keep them (README "Plant profiles").
+/// The built-in profiles are plain profiles: their text dropped as files
+/// (read then as any dropped profile, lines starting `reader` left out as
+/// when extension 1 existed) gives Plant A and B the same days, flows and
+/// CO2, and the same kind, row account and findings for every file, as
+/// the built-ins (README "Plant profiles", format version 2).
 #[test]
 fn the_generic_reader_alone_gives_plant_a_and_b_the_same_numbers() {
     use crew_mrv_samples::{generate, SampleOptions};
@@ -814,6 +813,14 @@ fn the_generic_reader_alone_gives_plant_a_and_b_the_same_numbers() {
             .collect::<Vec<_>>()
     };
     assert_eq!(co2(&hand), co2(&generic));
+    for f in hand.store.files() {
+        if !f.name.starts_with("PLANT_") || f.name.ends_with(".toml") {
+            continue;
+        }
+        let (h, g) = (file(&hand, &f.name), file(&generic, &f.name));
+        assert_eq!((h.kind, reasons(h)), (g.kind, reasons(g)), "{}", f.name);
+        assert_eq!(h.findings, g.findings, "{}", f.name);
+    }
 }
 
 #[test]

@@ -21,6 +21,7 @@ mod plant_a;
 mod plant_b;
 mod pool;
 mod profiles;
+mod profiles_v2;
 mod properties;
 mod provenance;
 mod qa;

@@ -460,7 +460,7 @@ fn co2_line<C: Cells>(l: &mut C, d: &Co2Day, version: &str) {
         .ours(&d.inputs_sha256);
 }
 
-/// The unit of the hand-written Plant A and B readers' flows.
+/// The unit of flows read without one (`by_content` MGD layouts).
 const FLOW_UNIT: &str = "MGD";
 
 pub const LAB_COLUMNS: [&str; 15] = [

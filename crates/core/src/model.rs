@@ -191,8 +191,8 @@ pub struct OpsRow {
     /// The effluent flow's 0-based column, for `provenance.csv`.
     #[serde(default)]
     pub eff_flow_col: Option<u32>,
-    /// The unit the flows were read in; `None` for the hand-written
-    /// Plant A and B readers, whose flows are MGD.
+    /// The unit the flows were read in; `None` for a `rows = "by_content"`
+    /// layout's MGD flows (Plant A and B), which METHOD §4 converts.
     #[serde(default)]
     pub flow_unit: Option<crate::profile::Unit>,
     /// The effluent flow in m³/day as read or converted at import

@@ -16,8 +16,13 @@ use serde::{Deserialize, Serialize};
 use toml::de::{DeTable, DeValue};
 use toml::Spanned;
 
-/// The value of the `profile` key this reader understands.
+/// The value of the `profile` key of a version 1 profile (PROFILES.md).
 pub const PROFILE_V1: &str = "crew-mrv/plant-profile/1";
+/// Version 2 (README "Plant profiles, format version 2"): version 1 plus
+/// the keys that state the built-in plants' quirks. A version 1 profile
+/// stays exactly as PROFILES.md says: a version 2 key in it is an unknown
+/// key.
+pub const PROFILE_V2: &str = "crew-mrv/plant-profile/2";
 
 /// The built-in profiles, compiled in from `crates/core/profiles/`.
 pub const BUILTIN_SOURCES: [(&str, &str); 2] = [
@@ -35,6 +40,13 @@ pub struct Profile {
     pub lab: Option<LabPoints>,
     pub meter_uncertainty_percent: Option<f64>,
     pub operations: Vec<Layout>,
+    /// The format version it was written in (1 or 2).
+    #[serde(default = "version_1")]
+    pub version: u32,
+}
+
+fn version_1() -> u32 {
+    1
 }
 
 /// `[lab]`: the `unit_type_id`s on each side of the dosing.
@@ -58,9 +70,141 @@ pub struct Layout {
     /// 0-based (row, column) of the generation-time cell.
     pub generated_at: Option<(u32, u32)>,
     pub columns: BTreeMap<Field, Column>,
-    /// Extension 1 (README, "Plant profiles"): a hand-written reader for a
-    /// quirk the format cannot state yet (Plant A, Plant B).
-    pub reader: Option<Builtin>,
+    /// The version 2 keys; their defaults are version 1's behaviour.
+    #[serde(default)]
+    pub rules: Rules,
+}
+
+/// The version 2 keys of an `[[operations]]` table (README "Plant
+/// profiles, format version 2"). `Rules::default()` is a version 1 layout.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Rules {
+    /// `header_rows = "auto"`: the header block is found around the header
+    /// row (see `profile_reader::find_header`).
+    pub header_auto: bool,
+    /// `header_cell`: the header row has a cell (in the date column, when
+    /// that is a fixed column) whose whole normalised text is this.
+    pub header_cell: Option<String>,
+    /// `generated_at = { search = "preamble" }`: the first date-time text
+    /// above the header block, in the date column.
+    pub generated_at_in_preamble: bool,
+    /// `similar_columns`: the words (all of them) that make another column
+    /// look like the effluent flow; each such column is named in an info.
+    pub similar_columns: Vec<String>,
+    /// `kind`: the file kind `files.csv` names.
+    pub kind: Option<OpsKind>,
+    /// `prefer_sheet`: every sheet may be read; one whose name matches this
+    /// glob is preferred over the others that match.
+    pub prefer_sheet: Option<String>,
+    /// `plant_id_from`: where each file names its plant.
+    pub plant_id_from: Option<PlantIdFrom>,
+    /// `period_from`: the report period's sources, tried in order before
+    /// the days' span.
+    pub period_from: Vec<PeriodFrom>,
+    /// `rows = "by_content"`: non-day rows told apart by what they hold.
+    pub rows_by_content: bool,
+    /// `numbers`: how the day rows store their numbers.
+    pub numbers: Option<Numbers>,
+    /// `missing_column = "info"`: an optional field with no column is a
+    /// level 2 info rather than a warning.
+    pub missing_column_info: bool,
+    /// `empty_column = "info"`: a column blank on every day is reported.
+    pub empty_column_info: bool,
+}
+
+/// `kind`: the file kinds an operations layout may give its files.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum OpsKind {
+    PlantOps,
+    PlantAOps,
+    PlantBReport,
+}
+
+impl OpsKind {
+    pub const ALL: [OpsKind; 3] = [OpsKind::PlantOps, OpsKind::PlantAOps, OpsKind::PlantBReport];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OpsKind::PlantOps => "plant_ops",
+            OpsKind::PlantAOps => "plant_a_ops",
+            OpsKind::PlantBReport => "plant_b_report",
+        }
+    }
+}
+
+/// `plant_id_from`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum PlantIdFrom {
+    /// A `PLANT_X` token in the file name.
+    FileName,
+    /// An identifier-like text above the header block (a `PLANT…` one
+    /// first), else the file name's token.
+    Preamble,
+}
+
+impl PlantIdFrom {
+    pub const ALL: [PlantIdFrom; 2] = [PlantIdFrom::FileName, PlantIdFrom::Preamble];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PlantIdFrom::FileName => "file_name",
+            PlantIdFrom::Preamble => "preamble",
+        }
+    }
+}
+
+/// One source of `period_from`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum PeriodFrom {
+    /// A date range (`4/1/2025 - 4/30/2025`) in the date column's header.
+    DateHeader,
+    /// A month in the file name (`APR25`, `JUNE25`).
+    FileNameMonth,
+    /// Two dates in the file name (`03212025to04112025`).
+    FileNameRange,
+    /// The first to the last day row read.
+    Days,
+    /// A month (`April, 2025`) above the header block, in the date column.
+    PreambleMonth,
+}
+
+impl PeriodFrom {
+    pub const ALL: [PeriodFrom; 5] = [
+        PeriodFrom::DateHeader,
+        PeriodFrom::FileNameMonth,
+        PeriodFrom::FileNameRange,
+        PeriodFrom::Days,
+        PeriodFrom::PreambleMonth,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PeriodFrom::DateHeader => "date_header",
+            PeriodFrom::FileNameMonth => "file_name_month",
+            PeriodFrom::FileNameRange => "file_name_range",
+            PeriodFrom::Days => "days",
+            PeriodFrom::PreambleMonth => "preamble_month",
+        }
+    }
+}
+
+/// `numbers`: how a by-content layout's day rows store numbers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Numbers {
+    /// Every number is text; a qualified one (`<2`, `311*`) is used with a
+    /// `qualified_value` warning.
+    Text,
+    /// Numbers are number cells; any text read as a number is reported.
+    Cells,
+}
+
+impl Numbers {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Numbers::Text => "text",
+            Numbers::Cells => "cells",
+        }
+    }
 }
 
 /// Where a field is: a header substring or a fixed column (0-based).
@@ -74,22 +218,13 @@ pub enum Place {
 pub struct Column {
     pub place: Place,
     pub unit: Unit,
-}
-
-/// The hand-written readers a built-in profile may name.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub enum Builtin {
-    PlantA,
-    PlantB,
-}
-
-impl Builtin {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Builtin::PlantA => "plant_a",
-            Builtin::PlantB => "plant_b",
-        }
-    }
+    /// Version 2 `label`: the column's name in messages.
+    #[serde(default)]
+    pub label: Option<String>,
+    /// Version 2 `group`: among the columns the header matches, the one
+    /// under a group label containing this (normalised) text.
+    #[serde(default)]
+    pub group: Option<String>,
 }
 
 /// The fields of an operations row, in the order the format lists them.
@@ -239,6 +374,7 @@ pub fn parse(file: &str, text: &str) -> Result<Profile, Vec<ProfileError>> {
         file,
         text,
         errors: Vec::new(),
+        version: 1,
     };
     let root = match DeTable::parse(text) {
         Ok(t) => t,
@@ -272,6 +408,8 @@ struct Checker<'a> {
     file: &'a str,
     text: &'a str,
     errors: Vec<ProfileError>,
+    /// The format version the `profile` key names: which keys are known.
+    version: u32,
 }
 
 type Table<'i> = DeTable<'i>;
@@ -394,10 +532,12 @@ impl Checker<'_> {
             None => self.error(0, format!("missing key profile = \"{PROFILE_V1}\"")),
             Some(v) => {
                 if let Some(s) = self.string(v, "profile") {
-                    if s != PROFILE_V1 {
+                    if s == PROFILE_V2 {
+                        self.version = 2;
+                    } else if s != PROFILE_V1 {
                         self.error(
                             v.span().start,
-                            format!("profile: expected \"{PROFILE_V1}\", found \"{s}\""),
+                            format!("profile: expected \"{PROFILE_V1}\" or \"{PROFILE_V2}\", found \"{s}\""),
                         );
                     }
                 }
@@ -480,6 +620,7 @@ impl Checker<'_> {
             lab,
             meter_uncertainty_percent: meter,
             operations,
+            version: self.version,
         })
     }
 
@@ -504,17 +645,12 @@ impl Checker<'_> {
         })
     }
 
-    fn place(
-        &mut self,
-        v: &Val<'_>,
-        what: &str,
-        with_unit: bool,
-    ) -> Option<(Place, Option<String>)> {
+    fn place(&mut self, v: &Val<'_>, what: &str, with_unit: bool) -> Option<PlaceKeys> {
         let t = self.table(v, what)?;
-        let known: &[&str] = if with_unit {
-            &["header", "column", "unit"]
-        } else {
-            &["header", "column"]
+        let known: &[&str] = match (with_unit, self.version) {
+            (true, 2) => &["header", "column", "unit", "label", "group"],
+            (true, _) => &["header", "column", "unit"],
+            _ => &["header", "column"],
         };
         self.keys(t, what, known);
         let header = Self::get(t, "header");
@@ -522,6 +658,21 @@ impl Checker<'_> {
         let unit = match Self::get(t, "unit") {
             Some(u) => Some(self.string(u, &format!("{what}.unit"))?),
             None => None,
+        };
+        let label = match Self::get(t, "label") {
+            Some(l) if with_unit => Some(self.string(l, &format!("{what}.label"))?),
+            _ => None,
+        };
+        let group = match Self::get(t, "group") {
+            Some(g) if with_unit => {
+                let s = normalise(&self.string(g, &format!("{what}.group"))?);
+                if s.is_empty() {
+                    self.error(g.span().start, format!("{what}.group: expected some text"));
+                    return None;
+                }
+                Some(s)
+            }
+            _ => None,
         };
         let place = match (header, column) {
             (Some(h), None) => {
@@ -554,28 +705,28 @@ impl Checker<'_> {
                 return None;
             }
         };
-        Some((place, unit))
+        Some((place, unit, label, group))
     }
 
     fn layout(&mut self, v: &Val<'_>) -> Option<Layout> {
         let t = self.table(v, "[[operations]]")?;
-        self.keys(
-            t,
-            "[[operations]]",
-            &[
-                "name",
-                "file_name",
-                "sheet",
-                "header_contains",
-                "header_rows",
-                "skip_rows_starting_with",
-                "date",
-                "date_format",
-                "generated_at",
-                "columns",
-                "reader",
-            ],
-        );
+        let mut known = vec![
+            "name",
+            "file_name",
+            "sheet",
+            "header_contains",
+            "header_rows",
+            "skip_rows_starting_with",
+            "date",
+            "date_format",
+            "generated_at",
+            "columns",
+        ];
+        if self.version >= 2 {
+            known.extend(V2_LAYOUT_KEYS);
+        }
+        self.keys(t, "[[operations]]", &known);
+        let rules = self.rules(t);
         let at = v.span().start;
         let required = |c: &mut Self, key: &str| {
             let v = Self::get(t, key);
@@ -598,6 +749,7 @@ impl Checker<'_> {
         let date = required(self, "date").and_then(|v| self.place(v, "date", false));
         let header_rows = match Self::get(t, "header_rows") {
             None => Some(1),
+            Some(v) if self.version >= 2 && v.get_ref().as_str() == Some("auto") => Some(1),
             Some(v) => match self.number(v, "header_rows") {
                 Some(n) if n.fract() == 0.0 && (1.0..=20.0).contains(&n) => Some(n as u32),
                 Some(_) => {
@@ -639,6 +791,18 @@ impl Checker<'_> {
             Some(v) => {
                 let gt = self.table(v, "generated_at");
                 gt.and_then(|gt| {
+                    let search = self.version >= 2 && Self::get(gt, "search").is_some();
+                    if search {
+                        self.keys(gt, "generated_at", &["search"]);
+                        let s = Self::get(gt, "search").and_then(|v| v.get_ref().as_str());
+                        if s != Some("preamble") {
+                            self.error(
+                                v.span().start,
+                                "generated_at: expected { search = \"preamble\" }".into(),
+                            );
+                        }
+                        return None;
+                    }
                     self.keys(gt, "generated_at", &["cell"]);
                     let c = Self::get(gt, "cell");
                     let parsed = c.and_then(|c| c.get_ref().as_str()).and_then(cell_position);
@@ -651,20 +815,6 @@ impl Checker<'_> {
                     parsed
                 })
             }
-        };
-        let reader = match Self::get(t, "reader") {
-            None => None,
-            Some(v) => match v.get_ref().as_str() {
-                Some("plant_a") => Some(Builtin::PlantA),
-                Some("plant_b") => Some(Builtin::PlantB),
-                _ => {
-                    self.error(
-                        v.span().start,
-                        "reader: expected \"plant_a\" or \"plant_b\" (extension 1)".into(),
-                    );
-                    None
-                }
-            },
         };
         let mut columns = BTreeMap::new();
         match required(self, "columns").and_then(|v| self.table(v, "[operations.columns]")) {
@@ -682,12 +832,20 @@ impl Checker<'_> {
                         );
                         continue;
                     };
-                    let Some((place, unit)) = self.place(v, key, true) else {
+                    let Some((place, unit, label, group)) = self.place(v, key, true) else {
                         continue;
                     };
                     match Unit::parse(field, unit.as_deref()) {
                         Some(unit) => {
-                            columns.insert(field, Column { place, unit });
+                            columns.insert(
+                                field,
+                                Column {
+                                    place,
+                                    unit,
+                                    label,
+                                    group,
+                                },
+                            );
                         }
                         None => self.error(
                             v.span().start,
@@ -722,10 +880,124 @@ impl Checker<'_> {
             date_format,
             generated_at,
             columns,
-            reader,
+            rules,
         })
     }
+
+    /// A version 2 key whose value is one word of `choices`.
+    fn choice<T: Copy>(&mut self, t: &Table<'_>, key: &str, choices: &[(&str, T)]) -> Option<T> {
+        let v = Self::get(t, key)?;
+        let s = self.string(v, key)?;
+        let hit = choices.iter().find(|(w, _)| *w == s).map(|(_, x)| *x);
+        if hit.is_none() {
+            let words: Vec<String> = choices.iter().map(|(w, _)| format!("\"{w}\"")).collect();
+            self.error(
+                v.span().start,
+                format!("{key}: expected {}, found \"{s}\"", words.join(" or ")),
+            );
+        }
+        hit
+    }
+
+    /// The version 2 keys of an `[[operations]]` table (all absent in a
+    /// version 1 profile, whose unknown keys were reported already).
+    fn rules(&mut self, t: &Table<'_>) -> Rules {
+        if self.version < 2 {
+            return Rules::default();
+        }
+        let header_auto =
+            Self::get(t, "header_rows").is_some_and(|v| v.get_ref().as_str() == Some("auto"));
+        let header_cell = self
+            .opt_string(t, "header_cell", "header_cell")
+            .map(|h| normalise(&h));
+        let generated_at_in_preamble = Self::get(t, "generated_at")
+            .and_then(|v| v.get_ref().as_table())
+            .and_then(|g| Self::get(g, "search"))
+            .is_some_and(|v| v.get_ref().as_str() == Some("preamble"));
+        let similar_columns = match Self::get(t, "similar_columns") {
+            None => Vec::new(),
+            Some(v) => self
+                .strings(v, "similar_columns")
+                .unwrap_or_default()
+                .iter()
+                .map(|w| normalise(w))
+                .filter(|w| !w.is_empty())
+                .collect(),
+        };
+        let kinds: Vec<(&str, OpsKind)> = OpsKind::ALL.iter().map(|k| (k.as_str(), *k)).collect();
+        let kind = self.choice(t, "kind", &kinds);
+        let prefer_sheet = self.opt_string(t, "prefer_sheet", "prefer_sheet");
+        let sources: Vec<(&str, PlantIdFrom)> =
+            PlantIdFrom::ALL.iter().map(|p| (p.as_str(), *p)).collect();
+        let plant_id_from = self.choice(t, "plant_id_from", &sources);
+        let mut period_from = Vec::new();
+        if let Some(v) = Self::get(t, "period_from") {
+            for s in self.strings(v, "period_from").unwrap_or_default() {
+                match PeriodFrom::ALL.into_iter().find(|p| p.as_str() == s) {
+                    Some(p) => period_from.push(p),
+                    None => self.error(
+                        v.span().start,
+                        format!(
+                            "period_from: expected a list of {}, found \"{s}\"",
+                            PeriodFrom::ALL
+                                .map(|p| format!("\"{}\"", p.as_str()))
+                                .join(", ")
+                        ),
+                    ),
+                }
+            }
+        }
+        let rows_by_content = self.choice(t, "rows", &[("by_header", false), ("by_content", true)]);
+        let numbers = self.choice(
+            t,
+            "numbers",
+            &[("text", Numbers::Text), ("cells", Numbers::Cells)],
+        );
+        if numbers.is_some() && rows_by_content != Some(true) {
+            if let Some(v) = Self::get(t, "numbers") {
+                self.error(
+                    v.span().start,
+                    "numbers: only with rows = \"by_content\"".into(),
+                );
+            }
+        }
+        let missing_column_info =
+            self.choice(t, "missing_column", &[("warning", false), ("info", true)]);
+        let empty_column_info =
+            self.choice(t, "empty_column", &[("silent", false), ("info", true)]);
+        Rules {
+            header_auto,
+            header_cell,
+            generated_at_in_preamble,
+            similar_columns,
+            kind,
+            prefer_sheet,
+            plant_id_from,
+            period_from,
+            rows_by_content: rows_by_content.unwrap_or(false),
+            numbers,
+            missing_column_info: missing_column_info.unwrap_or(false),
+            empty_column_info: empty_column_info.unwrap_or(false),
+        }
+    }
 }
+
+/// The `[[operations]]` keys version 2 adds.
+const V2_LAYOUT_KEYS: [&str; 10] = [
+    "header_cell",
+    "similar_columns",
+    "kind",
+    "prefer_sheet",
+    "plant_id_from",
+    "period_from",
+    "rows",
+    "numbers",
+    "missing_column",
+    "empty_column",
+];
+
+/// A place with its unit, `label` and `group` as written.
+type PlaceKeys = (Place, Option<String>, Option<String>, Option<String>);
 
 fn k_start(t: &Table<'_>) -> Option<usize> {
     t.keys().map(|k| k.span().start).min()
@@ -842,10 +1114,54 @@ fn place_toml(p: &Place) -> String {
     }
 }
 
+/// The version 2 keys that differ from version 1's behaviour.
+fn rules_toml(s: &mut String, r: &Rules) {
+    if let Some(h) = &r.header_cell {
+        let _ = writeln!(s, "header_cell = {}", quote(h));
+    }
+    if !r.similar_columns.is_empty() {
+        let _ = writeln!(s, "similar_columns = {}", quote_list(&r.similar_columns));
+    }
+    if let Some(k) = r.kind {
+        let _ = writeln!(s, "kind = \"{}\"", k.as_str());
+    }
+    if let Some(g) = &r.prefer_sheet {
+        let _ = writeln!(s, "prefer_sheet = {}", quote(g));
+    }
+    if let Some(p) = r.plant_id_from {
+        let _ = writeln!(s, "plant_id_from = \"{}\"", p.as_str());
+    }
+    if !r.period_from.is_empty() {
+        let list: Vec<String> = r
+            .period_from
+            .iter()
+            .map(|p| p.as_str().to_string())
+            .collect();
+        let _ = writeln!(s, "period_from = {}", quote_list(&list));
+    }
+    if r.rows_by_content {
+        let _ = writeln!(s, "rows = \"by_content\"");
+    }
+    if let Some(n) = r.numbers {
+        let _ = writeln!(s, "numbers = \"{}\"", n.as_str());
+    }
+    if r.missing_column_info {
+        let _ = writeln!(s, "missing_column = \"info\"");
+    }
+    if r.empty_column_info {
+        let _ = writeln!(s, "empty_column = \"info\"");
+    }
+}
+
 /// The profile as TOML that [`parse`] reads back to the same profile.
 pub fn to_toml(p: &Profile) -> String {
     let mut s = String::new();
-    let _ = writeln!(s, "profile = {}", quote(PROFILE_V1));
+    let version = if p.version >= 2 {
+        PROFILE_V2
+    } else {
+        PROFILE_V1
+    };
+    let _ = writeln!(s, "profile = {}", quote(version));
     let _ = writeln!(s, "plant_id = {}", quote(&p.plant_id));
     if let Some(n) = &p.plant_name {
         let _ = writeln!(s, "plant_name = {}", quote(n));
@@ -868,7 +1184,9 @@ pub fn to_toml(p: &Profile) -> String {
             let _ = writeln!(s, "sheet = {}", quote(f));
         }
         let _ = writeln!(s, "header_contains = {}", quote_list(&l.header_contains));
-        if l.header_rows != 1 {
+        if l.rules.header_auto {
+            let _ = writeln!(s, "header_rows = \"auto\"");
+        } else if l.header_rows != 1 {
             let _ = writeln!(s, "header_rows = {}", l.header_rows);
         }
         if !l.skip_rows_starting_with.is_empty() {
@@ -882,6 +1200,9 @@ pub fn to_toml(p: &Profile) -> String {
         if let Some(f) = &l.date_format {
             let _ = writeln!(s, "date_format = {}", quote(f));
         }
+        if l.rules.generated_at_in_preamble {
+            let _ = writeln!(s, "generated_at = {{ search = \"preamble\" }}");
+        }
         if let Some((r, c)) = l.generated_at {
             let _ = writeln!(
                 s,
@@ -890,16 +1211,23 @@ pub fn to_toml(p: &Profile) -> String {
                 r + 1
             );
         }
-        if let Some(b) = l.reader {
-            let _ = writeln!(s, "reader = \"{}\"", b.as_str());
-        }
+        rules_toml(&mut s, &l.rules);
         let _ = writeln!(s, "\n[operations.columns]");
         for (f, c) in &l.columns {
             let unit = match c.unit {
                 Unit::Hours => String::new(),
                 u => format!(", unit = {}", quote(u.as_str())),
             };
-            let _ = writeln!(s, "{} = {{ {}{unit} }}", f.as_str(), place_toml(&c.place));
+            let label = [("label", &c.label), ("group", &c.group)]
+                .iter()
+                .filter_map(|(k, v)| v.as_ref().map(|v| format!(", {k} = {}", quote(v))))
+                .collect::<String>();
+            let _ = writeln!(
+                s,
+                "{} = {{ {}{unit}{label} }}",
+                f.as_str(),
+                place_toml(&c.place)
+            );
         }
     }
     s

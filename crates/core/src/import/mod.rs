@@ -15,8 +15,6 @@ mod delimited;
 mod lab_csv;
 mod names;
 mod ph_csv;
-mod plant_a;
-mod plant_b;
 pub mod profile_reader;
 mod reviews_csv;
 mod sheet_rows;
@@ -40,7 +38,7 @@ pub use ph_csv::MAX_SERIES_IN_FILE;
 use crate::config::Config;
 use crate::error::{FileError, FileErrorKind};
 use crate::model::{FileIdx, LabReading, OpsRow, SensorReading, SensorSeries, Severity, Text};
-use crate::profile::{glob_matches, Builtin, Layout, Profile};
+use crate::profile::{glob_matches, Layout, Profile};
 use crate::qa::Finding;
 use crate::qa::{self, FileFindings};
 use crate::text::{self, TextEncoding};
@@ -461,8 +459,13 @@ fn read_csv(ctx: &mut Ctx<'_>, utf8: &[u8], delimiter: u8) -> Result<Parsed, Fai
             let sheets = [sheet];
             let config = ctx.config;
             let name = ctx.name.clone();
-            match choose(config, &name, &sheets, true) {
-                Ok(Some(Chosen::Generic(p, l, _, found))) => {
+            match choose(config, &name, &sheets) {
+                Ok(Some(Chosen {
+                    profile: p,
+                    layout: l,
+                    found,
+                    ..
+                })) => {
                     ctx.account.lines_in_fields += lines_in_fields;
                     let is_row = |r: u32| rows.get(r as usize).copied().unwrap_or(false);
                     let [sheet] = &sheets;
@@ -477,7 +480,7 @@ fn read_csv(ctx: &mut Ctx<'_>, utf8: &[u8], delimiter: u8) -> Result<Parsed, Fai
                             }
                         }
                     }
-                    return read.map_err(|e| (Some(FileKind::PlantOps), e));
+                    return read.map_err(|e| (Some(profile_reader::kind_of(l)), e));
                 }
                 Ok(_) => {}
                 Err(e) => {
@@ -744,21 +747,13 @@ fn reject_lines(ctx: &mut Ctx<'_>, utf8: &[u8]) {
     ctx.account = account;
 }
 
-/// The layout that reads a file, with the sheet it reads (index).
-pub(crate) enum Chosen<'p> {
-    PlantA(&'p Profile, &'p Layout, usize, plant_a::Layout),
-    PlantB(&'p Profile, &'p Layout, usize, plant_b::Layout),
-    Generic(&'p Profile, &'p Layout, usize, profile_reader::HeaderFound),
-}
-
-impl Chosen<'_> {
-    fn layout(&self) -> (&Profile, &Layout) {
-        match self {
-            Chosen::PlantA(p, l, ..) | Chosen::PlantB(p, l, ..) | Chosen::Generic(p, l, ..) => {
-                (p, l)
-            }
-        }
-    }
+/// The layout that reads a file, with the sheet it reads (index) and
+/// that sheet's header.
+pub(crate) struct Chosen<'p> {
+    profile: &'p Profile,
+    layout: &'p Layout,
+    sheet: usize,
+    found: profile_reader::HeaderFound,
 }
 
 fn builtin_profiles() -> &'static [Profile] {
@@ -792,7 +787,6 @@ pub(crate) fn choose<'p>(
     config: &'p Config,
     file_name: &str,
     sheets: &[workbook::Sheet],
-    is_csv: bool,
 ) -> Result<Option<Chosen<'p>>, FileError> {
     let base = file_name.rsplit(['/', '\\']).next().unwrap_or(file_name);
     let mut found: Vec<Chosen<'p>> = Vec::new();
@@ -800,69 +794,44 @@ pub(crate) fn choose<'p>(
         if l.file_name.as_ref().is_some_and(|g| !glob_matches(g, base)) {
             continue;
         }
-        match l.reader {
-            // The hand-written readers recognise their sheets by content
-            // and prefer the usual sheet name, exactly as before profiles.
-            Some(Builtin::PlantB) if !is_csv => {
-                if let Some((i, layout)) = sheets
-                    .iter()
-                    .enumerate()
-                    .filter_map(|(i, s)| plant_b::detect(s).map(|l| (i, l)))
-                    .max_by_key(|(i, _)| {
-                        sheets
-                            .get(*i)
-                            .is_some_and(|s| s.name.eq_ignore_ascii_case(plant_b::SHEET_NAME))
-                    })
-                {
-                    found.push(Chosen::PlantB(p, l, i, layout));
-                }
+        // A version 2 layout claims a sheet only when it can read it (its
+        // date and effluent columns are there), as the hand-written Plant
+        // A and B importers the built-ins replaced recognised their sheets.
+        let mut hits = sheets.iter().enumerate().filter_map(|(i, s)| {
+            if l.sheet.as_ref().is_some_and(|g| !glob_matches(g, &s.name)) {
+                return None;
             }
-            Some(Builtin::PlantA) if !is_csv => {
-                if let Some((i, layout)) = sheets
-                    .iter()
-                    .enumerate()
-                    .filter_map(|(i, s)| plant_a::detect(s).map(|l| (i, l)))
-                    .max_by_key(|(i, _)| {
-                        sheets
-                            .get(*i)
-                            .is_some_and(|s| s.name.eq_ignore_ascii_case(plant_a::SHEET_NAME))
-                    })
-                {
-                    found.push(Chosen::PlantA(p, l, i, layout));
-                }
+            profile_reader::find_header(s, l)
+                .filter(|f| p.version < 2 || profile_reader::resolve(l, f).is_ok())
+                .map(|f| (i, f))
+        });
+        // `prefer_sheet` (version 2): any sheet may be read, the named one
+        // first, else the last that matches.
+        let hit = match &l.rules.prefer_sheet {
+            None => hits.next(),
+            Some(g) => {
+                hits.max_by_key(|(i, _)| sheets.get(*i).is_some_and(|s| glob_matches(g, &s.name)))
             }
-            Some(_) => {}
-            None => {
-                let hit = sheets.iter().enumerate().find_map(|(i, s)| {
-                    if l.sheet.as_ref().is_some_and(|g| !glob_matches(g, &s.name)) {
-                        return None;
-                    }
-                    profile_reader::find_header(s, l).map(|f| (i, f))
-                });
-                if let Some((i, f)) = hit {
-                    found.push(Chosen::Generic(p, l, i, f));
-                }
-            }
+        };
+        if let Some((i, f)) = hit {
+            found.push(Chosen {
+                profile: p,
+                layout: l,
+                sheet: i,
+                found: f,
+            });
         }
-    }
-    // A workbook both hand-written readers recognise was always read as
-    // Plant B's report.
-    if found.iter().any(|c| matches!(c, Chosen::PlantB(..))) {
-        found.retain(|c| !matches!(c, Chosen::PlantA(..)));
     }
     if found.len() <= 1 {
         return Ok(found.pop());
     }
     let names: Vec<String> = found
         .iter()
-        .map(|c| {
-            let (p, l) = c.layout();
-            profile_reader::label(p, l)
-        })
+        .map(|c| profile_reader::label(c.profile, c.layout))
         .collect();
     let mut globbed: Vec<Chosen<'p>> = found
         .into_iter()
-        .filter(|c| c.layout().1.file_name.is_some())
+        .filter(|c| c.layout.file_name.is_some())
         .collect();
     if globbed.len() == 1 {
         return Ok(globbed.pop());
@@ -878,7 +847,7 @@ pub(crate) fn choose<'p>(
 fn read_workbook(ctx: &mut Ctx<'_>, wb: &workbook::Workbook) -> Result<Parsed, Failure> {
     let config = ctx.config;
     let name = ctx.name.clone();
-    let chosen = match choose(config, &name, &wb.sheets, false) {
+    let chosen = match choose(config, &name, &wb.sheets) {
         Ok(c) => c,
         Err(e) => {
             for s in &wb.sheets {
@@ -889,28 +858,17 @@ fn read_workbook(ctx: &mut Ctx<'_>, wb: &workbook::Workbook) -> Result<Parsed, F
         }
     };
     let (used, parsed) = match chosen {
-        Some(Chosen::PlantB(p, l, i, layout)) => {
-            ctx.profile = Some(profile_reader::label(p, l));
-            (
-                i,
-                plant_b::read(ctx, &wb.sheets[i], layout)
-                    .map_err(|e| (Some(FileKind::PlantBReport), e)),
-            )
-        }
-        Some(Chosen::PlantA(p, l, i, layout)) => {
-            ctx.profile = Some(profile_reader::label(p, l));
-            (
-                i,
-                plant_a::read(ctx, &wb.sheets[i], layout)
-                    .map_err(|e| (Some(FileKind::PlantAOps), e)),
-            )
-        }
-        Some(Chosen::Generic(p, l, i, found)) => {
+        Some(Chosen {
+            profile: p,
+            layout: l,
+            sheet: i,
+            found,
+        }) => {
             let sheet = &wb.sheets[i];
             (
                 i,
                 profile_reader::read(ctx, sheet, p, l, &found, Some(&sheet.name), &|_| true)
-                    .map_err(|e| (Some(FileKind::PlantOps), e)),
+                    .map_err(|e| (Some(profile_reader::kind_of(l)), e)),
             )
         }
         None => {

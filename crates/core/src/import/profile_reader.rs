@@ -10,14 +10,17 @@ use std::rc::Rc;
 use chrono::{NaiveDate, NaiveDateTime, NaiveTime};
 
 use super::workbook::{Cell, Sheet};
-use super::{delimited, Ctx, FileKind, Parsed, Records, SkipReason, UNNUMBERED};
+use super::{delimited, names, sheet_rows, Ctx, FileKind, Parsed, Records, SkipReason, UNNUMBERED};
 use crate::error::{FileError, FileErrorKind};
 use crate::method::co2::M3_PER_MG;
 use crate::model::{col_letters, CellRef, OpsRow, Severity, Text};
 use crate::number::{parse_num, Commas};
-use crate::profile::{normalise, Field, Layout, Place, Profile, Unit};
+use crate::profile::{
+    normalise, Field, Layout, Numbers, OpsKind, PeriodFrom, Place, PlantIdFrom, Profile, Unit,
+};
 use crate::qa;
 use crate::text::{clip, QUOTE_CHARS};
+use crate::timestamp::{month_end, parse_date_range, parse_datetime, parse_month_year};
 
 /// How far down the header row is looked for.
 pub const HEADER_SEARCH_ROWS: u32 = 50;
@@ -30,6 +33,71 @@ const MM_PER_INCH: f64 = 25.4;
 pub struct HeaderFound {
     pub row: u32,
     pub headers: Vec<String>,
+    /// The header block's first row (above `row` only with `header_rows =
+    /// "auto"`) and the row after its last: where the data starts.
+    pub top: u32,
+    pub end: u32,
+    /// The group label over each column (`group`, version 2): the nearest
+    /// label at or left of it on the block's first row, normalised.
+    pub groups: Vec<String>,
+}
+
+/// At most this many rows make an automatic header block (the tallest
+/// seen in a real report is seven, plus blank rows before the first day).
+pub const AUTO_HEADER_MAX_ROWS: u32 = 9;
+
+impl HeaderFound {
+    /// A block of `rows` rows from `row`.
+    pub fn fixed(sheet: &Sheet, row: u32, rows: u32) -> HeaderFound {
+        HeaderFound {
+            row,
+            headers: headers(sheet, row, rows),
+            top: row,
+            end: row.saturating_add(rows),
+            groups: groups(sheet, row),
+        }
+    }
+}
+
+/// Each column's group label on a row: the nearest non-blank text at or
+/// left of it (a group's label is written once over its first column).
+fn groups(sheet: &Sheet, row: u32) -> Vec<String> {
+    let mut current = String::new();
+    (0..sheet.cols())
+        .map(|c| {
+            let t = norm_text(sheet, row, c);
+            if !t.is_empty() {
+                current = t;
+            }
+            current.clone()
+        })
+        .collect()
+}
+
+/// The header block around a header row (`header_rows = "auto"`): up over
+/// the rows with a label beside the date column (group labels, column
+/// numbers; a preamble has none), down to the row before the first day,
+/// at most [`AUTO_HEADER_MAX_ROWS`] rows in all. The column headers are
+/// the texts from the header row down.
+fn auto_block(sheet: &Sheet, row: u32, date_col: u32) -> HeaderFound {
+    let mut top = row;
+    while top > 0 && sheet.filled(top - 1).any(|c| c != date_col) {
+        top -= 1;
+    }
+    let mut bottom = row;
+    let limit = top
+        .saturating_add(AUTO_HEADER_MAX_ROWS - 1)
+        .min(sheet.rows().saturating_sub(1));
+    while bottom < limit && sheet.datetime(bottom + 1, date_col).is_none() {
+        bottom += 1;
+    }
+    HeaderFound {
+        row,
+        headers: headers(sheet, row, bottom - row + 1),
+        top,
+        end: bottom + 1,
+        groups: groups(sheet, top),
+    }
 }
 
 /// A cell's text for header and summary matching, normalised.
@@ -40,18 +108,35 @@ fn norm_text(sheet: &Sheet, row: u32, col: u32) -> String {
 /// The first row among the first 50 whose cells together contain every
 /// `header_contains` string, with the column headers of its block.
 pub fn find_header(sheet: &Sheet, layout: &Layout) -> Option<HeaderFound> {
+    let fixed_date = match layout.date {
+        Place::Column(c) => Some(c),
+        Place::Header(_) => None,
+    };
     let row = (0..sheet.rows().min(HEADER_SEARCH_ROWS)).find(|r| {
-        let cells: Vec<String> = sheet.filled(*r).map(|c| norm_text(sheet, *r, c)).collect();
+        let cells: Vec<(u32, String)> = sheet
+            .filled(*r)
+            .map(|c| (c, norm_text(sheet, *r, c)))
+            .collect();
+        let cell_ok = layout.rules.header_cell.as_ref().is_none_or(|h| {
+            cells
+                .iter()
+                .any(|(c, t)| t == h && fixed_date.is_none_or(|d| d == *c))
+        });
         !layout.header_contains.is_empty()
+            && cell_ok
             && layout
                 .header_contains
                 .iter()
-                .all(|needle| cells.iter().any(|c| c.contains(needle.as_str())))
+                .all(|needle| cells.iter().any(|(_, c)| c.contains(needle.as_str())))
     })?;
-    Some(HeaderFound {
-        row,
-        headers: headers(sheet, row, layout.header_rows),
-    })
+    if layout.rules.header_auto {
+        let date_col = match &layout.date {
+            Place::Column(c) => *c,
+            Place::Header(_) => locate(&layout.date, &headers(sheet, row, 1)).unwrap_or(0),
+        };
+        return Some(auto_block(sheet, row, date_col));
+    }
+    Some(HeaderFound::fixed(sheet, row, layout.header_rows))
 }
 
 /// Each column's header: its non-blank texts in the block, joined.
@@ -69,6 +154,25 @@ pub fn headers(sheet: &Sheet, row: u32, header_rows: u32) -> Vec<String> {
 
 /// The column a place points at in these headers.
 pub fn locate(place: &Place, headers: &[String]) -> Option<u32> {
+    locate_in(place, None, headers, &[])
+}
+
+/// As [`locate`], preferring among the matching columns the first under a
+/// group label that contains `group` (version 2), else the first.
+pub fn locate_in(
+    place: &Place,
+    group: Option<&str>,
+    headers: &[String],
+    groups: &[String],
+) -> Option<u32> {
+    if let (Place::Header(h), Some(g)) = (place, group) {
+        let under = headers.iter().enumerate().position(|(c, x)| {
+            x.contains(h.as_str()) && groups.get(c).is_some_and(|l| l.contains(g))
+        });
+        if let Some(c) = under {
+            return Some(c as u32);
+        }
+    }
     match place {
         Place::Column(c) => Some(*c),
         Place::Header(h) => headers
@@ -228,7 +332,7 @@ pub fn resolve(layout: &Layout, found: &HeaderFound) -> Result<Resolved, String>
     let mut fields = BTreeMap::new();
     let mut missing = Vec::new();
     for (f, c) in &layout.columns {
-        match locate(&c.place, &found.headers) {
+        match locate_in(&c.place, c.group.as_deref(), &found.headers, &found.groups) {
             Some(col) => {
                 fields.insert(*f, (col, c.unit));
             }
@@ -280,9 +384,8 @@ pub(crate) fn read(
     sheet_ref: Option<&Text>,
     is_row: &dyn Fn(u32) -> bool,
 ) -> Result<Parsed, FileError> {
-    let plant: Text = ctx.intern(&profile.plant_id);
     ctx.profile = Some(label(profile, layout));
-    let data_start = found.row.saturating_add(layout.header_rows);
+    let data_start = found.end;
     let resolved = match resolve(layout, found) {
         Ok(r) => r,
         Err(detail) => {
@@ -303,30 +406,21 @@ pub(crate) fn read(
             ));
         }
     };
-    for f in &resolved.missing {
-        ctx.findings.push(
-            qa::MISSING_COLUMN
-                .finding(
-                    Severity::Warning,
-                    format!(
-                        "The profile's {} matches no column; it is left blank. Column headers found: {}",
-                        f.as_str(),
-                        listed(&found.headers)
-                    ),
-                )
-                .plant(&plant)
-                .at(CellRef::row(Some(&sheet.name), found.row + 1)),
-        );
+    let pro = prologue(ctx, sheet, profile, layout, found, &resolved);
+    if layout.rules.rows_by_content {
+        return Ok(read_by_content(
+            ctx, sheet, layout, found, &resolved, sheet_ref, is_row, pro,
+        ));
     }
-    let gen = generated_at(sheet, layout);
-    if found.row > 0 {
-        for r in 1..=found.row {
+    let Prologue { plant, gen, pre } = pro;
+    if found.top > 0 {
+        for r in 1..=found.top {
             if is_row(r - 1) {
                 ctx.account.skip(sheet_ref, r, SkipReason::Preamble);
             }
         }
     }
-    for r in found.row..data_start.min(sheet.rows()) {
+    for r in found.top..data_start.min(sheet.rows()) {
         if is_row(r) {
             ctx.account.skip(sheet_ref, r + 1, SkipReason::Header);
         }
@@ -467,16 +561,558 @@ pub(crate) fn read(
         last = Some(day);
         ops.push(row);
     }
+    empty_columns(ctx, sheet, layout, found, &resolved, &plant, &ops);
     Ok(Parsed {
-        kind: FileKind::PlantOps,
+        kind: kind_of(layout),
+        period: period(
+            &ctx.name,
+            sheet,
+            layout,
+            found,
+            &resolved,
+            &pre,
+            first.zip(last),
+        ),
         plant_id: Some(plant),
-        period: first.zip(last),
         generated_at: gen,
         records: Records {
             ops,
             ..Records::default()
         },
     })
+}
+
+/// The file kind a layout gives its files (`kind`, version 2).
+pub(crate) fn kind_of(layout: &Layout) -> FileKind {
+    match layout.rules.kind {
+        Some(OpsKind::PlantAOps) => FileKind::PlantAOps,
+        Some(OpsKind::PlantBReport) => FileKind::PlantBReport,
+        Some(OpsKind::PlantOps) | None => FileKind::PlantOps,
+    }
+}
+
+/// A field's name in messages: its `label`, else its key.
+fn label_of(layout: &Layout, f: Field) -> String {
+    layout
+        .columns
+        .get(&f)
+        .and_then(|c| c.label.clone())
+        .unwrap_or_else(|| f.as_str().to_string())
+}
+
+/// The plant a file belongs to (`plant_id_from`, version 2), else the
+/// profile's, said in a warning since the file did not confirm it.
+fn plant_of(
+    ctx: &mut Ctx<'_>,
+    profile: &Profile,
+    layout: &Layout,
+    pre: &Preamble,
+    sn: Option<&Text>,
+) -> Text {
+    let name_plant = names::plant_token(&ctx.name);
+    match layout.rules.plant_id_from {
+        None => ctx.intern(&profile.plant_id),
+        Some(PlantIdFrom::FileName) => match name_plant {
+            Some(p) => ctx.intern(&p),
+            None => {
+                ctx.findings.push(
+                    qa::PLANT_MISMATCH
+                        .finding(
+                            Severity::Warning,
+                            format!(
+                                "The file name carries no plant id (this layout's files name it only there); {} was assumed from the profile.",
+                                profile.plant_id
+                            ),
+                        )
+                        .at(CellRef::default()),
+                );
+                ctx.intern(&profile.plant_id)
+            }
+        },
+        Some(PlantIdFrom::Preamble) => match (&pre.plant, &name_plant) {
+            (Some((p, row)), Some(n)) if p != n => {
+                ctx.findings.push(
+                    qa::PLANT_MISMATCH
+                        .finding(
+                            Severity::Warning,
+                            format!(
+                                "The sheet says plant {} but the file name says {}; the sheet's plant is used.",
+                                clip(p, QUOTE_CHARS),
+                                clip(n, QUOTE_CHARS)
+                            ),
+                        )
+                        .at(CellRef::cell(sn, row + 1, pre.col)),
+                );
+                ctx.intern(p)
+            }
+            (Some((p, _)), _) => ctx.intern(p),
+            (None, Some(n)) => ctx.intern(n),
+            (None, None) => {
+                ctx.findings.push(qa::PLANT_MISMATCH.finding(
+                    Severity::Warning,
+                    format!(
+                        "Neither the sheet preamble nor the file name names the plant; {} was assumed from the profile.",
+                        profile.plant_id
+                    ),
+                ));
+                ctx.intern(&profile.plant_id)
+            }
+        },
+    }
+}
+
+/// What the rows above the header block say in the date column: a plant
+/// id, a report month and a generation time (`plant_id_from =
+/// "preamble"`, `period_from = [.., "preamble_month"]`, `generated_at = {
+/// search = "preamble" }`).
+struct Preamble {
+    col: u32,
+    plant: Option<(String, u32)>,
+    month: Option<NaiveDate>,
+    generated_at: Option<NaiveDateTime>,
+}
+
+fn preamble(sheet: &Sheet, top: u32, col: u32) -> Preamble {
+    let mut p = Preamble {
+        col,
+        plant: None,
+        month: None,
+        generated_at: None,
+    };
+    for r in 0..top {
+        let text = sheet.text(r, col);
+        let t = text.trim();
+        if t.is_empty() {
+            continue;
+        }
+        if p.generated_at.is_none() && t.contains(':') {
+            if let Some(dt) = parse_datetime(t) {
+                p.generated_at = Some(dt);
+                continue;
+            }
+        }
+        if p.month.is_none() {
+            if let Some(m) = parse_month_year(t) {
+                p.month = Some(m);
+                continue;
+            }
+        }
+        let ident = t
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+            && t.bytes().any(|b| b.is_ascii_alphabetic());
+        // A `PLANT_…` id beats any other identifier-like word (a one-word
+        // title such as `DMR` must not become the plant).
+        let plant_like = t.to_ascii_uppercase().starts_with("PLANT");
+        let better = match &p.plant {
+            None => true,
+            Some((cur, _)) => plant_like && !cur.starts_with("PLANT"),
+        };
+        if ident && better {
+            p.plant = Some((t.to_ascii_uppercase(), r));
+        }
+    }
+    p
+}
+
+/// Upper-case words of a column's header cells from `from` to `to`, for
+/// naming it in a message as the sheet writes it.
+fn header_words(sheet: &Sheet, col: u32, from: u32, to: u32) -> Vec<String> {
+    (from..=to)
+        .flat_map(|r| {
+            sheet
+                .text(r, col)
+                .split(|c: char| c.is_whitespace() || c == '/')
+                .filter(|t| !t.is_empty())
+                .map(|t| t.to_ascii_uppercase())
+                .collect::<Vec<_>>()
+        })
+        .collect()
+}
+
+/// A layout with `rows = "by_content"` (version 2): the rules of a
+/// printed report rather than of a table. A row is a day when its date
+/// cell holds a date; any other row is told apart by what it holds
+/// (`sheet_rows::classify`), and one nothing explains is reported. Values
+/// are read as `numbers` says, checked for range, and a day keeps its row
+/// even when its date is implausible (the finding says so).
+/// What a file says before its rows are read: its plant, generation
+/// time and preamble, with the findings about its columns.
+struct Prologue {
+    plant: Text,
+    gen: Option<NaiveDateTime>,
+    pre: Preamble,
+}
+
+fn prologue(
+    ctx: &mut Ctx<'_>,
+    sheet: &Sheet,
+    profile: &Profile,
+    layout: &Layout,
+    found: &HeaderFound,
+    resolved: &Resolved,
+) -> Prologue {
+    let rules = &layout.rules;
+    let sn = Some(&sheet.name);
+    let date_col = resolved.date_col;
+    let header_row = found.row;
+    let pre = preamble(sheet, found.top, date_col);
+    let plant = plant_of(ctx, profile, layout, &pre, sn);
+    let gen = if rules.generated_at_in_preamble {
+        pre.generated_at
+    } else {
+        generated_at(sheet, layout)
+    };
+    // A report whose generation time is missing cannot say it is the
+    // newest; a table never said so (version 1 stays silent).
+    let wanted = rules.generated_at_in_preamble || layout.generated_at.is_some();
+    if gen.is_none() && wanted && rules.rows_by_content {
+        ctx.findings.push(
+            qa::MISSING_VALUE
+                .finding(
+                    Severity::Info,
+                    "The report's generation time is not in the preamble; its period end decides which report is newest.",
+                )
+                .plant(&plant)
+                .at(CellRef::cell(sn, found.top.max(1), date_col)),
+        );
+    }
+    if let Some((eff_col, eff_unit)) = resolved.fields.get(&Field::EffluentFlow).copied() {
+        if !rules.similar_columns.is_empty() {
+            let used: Vec<u32> = resolved.fields.values().map(|(c, _)| *c).collect();
+            let last = found.end.saturating_sub(1).max(header_row);
+            for (c, h) in found.headers.iter().enumerate() {
+                let c = c as u32;
+                let words: Vec<&str> = h.split([' ', '/']).collect();
+                let similar = rules
+                    .similar_columns
+                    .iter()
+                    .all(|w| words.contains(&w.as_str()));
+                if !similar || c == date_col || used.contains(&c) {
+                    continue;
+                }
+                ctx.findings.push(
+                    qa::FILE_RECOGNISED
+                        .finding(
+                            Severity::Info,
+                            format!(
+                                "Column {} also holds a flow in {} ({}); the effluent flow is read from column {} ({}).",
+                                col_letters(c),
+                                eff_unit.as_str(),
+                                clip(&header_words(sheet, c, header_row, last).join(" "), QUOTE_CHARS),
+                                col_letters(eff_col),
+                                label_of(layout, Field::EffluentFlow)
+                            ),
+                        )
+                        .plant(&plant)
+                        .at(sheet.at(header_row, c)),
+                );
+            }
+        }
+    }
+    for f in &resolved.missing {
+        let finding = if rules.missing_column_info {
+            let label = label_of(layout, *f);
+            qa::MISSING_COLUMN.finding(Severity::Info, format!("No {label} column; left blank."))
+        } else {
+            qa::MISSING_COLUMN.finding(
+                Severity::Warning,
+                format!(
+                    "The profile's {} matches no column; it is left blank. Column headers found: {}",
+                    f.as_str(),
+                    listed(&found.headers)
+                ),
+            )
+        };
+        ctx.findings
+            .push(finding.plant(&plant).at(CellRef::row(sn, header_row + 1)));
+    }
+    Prologue { plant, gen, pre }
+}
+
+/// A field's value on a day row read.
+fn value_of(o: &OpsRow, f: Field) -> Option<f64> {
+    match f {
+        Field::EffluentFlow => o.actual_eff_flow_mgd,
+        Field::InfluentFlow => o.actual_inf_flow_mgd,
+        Field::MaxEffluentFlow => o.max_eff_flow_mgd,
+        Field::MinEffluentFlow => o.min_eff_flow_mgd,
+        Field::BypassFlow => o.bypass_flow_mgd,
+        Field::BypassHours => o.bypass_hours_per_day,
+        Field::Precipitation => o.precip_in,
+    }
+}
+
+/// `empty_column = "info"` (version 2): each column blank on every day.
+fn empty_columns(
+    ctx: &mut Ctx<'_>,
+    sheet: &Sheet,
+    layout: &Layout,
+    found: &HeaderFound,
+    resolved: &Resolved,
+    plant: &Text,
+    ops: &[OpsRow],
+) {
+    if !layout.rules.empty_column_info || ops.is_empty() {
+        return;
+    }
+    for (f, (c, _)) in &resolved.fields {
+        if ops.iter().all(|o| value_of(o, *f).is_none()) {
+            ctx.findings.push(
+                qa::EMPTY_COLUMN
+                    .finding(
+                        Severity::Info,
+                        format!(
+                            "Column {} ({}) is blank for every day of this file.",
+                            col_letters(*c),
+                            label_of(layout, *f)
+                        ),
+                    )
+                    .plant(plant)
+                    .at(sheet.at(found.row, *c)),
+            );
+        }
+    }
+}
+
+/// The report period (`period_from`, version 2): its sources in order,
+/// the days' span (`days`) last when not listed.
+fn period(
+    name: &str,
+    sheet: &Sheet,
+    layout: &Layout,
+    found: &HeaderFound,
+    resolved: &Resolved,
+    pre: &Preamble,
+    days: Option<(NaiveDate, NaiveDate)>,
+) -> Option<(NaiveDate, NaiveDate)> {
+    let sources = &layout.rules.period_from;
+    let days_listed = sources.contains(&PeriodFrom::Days);
+    sources
+        .iter()
+        .chain((!days_listed).then_some(&PeriodFrom::Days))
+        .find_map(|source| match source {
+            PeriodFrom::DateHeader => parse_date_range(&sheet.text(found.row, resolved.date_col)),
+            PeriodFrom::FileNameMonth => names::month_period(name),
+            PeriodFrom::FileNameRange => names::report_period(name),
+            PeriodFrom::Days => days,
+            PeriodFrom::PreambleMonth => pre.month.map(|m| (m, month_end(m))),
+        })
+}
+
+/// A layout with `rows = "by_content"` (version 2): the rules of a
+/// printed report rather than of a table. A row is a day when its date
+/// cell holds a date; any other row is told apart by what it holds
+/// (`sheet_rows::classify`), and one nothing explains is reported. Values
+/// are read as `numbers` says, checked for range, and a day keeps its row
+/// even when its date is implausible (the finding says so).
+#[allow(clippy::too_many_arguments)]
+fn read_by_content(
+    ctx: &mut Ctx<'_>,
+    sheet: &Sheet,
+    layout: &Layout,
+    found: &HeaderFound,
+    resolved: &Resolved,
+    sheet_ref: Option<&Text>,
+    is_row: &dyn Fn(u32) -> bool,
+    pro: Prologue,
+) -> Parsed {
+    let rules = &layout.rules;
+    let sn = sheet_ref;
+    let date_col = resolved.date_col;
+    let Prologue { plant, gen, pre } = pro;
+    let data_start = found.end;
+    for r in 0..data_start.min(sheet.rows()) {
+        if is_row(r) {
+            let reason = if r < found.top {
+                SkipReason::Preamble
+            } else {
+                SkipReason::Header
+            };
+            ctx.account.skip(sn, r + 1, reason);
+        }
+    }
+    let stored = match rules.numbers {
+        Some(Numbers::Text) => sheet_rows::Stored::AsText,
+        _ => sheet_rows::Stored::AsNumbers,
+    };
+    let labels: BTreeMap<Field, String> = resolved
+        .fields
+        .keys()
+        .map(|f| (*f, label_of(layout, *f)))
+        .collect();
+    let eff = resolved.fields.get(&Field::EffluentFlow).copied();
+    let eff_col = eff.map(|(c, _)| c);
+    // MGD rows leave the m³ to the CO2 chain, as the former Plant A and B
+    // importers did: its multiplication is the one the results were audited
+    // with (and sensitivity.csv scales the MGD before it).
+    let eff_unit = eff.map(|(_, u)| u).filter(|u| *u != Unit::Mgd);
+    let has_influent = resolved.fields.contains_key(&Field::InfluentFlow);
+    let mut ops = Vec::new();
+    let (mut first, mut last): (Option<NaiveDate>, Option<NaiveDate>) = (None, None);
+    let sheet_name = ctx.intern(&sheet.name);
+    for row in data_start..sheet.rows() {
+        if !is_row(row) {
+            continue;
+        }
+        let line = row + 1;
+        let Some(date) = sheet.datetime(row, date_col).map(|t| t.date()) else {
+            let reason = sheet_rows::classify(sheet, row, date_col).or_else(|| {
+                let lead = sheet
+                    .filled(row)
+                    .next()
+                    .map(|c| norm_text(sheet, row, c))
+                    .unwrap_or_default();
+                layout
+                    .skip_rows_starting_with
+                    .iter()
+                    .any(|p| lead.starts_with(p.as_str()))
+                    .then_some(SkipReason::Summary)
+            });
+            match reason {
+                Some(reason) => ctx.account.skip(sn, line, reason),
+                None => {
+                    ctx.account.skip(sn, line, SkipReason::Unrecognised);
+                    let label = sheet.text(row, date_col);
+                    ctx.findings.row(
+                        qa::UNRECOGNISED_ROW
+                            .finding(
+                                Severity::Warning,
+                                if label.trim().is_empty() {
+                                    "Row has values but no date in the date column; skipped.".to_string()
+                                } else {
+                                    format!("'{}' in the date column is not a date (expected M/D/YYYY); row skipped.", clip(label.trim(), QUOTE_CHARS))
+                                },
+                            )
+                            .plant(&plant)
+                            .at(sheet.at(row, date_col)),
+                    );
+                }
+            }
+            continue;
+        };
+        let mut values: BTreeMap<Field, Option<f64>> = BTreeMap::new();
+        for (f, (c, _)) in &resolved.fields {
+            let what = labels.get(f).map_or("", |l| l.as_str());
+            let v = sheet_rows::number_cell(ctx, sheet, row, *c, &plant, date, what, stored);
+            values.insert(*f, v);
+        }
+        let get = |f: Field| values.get(&f).copied().flatten();
+        let (hlo, hhi) = ctx.config.ranges.bypass_hours;
+        for (f, v) in &values {
+            let Some(v) = *v else { continue };
+            let hours = *f == Field::BypassHours;
+            if (hours && !(hlo..=hhi).contains(&v)) || (!hours && v < 0.0) {
+                let range = if hours {
+                    format!("{hlo}–{hhi} h")
+                } else {
+                    ">= 0".to_string()
+                };
+                let col = resolved.fields.get(f).map_or(0, |(c, _)| *c);
+                ctx.findings.row(
+                    qa::OUT_OF_RANGE
+                        .finding(
+                            Severity::Warning,
+                            format!(
+                                "{} {v} is outside {range}.",
+                                labels.get(f).map_or("", |l| l.as_str())
+                            ),
+                        )
+                        .plant(&plant)
+                        .on(date)
+                        .at(sheet.at(row, col)),
+                );
+            }
+        }
+        if let Some(g) = gen.filter(|g| date > g.date()) {
+            ctx.findings.row(
+                qa::IMPLAUSIBLE_DATE
+                    .finding(
+                        Severity::Warning,
+                        format!(
+                            "Day {date} is after the report's generation time {}.",
+                            g.format("%Y-%m-%d %H:%M")
+                        ),
+                    )
+                    .plant(&plant)
+                    .on(date)
+                    .at(sheet.at(row, date_col)),
+            );
+        }
+        if date < ctx.config.ranges.earliest_date {
+            ctx.findings.row(
+                qa::IMPLAUSIBLE_DATE
+                    .finding(
+                        Severity::Warning,
+                        format!("Date {date} is before {}.", ctx.config.ranges.earliest_date),
+                    )
+                    .plant(&plant)
+                    .on(date)
+                    .at(sheet.at(row, date_col)),
+            );
+        }
+        if get(Field::EffluentFlow).is_none() {
+            ctx.findings.row(
+                qa::MISSING_VALUE
+                    .finding(Severity::Warning, "Effluent flow is blank for this day.")
+                    .plant(&plant)
+                    .on(date)
+                    .at(sheet.at(row, eff_col.unwrap_or(0))),
+            );
+        }
+        first = Some(first.map_or(date, |f| f.min(date)));
+        last = Some(last.map_or(date, |l| l.max(date)));
+        let mgd = |f: Field| {
+            let v = get(f)?;
+            let unit = resolved.fields.get(&f).map_or(Unit::Mgd, |(_, u)| *u);
+            Some(flow(v, unit).0)
+        };
+        ops.push(OpsRow {
+            plant_id: plant.clone(),
+            date,
+            actual_eff_flow_mgd: mgd(Field::EffluentFlow),
+            actual_inf_flow_mgd: mgd(Field::InfluentFlow),
+            has_influent_column: has_influent,
+            max_eff_flow_mgd: mgd(Field::MaxEffluentFlow),
+            min_eff_flow_mgd: mgd(Field::MinEffluentFlow),
+            bypass_flow_mgd: mgd(Field::BypassFlow),
+            bypass_hours_per_day: get(Field::BypassHours),
+            precip_in: get(Field::Precipitation).map(|v| {
+                match resolved.fields.get(&Field::Precipitation).map(|(_, u)| *u) {
+                    Some(Unit::Mm) => v / MM_PER_INCH,
+                    _ => v,
+                }
+            }),
+            file: UNNUMBERED,
+            sheet: sheet_name.clone(),
+            row: line,
+            eff_flow_col: eff_col,
+            flow_unit: eff_unit,
+            actual_eff_flow_m3_per_day: eff_unit
+                .and_then(|u| get(Field::EffluentFlow).map(|v| flow(v, u).1)),
+        });
+        ctx.account.record(sn, line);
+    }
+    empty_columns(ctx, sheet, layout, found, resolved, &plant, &ops);
+    let period = period(
+        &ctx.name,
+        sheet,
+        layout,
+        found,
+        resolved,
+        &pre,
+        first.zip(last),
+    );
+    Parsed {
+        kind: kind_of(layout),
+        plant_id: Some(plant),
+        period,
+        generated_at: gen,
+        records: Records {
+            ops,
+            ..Records::default()
+        },
+    }
 }
 
 /// A CSV as one sheet named after the file (without its extension), all
@@ -613,12 +1249,8 @@ fn is_flow_header(h: &str) -> bool {
 pub(crate) fn propose_header(sheet: &Sheet) -> Option<HeaderFound> {
     (0..sheet.rows().min(HEADER_SEARCH_ROWS)).find_map(|r| {
         let hs = headers(sheet, r, 1);
-        (hs.iter().any(|h| is_date_header(h)) && hs.iter().any(|h| is_flow_header(h))).then_some(
-            HeaderFound {
-                row: r,
-                headers: hs,
-            },
-        )
+        (hs.iter().any(|h| is_date_header(h)) && hs.iter().any(|h| is_flow_header(h)))
+            .then(|| HeaderFound::fixed(sheet, r, 1))
     })
 }
 
@@ -704,6 +1336,8 @@ pub(crate) fn propose(name: &str, sheet: &Sheet, found: &HeaderFound) -> Profile
             columns.entry(f).or_insert(Column {
                 place: place_of(c as u32),
                 unit: unit_in(h, f),
+                label: None,
+                group: None,
             });
         }
     }
@@ -774,7 +1408,67 @@ pub(crate) fn propose(name: &str, sheet: &Sheet, found: &HeaderFound) -> Profile
             date_format,
             generated_at: None,
             columns,
-            reader: None,
+            rules: crate::profile::Rules::default(),
         }],
+        version: 1,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The built-in Plant A layout picks each field from Plant A's
+    /// multi-line headers by the whole header: the tag `50050` alone names
+    /// both effluent and bypass flow (formerly the hand-written reader's
+    /// own header rules).
+    #[test]
+    fn plant_a_headers_are_matched_whole() {
+        let profiles = crate::profile::builtins();
+        let Some(layout) = profiles
+            .iter()
+            .find(|p| p.plant_id == "PLANT_A")
+            .and_then(|p| p.operations.first())
+        else {
+            panic!("no built-in Plant A layout");
+        };
+        let headers: Vec<String> = [
+            "OPERATOR DATA\nDaily\n4/1/2025 - 4/30/2025",
+            "Weather\n00021\nAIR TEMP deg F\nDegrees F\nDaily",
+            "Aeration\n40010\nAIR FLOW SCFM\nSCFM\nDaily",
+            "Bypass\n50050\nFLOW MGD\nMGD\nDaily",
+            "Plnt Ef\n50050\nFLOW MGD\nMGD\nDaily",
+            "Max Effluent Flow\n50047\nFLOW MAX MGD\nMGD\nDaily",
+            "Min Effluent Flow\n50048\nFLOW MIN MGD\nMGD\nDaily",
+            "Bypass\nDIVERSION/HRS\nHRS/DAY\nDaily",
+            "Weather\nPRECIP TOT DAY\nInches/Day\nDaily",
+            "",
+        ]
+        .iter()
+        .map(|h| normalise(h))
+        .collect();
+        let col = |f: Field| {
+            layout
+                .columns
+                .get(&f)
+                .and_then(|c| locate(&c.place, &headers))
+        };
+        assert_eq!(locate(&layout.date, &headers), Some(0));
+        assert_eq!(col(Field::BypassFlow), Some(3));
+        assert_eq!(col(Field::EffluentFlow), Some(4));
+        assert_eq!(col(Field::MaxEffluentFlow), Some(5));
+        assert_eq!(col(Field::MinEffluentFlow), Some(6));
+        assert_eq!(col(Field::BypassHours), Some(7));
+        assert_eq!(col(Field::Precipitation), Some(8));
+        let found = HeaderFound {
+            row: 0,
+            headers,
+            top: 0,
+            end: 1,
+            groups: Vec::new(),
+        };
+        let r = resolve(layout, &found).unwrap_or_else(|e| panic!("{e}"));
+        assert!(r.missing.is_empty());
+        assert!(!r.fields.values().any(|(c, _)| *c == 1 || *c == 2));
     }
 }

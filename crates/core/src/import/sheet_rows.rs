@@ -86,14 +86,15 @@ pub fn classify(sheet: &Sheet, row: u32, label_col: u32) -> Option<SkipReason> {
     None
 }
 
-/// How a layout stores its numbers, which decides what text in a number
-/// cell means.
+/// How a layout stores its numbers (a profile's `numbers`, version 2),
+/// which decides what text in a number cell means.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Stored {
-    /// Plant A: every number is text (`'36.8'`); only qualified text (`<2`,
-    /// `311*`) is worth a finding.
+    /// `numbers = "text"` (Plant A): every number is text (`'36.8'`); only
+    /// qualified text (`<2`, `311*`) is worth a finding.
     AsText,
-    /// Plant B flows: real numbers; any text there is reported.
+    /// `numbers = "cells"` (Plant B's flows): real numbers; any text there
+    /// is reported.
     AsNumbers,
 }
 
