@@ -139,10 +139,7 @@ pub fn propose(
     let pick = |s: &&Sheet| sheet.is_none_or(|n| *s.name == *n);
     let found = sheets.iter().filter(pick).find_map(|s| {
         let f = match header_row {
-            Some(r) if r >= 1 => Some(HeaderFound {
-                row: r - 1,
-                headers: profile_reader::headers(s, r - 1, 1),
-            }),
+            Some(r) if r >= 1 => Some(HeaderFound::fixed(s, r - 1, 1)),
             _ => profile_reader::propose_header(s),
         };
         f.map(|f| (s, f))
@@ -153,13 +150,7 @@ pub fn propose(
         sheets.iter().filter(pick).find_map(|s| {
             let row = (0..s.rows().min(profile_reader::HEADER_SEARCH_ROWS))
                 .find(|r| s.filled(*r).nth(1).is_some())?;
-            Some((
-                s,
-                HeaderFound {
-                    row,
-                    headers: profile_reader::headers(s, row, 1),
-                },
-            ))
+            Some((s, HeaderFound::fixed(s, row, 1)))
         })
     });
     let Some((s, found)) = found else {
@@ -170,10 +161,7 @@ pub fn propose(
     // Rows of labels under the header row continue it (a unit row, a
     // header split over two rows): the proposal reads the joined texts.
     let rows = header_block(s, found.row);
-    let found = HeaderFound {
-        row: found.row,
-        headers: profile_reader::headers(s, found.row, rows),
-    };
+    let found = HeaderFound::fixed(s, found.row, rows);
     let p = profile_reader::propose(name, s, &found);
     let mut mapping = to_mapping(&p, s, &found);
     mapping.header_rows = rows;
@@ -306,6 +294,8 @@ pub fn to_profile(m: &Mapping, headers: &[String], many_sheets: bool, is_csv: bo
                     Column {
                         place: place_of(c, headers),
                         unit: f.unit.unwrap_or_else(|| unit_named(headers, c, f.field)),
+                        label: None,
+                        group: None,
                     },
                 )
             })
@@ -313,6 +303,8 @@ pub fn to_profile(m: &Mapping, headers: &[String], many_sheets: bool, is_csv: bo
         .collect();
     let text = |s: &str| Some(s.trim().to_string()).filter(|s| !s.is_empty());
     Profile {
+        // The app writes the format of PROFILES.md (version 1).
+        version: 1,
         source: "mapping".into(),
         plant_id: m.plant_id.trim().to_string(),
         plant_name: text(&m.plant_name),
@@ -336,7 +328,7 @@ pub fn to_profile(m: &Mapping, headers: &[String], many_sheets: bool, is_csv: bo
             date_format: text(&m.date_format),
             generated_at: None,
             columns,
-            reader: None,
+            rules: profile::Rules::default(),
         }],
     }
 }
