@@ -100,9 +100,20 @@ fn auto_block(sheet: &Sheet, row: u32, date_col: u32) -> HeaderFound {
     }
 }
 
+/// At most this many characters of a cell count as its header or summary
+/// text. A header is a few words (Plant A's five-line cells are under 60
+/// characters); without a bound, a small workbook whose every cell shares
+/// one huge string would cost that string once per column here
+/// (`tests/memory.rs`, the shared-string fan-outs).
+pub const HEADER_TEXT_CHARS: usize = 128;
+
 /// A cell's text for header and summary matching, normalised.
 fn norm_text(sheet: &Sheet, row: u32, col: u32) -> String {
-    normalise(&sheet.text(row, col))
+    let t = sheet.text(row, col);
+    match t.char_indices().nth(HEADER_TEXT_CHARS) {
+        Some((end, _)) => normalise(t.get(..end).unwrap_or_default()),
+        None => normalise(&t),
+    }
 }
 
 /// The first row among the first 50 whose cells together contain every
