@@ -469,6 +469,7 @@ mod tests {
     /// The whole sample set (overlapping reports, superseded rows, every
     /// plant and source kind): the page's copy of the report gives every
     /// output the worker's gives.
+    #[cfg(not(target_arch = "wasm32"))]
     #[test]
     fn the_sample_set_report_survives_the_trip() {
         let files = crew_mrv_samples::generate(&crew_mrv_samples::SampleOptions::committed())
