@@ -525,8 +525,8 @@ pub(crate) fn read(
                 Ok(v) => v.map(|v| (v, unit)),
                 Err(t) => {
                     ctx.findings.row(
-                        // PROFILES.md names it so; the hand-written readers keep
-                        // their `unparseable_number`.
+                        // PROFILES.md names it so; version 2's `rows =
+                        // "by_content"` (Plant A, B) keeps `unparseable_number`.
                         qa::UNPARSEABLE_VALUE
                             .finding(
                                 Severity::Warning,
