@@ -117,19 +117,24 @@ fn choosing_the_effluent_column_reads_the_days_in_its_own_unit() {
     assert!(read.account.balances());
 }
 
-/// The saved profile dropped with the log and the lab file gives PLANT_D
-/// its VALID days, as a profile written by hand would.
-#[test]
-fn the_saved_profile_runs_with_the_lab_file() {
+/// A run of the log and the lab file with the profile the view saved.
+fn saved_run() -> crew_mrv_core::Run {
     let toml = chosen().toml.unwrap_or_default();
-    let run = crew_mrv_core::run(
+    crew_mrv_core::run(
         &[
             Source::new("PLANT_D-profile.toml", toml.as_bytes()),
             Source::new(unmapped::WORKBOOK, unmapped::workbook()),
             Source::new(unmapped::LAB, unmapped::lab()),
         ],
         &Config::default(),
-    );
+    )
+}
+
+/// The saved profile dropped with the log and the lab file gives PLANT_D
+/// its VALID days, as a profile written by hand would.
+#[test]
+fn the_saved_profile_runs_with_the_lab_file() {
+    let run = saved_run();
     let valid = run
         .report
         .co2
@@ -159,15 +164,7 @@ fn a_header_row_of_data_is_answered_not_refused() {
 /// sheet of a day of a plant in ML/d says so beside the MGD it stores.
 #[test]
 fn the_calculation_sheet_shows_the_flow_in_the_plants_unit() {
-    let toml = chosen().toml.unwrap_or_default();
-    let run = crew_mrv_core::run(
-        &[
-            Source::new("PLANT_D-profile.toml", toml.as_bytes()),
-            Source::new(unmapped::WORKBOOK, unmapped::workbook()),
-            Source::new(unmapped::LAB, unmapped::lab()),
-        ],
-        &Config::default(),
-    );
+    let run = saved_run();
     let sheet = crew_mrv_core::explain::explain(&run, unmapped::PLANT, unmapped::first_day())
         .map(|s| s.to_string())
         .unwrap_or_default();

@@ -329,6 +329,25 @@ mod tests {
         from_bytes(&to_bytes(v))
     }
 
+    /// Every output of the page's copy of a report is the worker's (but
+    /// `lab_readings.csv`: its records stay in the worker's store).
+    fn same_outputs(back: crew_mrv_core::Report, run: &Run) {
+        let back = Run {
+            report: back,
+            store: ImportStore::default(),
+        };
+        for output in Output::ALL {
+            if output == Output::LabReadings {
+                continue;
+            }
+            assert_eq!(
+                crew_mrv_core::export::output_bytes(output, &back, &Filter::default()),
+                crew_mrv_core::export::output_bytes(output, run, &Filter::default()),
+                "{output}"
+            );
+        }
+    }
+
     #[test]
     fn requests_round_trip() {
         let r = Request::Add {
@@ -504,20 +523,7 @@ mod tests {
         else {
             panic!("no report came back");
         };
-        let back = Run {
-            report: back,
-            store: ImportStore::default(),
-        };
-        for output in Output::ALL {
-            if output == Output::LabReadings {
-                continue;
-            }
-            assert_eq!(
-                crew_mrv_core::export::output_bytes(output, &back, &Filter::default()),
-                crew_mrv_core::export::output_bytes(output, &run, &Filter::default()),
-                "{output}"
-            );
-        }
+        same_outputs(back, &run);
     }
 
     #[test]
@@ -545,22 +551,7 @@ mod tests {
         else {
             panic!("no report came back");
         };
-        // The page has the report alone; only the worker's store has the
-        // records `lab_readings.csv` lists.
-        let back = Run {
-            report: back,
-            store: ImportStore::default(),
-        };
-        for output in Output::ALL {
-            if output == Output::LabReadings {
-                continue;
-            }
-            assert_eq!(
-                crew_mrv_core::export::output_bytes(output, &back, &Filter::default()),
-                crew_mrv_core::export::output_bytes(output, &run, &Filter::default()),
-                "{output}"
-            );
-        }
         assert_eq!(back.findings, run.findings);
+        same_outputs(back, &run);
     }
 }
