@@ -231,3 +231,43 @@ fn a_two_row_header_is_proposed_as_one_block() {
     assert_eq!(one.headers[1], "effluent");
     assert_eq!(one.mapping.header_rows, 1);
 }
+
+/// The CLI's proposal finds the same header blocks: a block whose top
+/// row says date and flow by itself, and a block that says them only
+/// together, below a title that stays out of it. The proposed profile
+/// reads every day.
+#[test]
+fn suggest_proposes_header_blocks_too() {
+    let units_below =
+        "Date,Effluent flow,Rain\n,(m3/d),(mm)\n2025-05-01,1200,3\n2025-05-02,1300,0\n";
+    let split_under_title = "PLANT_E daily log,,\nDate,Effluent,Rain\n,flow (m3/d),(mm)\n2025-05-01,1200,3\nTotal,2500,3\n2025-05-02,1300,0\n";
+    for (csv, header_row) in [(units_below, 0), (split_under_title, 1)] {
+        let s = profile_reader::suggest("PLANT_E-log.csv", csv.as_bytes(), &Config::default())
+            .unwrap_or_else(|e| panic!("{e}"));
+        let l = &s.profile.operations[0];
+        assert_eq!(l.header_rows, 2, "{csv}");
+        assert_eq!(s.headers[1], "effluent flow (m3/d)", "{csv}");
+        let text = profile::to_toml(&s.profile);
+        assert!(
+            text.contains("effluent_flow = { header = \"effluent flow (m3/d)\", unit = \"m3/d\" }"),
+            "{text}"
+        );
+        assert!(text.contains("header_rows = 2\n"), "{text}");
+        assert_eq!(s.preview.records.ops.len(), 2, "{text}");
+        assert_eq!(s.preview.records.ops[0].row, header_row + 3, "{text}");
+        // The app's view proposes the same block.
+        let v = mapping::propose(
+            "PLANT_E-log.csv",
+            csv.as_bytes(),
+            &Config::default(),
+            None,
+            None,
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            (v.mapping.header_row, v.mapping.header_rows),
+            (header_row + 1, 2)
+        );
+        assert_eq!(v.days_read, 2);
+    }
+}

@@ -22,8 +22,7 @@ pub const PREVIEW_DAYS: usize = 10;
 /// How many findings the preview lists.
 pub const PREVIEW_FINDINGS: usize = 20;
 
-/// The most header rows the view offers (the profile format takes 20).
-pub const MAX_HEADER_ROWS: u32 = 10;
+pub use crate::import::profile_reader::MAX_HEADER_ROWS;
 
 /// The date formats the view offers besides the default `M/D/YYYY`
 /// (ISO dates are always read).
@@ -139,7 +138,7 @@ pub fn propose(
     let pick = |s: &&Sheet| sheet.is_none_or(|n| *s.name == *n);
     let found = sheets.iter().filter(pick).find_map(|s| {
         let f = match header_row {
-            Some(r) if r >= 1 => Some(HeaderFound::fixed(s, r - 1, 1)),
+            Some(r) if r >= 1 => Some(profile_reader::block_at(s, r - 1)),
             _ => profile_reader::propose_header(s),
         };
         f.map(|f| (s, f))
@@ -150,7 +149,7 @@ pub fn propose(
         sheets.iter().filter(pick).find_map(|s| {
             let row = (0..s.rows().min(profile_reader::HEADER_SEARCH_ROWS))
                 .find(|r| s.filled(*r).nth(1).is_some())?;
-            Some((s, HeaderFound::fixed(s, row, 1)))
+            Some((s, profile_reader::block_at(s, row)))
         })
     });
     let Some((s, found)) = found else {
@@ -158,39 +157,10 @@ pub fn propose(
             detail: "no row among the first 50 of any sheet has two filled cells to read as column headers; write the profile by hand".into(),
         }));
     };
-    // Rows of labels under the header row continue it (a unit row, a
-    // header split over two rows): the proposal reads the joined texts.
-    let rows = header_block(s, found.row);
-    let found = HeaderFound::fixed(s, found.row, rows);
     let p = profile_reader::propose(name, s, &found);
     let mut mapping = to_mapping(&p, s, &found);
-    mapping.header_rows = rows;
+    mapping.header_rows = found.end.saturating_sub(found.row).max(1);
     Ok(view(name, bytes, config, &sheets, mapping))
-}
-
-/// How many rows from `row` down are column headers: the row itself and
-/// the rows after it up to the first day row (a date in some cell), when
-/// each of them holds only labels (text that is no number and no date).
-/// Without a day row close below, one row: a file of text alone is no
-/// header block.
-fn header_block(s: &Sheet, row: u32) -> u32 {
-    let label = |r: u32, c: u32| {
-        let t = s.text(r, c);
-        let t = t.trim();
-        matches!(s.get(r, c), crate::import::workbook::Cell::Text(_))
-            && s.datetime(r, c).is_none()
-            && t.replace(',', "").parse::<f64>().is_err()
-    };
-    for n in 1..=MAX_HEADER_ROWS {
-        let r = row.saturating_add(n);
-        if s.filled(r).any(|c| s.datetime(r, c).is_some()) {
-            return n;
-        }
-        if n == MAX_HEADER_ROWS || s.row_is_blank(r) || !s.filled(r).all(|c| label(r, c)) {
-            break;
-        }
-    }
-    1
 }
 
 /// What the user's choices read from the file.

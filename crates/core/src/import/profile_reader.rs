@@ -1258,11 +1258,61 @@ fn is_flow_header(h: &str) -> bool {
 
 /// The first row with a date-like and a flow-like header, one row deep.
 pub(crate) fn propose_header(sheet: &Sheet) -> Option<HeaderFound> {
-    (0..sheet.rows().min(HEADER_SEARCH_ROWS)).find_map(|r| {
-        let hs = headers(sheet, r, 1);
-        (hs.iter().any(|h| is_date_header(h)) && hs.iter().any(|h| is_flow_header(h)))
-            .then(|| HeaderFound::fixed(sheet, r, 1))
-    })
+    let fits = |hs: &[String]| {
+        hs.iter().any(|h| is_date_header(h)) && hs.iter().any(|h| is_flow_header(h))
+    };
+    let rows = 0..sheet.rows().min(HEADER_SEARCH_ROWS);
+    // A row that says date and flow by itself, with the label rows under
+    // it (units) ...
+    if let Some(r) = rows.clone().find(|r| fits(&headers(sheet, *r, 1))) {
+        return Some(block_at(sheet, r));
+    }
+    // ... else a header split over rows: the lowest start of a block of
+    // labels that together say date and flow (a title above stays out).
+    let mut r = rows
+        .clone()
+        .find(|r| fits(&headers(sheet, *r, header_block(sheet, *r))))?;
+    while rows.contains(&(r + 1)) && {
+        let n = header_block(sheet, r + 1);
+        n > 1 && fits(&headers(sheet, r + 1, n))
+    } {
+        r += 1;
+    }
+    Some(block_at(sheet, r))
+}
+
+/// The header block starting at `row`, its height by [`header_block`].
+pub(crate) fn block_at(sheet: &Sheet, row: u32) -> HeaderFound {
+    HeaderFound::fixed(sheet, row, header_block(sheet, row))
+}
+
+/// The most header rows a proposal or the mapping view makes (the profile
+/// format takes 20).
+pub const MAX_HEADER_ROWS: u32 = 10;
+
+/// How many rows from `row` down are column headers: the row itself and
+/// the rows after it up to the first day row (a date in some cell), when
+/// each of them holds only labels (text that is no number and no date).
+/// Without a day row close below, one row: a file of text alone is no
+/// header block.
+pub(crate) fn header_block(s: &Sheet, row: u32) -> u32 {
+    let label = |r: u32, c: u32| {
+        let t = s.text(r, c);
+        let t = t.trim();
+        matches!(s.get(r, c), crate::import::workbook::Cell::Text(_))
+            && s.datetime(r, c).is_none()
+            && t.replace(',', "").parse::<f64>().is_err()
+    };
+    for n in 1..=MAX_HEADER_ROWS {
+        let r = row.saturating_add(n);
+        if s.filled(r).any(|c| s.datetime(r, c).is_some()) {
+            return n;
+        }
+        if n == MAX_HEADER_ROWS || s.row_is_blank(r) || !s.filled(r).all(|c| label(r, c)) {
+            break;
+        }
+    }
+    1
 }
 
 fn has_word(h: &str, w: &str) -> bool {
@@ -1354,7 +1404,8 @@ pub(crate) fn propose(name: &str, sheet: &Sheet, found: &HeaderFound) -> Profile
     }
     let mut skip: Vec<String> = Vec::new();
     let mut text_dates = Vec::new();
-    for r in found.row + 1..sheet.rows() {
+    let rows = found.end.saturating_sub(found.row).max(1);
+    for r in found.row.saturating_add(rows)..sheet.rows() {
         if sheet.row_is_blank(r) {
             continue;
         }
@@ -1387,20 +1438,21 @@ pub(crate) fn propose(name: &str, sheet: &Sheet, found: &HeaderFound) -> Profile
     }
     // Day-first text dates show themselves by a first part above 12.
     let date_format = (!text_dates.is_empty()).then(|| "%d/%m/%Y".to_string());
-    let eff_header = found
+    // The header row is found by its own texts (PROFILES.md), so a block's
+    // search strings are its top row's.
+    let top = if rows > 1 {
+        headers(sheet, found.row, 1)
+    } else {
+        found.headers.clone()
+    };
+    let eff_col = found
         .headers
         .iter()
-        .find(|h| field_of(h) == Some(Field::EffluentFlow))
-        .cloned();
-    let date_header = found
-        .headers
-        .get(date_col as usize)
-        .cloned()
-        .unwrap_or_default();
-    let header_contains: Vec<String> = [Some(date_header), eff_header]
+        .position(|h| field_of(h) == Some(Field::EffluentFlow));
+    let header_contains: Vec<String> = [Some(date_col as usize), eff_col]
         .into_iter()
         .flatten()
-        .filter(|h| !h.is_empty())
+        .filter_map(|c| top.get(c).filter(|h| !h.is_empty()).cloned())
         .collect();
     Profile {
         source: name.to_string(),
@@ -1413,7 +1465,7 @@ pub(crate) fn propose(name: &str, sheet: &Sheet, found: &HeaderFound) -> Profile
             file_name: super::names::plant_token(name).map(|p| format!("{p}*")),
             sheet: None,
             header_contains,
-            header_rows: 1,
+            header_rows: rows,
             skip_rows_starting_with: skip,
             date: place_of(date_col),
             date_format,
