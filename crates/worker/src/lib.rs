@@ -200,6 +200,22 @@ fn reread(state: &Rc<RefCell<State>>, store: &mut ImportStore) {
     }
 }
 
+/// The store with a batch's imports added; when they bring or replace a
+/// profile, the files it decides are read again.
+fn add_imported(state: &Rc<RefCell<State>>, imported: Vec<FileImport>) -> ImportStore {
+    let mut store = take_store(state);
+    let before = profile_files(&store);
+    for f in imported {
+        store.add(f);
+    }
+    if profile_files(&store) != before {
+        reread(state, &mut store);
+    } else {
+        prune_kept(state, &store);
+    }
+    store
+}
+
 /// Forget the bytes of files neither in the store nor held for an undo.
 fn prune_kept(state: &Rc<RefCell<State>>, store: &ImportStore) {
     let mut st = state.borrow_mut();
@@ -480,16 +496,7 @@ async fn handle(state: &Rc<RefCell<State>>, call: Call, files: Array) {
                     }
                 }
                 post_progress(id, total, total, "computing daily CO2", total);
-                let mut store = take_store(state);
-                let before = profile_files(&store);
-                for f in imported {
-                    store.add(f);
-                }
-                if profile_files(&store) != before {
-                    reread(state, &mut store);
-                } else {
-                    prune_kept(state, &store);
-                }
+                let store = add_imported(state, imported);
                 publish(id, state, store, true, started, problems, lost);
                 return;
             }
@@ -575,26 +582,8 @@ async fn handle(state: &Rc<RefCell<State>>, call: Call, files: Array) {
                     Err(e) => problems.push(e),
                 }
             }
-            post(
-                id,
-                Reply::Progress(Progress {
-                    done: total,
-                    total,
-                    current: "computing daily CO2".into(),
-                    index: total,
-                }),
-                None,
-            );
-            let mut store = take_store(state);
-            let before = profile_files(&store);
-            for f in imported {
-                store.add(f);
-            }
-            if profile_files(&store) != before {
-                reread(state, &mut store);
-            } else {
-                prune_kept(state, &store);
-            }
+            post_progress(id, total, total, "computing daily CO2", total);
+            let store = add_imported(state, imported);
             publish(id, state, store, true, started, problems, Vec::new());
         }
         Request::Remove { name, sha256 } => {
