@@ -61,6 +61,27 @@ test("an unknown workbook is mapped, saved, kept over a reload and deleted", asy
       "D: rain (mm)",
       "E: notes",
     ]);
+    // The header's height: two rows take the first day into every column's
+    // header (one day less read); back to one, the proposal's headers again.
+    const firstChoice = () =>
+      page.$eval("[data-testid=map-col-effluent_flow] option:nth-child(2)", (o) => o.textContent);
+    assert.equal(await page.inputValue("[data-testid=map-header-rows]"), "1");
+    await page.fill("[data-testid=map-header-rows]", "2");
+    await page.press("[data-testid=map-header-rows]", "Tab");
+    await page.waitForFunction(
+      () => document.querySelector("[data-testid=map-col-effluent_flow] option:nth-child(2)")?.textContent === "A: day 2025-05-01",
+      null,
+      { timeout: 30_000 },
+    );
+    assert.equal(await page.inputValue("[data-testid=map-header-rows]"), "2");
+    await page.fill("[data-testid=map-header-rows]", "1");
+    await page.press("[data-testid=map-header-rows]", "Tab");
+    await page.waitForFunction(
+      () => document.querySelector("[data-testid=map-col-effluent_flow] option:nth-child(2)")?.textContent === "A: day",
+      null,
+      { timeout: 30_000 },
+    );
+    assert.equal(await firstChoice(), "A: day");
     const unlabelled = await page.$$eval(
       "[data-testid=mapping-view] select, [data-testid=mapping-view] input",
       (els) => els.filter((e) => !e.labels || e.labels.length === 0).map((e) => e.outerHTML),
