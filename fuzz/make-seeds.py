@@ -152,6 +152,14 @@ def main():
             if stream:
                 put("plant_a_xls", stream)
             small[name] = raw
+    # The built-in profiles (format version 2) with a file of their plant:
+    # the profile target parses them and reads the file with them.
+    builtins = os.path.join(ROOT, "crates", "core", "profiles")
+    for plant, toml in (("PLANT_A", "plant_a.toml"), ("PLANT_B", "plant_b.toml")):
+        book = next((n for n in files if n.startswith(plant) and n.endswith(".xlsx")), None)
+        if book:
+            text = open(os.path.join(builtins, toml), "rb").read()
+            put("profile", text + b"\0" + open(os.path.join(DATA, book), "rb").read())
     # The pipeline: a few files together, names included.
     groups = [
         [n for n in small if n.startswith("calcium") or n.startswith("PLANT_B")][:3],
