@@ -888,6 +888,23 @@ fn blank_lines_after_the_last_filled_row_of_a_csv_are_accounted() {
     assert_eq!(reasons(f).get(&SkipReason::Blank), Some(&5));
 }
 
+/// Found by the `profile` fuzz target: a CSV its profile cannot read (the
+/// required effluent column is not there) with blank lines after its last
+/// filled row left those lines out of the account; they are rejected with
+/// the rest.
+#[test]
+fn blank_lines_after_a_csv_its_profile_rejects_are_rejected_too() {
+    let name = "Riverside 2025-04.csv";
+    let csv = basic_grid("Daily Log").csv() + "\n\n,,\n";
+    let columns = BASIC_COLUMNS.replace("final effluent flow", "final effluent flow (m2/d)");
+    let r = run_profile(&profile(BASIC_LAYOUT, &columns), name, csv.into_bytes());
+    let f = file(&r, name);
+    assert!(f.error.is_some(), "{:?}", f.account);
+    assert!(f.account.balances(), "{:?}", f.account);
+    assert!(f.account.lines_balance(), "{:?}", f.account);
+    assert_eq!(reasons(f).get(&SkipReason::Blank), None);
+}
+
 /// Found by the `profile` fuzz target: after a lone `\r` line break (in a
 /// file whose other lines end in `\n`) the rows took the line number of
 /// the row before, so two rows of the CSV became one sheet row and a line

@@ -470,14 +470,18 @@ fn read_csv(ctx: &mut Ctx<'_>, utf8: &[u8], delimiter: u8) -> Result<Parsed, Fai
                     let is_row = |r: u32| rows.get(r as usize).copied().unwrap_or(false);
                     let [sheet] = &sheets;
                     let read = profile_reader::read(ctx, sheet, p, l, &found, None, &is_row);
-                    if read.is_ok() {
-                        // The sheet ends at its last filled row; blank lines
-                        // after it are lines of the file all the same.
-                        let end = rows.len().min(u32::MAX as usize) as u32;
-                        for r in sheet.rows()..end {
-                            if is_row(r) {
-                                ctx.account.skip(None, r + 1, SkipReason::Blank);
-                            }
+                    // The sheet ends at its last filled row; blank lines
+                    // after it are lines of the file all the same (rejected
+                    // with the rest when the file is not read).
+                    let reason = if read.is_ok() {
+                        SkipReason::Blank
+                    } else {
+                        SkipReason::FileRejected
+                    };
+                    let end = rows.len().min(u32::MAX as usize) as u32;
+                    for r in sheet.rows()..end {
+                        if is_row(r) {
+                            ctx.account.skip(None, r + 1, reason);
                         }
                     }
                     return read.map_err(|e| (Some(profile_reader::kind_of(l)), e));
