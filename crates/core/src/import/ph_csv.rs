@@ -618,19 +618,23 @@ pub(super) mod pieces {
             })
             .collect();
         let (name, config) = (ctx.name.clone(), ctx.config);
+        // Every piece is read the same way, by a thread or here below.
+        let read_one = |piece: Piece| {
+            read_piece(
+                &name,
+                config,
+                lay,
+                text,
+                delimiter,
+                header_line,
+                dates,
+                piece,
+            )
+        };
         let slots: Vec<Mutex<Option<Read>>> = pieces.iter().map(|_| Mutex::new(None)).collect();
         ctx.spread.run(pieces.len(), &|k| {
             if let (Some(piece), Some(slot)) = (pieces.get(k), slots.get(k)) {
-                let r = read_piece(
-                    &name,
-                    config,
-                    lay,
-                    text,
-                    delimiter,
-                    header_line,
-                    dates,
-                    *piece,
-                );
+                let r = read_one(*piece);
                 if let Ok(mut s) = slot.lock() {
                     *s = Some(r);
                 }
@@ -658,16 +662,7 @@ pub(super) mod pieces {
                         line: count_newlines(text.get(..at)?),
                         stop: starts.iter().copied().find(|s| *s > at),
                     };
-                    read_piece(
-                        &name,
-                        config,
-                        lay,
-                        text,
-                        delimiter,
-                        header_line,
-                        dates,
-                        piece,
-                    )
+                    read_one(piece)
                 }
             };
             let end = piece.end;
