@@ -196,6 +196,10 @@ mod bench {
             }
         }
         largest_alone(&sources, &config, &label, cores);
+        // The core's rows alone, for a quick look while changing the import.
+        if std::env::var_os("BENCH_CORE_ONLY").is_some() {
+            return;
+        }
         let Some(run) = first else { return };
         process_rows(&label, dir, sources.len(), mb, cores);
         drop(sources);

@@ -115,7 +115,41 @@ pub fn parse_plain(s: &str) -> Option<f64> {
     {
         return None;
     }
-    s.parse::<f64>().ok()
+    short_decimal(b).or_else(|| s.parse::<f64>().ok())
+}
+
+/// `[+-]digits[.digits]` with at most 15 digits in all: the digits as an
+/// integer and the power of ten are both exact doubles, so one division is
+/// the correctly rounded value, the very double `str::parse` returns (its
+/// own first case, without its general machinery: sensor values are all
+/// of this form).
+fn short_decimal(b: &[u8]) -> Option<f64> {
+    const POW10: [f64; 16] = [
+        1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+    ];
+    let (negative, digits) = match b.first()? {
+        b'-' => (true, b.get(1..)?),
+        b'+' => (false, b.get(1..)?),
+        _ => (false, b),
+    };
+    let mut mantissa = 0u64;
+    let (mut count, mut frac, mut dot) = (0usize, 0usize, false);
+    for &c in digits {
+        match c {
+            b'0'..=b'9' if count < 15 => {
+                mantissa = mantissa * 10 + u64::from(c - b'0');
+                count += 1;
+                frac += usize::from(dot);
+            }
+            b'.' if !dot => dot = true,
+            _ => return None,
+        }
+    }
+    if count == 0 {
+        return None;
+    }
+    let v = mantissa as f64 / *POW10.get(frac)?;
+    Some(if negative { -v } else { v })
 }
 
 fn parse_with_commas(s: &str, commas: Commas) -> Option<(f64, bool)> {
@@ -196,6 +230,54 @@ pub fn tidy(v: f64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The short form's division against the standard parser, bit for
+    /// bit, over digit counts, dot positions and signs (a longer number
+    /// goes to the standard parser).
+    #[test]
+    fn short_decimals_are_the_standard_parsers_doubles() {
+        let mut state = 0x9E37_79B9_7F4A_7C15u64;
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        let mut checked = 0;
+        for _ in 0..300_000 {
+            let n = (next() % 17) as usize + 1;
+            let mut t: String = (0..n)
+                .map(|_| char::from(b'0' + (next() % 10) as u8))
+                .collect();
+            if next() % 4 != 0 {
+                let at = (next() as usize) % (t.len() + 1);
+                t.insert(at, '.');
+            }
+            match next() % 4 {
+                0 => t.insert(0, '-'),
+                1 => t.insert(0, '+'),
+                _ => {}
+            }
+            let want = t.parse::<f64>().ok();
+            if let Some(got) = short_decimal(t.as_bytes()) {
+                checked += 1;
+                assert_eq!(Some(got.to_bits()), want.map(f64::to_bits), "{t}");
+            }
+            assert_eq!(
+                parse_plain(&t).map(f64::to_bits),
+                want.map(f64::to_bits),
+                "{t}"
+            );
+        }
+        assert!(checked > 100_000);
+        for t in ["", ".", "-", "+.", "1..2", "1e5", "0x1", "--1", "1-"] {
+            assert_eq!(short_decimal(t.as_bytes()), None, "{t}");
+        }
+        assert_eq!(
+            short_decimal(b"-0").map(f64::to_bits),
+            Some((-0.0f64).to_bits())
+        );
+    }
 
     fn v(s: &str) -> Option<f64> {
         parse_num(s, Commas::Thousands)

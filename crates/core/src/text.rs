@@ -143,7 +143,7 @@ fn lossy_1252(bytes: &[u8]) -> Cow<'static, [u8]> {
 /// Classic Mac files end lines with a lone `\r`; the CSV reader copes, but
 /// its line counter counts `\n`, so such text is given `\n` endings.
 pub fn normalize_lone_cr(text: Cow<'_, [u8]>) -> Cow<'_, [u8]> {
-    if text.contains(&b'\r') && !text.contains(&b'\n') {
+    if memchr::memchr(b'\r', &text).is_some() && memchr::memchr(b'\n', &text).is_none() {
         Cow::Owned(
             text.iter()
                 .map(|b| if *b == b'\r' { b'\n' } else { *b })

@@ -231,8 +231,25 @@ pub fn parse_timestamp(s: &str) -> Option<(NaiveDateTime, Zone)> {
 
 /// [`parse_timestamp`] with slashed dates read in `order`.
 pub fn parse_timestamp_in(s: &str, order: DayOrder) -> Option<(NaiveDateTime, Zone)> {
+    let (d, len) = timestamp_date(s, order)?;
+    timestamp_after_date(d, s.trim().as_bytes().get(len..)?)
+}
+
+/// The date a timestamp starts with, and the bytes it takes of the
+/// trimmed text. Its last part is a run of digits, so a text that starts
+/// with those same bytes, followed by anything but a digit, starts with
+/// the same date: a log's rows of one day read it once (see
+/// [`timestamp_after_date`]).
+pub fn timestamp_date(s: &str, order: DayOrder) -> Option<(NaiveDate, usize)> {
     let mut c = Cursor::new(s);
     let d = date_part(&mut c, order)?;
+    Some((d, c.i))
+}
+
+/// The rest of a timestamp after its date (of [`timestamp_date`]): nothing
+/// (midnight), or `T` or spaces and a time with its zone.
+pub fn timestamp_after_date(d: NaiveDate, rest: &[u8]) -> Option<(NaiveDateTime, Zone)> {
+    let mut c = Cursor { b: rest, i: 0 };
     if c.done() {
         return Some((d.and_time(NaiveTime::MIN), Zone::Local));
     }

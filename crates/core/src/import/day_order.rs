@@ -16,7 +16,7 @@ use crate::config::DayOrder;
 use crate::model::{CellRef, Severity};
 use crate::qa;
 use crate::text::{clip, QUOTE_CHARS};
-use crate::timestamp::{parse_date_in, parse_timestamp_in, slash_parts, Zone};
+use crate::timestamp::{parse_date_in, slash_parts, timestamp_after_date, timestamp_date, Zone};
 
 /// Dates looked at before a file with no slashed date among them is taken
 /// to have none: the scan must not parse a whole ISO-dated log twice.
@@ -39,6 +39,9 @@ pub struct DateReader {
     /// Slashed dates read while nothing decided the order.
     assumed: u64,
     first_assumed: Option<u32>,
+    /// The last timestamp's date and its text: a minute log repeats one
+    /// date on 1,440 rows.
+    day: Option<(NaiveDate, Vec<u8>)>,
 }
 
 impl DateReader {
@@ -92,6 +95,7 @@ impl DateReader {
             evidence,
             assumed: 0,
             first_assumed: None,
+            day: None,
         }
     }
 
@@ -119,7 +123,23 @@ impl DateReader {
     }
 
     pub fn timestamp(&mut self, s: &str, line: u32) -> Option<(NaiveDateTime, Zone)> {
-        let t = parse_timestamp_in(s, self.order)?;
+        let b = s.trim().as_bytes();
+        let known = self.day.as_ref().and_then(|(d, text)| {
+            let same = b.starts_with(text) && !b.get(text.len()).is_some_and(u8::is_ascii_digit);
+            same.then_some((*d, text.len()))
+        });
+        let (d, len) = match known {
+            Some(k) => k,
+            None => {
+                let (d, len) = timestamp_date(s, self.order)?;
+                let text = self.day.get_or_insert_with(|| (d, Vec::new()));
+                text.0 = d;
+                text.1.clear();
+                text.1.extend_from_slice(b.get(..len).unwrap_or(&[]));
+                (d, len)
+            }
+        };
+        let t = timestamp_after_date(d, b.get(len..).unwrap_or(&[]))?;
         self.note(s, line);
         Some(t)
     }

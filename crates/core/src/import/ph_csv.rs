@@ -196,6 +196,9 @@ struct Part {
     first: Option<NaiveDate>,
     last: Option<NaiveDate>,
     plant_ids: BTreeSet<Text>,
+    /// Series whose plant is in `plant_ids` already (one set insert per
+    /// series, not per row).
+    plant_noted: Vec<bool>,
     units_warned: BTreeSet<Text>,
     /// The units warned about, in the order of their findings.
     units_order: Vec<Text>,
@@ -221,6 +224,7 @@ impl Part {
             first: None,
             last: None,
             plant_ids: BTreeSet::new(),
+            plant_noted: Vec::new(),
             units_warned: BTreeSet::new(),
             units_order: Vec::new(),
             utc_readings: Vec::new(),
@@ -354,6 +358,7 @@ impl Part {
                     let s = self.new_series(ctx, lay, line, rec);
                     let id = self.series.len() as u32;
                     self.series.push(s);
+                    self.plant_noted.push(false);
                     self.series_ids.insert(self.key.clone(), id);
                     id
                 }
@@ -428,7 +433,12 @@ impl Part {
             }
             Zone::Local => self.naive_rows += 1,
         }
-        self.plant_ids.insert(s.plant_id.clone());
+        if self.plant_noted.get(sid as usize) != Some(&true) {
+            self.plant_ids.insert(s.plant_id.clone());
+            if let Some(n) = self.plant_noted.get_mut(sid as usize) {
+                *n = true;
+            }
+        }
         self.first = Some(self.first.map_or(date, |f| f.min(date)));
         self.last = Some(self.last.map_or(date, |l| l.max(date)));
         self.readings.push(SensorReading {
@@ -559,7 +569,7 @@ impl Part {
 pub(super) mod pieces {
     use std::sync::Mutex;
 
-    use super::super::delimited::Piece;
+    use super::super::delimited::{self, Piece};
     use super::super::{walk_data_piece, Ctx, RowAccount, MAX_SKIP_RANGES};
     use super::{DateReader, Layout, Part, MAX_SERIES_PER_FILE};
     use crate::qa::{self, FileFindings};
@@ -829,14 +839,10 @@ pub(super) mod pieces {
             out.push(count);
             prev = s;
         }
-        let lone_cr = text
-            .iter()
-            .enumerate()
-            .any(|(i, b)| *b == b'\r' && text.get(i + 1) != Some(&b'\n'));
-        (!lone_cr).then_some(out)
+        (!delimited::has_lone_cr(text)).then_some(out)
     }
 
     fn count_newlines(text: &[u8]) -> u64 {
-        text.iter().filter(|b| **b == b'\n').count() as u64
+        delimited::count_byte(text, b'\n')
     }
 }
