@@ -170,9 +170,12 @@ fn walk_plain(
                 }
             }
             rec.clear();
-            for field in content.split(|b| *b == delimiter) {
-                rec.push_field(field);
+            let mut start = 0;
+            for at in memchr::memchr_iter(delimiter, content) {
+                rec.push_field(content.get(start..at).unwrap_or(&[]));
+                start = at + 1;
             }
+            rec.push_field(content.get(start..).unwrap_or(&[]));
             let row = Row::Record {
                 line: clamp(line),
                 lines: 1,
@@ -362,7 +365,7 @@ fn breaks(bytes: &[u8], lone_cr: bool) -> u64 {
 
 /// A `\r` that is not the first half of a `\r\n`.
 pub fn has_lone_cr(text: &[u8]) -> bool {
-    memchr::memchr_iter(b'\r', text).any(|i| text.get(i + 1) != Some(&b'\n'))
+    memchr::memchr(b'\r', text).is_some() && lone_crs(text) > 0
 }
 
 /// Line numbers from byte offsets, counted forward from the last offset
@@ -453,9 +456,30 @@ pub fn total_lines(text: &[u8]) -> u64 {
 /// per `\r`, so a `\r\n` file costs a search per line, not a test of
 /// every byte's successor.
 fn lone_crs(text: &[u8]) -> u64 {
-    memchr::memchr_iter(b'\r', text)
-        .filter(|i| text.get(i + 1) != Some(&b'\n'))
-        .count() as u64
+    // Byte pairs compared in byte-wide lanes as in `count_byte`: a `\r\n`
+    // file has a `\r` on every line, too many for a search per `\r`.
+    const LANES: usize = 64;
+    let (Some(head), Some(next)) = (text.get(..text.len().saturating_sub(1)), text.get(1..)) else {
+        return 0;
+    };
+    let mut total = u64::from(text.last() == Some(&b'\r'));
+    for (h, n) in head.chunks(LANES * 255).zip(next.chunks(LANES * 255)) {
+        let mut lanes = [0u8; LANES];
+        let (mut hs, mut ns) = (h.chunks_exact(LANES), n.chunks_exact(LANES));
+        for (hc, nc) in (&mut hs).zip(&mut ns) {
+            for ((lane, a), b) in lanes.iter_mut().zip(hc).zip(nc) {
+                *lane += u8::from(*a == b'\r') & u8::from(*b != b'\n');
+            }
+        }
+        total += lanes.iter().map(|l| u64::from(*l)).sum::<u64>();
+        total += hs
+            .remainder()
+            .iter()
+            .zip(ns.remainder())
+            .filter(|(a, b)| **a == b'\r' && **b != b'\n')
+            .count() as u64;
+    }
+    total
 }
 
 /// How many times `needle` occurs in `text`. Counted in byte-wide lanes
@@ -812,6 +836,26 @@ mod tests {
             }
         }
         assert!(plain_texts > 400, "{plain_texts}");
+    }
+
+    #[test]
+    fn lone_crs_are_counted_across_blocks() {
+        let mut text: Vec<u8> = (0..40_000u32)
+            .flat_map(|i| match i % 5 {
+                0 => b"\r\n".to_vec(),
+                1 => b"\r".to_vec(),
+                _ => b"x".to_vec(),
+            })
+            .collect();
+        text.push(b'\r');
+        for end in [0, 1, 2, 63, 64, 65, 66, 16_320, 16_321, 16_322, text.len()] {
+            let slice = &text[..end];
+            let want = (0..slice.len())
+                .filter(|i| slice[*i] == b'\r' && slice.get(i + 1) != Some(&b'\n'))
+                .count() as u64;
+            assert_eq!(lone_crs(slice), want, "{end}");
+            assert_eq!(has_lone_cr(slice), want > 0, "{end}");
+        }
     }
 
     #[test]
