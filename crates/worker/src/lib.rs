@@ -128,6 +128,8 @@ pub fn start() {
     scope().set_onmessage(Some(onmessage.as_ref().unchecked_ref()));
     // The handler lives as long as the worker.
     onmessage.forget();
+    // Messages wait (queued by the browser) while the parser is warmed up.
+    std::hint::black_box(crew_mrv_core::import::warm_up());
     post(Answer::UNSOLICITED, Reply::Ready, None);
 }
 
