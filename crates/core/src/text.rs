@@ -61,13 +61,17 @@ pub fn decode(bytes: &[u8]) -> (Cow<'_, [u8]>, TextEncoding) {
     }
 }
 
-/// Valid UTF-8. All ASCII first: an OR over blocks, which compiles to
-/// vector code, clears a sensor log several times faster than the
-/// validation does.
+/// Valid UTF-8. All ASCII first, eight bytes at a time (an OR of words,
+/// which the native build also vectorises): a sensor log is cleared several
+/// times faster than by the validation, in the browser's size-built
+/// workers too.
 fn is_utf8(bytes: &[u8]) -> bool {
-    let ascii = bytes
-        .chunks(4096)
-        .all(|block| block.iter().fold(0u8, |acc, b| acc | b) < 0x80);
+    let words = bytes.chunks_exact(8);
+    let tail = words.remainder().iter().fold(0u8, |acc, b| acc | b);
+    let high = words.fold(0u64, |acc, w| {
+        acc | u64::from_le_bytes(w.try_into().unwrap_or([0x80; 8]))
+    });
+    let ascii = high & 0x8080_8080_8080_8080 == 0 && tail < 0x80;
     ascii || std::str::from_utf8(bytes).is_ok()
 }
 
@@ -240,6 +244,24 @@ pub fn looks_like_text(utf8: &[u8]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A byte above 0x7F anywhere (in a word or in the tail) sends the
+    /// text to the validation, which decides.
+    #[test]
+    fn utf8_is_told_wherever_the_high_byte_sits() {
+        for len in [0, 1, 7, 8, 9, 16, 23, 40] {
+            let ascii = vec![b'a'; len];
+            assert!(is_utf8(&ascii));
+            for at in 0..len {
+                let mut bad = ascii.clone();
+                bad[at] = 0xE9;
+                assert!(!is_utf8(&bad), "{len} {at}");
+                let mut good = ascii.clone();
+                good.splice(at..=at, "é".bytes());
+                assert!(is_utf8(&good), "{len} {at}");
+            }
+        }
+    }
 
     #[test]
     fn utf8_is_borrowed_and_bom_stripped() {

@@ -1,6 +1,6 @@
 //! Finding columns by what their headers say, never by position.
 
-use csv::ByteRecord;
+use super::delimited::Fields;
 
 use crate::config::Limits;
 use crate::error::{FileError, FileErrorKind};
@@ -35,7 +35,7 @@ pub struct Header {
 }
 
 impl Header {
-    pub fn from_record(rec: &ByteRecord) -> Header {
+    pub fn from_record(rec: &Fields<'_>) -> Header {
         let raw: Vec<String> = rec
             .iter()
             .map(|f| String::from_utf8_lossy(f).trim().to_string())
@@ -141,7 +141,7 @@ impl MetadataBudget {
     pub fn next(
         &mut self,
         header: &Header,
-        rec: &ByteRecord,
+        rec: &Fields<'_>,
         used: &[Option<usize>],
         line: u32,
     ) -> Option<String> {
@@ -184,7 +184,7 @@ impl MetadataBudget {
 /// Build a JSON object of the fields whose columns are not in `used`, keyed
 /// by the header as written (keys sorted, so the text is the same however
 /// a file orders its columns).
-pub fn metadata_json(header: &Header, rec: &ByteRecord, used: &[Option<usize>]) -> String {
+pub fn metadata_json(header: &Header, rec: &Fields<'_>, used: &[Option<usize>]) -> String {
     let mut map = serde_json::Map::new();
     for (i, key) in header.raw.iter().enumerate() {
         if used.contains(&Some(i)) || key.is_empty() {

@@ -59,7 +59,7 @@ impl DateReader {
             if line <= header_line {
                 return ControlFlow::Continue(());
             }
-            let s = field(record, Some(col));
+            let s = field(&record, Some(col));
             match slash_parts(s) {
                 Some((first, second)) => {
                     any_slash = true;

@@ -22,7 +22,7 @@ pub enum Row<'r> {
     Record {
         line: u32,
         lines: u32,
-        record: &'r ByteRecord,
+        record: Fields<'r>,
     },
     /// A quoted field opened on `line` would have run to `last_line`,
     /// swallowing `delimiters` separators: a stray `"`, not a field. The
@@ -33,6 +33,58 @@ pub enum Row<'r> {
         last_line: u32,
         delimiters: u64,
     },
+}
+
+/// One row's fields, where they already are: the bytes they sit in and
+/// where each ends. Field `i` starts `gap` bytes after field `i - 1` ends:
+/// the delimiter of a plain line (read where it lies in the file, no copy),
+/// nothing in a record the CSV reader unquoted into its own buffer.
+#[derive(Clone, Copy, Debug)]
+pub struct Fields<'a> {
+    bytes: &'a [u8],
+    ends: &'a [usize],
+    gap: usize,
+}
+
+impl<'a> Fields<'a> {
+    /// A record of the CSV reader; `ends` is filled with its field ends.
+    pub fn of_record(rec: &'a ByteRecord, ends: &'a mut Vec<usize>) -> Fields<'a> {
+        ends.clear();
+        let mut at = 0;
+        for f in rec.iter() {
+            at += f.len();
+            ends.push(at);
+        }
+        Fields {
+            bytes: rec.as_slice(),
+            ends,
+            gap: 0,
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    pub fn get(&self, i: usize) -> Option<&'a [u8]> {
+        let end = *self.ends.get(i)?;
+        let start = match i.checked_sub(1) {
+            None => 0,
+            Some(before) => self.ends.get(before)? + self.gap,
+        };
+        self.bytes.get(start..end)
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = &'a [u8]> + 'a {
+        let fields = *self;
+        (0..fields.len()).filter_map(move |i| fields.get(i))
+    }
+
+    /// The bytes of all the fields together.
+    pub fn field_bytes(&self) -> usize {
+        let gaps = self.gap * self.len().saturating_sub(1);
+        self.ends.last().map_or(0, |end| end.saturating_sub(gaps))
+    }
 }
 
 /// Lines a quoted field may span before it is taken for a stray quote:
@@ -99,10 +151,10 @@ pub fn walk_piece(
     piece: Piece,
     mut f: impl FnMut(Row<'_>) -> ControlFlow<()>,
 ) -> Option<usize> {
-    let mut rec = ByteRecord::new();
-    match walk_plain(text, delimiter, piece, &mut rec, &mut f) {
+    let mut ends = Vec::new();
+    match walk_plain(text, delimiter, piece, &mut ends, &mut f) {
         Plain::Done(stopped) => stopped,
-        Plain::From(rest) => walk_csv(text, delimiter, rest, rec, f),
+        Plain::From(rest) => walk_csv(text, delimiter, rest, ends, f),
     }
 }
 
@@ -126,7 +178,7 @@ fn walk_plain(
     text: &[u8],
     delimiter: u8,
     piece: Piece,
-    rec: &mut ByteRecord,
+    ends: &mut Vec<usize>,
     f: &mut impl FnMut(Row<'_>) -> ControlFlow<()>,
 ) -> Plain {
     // `q` is where the reader would start looking for the next record (past
@@ -169,17 +221,17 @@ fn walk_plain(
                     return Plain::Done(None);
                 }
             }
-            rec.clear();
-            let mut start = 0;
-            for at in memchr::memchr_iter(delimiter, content) {
-                rec.push_field(content.get(start..at).unwrap_or(&[]));
-                start = at + 1;
-            }
-            rec.push_field(content.get(start..).unwrap_or(&[]));
+            ends.clear();
+            ends.extend(memchr::memchr_iter(delimiter, content));
+            ends.push(content.len());
             let row = Row::Record {
                 line: clamp(line),
                 lines: 1,
-                record: rec,
+                record: Fields {
+                    bytes: content,
+                    ends,
+                    gap: 1,
+                },
             };
             if f(row).is_break() {
                 return Plain::Done(None);
@@ -212,9 +264,10 @@ fn walk_csv(
     text: &[u8],
     delimiter: u8,
     piece: Piece,
-    mut rec: ByteRecord,
+    mut ends: Vec<usize>,
     mut f: impl FnMut(Row<'_>) -> ControlFlow<()>,
 ) -> Option<usize> {
+    let mut rec = ByteRecord::new();
     // After a stray quote the walk restarts on the next line with a new
     // reader: `base` is where it starts, `base_line` the lines before it.
     let (mut base, mut base_line) = (piece.from, piece.line);
@@ -300,7 +353,7 @@ fn walk_csv(
                 let row = Row::Record {
                     line: clamp(first),
                     lines: 1,
-                    record: &literal,
+                    record: Fields::of_record(&literal, &mut ends),
                 };
                 if f(row).is_break() {
                     return None;
@@ -317,7 +370,7 @@ fn walk_csv(
             let row = Row::Record {
                 line: clamp(first),
                 lines: clamp(breaks + 1),
-                record: &rec,
+                record: Fields::of_record(&rec, &mut ends),
             };
             if f(row).is_break() {
                 return None;
@@ -456,51 +509,17 @@ pub fn total_lines(text: &[u8]) -> u64 {
 /// per `\r`, so a `\r\n` file costs a search per line, not a test of
 /// every byte's successor.
 fn lone_crs(text: &[u8]) -> u64 {
-    // Byte pairs compared in byte-wide lanes as in `count_byte`: a `\r\n`
-    // file has a `\r` on every line, too many for a search per `\r`.
-    const LANES: usize = 64;
-    let (Some(head), Some(next)) = (text.get(..text.len().saturating_sub(1)), text.get(1..)) else {
-        return 0;
-    };
-    let mut total = u64::from(text.last() == Some(&b'\r'));
-    for (h, n) in head.chunks(LANES * 255).zip(next.chunks(LANES * 255)) {
-        let mut lanes = [0u8; LANES];
-        let (mut hs, mut ns) = (h.chunks_exact(LANES), n.chunks_exact(LANES));
-        for (hc, nc) in (&mut hs).zip(&mut ns) {
-            for ((lane, a), b) in lanes.iter_mut().zip(hc).zip(nc) {
-                *lane += u8::from(*a == b'\r') & u8::from(*b != b'\n');
-            }
-        }
-        total += lanes.iter().map(|l| u64::from(*l)).sum::<u64>();
-        total += hs
-            .remainder()
-            .iter()
-            .zip(ns.remainder())
-            .filter(|(a, b)| **a == b'\r' && **b != b'\n')
-            .count() as u64;
-    }
-    total
+    memchr::memchr_iter(b'\r', text)
+        .filter(|i| text.get(i + 1) != Some(&b'\n'))
+        .count() as u64
 }
 
-/// How many times `needle` occurs in `text`. Counted in byte-wide lanes
-/// that cannot overflow within a block, which the compiler turns into
-/// vector compares: a plain `filter().count()` adds into 64-bit lanes and
-/// took 12 % of a year's import for the row account's line count.
+/// How many times `needle` occurs in `text`, counted by the memchr crate's
+/// vector code (AVX2 natively, simd128 in the browser): a plain
+/// `filter().count()` took 12 % of a year's import natively, and the
+/// browser's workers are built for size, which leaves loops unvectorised.
 pub fn count_byte(text: &[u8], needle: u8) -> u64 {
-    const LANES: usize = 64;
-    let mut total = 0u64;
-    for block in text.chunks(LANES * 255) {
-        let mut lanes = [0u8; LANES];
-        let mut chunks = block.chunks_exact(LANES);
-        for chunk in &mut chunks {
-            for (lane, b) in lanes.iter_mut().zip(chunk) {
-                *lane += u8::from(*b == needle);
-            }
-        }
-        total += lanes.iter().map(|l| u64::from(*l)).sum::<u64>();
-        total += chunks.remainder().iter().filter(|b| **b == needle).count() as u64;
-    }
-    total
+    memchr::memchr_iter(needle, text).count() as u64
 }
 
 fn clamp(v: u64) -> u32 {
@@ -509,7 +528,7 @@ fn clamp(v: u64) -> u32 {
 
 /// A field as trimmed UTF-8 (invalid bytes cannot occur: the text was
 /// decoded first; fall back to "" rather than panic).
-pub fn field(rec: &ByteRecord, idx: Option<usize>) -> &str {
+pub fn field<'a>(rec: &Fields<'a>, idx: Option<usize>) -> &'a str {
     idx.and_then(|i| rec.get(i))
         .and_then(|b| std::str::from_utf8(b).ok())
         .map(str::trim)
@@ -525,10 +544,10 @@ pub struct Oversized {
 }
 
 /// The caps on one row, checked before any field is looked at.
-pub fn oversized(rec: &ByteRecord, limits: &Limits) -> Option<Oversized> {
+pub fn oversized(rec: &Fields<'_>, limits: &Limits) -> Option<Oversized> {
     // No field is longer than the whole row: one comparison for almost
     // every row.
-    if rec.len() <= limits.max_csv_fields && rec.as_slice().len() <= limits.max_field_bytes {
+    if rec.len() <= limits.max_csv_fields && rec.field_bytes() <= limits.max_field_bytes {
         return None;
     }
     if rec.len() > limits.max_csv_fields {
@@ -558,7 +577,7 @@ pub fn oversized(rec: &ByteRecord, limits: &Limits) -> Option<Oversized> {
 }
 
 /// True when every field is empty or whitespace.
-pub fn is_blank(rec: &ByteRecord) -> bool {
+pub fn is_blank(rec: &Fields<'_>) -> bool {
     rec.iter()
         .all(|f| f.iter().all(|b| b.is_ascii_whitespace()))
 }
@@ -764,7 +783,7 @@ mod tests {
             walk_piece(t, b',', p, f)
         };
         let reader = |t: &[u8], p: Piece, f: &mut dyn FnMut(Row<'_>) -> ControlFlow<()>| {
-            walk_csv(t, b',', p, ByteRecord::new(), f)
+            walk_csv(t, b',', p, Vec::new(), f)
         };
         let mut plain_texts = 0;
         for round in 0..1200 {
@@ -824,8 +843,7 @@ mod tests {
             let plain = !text.contains(&b'"') && !has_lone_cr(&text) && !text.starts_with(BOM);
             if plain {
                 plain_texts += 1;
-                let mut rec = ByteRecord::new();
-                let went = walk_plain(&text, b',', Piece::WHOLE, &mut rec, &mut |_| {
+                let went = walk_plain(&text, b',', Piece::WHOLE, &mut Vec::new(), &mut |_| {
                     ControlFlow::Continue(())
                 });
                 assert!(

@@ -270,7 +270,12 @@ pub fn warm_up() -> usize {
     }
     [("warm-up-iso.csv", iso), ("warm-up-us.csv", us)]
         .iter()
-        .map(|(name, text)| import_file(name, text.as_bytes(), &config).records.sensor.len())
+        .map(|(name, text)| {
+            import_file(name, text.as_bytes(), &config)
+                .records
+                .sensor
+                .len()
+        })
         .sum()
 }
 
@@ -595,7 +600,7 @@ fn detect_csv(utf8: &[u8], delimiter: u8) -> Option<(CsvKind, u32)> {
     delimited::walk_until(utf8, delimiter, |row| {
         if let delimited::Row::Record { line, record, .. } = row {
             seen += 1;
-            let h = columns::Header::from_record(record);
+            let h = columns::Header::from_record(&record);
             if lab_csv::is_header(&h) {
                 found = Some((CsvKind::Lab, line));
             } else if ph_csv::is_header(&h) {
@@ -626,7 +631,7 @@ fn read_header(
     delimited::walk_until(text, delimiter, |row| match row {
         delimited::Row::Record { line, record, .. } if line >= header_line => {
             if line == header_line {
-                header = Some(columns::Header::from_record(record));
+                header = Some(columns::Header::from_record(&record));
             }
             ControlFlow::Break(())
         }
@@ -650,7 +655,7 @@ fn walk_data_rows(
     text: &[u8],
     delimiter: u8,
     header_line: u32,
-    f: impl FnMut(&mut Ctx<'_>, u32, &csv::ByteRecord),
+    f: impl FnMut(&mut Ctx<'_>, u32, &delimited::Fields<'_>),
 ) {
     walk_data_piece(
         ctx,
@@ -670,7 +675,7 @@ fn walk_data_piece(
     delimiter: u8,
     header_line: u32,
     piece: delimited::Piece,
-    mut f: impl FnMut(&mut Ctx<'_>, u32, &csv::ByteRecord),
+    mut f: impl FnMut(&mut Ctx<'_>, u32, &delimited::Fields<'_>),
 ) -> Option<usize> {
     let limits = ctx.config.limits.clone();
     delimited::walk_piece(text, delimiter, piece, |row| {
@@ -685,8 +690,8 @@ fn walk_data_piece(
             record,
         } => {
             ctx.account.lines_in_fields += u64::from(lines.saturating_sub(1));
-            if !skip_before_data(ctx, line, header_line, record, &limits) {
-                f(ctx, line, record);
+            if !skip_before_data(ctx, line, header_line, &record, &limits) {
+                f(ctx, line, &record);
             }
         }
         delimited::Row::RunawayQuote {
@@ -718,7 +723,7 @@ fn walk_table_rows(
     delimiter: u8,
     header_line: u32,
     header: &columns::Header,
-    mut f: impl FnMut(&mut Ctx<'_>, u32, &csv::ByteRecord),
+    mut f: impl FnMut(&mut Ctx<'_>, u32, &delimited::Fields<'_>),
 ) {
     walk_data_rows(ctx, text, delimiter, header_line, |ctx, line, rec| {
         if delimited::is_blank(rec) {
@@ -737,7 +742,7 @@ fn skip_before_data(
     ctx: &mut Ctx<'_>,
     line: u32,
     header_line: u32,
-    rec: &csv::ByteRecord,
+    rec: &delimited::Fields<'_>,
     limits: &crate::config::Limits,
 ) -> bool {
     let reason = if line < header_line {

@@ -9,7 +9,7 @@ use chrono::NaiveDate;
 
 use super::columns::{Header, MetadataBudget};
 use super::day_order::DateReader;
-use super::delimited::{self, field};
+use super::delimited::{self, field, Fields};
 use super::{names, Ctx, FileKind, Parsed, Records, SkipReason, UNNUMBERED};
 use crate::error::FileError;
 use crate::model::{CellRef, SensorReading, SensorSeries, Severity, Text};
@@ -234,7 +234,7 @@ impl Part {
         }
     }
 
-    fn row(&mut self, ctx: &mut Ctx<'_>, lay: &Layout, line: u32, rec: &csv::ByteRecord) {
+    fn row(&mut self, ctx: &mut Ctx<'_>, lay: &Layout, line: u32, rec: &Fields<'_>) {
         let at = |col: usize| CellRef::cell(None, line, col as u32);
         let ts = field(rec, Some(lay.ts_col));
         let value_text = field(rec, Some(lay.value_col));
@@ -457,7 +457,7 @@ impl Part {
         ctx: &mut Ctx<'_>,
         lay: &Layout,
         line: u32,
-        rec: &csv::ByteRecord,
+        rec: &Fields<'_>,
     ) -> SensorSeries {
         let plant = field(rec, Some(lay.plant_col));
         let sensor = lay
