@@ -180,6 +180,53 @@ pub fn read(
     Ok(part.finish(ctx, &lay))
 }
 
+/// A row's series key: the coarse flag, then each field of `cols` and a
+/// 0x1f.
+fn build_key(key: &mut Vec<u8>, coarse: bool, cols: &[usize], rec: &Fields<'_>) {
+    key.clear();
+    key.push(u8::from(coarse));
+    for &c in cols {
+        match rec.get(c) {
+            Some(f) => {
+                key.extend_from_slice(f);
+                key.push(0x1f);
+            }
+            // A short row: its missing fields are all empty, so the rest
+            // of the key is one fill rather than a loop over a wide header
+            // for every row.
+            None => {
+                let missing = cols.len() - cols.partition_point(|k| *k < c);
+                key.resize(key.len() + missing, 0x1f);
+                break;
+            }
+        }
+    }
+}
+
+/// Whether a row's key fields (`cols`) make `last`, the key as
+/// [`build_key`] builds it.
+fn same_key(last: &[u8], coarse: bool, cols: &[usize], rec: &Fields<'_>) -> bool {
+    let Some((&flag, mut rest)) = last.split_first() else {
+        return false;
+    };
+    if flag != u8::from(coarse) {
+        return false;
+    }
+    for &c in cols {
+        match rec.get(c) {
+            Some(f) => match rest.strip_prefix(f).and_then(|r| r.split_first()) {
+                Some((0x1f, after)) => rest = after,
+                _ => return false,
+            },
+            None => {
+                let missing = cols.len() - cols.partition_point(|k| *k < c);
+                return rest.len() == missing && rest.iter().all(|b| *b == 0x1f);
+            }
+        }
+    }
+    rest.is_empty()
+}
+
 /// The readings of a log, or of one piece of it, with what reading them
 /// decided on the way (series, dates, zones).
 // Some of it is read only when pieces are joined, which wasm32 lacks.
@@ -296,7 +343,6 @@ impl Part {
         };
         // The series is whatever the row says besides time and value; rows
         // of one series repeat it, so compare bytes before hashing.
-        self.key.clear();
         if !self.coarse && self.series.len() >= MAX_SERIES_PER_FILE {
             self.coarse = true;
             ctx.findings.push(qa::FILE_RECOGNISED.finding(
@@ -312,31 +358,20 @@ impl Part {
                 ),
             ));
         }
-        self.key.push(u8::from(self.coarse));
         let cols = if self.coarse {
             &lay.coarse_cols
         } else {
             &lay.key_cols
         };
-        for &c in cols {
-            match rec.get(c) {
-                Some(f) => {
-                    self.key.extend_from_slice(f);
-                    self.key.push(0x1f);
-                }
-                // A short row: its missing fields are all empty, so the
-                // rest of the key is one fill rather than a loop over a
-                // wide header for every row.
-                None => {
-                    let missing = cols.len() - cols.partition_point(|k| *k < c);
-                    self.key.resize(self.key.len() + missing, 0x1f);
-                    break;
-                }
-            }
-        }
-        let sid = if let Some(id) = self.last_series.filter(|_| self.key == self.last_key) {
+        // Rows of one series repeat its key: compared where it lies, and
+        // built only when it changes.
+        let same = self
+            .last_series
+            .filter(|_| same_key(&self.last_key, self.coarse, cols, rec));
+        let sid = if let Some(id) = same {
             id
         } else {
+            build_key(&mut self.key, self.coarse, cols, rec);
             let id = match self.series_ids.get(&self.key) {
                 Some(id) => *id,
                 None if self.series.len() >= MAX_SERIES_IN_FILE => {
@@ -844,5 +879,51 @@ pub(super) mod pieces {
 
     fn count_newlines(text: &[u8]) -> u64 {
         delimited::count_byte(text, b'\n')
+    }
+}
+
+#[cfg(test)]
+mod key_tests {
+    use super::super::delimited::{walk, Row};
+    use super::{build_key, same_key};
+
+    /// Comparing in place answers what building and comparing answers,
+    /// for rows of every length (short rows), fields holding the separator
+    /// byte, and both key modes.
+    #[test]
+    fn a_key_is_compared_as_it_would_be_built() {
+        let text = "a,b,c\na,b\na,,c\na\n,b,c\na\x1f,b\na,\x1fb\na,b,c,d\n\x1f,\x1f,\x1f\n,,\n,\n";
+        let mut rows: Vec<Vec<Vec<u8>>> = Vec::new();
+        walk(text.as_bytes(), b',', |r| {
+            if let Row::Record { record, .. } = r {
+                rows.push(record.iter().map(<[u8]>::to_vec).collect());
+            }
+        });
+        assert_eq!(rows.len(), 11);
+        let mut compared = 0;
+        for cols in [vec![0, 1, 2], vec![0, 2], vec![1], vec![0, 1, 2, 3, 4]] {
+            for coarse in [false, true] {
+                for a in 0..rows.len() {
+                    for b in 0..rows.len() {
+                        let (mut ka, mut kb) = (Vec::new(), Vec::new());
+                        let (ta, tb) = (rows[a].join(&b','), rows[b].join(&b','));
+                        walk(&ta, b',', |r| {
+                            if let Row::Record { record, .. } = r {
+                                build_key(&mut ka, coarse, &cols, &record);
+                            }
+                        });
+                        walk(&tb, b',', |r| {
+                            if let Row::Record { record, .. } = r {
+                                build_key(&mut kb, coarse, &cols, &record);
+                                assert_eq!(same_key(&ka, coarse, &cols, &record), ka == kb);
+                                assert!(!same_key(&ka, !coarse, &cols, &record));
+                                compared += 1;
+                            }
+                        });
+                    }
+                }
+            }
+        }
+        assert!(compared > 400, "{compared}");
     }
 }
