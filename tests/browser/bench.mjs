@@ -7,8 +7,8 @@
 //
 // BENCH_POOLS=1,2 runs every set once per pool size (`?pool=N`: processing
 // workers in all, README "Browser pool"); unset, the app picks its own
-// (hardwareConcurrency - 1). Each row also gives the CPU time the
-// browser's processes spent (user + system, which waiting for a core does
+// (hardwareConcurrency - 1 importing workers beside the assembling one).
+// Each row also gives the CPU time the browser's processes spent (user + system, which waiting for a core does
 // not inflate) and the machine's load average, since this machine is
 // shared.
 
