@@ -32,7 +32,9 @@ function cliSummary(files) {
 }
 
 test("a file over the size limit is reported from its size alone; the others still load", async () => {
-  const app = await openApp();
+  // One worker: the limit and the trap are set on it, and any file could go
+  // to a pool worker otherwise (the pool's own tests are pool.test.mjs).
+  const app = await openApp({ path: "?pool=1" });
   try {
     await waitForReady(app);
     const { page } = app;
