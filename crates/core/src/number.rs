@@ -63,6 +63,11 @@ pub enum Commas {
 
 /// Parse a cell or field; `Ok(None)` when it is blank.
 pub fn parse_num(text: &str, commas: Commas) -> Result<Option<Num>, NumError> {
+    // A sensor value: nothing to trim, mark or regroup (the short form
+    // takes digits, one dot and a sign only).
+    if let Some(v) = short_decimal(text.as_bytes()) {
+        return Ok(Some(Num::plain(v)));
+    }
     let mut s = text.trim();
     if s.is_empty() {
         return Ok(None);

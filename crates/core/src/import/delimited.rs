@@ -556,10 +556,19 @@ fn clamp(v: u64) -> u32 {
 /// A field as trimmed UTF-8 (invalid bytes cannot occur: the text was
 /// decoded first; fall back to "" rather than panic).
 pub fn field<'a>(rec: &Fields<'a>, idx: Option<usize>) -> &'a str {
-    idx.and_then(|i| rec.get(i))
-        .and_then(|b| std::str::from_utf8(b).ok())
-        .map(str::trim)
-        .unwrap_or("")
+    let Some(bytes) = idx.and_then(|i| rec.get(i)) else {
+        return "";
+    };
+    // ASCII spaces off the bytes first (`str::trim` decodes characters
+    // from both ends); what `str::trim` takes besides them, a vertical tab
+    // or a non-ASCII space, sends the field to it.
+    let t = bytes.trim_ascii();
+    let unusual = |b: Option<&u8>| b.is_some_and(|b| *b == 0x0B || *b >= 0x80);
+    if unusual(t.first()) || unusual(t.last()) {
+        std::str::from_utf8(bytes).map(str::trim).unwrap_or("")
+    } else {
+        std::str::from_utf8(t).unwrap_or("")
+    }
 }
 
 /// Why a row is over the caps: too many fields, or one field too large
@@ -926,6 +935,33 @@ mod tests {
                 delimiters_in(&line, delimiter, &mut got);
                 let want: Vec<usize> = (0..line.len()).filter(|i| line[*i] == delimiter).collect();
                 assert_eq!(got, want, "{line:?}");
+            }
+        }
+    }
+
+    /// A field trimmed as `str::trim` trims it, whatever spaces surround
+    /// it (ASCII, vertical tab, no-break and other Unicode spaces).
+    #[test]
+    fn fields_are_trimmed_as_str_trim_trims() {
+        let pads = [
+            "", " ", "\t", "\x0B", "\x0C", "\r", "\u{a0}", "\u{2003}", "\u{85}", " \x0B ",
+            "\u{a0} ",
+        ];
+        let cores = ["", "7.01", "a b", "é", "x\u{a0}y", "\x0B"];
+        for l in pads {
+            for c in cores {
+                for r in pads {
+                    let text = format!("{l}{c}{r}");
+                    let mut ends = vec![text.len()];
+                    let rec = Fields {
+                        bytes: text.as_bytes(),
+                        ends: &ends,
+                        gap: 1,
+                    };
+                    assert_eq!(field(&rec, Some(0)), text.trim(), "{text:?}");
+                    assert_eq!(field(&rec, Some(1)), "");
+                    ends.clear();
+                }
             }
         }
     }
