@@ -299,13 +299,23 @@ pub async fn import(
         }
         return gather(results, Vec::new());
     };
+    // Largest first, as the CLI's threads take them: the last files handed
+    // out are the small ones, so no worker is left parsing a large log
+    // while the others wait (results keep their places in the request).
+    let mut queue: Vec<usize> = (profiles..total).collect();
+    queue.sort_by_key(|at| {
+        let size = list
+            .get(*at)
+            .and_then(|(_, (_, source))| attached_size(source, files));
+        std::cmp::Reverse(size.unwrap_or(0))
+    });
     let batch = Rc::new(Batch {
         list,
         files: files.clone(),
         config,
         shared,
         mine: RefCell::new(Vec::new()),
-        queue: RefCell::new((profiles..total).collect()),
+        queue: RefCell::new(queue.into()),
         results: RefCell::new(results),
         lost: RefCell::new(Vec::new()),
         done: Cell::new(profiles),
