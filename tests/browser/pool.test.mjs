@@ -7,7 +7,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { openApp, waitForReady, repoRoot, expectLeftOut } from "./harness.mjs";
@@ -123,11 +123,13 @@ test("a pool worker that dies loses the file it was reading, named; the others l
     // has its pool it reads every file itself.
     const assembler = await waitForPool(page.workers(), 2);
     const pool = page.workers().filter((w) => w !== assembler);
-    // The assembling worker reads the first data file itself and hands the
-    // next ones to the pool in order: the second is a pool worker's. Every
-    // worker traps on it for real, as an out-of-memory abort would.
+    // The files go out largest first: the assembling worker reads the
+    // largest itself and hands the next ones to the pool, so the second
+    // largest is a pool worker's. Every worker traps on it for real, as an
+    // out-of-memory abort would.
     const data = sampleFiles().filter((f) => !f.endsWith(".toml"));
-    const culprit = path.basename(data[1]);
+    const bySize = [...data].sort((a, b) => statSync(b).size - statSync(a).size);
+    const culprit = path.basename(bySize[1]);
     for (const w of [assembler, ...pool]) {
       await w.evaluate((name) => {
         self.crewMrvTrapOn = name;
@@ -158,7 +160,7 @@ test("a pool worker that dies loses the file it was reading, named; the others l
       });
     }
     const again = await generation(page);
-    await page.setInputFiles("[data-testid=file-input]", data.slice(1, 6));
+    await page.setInputFiles("[data-testid=file-input]", bySize.slice(1, 6));
     await waitForGeneration(page, again + 1);
     await page.click("[data-testid=tab-files]");
     const after = await page.$$eval("[data-testid=file-row]", (r) => r.map((x) => x.dataset.file));
