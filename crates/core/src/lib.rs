@@ -68,3 +68,15 @@ pub use text::TextEncoding;
 /// range with it.
 pub use timestamp::parse_datetime;
 pub use timestamp::{day_label, iso_datetime};
+
+/// A small deterministic generator for the unit tests' random inputs
+/// (xorshift64: no dependency, the same sequence on every machine).
+#[cfg(test)]
+pub(crate) fn xorshift(mut state: u64) -> impl FnMut() -> u64 {
+    move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    }
+}

@@ -241,20 +241,14 @@ mod tests {
     /// goes to the standard parser).
     #[test]
     fn short_decimals_are_the_standard_parsers_doubles() {
-        let mut state = 0x9E37_79B9_7F4A_7C15u64;
-        let mut next = move || {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            state
-        };
+        let mut next = crate::xorshift(0x9E37_79B9_7F4A_7C15);
         let mut checked = 0;
         for _ in 0..300_000 {
             let n = (next() % 17) as usize + 1;
             let mut t: String = (0..n)
                 .map(|_| char::from(b'0' + (next() % 10) as u8))
                 .collect();
-            if next() % 4 != 0 {
+            if !next().is_multiple_of(4) {
                 let at = (next() as usize) % (t.len() + 1);
                 t.insert(at, '.');
             }

@@ -808,13 +808,7 @@ mod tests {
         let tokens: [&[u8]; 10] = [
             b"a", b"bc", b",", b"\"", b"\r", b"\n", b"\r\n", BOM, b" ", b"\n\n",
         ];
-        let mut state = 0x2545_F491_4F6C_DD1Du64;
-        let mut next = move || {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            state
-        };
+        let mut next = crate::xorshift(0x2545_F491_4F6C_DD1D);
         let fast = |t: &[u8], p: Piece, f: &mut dyn FnMut(Row<'_>) -> ControlFlow<()>| {
             walk_piece(t, b',', p, f)
         };
@@ -829,7 +823,7 @@ mod tests {
             for _ in 0..(next() % 24) {
                 let k = (next() % tokens.len() as u64) as usize;
                 let t = tokens[k];
-                if !wild && (t == b"\"" || t == b"\r" || t == BOM) && next() % 8 != 0 {
+                if !wild && (t == b"\"" || t == b"\r" || t == BOM) && !next().is_multiple_of(8) {
                     continue;
                 }
                 text.extend_from_slice(t);
@@ -916,11 +910,9 @@ mod tests {
     /// around the delimiter and lengths across the word size.
     #[test]
     fn delimiters_are_found_eight_bytes_at_a_time() {
-        let mut state = 0x9E37_79B9_7F4A_7C15u64;
+        let mut next = crate::xorshift(0x9E37_79B9_7F4A_7C15);
         for _ in 0..20_000 {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
+            let state = next();
             let len = (state % 40) as usize;
             let line: Vec<u8> = (0..len)
                 .map(|i| {
