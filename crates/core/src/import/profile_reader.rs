@@ -437,10 +437,12 @@ pub(crate) fn read(
         }
     }
     let earliest = NaiveDate::from_ymd_opt(2000, 1, 1).unwrap_or(NaiveDate::MIN);
-    let sheet_name = ctx.intern(&sheet.name);
-    let eff_col = resolved.fields.get(&Field::EffluentFlow).map(|(c, _)| *c);
-    let has_influent = resolved.fields.contains_key(&Field::InfluentFlow);
-    let eff_unit = resolved.fields.get(&Field::EffluentFlow).map(|(_, u)| *u);
+    let shared = RowShared {
+        sheet: ctx.intern(&sheet.name),
+        eff_col: resolved.fields.get(&Field::EffluentFlow).map(|(c, _)| *c),
+        has_influent: resolved.fields.contains_key(&Field::InfluentFlow),
+        flow_unit: resolved.fields.get(&Field::EffluentFlow).map(|(_, u)| *u),
+    };
     let mut ops = Vec::new();
     let mut first: Option<NaiveDate> = None;
     let mut last: Option<NaiveDate> = None;
@@ -544,29 +546,7 @@ pub(crate) fn read(
                 }
             }
         };
-        let mgd = |x: Option<(f64, Unit)>| x.map(|(v, u)| flow(v, u).0);
-        let eff = read(ctx, Field::EffluentFlow);
-        let row = OpsRow {
-            plant_id: plant.clone(),
-            date: day,
-            actual_eff_flow_mgd: mgd(eff),
-            actual_inf_flow_mgd: mgd(read(ctx, Field::InfluentFlow)),
-            has_influent_column: has_influent,
-            max_eff_flow_mgd: mgd(read(ctx, Field::MaxEffluentFlow)),
-            min_eff_flow_mgd: mgd(read(ctx, Field::MinEffluentFlow)),
-            bypass_flow_mgd: mgd(read(ctx, Field::BypassFlow)),
-            bypass_hours_per_day: read(ctx, Field::BypassHours).map(|(v, _)| v),
-            precip_in: read(ctx, Field::Precipitation).map(|(v, u)| match u {
-                Unit::Mm => v / MM_PER_INCH,
-                _ => v,
-            }),
-            file: UNNUMBERED,
-            sheet: sheet_name.clone(),
-            row: line,
-            eff_flow_col: eff_col,
-            flow_unit: eff_unit,
-            actual_eff_flow_m3_per_day: eff.map(|(v, u)| flow(v, u).1),
-        };
+        let row = shared.row(&plant, day, line, |f| read(ctx, f));
         ctx.account.record(sheet_ref, line);
         first = Some(first.map_or(day, |f| f.min(day)));
         last = Some(day);
@@ -959,9 +939,14 @@ fn read_by_content(
     // with (and sensitivity.csv scales the MGD before it).
     let eff_unit = eff.map(|(_, u)| u).filter(|u| *u != Unit::Mgd);
     let has_influent = resolved.fields.contains_key(&Field::InfluentFlow);
+    let shared = RowShared {
+        sheet: ctx.intern(&sheet.name),
+        eff_col,
+        has_influent,
+        flow_unit: eff_unit,
+    };
     let mut ops = Vec::new();
     let (mut first, mut last): (Option<NaiveDate>, Option<NaiveDate>) = (None, None);
-    let sheet_name = ctx.intern(&sheet.name);
     for row in data_start..sheet.rows() {
         if !is_row(row) {
             continue;
@@ -1073,35 +1058,8 @@ fn read_by_content(
         }
         first = Some(first.map_or(date, |f| f.min(date)));
         last = Some(last.map_or(date, |l| l.max(date)));
-        let mgd = |f: Field| {
-            let v = get(f)?;
-            let unit = resolved.fields.get(&f).map_or(Unit::Mgd, |(_, u)| *u);
-            Some(flow(v, unit).0)
-        };
-        ops.push(OpsRow {
-            plant_id: plant.clone(),
-            date,
-            actual_eff_flow_mgd: mgd(Field::EffluentFlow),
-            actual_inf_flow_mgd: mgd(Field::InfluentFlow),
-            has_influent_column: has_influent,
-            max_eff_flow_mgd: mgd(Field::MaxEffluentFlow),
-            min_eff_flow_mgd: mgd(Field::MinEffluentFlow),
-            bypass_flow_mgd: mgd(Field::BypassFlow),
-            bypass_hours_per_day: get(Field::BypassHours),
-            precip_in: get(Field::Precipitation).map(|v| {
-                match resolved.fields.get(&Field::Precipitation).map(|(_, u)| *u) {
-                    Some(Unit::Mm) => v / MM_PER_INCH,
-                    _ => v,
-                }
-            }),
-            file: UNNUMBERED,
-            sheet: sheet_name.clone(),
-            row: line,
-            eff_flow_col: eff_col,
-            flow_unit: eff_unit,
-            actual_eff_flow_m3_per_day: eff_unit
-                .and_then(|u| get(Field::EffluentFlow).map(|v| flow(v, u).1)),
-        });
+        let unit = |f: Field| resolved.fields.get(&f).map_or(Unit::Mgd, |(_, u)| *u);
+        ops.push(shared.row(&plant, date, line, |f| get(f).map(|v| (v, unit(f)))));
         ctx.account.record(sn, line);
     }
     empty_columns(ctx, sheet, layout, found, resolved, &plant, &ops);
@@ -1474,6 +1432,53 @@ pub(crate) fn propose(name: &str, sheet: &Sheet, found: &HeaderFound) -> Profile
             rules: crate::profile::Rules::default(),
         }],
         version: 1,
+    }
+}
+
+/// What every operations row read from one sheet shares.
+struct RowShared {
+    sheet: Text,
+    eff_col: Option<u32>,
+    has_influent: bool,
+    /// The unit of the effluent flow column, where the row keeps its m³/d
+    /// (version 2 leaves MGD rows' m³ to the CO2 chain).
+    flow_unit: Option<Unit>,
+}
+
+impl RowShared {
+    /// One day's row from `value` (a field's number and its column's
+    /// unit), asked for the fields in one fixed order: a reader that
+    /// reports unreadable cells reports them in that order.
+    fn row(
+        &self,
+        plant: &Text,
+        date: NaiveDate,
+        line: u32,
+        mut value: impl FnMut(Field) -> Option<(f64, Unit)>,
+    ) -> OpsRow {
+        let mgd = |x: Option<(f64, Unit)>| x.map(|(v, u)| flow(v, u).0);
+        let eff = value(Field::EffluentFlow);
+        OpsRow {
+            plant_id: plant.clone(),
+            date,
+            actual_eff_flow_mgd: mgd(eff),
+            actual_inf_flow_mgd: mgd(value(Field::InfluentFlow)),
+            has_influent_column: self.has_influent,
+            max_eff_flow_mgd: mgd(value(Field::MaxEffluentFlow)),
+            min_eff_flow_mgd: mgd(value(Field::MinEffluentFlow)),
+            bypass_flow_mgd: mgd(value(Field::BypassFlow)),
+            bypass_hours_per_day: value(Field::BypassHours).map(|(v, _)| v),
+            precip_in: value(Field::Precipitation).map(|(v, u)| match u {
+                Unit::Mm => v / MM_PER_INCH,
+                _ => v,
+            }),
+            file: UNNUMBERED,
+            sheet: self.sheet.clone(),
+            row: line,
+            eff_flow_col: self.eff_col,
+            flow_unit: self.flow_unit,
+            actual_eff_flow_m3_per_day: self.flow_unit.and_then(|u| eff.map(|(v, _)| flow(v, u).1)),
+        }
     }
 }
 
