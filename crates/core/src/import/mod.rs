@@ -728,7 +728,7 @@ fn walk_table_rows(
     walk_data_rows(ctx, text, delimiter, header_line, |ctx, line, rec| {
         if delimited::is_blank(rec) {
             ctx.account.skip(None, line, SkipReason::Blank);
-        } else if columns::Header::from_record(rec).names == header.names {
+        } else if header.is_repeated_by(rec) {
             ctx.account.skip(None, line, SkipReason::Header);
         } else {
             f(ctx, line, rec);
