@@ -270,6 +270,9 @@ fn files_of(list: Option<web_sys::FileList>) -> Vec<Input> {
 pub fn App() -> impl IntoView {
     let s = Session::new();
     provide_context(s);
+    // After the first paint, while the workers warm up too and before a
+    // user can have picked files.
+    set_timeout(charts::warm_up, std::time::Duration::from_millis(300));
     if let Err(e) = bridge::connect(s) {
         s.notice.set(Some(format!(
             "This browser could not start the processing worker ({e}); files cannot be read here."
