@@ -115,6 +115,24 @@ fn a_damaged_buffer_is_refused_without_a_panic() {
         bad[i] ^= 0xA5;
         let _ = decode(&bad);
     }
+    // The same for a sensor log, whose readings are decoded whole: every
+    // byte of a few readings in the middle of its buffer (readings are
+    // nearly all of it) flipped and set to 0xFF, days and times out of
+    // range among them, and the buffer cut inside each.
+    let log = files
+        .iter()
+        .find(|f| f.records.sensor.len() > 10)
+        .expect("a sensor log");
+    let log = encode(log).expect("a sensor log travels");
+    assert!(log.len() > 28 * 1000);
+    for i in log.len() / 2 - 28 * 2..log.len() / 2 + 28 * 2 {
+        let mut bad = log.clone();
+        bad[i] ^= 0xA5;
+        let _ = decode(&bad);
+        bad[i] = 0xFF;
+        let _ = decode(&bad);
+        assert!(decode(&log[..i]).is_err(), "cut at {i}");
+    }
     // A forged count reserves nothing: the head kept, no texts, and a lab
     // count of u32::MAX is refused at once.
     let head = u32::from_le_bytes(buf[8..12].try_into().expect("4 bytes")) as usize;

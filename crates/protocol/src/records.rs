@@ -34,6 +34,10 @@ use crew_mrv_core::{FileKind, FileSummary, Finding, Records, RowAccount, TextEnc
 /// cache) refuse each other's buffers instead of misreading them.
 const MAGIC: &[u8; 8] = b"CMRVREC2";
 
+/// A sensor reading's bytes: series, day, second of the day, nanosecond,
+/// value (its bits), row.
+const SENSOR_BYTES: usize = 28;
+
 const KINDS: [FileKind; 7] = [
     FileKind::CalciumLab,
     FileKind::PhSensor,
@@ -158,11 +162,28 @@ pub fn encode(f: &FileImport) -> Option<Vec<u8>> {
         body.text(&s.metadata);
     }
     body.u32(len32(r.sensor.len()));
+    // Most of a large log's buffer: each reading is written whole, and a
+    // day's number is worked out once per day (readings come in time order).
+    body.out.reserve(r.sensor.len() * SENSOR_BYTES);
+    let mut day = None;
     for s in &r.sensor {
-        body.u32(s.series);
-        body.datetime(s.at);
-        body.f64(s.value);
-        body.u32(s.row);
+        let date = s.at.date();
+        let days = match day {
+            Some((d, n)) if d == date => n,
+            _ => {
+                let n = date.num_days_from_ce();
+                day = Some((date, n));
+                n
+            }
+        };
+        let mut rec = [0u8; SENSOR_BYTES];
+        rec[0..4].copy_from_slice(&s.series.to_le_bytes());
+        rec[4..8].copy_from_slice(&days.to_le_bytes());
+        rec[8..12].copy_from_slice(&s.at.num_seconds_from_midnight().to_le_bytes());
+        rec[12..16].copy_from_slice(&s.at.nanosecond().to_le_bytes());
+        rec[16..24].copy_from_slice(&s.value.to_bits().to_le_bytes());
+        rec[24..28].copy_from_slice(&s.row.to_le_bytes());
+        body.out.extend_from_slice(&rec);
     }
     body.u32(len32(r.ops.len()));
     for o in &r.ops {
@@ -363,14 +384,31 @@ pub fn decode(buf: &[u8]) -> Result<FileImport, String> {
             metadata: text(&mut r)?,
         });
     }
-    let n = r.count(28)?;
+    let n = r.count(SENSOR_BYTES)?;
+    let all = r.take(n * SENSOR_BYTES)?;
     let mut sensor = Vec::with_capacity(n);
-    for _ in 0..n {
+    let mut day: Option<(i32, NaiveDate)> = None;
+    for rec in all.as_chunks::<SENSOR_BYTES>().0 {
+        let u32_at = |i: usize| u32::from_le_bytes([rec[i], rec[i + 1], rec[i + 2], rec[i + 3]]);
+        let days = u32_at(4) as i32;
+        let date = match day {
+            Some((d, date)) if d == days => date,
+            _ => {
+                let date = NaiveDate::from_num_days_from_ce_opt(days)
+                    .ok_or_else(|| format!("no day {days}"))?;
+                day = Some((days, date));
+                date
+            }
+        };
+        let (secs, nanos) = (u32_at(8), u32_at(12));
+        let time = NaiveTime::from_num_seconds_from_midnight_opt(secs, nanos)
+            .ok_or_else(|| format!("no time {secs} s {nanos} ns"))?;
+        let [.., v0, v1, v2, v3, v4, v5, v6, v7, _, _, _, _] = *rec;
         sensor.push(SensorReading {
-            series: r.u32()?,
-            at: r.datetime()?,
-            value: r.f64()?,
-            row: r.u32()?,
+            series: u32_at(0),
+            at: date.and_time(time),
+            value: f64::from_bits(u64::from_le_bytes([v0, v1, v2, v3, v4, v5, v6, v7])),
+            row: u32_at(24),
         });
     }
     let n = r.count(31)?;
