@@ -271,7 +271,7 @@ mod tests {
             b"1",
         ];
         let mut next = crate::xorshift(0x5eed_cafe);
-        let mut field = |next: &mut dyn FnMut() -> u64| -> Vec<u8> {
+        let field = |next: &mut dyn FnMut() -> u64| -> Vec<u8> {
             let n = next() % 5;
             (0..n)
                 .flat_map(|_| PIECES[(next() % PIECES.len() as u64) as usize].to_vec())
@@ -282,16 +282,20 @@ mod tests {
             let width = 1 + (next() % 3) as usize;
             let mut rows: Vec<Vec<Vec<u8>>> = Vec::new();
             for _ in 0..2 {
-                let w = if next() % 8 == 0 { width + 1 } else { width };
+                let w = if next().is_multiple_of(8) {
+                    width + 1
+                } else {
+                    width
+                };
                 rows.push((0..w).map(|_| field(&mut next)).collect());
             }
             // Half the time the second row is the first written otherwise:
             // separators around a field, ASCII letters in the other case.
-            if next() % 2 == 0 {
+            if next().is_multiple_of(2) {
                 let mut again = rows[0].clone();
                 for f in &mut again {
                     for b in f.iter_mut() {
-                        if next() % 2 == 0 && b.is_ascii_alphabetic() {
+                        if next().is_multiple_of(2) && b.is_ascii_alphabetic() {
                             *b ^= 0x20;
                         }
                     }
