@@ -419,9 +419,83 @@ async fn sha256_finish(promise: js_sys::Promise) -> Option<String> {
 }
 
 /// The next file of an `Add`: being read, or known from its size alone.
-enum Next {
+pub(crate) enum Next {
     Reading(js_sys::Promise),
     Unread(Box<crew_mrv_core::FileImport>),
+}
+
+/// Start reading a file (the browser reads it while this worker parses
+/// another), unless its size alone decides its import.
+pub(crate) fn read_ahead(name: &str, source: &FileSource, files: &Array, cfg: &Config) -> Next {
+    if let Some(size) = attached_size(source, files) {
+        if let Some(unread) = crew_mrv_core::import::import_unread(name, size, cfg) {
+            return Next::Unread(Box::new(unread));
+        }
+    }
+    let (name, source, files) = (name.to_string(), source.clone(), files.clone());
+    Next::Reading(wasm_bindgen_futures::future_to_promise(async move {
+        read_source(&name, &source, &files)
+            .await
+            .map(JsValue::from)
+            .map_err(|e| JsValue::from_str(&e))
+    }))
+}
+
+/// A file read ahead, once it is here: its bytes, or its import when its
+/// size decided it; `Err`: it could not be obtained.
+pub(crate) enum Arrived {
+    Bytes(js_sys::ArrayBuffer),
+    Imported(Box<FileImport>),
+}
+
+pub(crate) async fn arrived(name: &str, next: Next) -> Result<Arrived, String> {
+    let reading = match next {
+        Next::Unread(f) => return Ok(Arrived::Imported(f)),
+        Next::Reading(p) => p,
+    };
+    match JsFuture::from(reading).await {
+        Ok(v) => v
+            .dyn_into()
+            .map(Arrived::Bytes)
+            .map_err(|_| format!("{name}: unreadable")),
+        Err(e) => Err(e
+            .as_string()
+            .unwrap_or_else(|| format!("{name}: unreadable"))),
+    }
+}
+
+/// Import a file's bytes under `cfg`, with its SHA-256; the bytes too,
+/// copied into this worker's memory, for a caller that keeps them.
+pub(crate) async fn import_bytes(
+    name: &str,
+    buffer: js_sys::ArrayBuffer,
+    cfg: &Config,
+) -> (FileImport, Vec<u8>) {
+    if trap_requested(name) {
+        core::arch::wasm32::unreachable();
+    }
+    let digest = sha256_start(&buffer);
+    let bytes = Uint8Array::new(&buffer).to_vec();
+    drop(buffer);
+    let mut f = crew_mrv_core::import::import_file(name, &bytes, cfg);
+    f.sha256 = match digest {
+        Some(p) => sha256_finish(p).await,
+        None => None,
+    }
+    .unwrap_or_else(|| crew_mrv_core::sha256_hex(&bytes));
+    (f, bytes)
+}
+
+/// Import a file that [`arrived`].
+pub(crate) async fn import_arrived(
+    name: &str,
+    got: Result<Arrived, String>,
+    cfg: &Config,
+) -> Result<FileImport, String> {
+    match got? {
+        Arrived::Imported(f) => Ok(*f),
+        Arrived::Bytes(buffer) => Ok(import_bytes(name, buffer, cfg).await.0),
+    }
 }
 
 /// The size of a picked file, from its metadata (no byte read).
@@ -522,25 +596,12 @@ pub(crate) async fn import_one(
     files: &Array,
     cfg: &Config,
 ) -> Result<FileImport, String> {
-    if let Some(size) = attached_size(source, files) {
-        if let Some(unread) = crew_mrv_core::import::import_unread(name, size, cfg) {
-            return Ok(unread);
-        }
-    }
-    let buffer = read_source(name, source, files).await?;
-    if trap_requested(name) {
-        core::arch::wasm32::unreachable();
-    }
-    let digest = sha256_start(&buffer);
-    let bytes = Uint8Array::new(&buffer).to_vec();
-    drop(buffer);
-    let mut f = crew_mrv_core::import::import_file(name, &bytes, cfg);
-    f.sha256 = match digest {
-        Some(p) => sha256_finish(p).await,
-        None => None,
-    }
-    .unwrap_or_else(|| crew_mrv_core::sha256_hex(&bytes));
-    Ok(f)
+    import_arrived(
+        name,
+        arrived(name, read_ahead(name, source, files, cfg)).await,
+        cfg,
+    )
+    .await
 }
 
 async fn handle(state: &Rc<RefCell<State>>, call: Call, files: Array) {
@@ -592,23 +653,8 @@ async fn handle(state: &Rc<RefCell<State>>, call: Call, files: Array) {
             // Only its limits matter to a file left unread for its size.
             let unread_cfg = cfg.clone();
             let start_read = |i: usize| -> Option<Next> {
-                let (_, (name, source)) = list.get(i)?.clone();
-                if let Some(size) = attached_size(&source, &files) {
-                    if let Some(unread) =
-                        crew_mrv_core::import::import_unread(&name, size, &unread_cfg)
-                    {
-                        return Some(Next::Unread(Box::new(unread)));
-                    }
-                }
-                let files = files.clone();
-                Some(Next::Reading(wasm_bindgen_futures::future_to_promise(
-                    async move {
-                        read_source(&name, &source, &files)
-                            .await
-                            .map(JsValue::from)
-                            .map_err(|e| JsValue::from_str(&e))
-                    },
-                )))
+                let (_, (name, source)) = list.get(i)?;
+                Some(read_ahead(name, source, &files, &unread_cfg))
             };
             let mut next = start_read(0);
             for (i, (index, (name, _))) in list.iter().enumerate() {
@@ -622,38 +668,14 @@ async fn handle(state: &Rc<RefCell<State>>, call: Call, files: Array) {
                     }),
                     None,
                 );
-                let reading = match next.take() {
-                    Some(Next::Reading(reading)) => reading,
-                    Some(Next::Unread(unread)) => {
-                        imported.push(*unread);
-                        next = start_read(i + 1);
-                        continue;
-                    }
-                    None => break,
-                };
-                let read = JsFuture::from(reading).await;
+                let Some(this) = next.take() else { break };
+                let got = arrived(name, this).await;
                 next = start_read(i + 1);
-                let buffer: Result<js_sys::ArrayBuffer, String> = match read {
-                    Ok(v) => v.dyn_into().map_err(|_| format!("{name}: unreadable")),
-                    Err(e) => Err(e
-                        .as_string()
-                        .unwrap_or_else(|| format!("{name}: unreadable"))),
-                };
-                match buffer {
+                match got {
+                    Ok(Arrived::Imported(unread)) => imported.push(*unread),
                     // The bytes are dropped as soon as the file is parsed.
-                    Ok(buffer) => {
-                        if trap_requested(name) {
-                            core::arch::wasm32::unreachable();
-                        }
-                        let digest = sha256_start(&buffer);
-                        let bytes = Uint8Array::new(&buffer).to_vec();
-                        drop(buffer);
-                        let mut f = crew_mrv_core::import::import_file(name, &bytes, &cfg);
-                        f.sha256 = match digest {
-                            Some(p) => sha256_finish(p).await,
-                            None => None,
-                        }
-                        .unwrap_or_else(|| crew_mrv_core::sha256_hex(&bytes));
+                    Ok(Arrived::Bytes(buffer)) => {
+                        let (f, bytes) = import_bytes(name, buffer, &cfg).await;
                         if depends_on_profiles(&f) {
                             keep_bytes(state, name, &f.sha256, bytes);
                         }

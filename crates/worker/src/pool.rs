@@ -30,7 +30,7 @@ use crew_mrv_core::{Config, FileImport};
 use crew_mrv_protocol::records;
 use crew_mrv_protocol::{Call, FileSource, PoolConfig, Request};
 
-use crate::{attached_size, import_one, post_progress};
+use crate::{arrived, attached_size, import_arrived, import_one, post_progress, read_ahead, Next};
 
 /// How a file handed to a pool worker ended.
 enum Outcome {
@@ -65,8 +65,13 @@ impl Drop for Slot {
 /// A pool worker's port and the handler it answers on.
 type Served = (MessagePort, Closure<dyn FnMut(MessageEvent)>);
 
+/// A call to a pool worker as it waits: an `Import` whose configuration
+/// reaches this worker has its file's read started, with that
+/// configuration.
+type Queued = (Call, Option<(Config, Next)>);
+
 /// A pool worker's calls waiting, and whether it is at work on one.
-type Waiting = Rc<RefCell<(VecDeque<(Call, Array)>, bool)>>;
+type Waiting = Rc<RefCell<(VecDeque<Queued>, bool)>>;
 
 thread_local! {
     static POOL: RefCell<Vec<Option<Slot>>> = const { RefCell::new(Vec::new()) };
@@ -331,15 +336,25 @@ pub async fn import(
                 spawn_local(member(slot, batch.clone(), tx));
             }
         }
-        loop {
+        // This worker's next file is read while it parses the one before
+        // (a small file's read is mostly waiting on the browser); it takes
+        // that next file only once the one before is here, so the pool's
+        // workers have taken theirs first.
+        let take = || {
             let mine = batch.mine.borrow_mut().pop();
-            let next = mine.or_else(|| batch.queue.borrow_mut().pop_front());
-            let Some(at) = next else { break };
-            let Some((index, (name, source))) = batch.list.get(at) else {
-                continue;
+            let at = mine.or_else(|| batch.queue.borrow_mut().pop_front())?;
+            let (_, (name, source)) = batch.list.get(at)?;
+            Some((at, read_ahead(name, source, &batch.files, &batch.config)))
+        };
+        let mut ahead = take();
+        while let Some((at, next)) = ahead.take() {
+            let Some((index, (name, _))) = batch.list.get(at) else {
+                break;
             };
             post_progress(id, batch.done.get(), total, name, *index);
-            let r = import_one(name, source, &batch.files, &batch.config).await;
+            let got = arrived(name, next).await;
+            ahead = take();
+            let r = import_arrived(name, got, &batch.config).await;
             store(&batch, at, r);
         }
         for rx in finished {
@@ -473,7 +488,20 @@ pub fn serve(port: MessagePort) {
         let Ok(call) = Call::from_bytes(&call) else {
             return;
         };
-        queue.borrow_mut().0.push_back((call, files));
+        // The browser reads this file while the one before is parsed.
+        let ahead = match &call.request {
+            Request::Import {
+                name,
+                source,
+                config,
+                ..
+            } => config.config().map(|cfg| {
+                let next = read_ahead(name, source, &files, &cfg);
+                (cfg, next)
+            }),
+            _ => None,
+        };
+        queue.borrow_mut().0.push_back((call, ahead));
         if queue.borrow().1 {
             return;
         }
@@ -482,8 +510,8 @@ pub fn serve(port: MessagePort) {
         spawn_local(async move {
             loop {
                 let next = queue.borrow_mut().0.pop_front();
-                let Some((call, files)) = next else { break };
-                import_for(&port, call, &files).await;
+                let Some((call, ahead)) = next else { break };
+                import_for(&port, call, ahead).await;
             }
             queue.borrow_mut().1 = false;
         });
@@ -496,16 +524,11 @@ pub fn serve(port: MessagePort) {
     }
 }
 
-/// One `Import` call: the file's records as one moved buffer.
-async fn import_for(port: &MessagePort, call: Call, files: &Array) {
+/// One `Import` call, its file's read started when it came: the file's
+/// records as one moved buffer.
+async fn import_for(port: &MessagePort, call: Call, ahead: Option<(Config, Next)>) {
     let Call { id, request } = call;
-    let Request::Import {
-        index: _,
-        name,
-        source,
-        config,
-    } = request
-    else {
+    let Request::Import { name, .. } = request else {
         reply(
             port,
             id,
@@ -515,11 +538,11 @@ async fn import_for(port: &MessagePort, call: Call, files: &Array) {
         return;
     };
     reply(port, id, Said::Started, None);
-    let Some(config) = config.config() else {
+    let Some((config, next)) = ahead else {
         reply(port, id, Said::Declined, None);
         return;
     };
-    match import_one(&name, &source, files, &config).await {
+    match import_arrived(&name, arrived(&name, next).await, &config).await {
         Ok(f) => match records::encode(&f) {
             Some(buf) => {
                 drop(f);
