@@ -350,6 +350,77 @@ fn download_png(
     });
 }
 
+/// Chart draws waiting, in the order their charts asked (the page's
+/// order: the CO2 chart first), and whether a draw is scheduled.
+type Draws = std::cell::RefCell<(std::collections::VecDeque<Box<dyn FnOnce()>>, bool)>;
+
+thread_local! {
+    static DRAWS: Draws = Draws::default();
+}
+
+/// Draw charts one per frame: each in a task of its own after the page has
+/// updated (five Plotly renders in one task would block input), and each
+/// painted before the next starts, so the first chart is on screen without
+/// waiting for the ones beside and below it (40–90 ms each).
+fn queue_draw(draw: Box<dyn FnOnce()>) {
+    let start = DRAWS.with(|d| {
+        let mut d = d.borrow_mut();
+        d.0.push_back(draw);
+        !std::mem::replace(&mut d.1, true)
+    });
+    if start {
+        let cb = Closure::once_into_js(draw_next);
+        if let Some(w) = web_sys::window() {
+            let _ = w.set_timeout_with_callback_and_timeout_and_arguments_0(cb.unchecked_ref(), 0);
+        }
+    }
+}
+
+fn draw_next() {
+    let next = DRAWS.with(|d| d.borrow_mut().0.pop_front());
+    let Some(draw) = next else {
+        DRAWS.with(|d| d.borrow_mut().1 = false);
+        return;
+    };
+    draw();
+    if DRAWS.with(|d| d.borrow().0.is_empty()) {
+        DRAWS.with(|d| d.borrow_mut().1 = false);
+        return;
+    }
+    after_paint(draw_next);
+}
+
+/// Run `f` once the browser has painted: in a task after the next
+/// animation frame, or after 100 ms where frames do not come (a hidden
+/// tab), whichever is first.
+fn after_paint(f: fn()) {
+    let Some(w) = web_sys::window() else {
+        return f();
+    };
+    let done = std::rc::Rc::new(std::cell::Cell::new(false));
+    let once = {
+        let done = done.clone();
+        move || {
+            if !done.replace(true) {
+                f();
+            }
+        }
+    };
+    let fallback = once.clone();
+    let frame = Closure::once_into_js(move || {
+        let task = Closure::once_into_js(once);
+        if let Some(w) = web_sys::window() {
+            let _ =
+                w.set_timeout_with_callback_and_timeout_and_arguments_0(task.unchecked_ref(), 0);
+        }
+    });
+    if w.request_animation_frame(frame.unchecked_ref()).is_err() {
+        return fallback();
+    }
+    let late = Closure::once_into_js(fallback);
+    let _ = w.set_timeout_with_callback_and_timeout_and_arguments_0(late.unchecked_ref(), 100);
+}
+
 /// A chart that redraws when its figure changes.
 #[component]
 pub fn Chart(
@@ -378,8 +449,7 @@ pub fn Chart(
     let latest = StoredValue::new(None::<String>);
     let pending = StoredValue::new(false);
     let summary = RwSignal::new(String::from("Drawn when scrolled into view."));
-    // Each chart draws in a task of its own, after the page has updated:
-    // five Plotly renders in one task would block input for too long.
+    // Drawn through `queue_draw`, one chart per frame.
     let empty = RwSignal::new(false);
     let draw = move || {
         // The chart may be gone by the time this task runs (Clear all,
@@ -436,11 +506,7 @@ pub fn Chart(
         latest.set_value(plot.get());
         if !pending.get_value() {
             pending.set_value(true);
-            let cb = Closure::once_into_js(draw);
-            if let Some(w) = web_sys::window() {
-                let _ =
-                    w.set_timeout_with_callback_and_timeout_and_arguments_0(cb.unchecked_ref(), 0);
-            }
+            queue_draw(Box::new(draw));
         }
     });
     let menu = NodeRef::<leptos::html::Details>::new();
@@ -611,6 +677,14 @@ pub(super) fn finish(mut plot: Plot, layout: Layout) -> String {
                 );
                 if let Some(x) = l.get_mut("xaxis").and_then(|x| x.as_object_mut()) {
                     x.insert("automargin".into(), true.into());
+                }
+                // Plotly's default for a date or number axis measures every
+                // tick label to hide those past the chart's edge (8 ms a
+                // chart); the automatic margins keep them inside already.
+                for axis in ["xaxis", "yaxis"] {
+                    if let Some(a) = l.get_mut(axis).and_then(|a| a.as_object_mut()) {
+                        a.insert("ticklabeloverflow".into(), "allow".into());
+                    }
                 }
             }
             v.to_string()
