@@ -128,7 +128,7 @@ pub fn parse_plain(s: &str) -> Option<f64> {
 /// the correctly rounded value, the very double `str::parse` returns (its
 /// own first case, without its general machinery: sensor values are all
 /// of this form).
-fn short_decimal(b: &[u8]) -> Option<f64> {
+pub(crate) fn short_decimal(b: &[u8]) -> Option<f64> {
     const POW10: [f64; 16] = [
         1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
     ];

@@ -230,6 +230,20 @@ pub fn clip(s: &str, max: usize) -> Cow<'_, str> {
 /// How many characters of a user's text a message quotes.
 pub const QUOTE_CHARS: usize = 80;
 
+/// Whether `a` and `b` hold the same bytes, eight at a time: what a log's
+/// rows compare with the row before's on every line, where the browser's
+/// WebAssembly `memcmp` goes byte by byte.
+pub(crate) fn same_bytes(a: &[u8], b: &[u8]) -> bool {
+    let word = |w: &[u8]| u64::from_le_bytes(w.try_into().unwrap_or([0; 8]));
+    let (wa, wb) = (a.chunks_exact(8), b.chunks_exact(8));
+    let rest = wa
+        .remainder()
+        .iter()
+        .zip(wb.remainder())
+        .all(|(x, y)| x == y);
+    a.len() == b.len() && rest && wa.zip(wb).all(|(x, y)| word(x) == word(y))
+}
+
 /// True when the bytes look like text at all (no NULs, few control bytes),
 /// checked on a prefix so binary files are refused cheaply.
 pub fn looks_like_text(utf8: &[u8]) -> bool {
@@ -244,6 +258,24 @@ pub fn looks_like_text(utf8: &[u8]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Word by word as slice equality: every length around the word size,
+    /// a difference at every place.
+    #[test]
+    fn same_bytes_is_slice_equality() {
+        for len in 0..26usize {
+            let a: Vec<u8> = (0..len as u8).collect();
+            assert!(same_bytes(&a, &a.clone()));
+            if len > 0 {
+                assert!(!same_bytes(&a, &a[..len - 1]));
+            }
+            for at in 0..len {
+                let mut b = a.clone();
+                b[at] ^= 0x80;
+                assert!(!same_bytes(&a, &b), "{len} {at}");
+            }
+        }
+    }
 
     /// A byte above 0x7F anywhere (in a word or in the tail) sends the
     /// text to the validation, which decides.

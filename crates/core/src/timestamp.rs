@@ -100,7 +100,12 @@ fn date_part(c: &mut Cursor<'_>, order: DayOrder) -> Option<NaiveDate> {
 /// which alone cannot say which is the day: the caller weighs them over a
 /// whole file.
 pub fn slash_parts(s: &str) -> Option<(u32, u32)> {
-    let mut c = Cursor::new(s);
+    slash_parts_trimmed(s.trim().as_bytes())
+}
+
+/// [`slash_parts`] of text with nothing to trim at either end.
+pub fn slash_parts_trimmed(b: &[u8]) -> Option<(u32, u32)> {
+    let mut c = Cursor { b, i: 0 };
     let a = c.digits(1, 2)?;
     if !c.eat(b'/') {
         return None;

@@ -16,7 +16,9 @@ use crate::config::DayOrder;
 use crate::model::{CellRef, Severity};
 use crate::qa;
 use crate::text::{clip, QUOTE_CHARS};
-use crate::timestamp::{parse_date_in, slash_parts, timestamp_after_date, timestamp_date, Zone};
+use crate::timestamp::{
+    parse_date_in, slash_parts, slash_parts_trimmed, timestamp_after_date, timestamp_date, Zone,
+};
 
 /// Dates looked at before a file with no slashed date among them is taken
 /// to have none: the scan must not parse a whole ISO-dated log twice.
@@ -116,6 +118,31 @@ impl DateReader {
         }
     }
 
+    /// [`DateReader::timestamp`] of a field's bytes as they lie in the
+    /// file, for a sensor log's usual row only: nothing `str::trim` would
+    /// take at either end, and the day of the row before. `None` otherwise
+    /// (or when the time does not parse), having noted nothing: the caller
+    /// then asks [`DateReader::timestamp`], whose answer this is wherever
+    /// this one gives one, without making a `str` of the field first.
+    pub fn timestamp_on_known_day(&mut self, b: &[u8], line: u32) -> Option<(NaiveDateTime, Zone)> {
+        let plain = |c: Option<&u8>| c.is_some_and(u8::is_ascii_graphic);
+        if !plain(b.first()) || !plain(b.last()) {
+            return None;
+        }
+        let (d, text) = self.day.as_ref()?;
+        let day = b.get(..text.len())?;
+        if !crate::text::same_bytes(day, text) || b.get(text.len()).is_some_and(u8::is_ascii_digit)
+        {
+            return None;
+        }
+        let t = timestamp_after_date(*d, b.get(text.len()..).unwrap_or(&[]))?;
+        if self.evidence.is_none() && slash_parts_trimmed(b).is_some() {
+            self.assumed += 1;
+            self.first_assumed.get_or_insert(line);
+        }
+        Some(t)
+    }
+
     pub fn date(&mut self, s: &str, line: u32) -> Option<NaiveDate> {
         let d = parse_date_in(s, self.order)?;
         self.note(s, line);
@@ -185,5 +212,76 @@ fn other(o: DayOrder) -> DayOrder {
     match o {
         DayOrder::MonthFirst => DayOrder::DayFirst,
         DayOrder::DayFirst => DayOrder::MonthFirst,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The short way answers as the long way does wherever it answers, and
+    /// notes the same assumed slashed dates: timestamps in every shape a
+    /// log might hold (spaces around, slashed or ISO, zones, a date alone,
+    /// a day that runs on into more digits, bad times), in random order.
+    #[test]
+    fn a_timestamp_on_a_known_day_reads_as_the_long_way_reads() {
+        let shapes = [
+            "2025-01-01 00:00:00",
+            "2025-01-01 00:01:00",
+            "2025-01-01T00:02:00Z",
+            "2025-01-01 00:03:00+05:00",
+            " 2025-01-01 00:04:00",
+            "2025-01-01 00:05:00 ",
+            "2025-01-01",
+            "2025-01-011 00:00:00",
+            "2025-01-01 25:00:00",
+            "2025-01-01 7:5",
+            "2025-01-02 00:00:00",
+            "01/02/2025 10:00",
+            "01/02/2025 10:00:30.5",
+            "13/02/2025 10:00",
+            "1/2/2025 9:00",
+            "01/02/2025\u{a0}",
+            "x",
+            "",
+        ];
+        let mut next = crate::xorshift(0x5EED_DA7E);
+        for evidence in [
+            None,
+            Some(Evidence {
+                line: 1,
+                first: 13,
+                second: 2,
+            }),
+        ] {
+            for order in [DayOrder::MonthFirst, DayOrder::DayFirst] {
+                let reader = DateReader {
+                    order,
+                    col: 0,
+                    evidence,
+                    assumed: 0,
+                    first_assumed: None,
+                    day: None,
+                };
+                let (mut long, mut short) = (reader.clone(), reader);
+                let mut quick = 0;
+                for line in 2..20_000u32 {
+                    let raw = shapes[(next() % shapes.len() as u64) as usize];
+                    let field = raw.trim();
+                    let expected = long.timestamp(field, line);
+                    let known = short.timestamp_on_known_day(raw.as_bytes(), line);
+                    quick += usize::from(known.is_some());
+                    let got = known.or_else(|| short.timestamp(field, line));
+                    assert_eq!(got, expected, "{raw:?} on line {line}");
+                    assert_eq!(
+                        (short.assumed, short.first_assumed),
+                        (long.assumed, long.first_assumed),
+                        "{raw:?} on line {line}"
+                    );
+                }
+                assert!(long.assumed > 0 || evidence.is_some());
+                assert!(quick > 1000, "{quick} rows read the short way");
+            }
+        }
     }
 }

@@ -80,6 +80,22 @@ impl<'a> Fields<'a> {
         (0..fields.len()).filter_map(move |i| fields.get(i))
     }
 
+    /// Field `from` and every one after it as the line holds them, their
+    /// delimiters between: two rows with the same tail have the same fields
+    /// from `from` on. `None` for a record the CSV reader unquoted (its
+    /// fields lie side by side with nothing between) or one that ends
+    /// before field `from`.
+    pub fn tail(&self, from: usize) -> Option<&'a [u8]> {
+        if self.gap == 0 || from >= self.len() {
+            return None;
+        }
+        let start = match from.checked_sub(1) {
+            None => 0,
+            Some(before) => self.ends.get(before)? + self.gap,
+        };
+        self.bytes.get(start..)
+    }
+
     /// The bytes of all the fields together.
     pub fn field_bytes(&self) -> usize {
         let gaps = self.gap * self.len().saturating_sub(1);
@@ -262,6 +278,10 @@ fn walk_plain(
 /// size-built workers alike, cost more than the fields are long).
 fn delimiters_in(line: &[u8], delimiter: u8, out: &mut Vec<usize>) {
     const LOW7: u64 = 0x7F7F_7F7F_7F7F_7F7F;
+    // Offsets gather here and go to `out` a batch at a time: the browser's
+    // size-built workers call `Vec::push` rather than inline it.
+    let mut found = [0usize; 32];
+    let mut n = 0;
     let spread = u64::from_le_bytes([delimiter; 8]);
     let mut words = line.chunks_exact(8);
     let mut base = 0;
@@ -269,11 +289,19 @@ fn delimiters_in(line: &[u8], delimiter: u8, out: &mut Vec<usize>) {
         let x = u64::from_le_bytes(word.try_into().unwrap_or([0; 8])) ^ spread;
         let mut hits = !(((x & LOW7) + LOW7) | x | LOW7);
         while hits != 0 {
-            out.push(base + (hits.trailing_zeros() / 8) as usize);
+            if n == found.len() {
+                out.extend_from_slice(&found);
+                n = 0;
+            }
+            if let Some(slot) = found.get_mut(n) {
+                *slot = base + (hits.trailing_zeros() / 8) as usize;
+            }
+            n += 1;
             hits &= hits - 1;
         }
         base += 8;
     }
+    out.extend_from_slice(found.get(..n).unwrap_or_default());
     for (i, b) in words.remainder().iter().enumerate() {
         if *b == delimiter {
             out.push(base + i);
@@ -913,7 +941,8 @@ mod tests {
         let mut next = crate::xorshift(0x9E37_79B9_7F4A_7C15);
         for _ in 0..20_000 {
             let state = next();
-            let len = (state % 40) as usize;
+            // Past 32 delimiters too, where the offsets go out in batches.
+            let len = (state % 130) as usize;
             let line: Vec<u8> = (0..len)
                 .map(|i| {
                     let r = (state >> (i % 60)) as u8;
@@ -928,6 +957,11 @@ mod tests {
                 let want: Vec<usize> = (0..line.len()).filter(|i| line[*i] == delimiter).collect();
                 assert_eq!(got, want, "{line:?}");
             }
+        }
+        for len in 0..100 {
+            let mut got = vec![7];
+            delimiters_in(&vec![b','; len], b',', &mut got);
+            assert_eq!(got, std::iter::once(7).chain(0..len).collect::<Vec<_>>());
         }
     }
 

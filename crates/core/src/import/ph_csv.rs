@@ -5,7 +5,7 @@
 
 use std::collections::{BTreeSet, HashMap};
 
-use chrono::NaiveDate;
+use chrono::{NaiveDate, NaiveDateTime};
 
 use super::columns::{Header, MetadataBudget};
 use super::day_order::DateReader;
@@ -65,6 +65,10 @@ struct Layout {
     fallback_sensor: String,
     used: [Option<usize>; 7],
     key_cols: Vec<usize>,
+    /// Where the key columns start when they are all the columns after
+    /// the timestamp and the value (as in every log seen): a row whose
+    /// line from there on is the row before's has its series.
+    tail_from: Option<usize>,
     /// Columns that name the series; used alone once the extra columns
     /// have shown too many variants (e.g. a per-row id), so a log can never
     /// turn into one series per row.
@@ -153,6 +157,7 @@ pub fn read(
         param_col,
         fallback_sensor,
         used,
+        tail_from: (ts_col.max(value_col) == 1).then_some(2),
         key_cols,
         coarse_cols,
         commas,
@@ -237,6 +242,12 @@ struct Part {
     series_ids: HashMap<Vec<u8>, u32>,
     last_key: Vec<u8>,
     last_series: Option<u32>,
+    /// The line of the row that gave `last_series`, from `tail_from` on,
+    /// when it is known (`tail_known`).
+    last_tail: Vec<u8>,
+    tail_known: bool,
+    /// Whether the series of the row before measures pH.
+    last_is_ph: Option<(u32, bool)>,
     key: Vec<u8>,
     coarse: bool,
     readings: Vec<SensorReading>,
@@ -265,6 +276,9 @@ impl Part {
             series_ids: HashMap::new(),
             last_key: Vec::new(),
             last_series: None,
+            last_tail: Vec::new(),
+            tail_known: false,
+            last_is_ph: None,
             key: Vec::with_capacity(128),
             coarse: false,
             readings: Vec::with_capacity(bytes / 48),
@@ -282,17 +296,45 @@ impl Part {
     }
 
     fn row(&mut self, ctx: &mut Ctx<'_>, lay: &Layout, line: u32, rec: &Fields<'_>) {
+        // A log's usual row (a plain decimal, a timestamp on the day of the
+        // row before) is read from its bytes; any other goes the long way,
+        // which gives the same answer for these.
+        let usual = crate::number::short_decimal(rec.get(lay.value_col).unwrap_or_default())
+            .and_then(|v| {
+                let ts = rec.get(lay.ts_col).unwrap_or_default();
+                Some((self.dates.timestamp_on_known_day(ts, line)?, v))
+            });
+        let read = match usual {
+            Some(read) => read,
+            None => match self.read_time_and_value(ctx, lay, line, rec) {
+                Some(read) => read,
+                None => return,
+            },
+        };
+        self.keep(ctx, lay, line, rec, read);
+    }
+
+    /// A row's timestamp and value read from its fields as text; `None`
+    /// when the row is skipped (accounted and, where it says something,
+    /// told as a finding).
+    fn read_time_and_value(
+        &mut self,
+        ctx: &mut Ctx<'_>,
+        lay: &Layout,
+        line: u32,
+        rec: &Fields<'_>,
+    ) -> Option<((NaiveDateTime, Zone), f64)> {
         let at = |col: usize| CellRef::cell(None, line, col as u32);
         let ts = field(rec, Some(lay.ts_col));
         let value_text = field(rec, Some(lay.value_col));
         if ts.is_empty() && value_text.is_empty() && delimited::is_blank(rec) {
             ctx.account.skip(None, line, SkipReason::Blank);
-            return;
+            return None;
         }
         let Some((at_time, zone)) = self.dates.timestamp(ts, line) else {
             if super::columns::normalize(ts) == lay.ts_name {
                 ctx.account.skip(None, line, SkipReason::Header);
-                return;
+                return None;
             }
             ctx.account.skip(None, line, SkipReason::UnparseableDate);
             ctx.findings.row(
@@ -306,7 +348,7 @@ impl Part {
                     )
                     .at(at(lay.ts_col)),
             );
-            return;
+            return None;
         };
         let date = at_time.date();
         let value = match parse_num(value_text, lay.commas) {
@@ -322,7 +364,7 @@ impl Part {
                         .on(date)
                         .at(at(lay.value_col)),
                 );
-                return;
+                return None;
             }
             Err(e) => {
                 ctx.account.skip(None, line, SkipReason::UnparseableValue);
@@ -338,13 +380,28 @@ impl Part {
                         .on(date)
                         .at(at(lay.value_col)),
                 );
-                return;
+                return None;
             }
         };
+        Some(((at_time, zone), value))
+    }
+
+    /// Keep a row read: its series, the findings on its value, the reading.
+    fn keep(
+        &mut self,
+        ctx: &mut Ctx<'_>,
+        lay: &Layout,
+        line: u32,
+        rec: &Fields<'_>,
+        ((at_time, zone), value): ((NaiveDateTime, Zone), f64),
+    ) {
+        let at = |col: usize| CellRef::cell(None, line, col as u32);
+        let date = at_time.date();
         // The series is whatever the row says besides time and value; rows
         // of one series repeat it, so compare bytes before hashing.
         if !self.coarse && self.series.len() >= MAX_SERIES_PER_FILE {
             self.coarse = true;
+            self.tail_known = false;
             ctx.findings.push(qa::FILE_RECOGNISED.finding(
                 Severity::Warning,
                 format!(
@@ -365,10 +422,16 @@ impl Part {
         };
         // Rows of one series repeat its key: compared where it lies, and
         // built only when it changes.
+        let tail = lay.tail_from.and_then(|k| rec.tail(k));
+        let same_tail =
+            self.tail_known && tail.is_some_and(|t| crate::text::same_bytes(t, &self.last_tail));
         let same = self
             .last_series
-            .filter(|_| same_key(&self.last_key, self.coarse, cols, rec));
+            .filter(|_| same_tail || same_key(&self.last_key, self.coarse, cols, rec));
         let sid = if let Some(id) = same {
+            if !same_tail {
+                self.remember_tail(tail);
+            }
             id
         } else {
             build_key(&mut self.key, self.coarse, cols, rec);
@@ -400,6 +463,7 @@ impl Part {
             };
             self.last_key.clone_from(&self.key);
             self.last_series = Some(id);
+            self.remember_tail(tail);
             id
         };
         let Some(s) = self.series.get(sid as usize) else {
@@ -415,7 +479,14 @@ impl Part {
             );
             return;
         }
-        let is_ph = s.parameter_name.eq_ignore_ascii_case("ph");
+        let is_ph = match self.last_is_ph {
+            Some((id, is_ph)) if id == sid => is_ph,
+            _ => {
+                let is_ph = s.parameter_name.eq_ignore_ascii_case("ph");
+                self.last_is_ph = Some((sid, is_ph));
+                is_ph
+            }
+        };
         let (ph_lo, ph_hi) = lay.ph;
         if is_ph && !(ph_lo..=ph_hi).contains(&value) {
             let plant = s.plant_id.clone();
@@ -483,6 +554,13 @@ impl Part {
             row: line,
         });
         ctx.account.record(None, line);
+    }
+
+    /// The tail of the row that now gives `last_series`.
+    fn remember_tail(&mut self, tail: Option<&[u8]>) {
+        self.last_tail.clear();
+        self.tail_known = tail.is_some();
+        self.last_tail.extend_from_slice(tail.unwrap_or_default());
     }
 
     /// The series a row starts: its text, shared through the file's
@@ -925,5 +1003,105 @@ mod key_tests {
             }
         }
         assert!(compared > 400, "{compared}");
+    }
+}
+
+#[cfg(test)]
+mod series_tests {
+    use std::collections::HashMap;
+
+    /// Every reading of a log is in the series its own row's fields name,
+    /// one series per distinct set of fields, whichever way the row was
+    /// matched (the line compared with the row before's, the fields
+    /// compared, a quoted line read by the CSV reader), with rows between
+    /// that are skipped, short, quoted or spaced.
+    #[test]
+    fn a_reading_is_in_the_series_its_row_names() {
+        let mut next = crate::xorshift(0xC0FF_EE11);
+        let mut pick = |n: usize| (next() % n as u64) as usize;
+        let mut text = String::from(
+            "Timestamp,Measurement value,Unit,sensor_id,unit_type_id,plant_id,Process value,Location,Status\n",
+        );
+        // Line number → the row's key fields, for the rows that make a reading.
+        let mut expected: HashMap<u32, Vec<String>> = HashMap::new();
+        let mut tail = ["pH", "WB1", "secondary", "PLANT_A", "pH", "L1", "Good"];
+        for i in 0..6_000u32 {
+            let line = i + 2;
+            // Mostly the row before's series; now and then one field changes.
+            if pick(40) == 0 {
+                let f = 1 + pick(6);
+                tail[f] = match f {
+                    1 => ["WB1", "WB2"][pick(2)],
+                    3 => ["PLANT_A", "PLANT_B"][pick(2)],
+                    5 => ["L1", "L2", ""][pick(3)],
+                    6 => ["Good", "Bad"][pick(2)],
+                    _ => tail[f],
+                };
+            }
+            let ts = format!(
+                "2025-01-{:02} {:02}:{:02}:00",
+                1 + i / 1440,
+                (i / 60) % 24,
+                i % 60
+            );
+            let (ts, ts_ok) = match pick(50) {
+                0 => ("not a time".to_string(), false),
+                1 => (format!(" {ts}"), true),
+                _ => (ts, true),
+            };
+            let (value, value_ok) = match pick(50) {
+                0 => ("", false),
+                1 => ("x", false),
+                2 => (" 7.02", true),
+                _ => ("7.01", true),
+            };
+            let mut fields: Vec<String> = tail.iter().map(|s| s.to_string()).collect();
+            // One row of another series between two of the same.
+            if pick(30) == 0 {
+                fields[6] = "Blip".into();
+            }
+            // A short row: its last fields missing, read as empty.
+            let kept = if pick(60) == 0 { 7 - 1 - pick(3) } else { 7 };
+            let mut written: Vec<String> = fields[..kept].to_vec();
+            // A quoted field: the CSV reader's record, the same value.
+            if pick(30) == 0 {
+                written[0] = format!("\"{}\"", written[0]);
+            }
+            for f in fields.iter_mut().skip(kept) {
+                f.clear();
+            }
+            text.push_str(&format!("{ts},{value},{}\n", written.join(",")));
+            if ts_ok && value_ok {
+                expected.insert(line, fields);
+            }
+        }
+        let f = crate::import::import_file(
+            "WB1_PH_2025_sanitized.csv",
+            text.as_bytes(),
+            &crate::Config::default(),
+        );
+        assert!(f.error.is_none());
+        let readings = &f.records.sensor;
+        assert_eq!(readings.len(), expected.len());
+        let mut series_of_key: HashMap<&Vec<String>, u32> = HashMap::new();
+        let mut key_of_series: HashMap<u32, &Vec<String>> = HashMap::new();
+        for r in readings {
+            let key = expected
+                .get(&r.row)
+                .expect("a reading of a row that makes one");
+            assert_eq!(
+                *series_of_key.entry(key).or_insert(r.series),
+                r.series,
+                "row {}",
+                r.row
+            );
+            assert_eq!(
+                *key_of_series.entry(r.series).or_insert(key),
+                key,
+                "row {}",
+                r.row
+            );
+        }
+        assert!(series_of_key.len() > 5, "{} series", series_of_key.len());
     }
 }
