@@ -413,7 +413,7 @@ mod tests {
                 *b = alphabet[((r >> (i * 5)) % alphabet.len() as u64) as usize];
             }
             // Mostly the shape itself, with digits anywhere in range or not.
-            if r % 3 != 0 {
+            if !r.is_multiple_of(3) {
                 rest[0] = b" Tt"[(r % 3) as usize];
                 rest[3] = b':';
                 rest[6] = b':';
