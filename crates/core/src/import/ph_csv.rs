@@ -157,7 +157,7 @@ pub fn read(
         param_col,
         fallback_sensor,
         used,
-        tail_from: (ts_col.max(value_col) == 1).then_some(2),
+        tail_from: (ts_col.min(value_col) == 0 && ts_col.max(value_col) == 1).then_some(2),
         key_cols,
         coarse_cols,
         commas,
@@ -1017,11 +1017,65 @@ mod series_tests {
     /// that are skipped, short, quoted or spaced.
     #[test]
     fn a_reading_is_in_the_series_its_row_names() {
+        // Timestamp and value first (a row's line from the third field on
+        // is compared), the other way round, and behind another column
+        // (the key is compared field by field).
+        for order in [
+            [0, 1, 2, 3, 4, 5, 6, 7, 8],
+            [1, 0, 2, 3, 4, 5, 6, 7, 8],
+            [5, 0, 1, 2, 3, 4, 6, 7, 8],
+        ] {
+            // Without quotes every line is walked as a plain line; from a
+            // log's first quoted field on, the CSV reader reads the rest.
+            series_follow_rows(&order, false);
+            series_follow_rows(&order, true);
+        }
+    }
+
+    /// Past `MAX_SERIES_PER_FILE` variants the rows keep to the plain
+    /// columns: the row that tips it over starts that series even when its
+    /// line is the row before's (whose series was told by every column).
+    #[test]
+    fn the_row_that_makes_series_coarse_is_not_taken_by_its_line() {
+        let mut text = String::from("Timestamp,Measurement value,plant_id,sensor_id,Row id\n");
+        let ids = (0..super::MAX_SERIES_PER_FILE).chain([super::MAX_SERIES_PER_FILE - 1; 5]);
+        for (i, id) in ids.enumerate() {
+            text.push_str(&format!(
+                "2025-04-01 {:02}:{:02}:00,7.1,PLANT_A,WB1,{id}\n",
+                i / 60,
+                i % 60
+            ));
+        }
+        let f =
+            crate::import::import_file("WB1_PH.csv", text.as_bytes(), &crate::Config::default());
+        let r = &f.records.sensor;
+        let n = super::MAX_SERIES_PER_FILE;
+        assert_eq!(r.len(), n + 5);
+        assert_eq!(f.records.series.len(), n + 1);
+        assert_ne!(r[n].series, r[n - 1].series);
+        assert!(r[n..].iter().all(|x| x.series == r[n].series));
+    }
+
+    /// A random log whose columns are written in `order` (0 the timestamp,
+    /// 1 the value, then the seven key columns; the last three are key
+    /// columns, which a short row leaves out), with a quoted field now and
+    /// then (`quotes`).
+    fn series_follow_rows(order: &[usize; 9], quotes: bool) {
+        let names = [
+            "Timestamp",
+            "Measurement value",
+            "Unit",
+            "sensor_id",
+            "unit_type_id",
+            "plant_id",
+            "Process value",
+            "Location",
+            "Status",
+        ];
         let mut next = crate::xorshift(0xC0FF_EE11);
         let mut pick = |n: usize| (next() % n as u64) as usize;
-        let mut text = String::from(
-            "Timestamp,Measurement value,Unit,sensor_id,unit_type_id,plant_id,Process value,Location,Status\n",
-        );
+        let header: Vec<&str> = order.iter().map(|c| names[*c]).collect();
+        let mut text = header.join(",") + "\n";
         // Line number → the row's key fields, for the rows that make a reading.
         let mut expected: HashMap<u32, Vec<String>> = HashMap::new();
         let mut tail = ["pH", "WB1", "secondary", "PLANT_A", "pH", "L1", "Good"];
@@ -1060,17 +1114,23 @@ mod series_tests {
             if pick(30) == 0 {
                 fields[6] = "Blip".into();
             }
-            // A short row: its last fields missing, read as empty.
-            let kept = if pick(60) == 0 { 7 - 1 - pick(3) } else { 7 };
-            let mut written: Vec<String> = fields[..kept].to_vec();
+            let mut row = vec![ts, value.to_string()];
+            row.extend(fields.iter().cloned());
             // A quoted field: the CSV reader's record, the same value.
-            if pick(30) == 0 {
-                written[0] = format!("\"{}\"", written[0]);
+            if pick(30) == 0 && quotes {
+                row[2] = format!("\"{}\"", row[2]);
             }
-            for f in fields.iter_mut().skip(kept) {
-                f.clear();
+            let mut written: Vec<String> = order.iter().map(|c| row[*c].clone()).collect();
+            // A short row: its last fields missing, read as empty.
+            if pick(60) == 0 {
+                let missing = 1 + pick(3);
+                written.truncate(9 - missing);
+                for c in &order[9 - missing..] {
+                    fields[*c - 2].clear();
+                }
             }
-            text.push_str(&format!("{ts},{value},{}\n", written.join(",")));
+            text.push_str(&written.join(","));
+            text.push('\n');
             if ts_ok && value_ok {
                 expected.insert(line, fields);
             }
@@ -1080,9 +1140,9 @@ mod series_tests {
             text.as_bytes(),
             &crate::Config::default(),
         );
-        assert!(f.error.is_none());
+        assert!(f.error.is_none(), "{order:?}");
         let readings = &f.records.sensor;
-        assert_eq!(readings.len(), expected.len());
+        assert_eq!(readings.len(), expected.len(), "{order:?}");
         let mut series_of_key: HashMap<&Vec<String>, u32> = HashMap::new();
         let mut key_of_series: HashMap<u32, &Vec<String>> = HashMap::new();
         for r in readings {
@@ -1092,13 +1152,13 @@ mod series_tests {
             assert_eq!(
                 *series_of_key.entry(key).or_insert(r.series),
                 r.series,
-                "row {}",
+                "{order:?}, row {}",
                 r.row
             );
             assert_eq!(
                 *key_of_series.entry(r.series).or_insert(key),
                 key,
-                "row {}",
+                "{order:?}, row {}",
                 r.row
             );
         }
