@@ -112,10 +112,25 @@ impl DateReader {
     }
 
     fn note(&mut self, s: &str, line: u32) {
-        if self.evidence.is_none() && slash_parts(s).is_some() {
+        self.note_trimmed(s.trim().as_bytes(), line);
+    }
+
+    /// [`DateReader::note`] of text with nothing to trim at either end.
+    fn note_trimmed(&mut self, b: &[u8], line: u32) {
+        if self.evidence.is_none() && slash_parts_trimmed(b).is_some() {
             self.assumed += 1;
             self.first_assumed.get_or_insert(line);
         }
+    }
+
+    /// The date and length of the day `b` starts with, when it is the
+    /// day of the timestamp before (and not the start of a longer number).
+    fn known_day(&self, b: &[u8]) -> Option<(NaiveDate, usize)> {
+        let (d, text) = self.day.as_ref()?;
+        let day = b.get(..text.len())?;
+        let same = crate::text::same_bytes(day, text)
+            && !b.get(text.len()).is_some_and(u8::is_ascii_digit);
+        same.then_some((*d, text.len()))
     }
 
     /// [`DateReader::timestamp`] of a field's bytes as they lie in the
@@ -129,17 +144,9 @@ impl DateReader {
         if !plain(b.first()) || !plain(b.last()) {
             return None;
         }
-        let (d, text) = self.day.as_ref()?;
-        let day = b.get(..text.len())?;
-        if !crate::text::same_bytes(day, text) || b.get(text.len()).is_some_and(u8::is_ascii_digit)
-        {
-            return None;
-        }
-        let t = timestamp_after_date(*d, b.get(text.len()..).unwrap_or(&[]))?;
-        if self.evidence.is_none() && slash_parts_trimmed(b).is_some() {
-            self.assumed += 1;
-            self.first_assumed.get_or_insert(line);
-        }
+        let (d, len) = self.known_day(b)?;
+        let t = timestamp_after_date(d, b.get(len..).unwrap_or(&[]))?;
+        self.note_trimmed(b, line);
         Some(t)
     }
 
@@ -151,11 +158,7 @@ impl DateReader {
 
     pub fn timestamp(&mut self, s: &str, line: u32) -> Option<(NaiveDateTime, Zone)> {
         let b = s.trim().as_bytes();
-        let known = self.day.as_ref().and_then(|(d, text)| {
-            let same = b.starts_with(text) && !b.get(text.len()).is_some_and(u8::is_ascii_digit);
-            same.then_some((*d, text.len()))
-        });
-        let (d, len) = match known {
+        let (d, len) = match self.known_day(b) {
             Some(k) => k,
             None => {
                 let (d, len) = timestamp_date(s, self.order)?;
@@ -167,7 +170,7 @@ impl DateReader {
             }
         };
         let t = timestamp_after_date(d, b.get(len..).unwrap_or(&[]))?;
-        self.note(s, line);
+        self.note_trimmed(b, line);
         Some(t)
     }
 
