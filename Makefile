@@ -38,8 +38,9 @@ web: setup
 # own cargo calls (index.html), run first so that a compiler error ends the
 # log as cargo printed it rather than under Trunk's backtraces; Trunk then
 # finds them done.
-# A build that fails is tried once more on one job (a compiler killed for
-# memory then passes; a real error fails again, as cargo printed it).
+# A build that fails is tried once more on one job and allowed to fetch
+# (a compiler killed for memory, or a crate the fetch above missed, then
+# passes; a real error fails again, as cargo printed it).
 WASM_BUILDS := Cargo.toml:wasm-release:app \
 	crates/worker/Cargo.toml:wasm-worker:worker \
 	crates/evidence-worker/Cargo.toml:wasm-worker:evidence
@@ -47,8 +48,8 @@ dist:
 	cargo fetch --quiet
 	for b in $(WASM_BUILDS); do \
 	  IFS=: read -r manifest profile bin <<< "$$b"; \
-	  args=(--offline --target=wasm32-unknown-unknown --manifest-path "$$manifest" --profile "$$profile" --bin "$$bin"); \
-	  cargo build "$${args[@]}" || { \
+	  args=(--target=wasm32-unknown-unknown --manifest-path "$$manifest" --profile "$$profile" --bin "$$bin"); \
+	  cargo build --offline "$${args[@]}" || { \
 	    echo "dist: the $$bin build failed; disk and memory left:" >&2; df -h . >&2; free -m >&2; \
 	    cargo build -j 1 "$${args[@]}"; }; \
 	done
