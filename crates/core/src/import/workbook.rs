@@ -108,7 +108,15 @@ pub struct Sheet {
     rows: u32,
     cols: u32,
     is_1904: bool,
+    /// The last long text asked about (its address) and whether it is
+    /// blank: trimming a long run of spaces costs its length, and one
+    /// shared string may fill thousands of cells in a row, which the header
+    /// search looks at again for every row and layout.
+    last_long: std::cell::Cell<(usize, bool)>,
 }
+
+/// Texts longer than this (bytes) have their blankness remembered.
+const LONG_TEXT: usize = 256;
 
 const EMPTY: &Cell = &Cell::Empty;
 
@@ -139,6 +147,28 @@ impl Sheet {
             rows,
             cols,
             is_1904,
+            last_long: std::cell::Cell::new((0, false)),
+        }
+    }
+
+    /// [`blank`], the last long text's answer remembered: a shared
+    /// string's cells come in runs. Long texts that alternate cell by cell
+    /// are trimmed each time (a map by address cost more WebAssembly than
+    /// the size budget had left).
+    fn blank(&self, v: &Cell) -> bool {
+        match v {
+            Cell::Text(s) if s.len() > LONG_TEXT => {
+                let at = s.as_ptr() as usize;
+                match self.last_long.get() {
+                    (a, b) if a == at => b,
+                    _ => {
+                        let b = blank(v);
+                        self.last_long.set((at, b));
+                        b
+                    }
+                }
+            }
+            _ => blank(v),
         }
     }
 
@@ -175,18 +205,18 @@ impl Sheet {
     }
 
     pub fn is_blank(&self, row: u32, col: u32) -> bool {
-        blank(self.get(row, col))
+        self.blank(self.get(row, col))
     }
 
     pub fn row_is_blank(&self, row: u32) -> bool {
-        self.row_cells(row).iter().all(|(_, _, v)| blank(v))
+        self.row_cells(row).iter().all(|(_, _, v)| self.blank(v))
     }
 
     /// Columns holding something in this row.
     pub fn filled(&self, row: u32) -> impl Iterator<Item = u32> + '_ {
         self.row_cells(row)
             .iter()
-            .filter(|(_, _, v)| !blank(v))
+            .filter(|(_, _, v)| !self.blank(v))
             .map(|(_, c, _)| *c)
     }
 
@@ -721,6 +751,36 @@ mod tests {
         }
         assert!(builtin_is_date(14) && builtin_is_date(22) && builtin_is_date(46));
         assert!(!builtin_is_date(0) && !builtin_is_date(49) && !builtin_is_date(164));
+    }
+
+    /// Long texts are blank or not as short ones are, each shared string
+    /// answered for every cell it fills and told apart from another of the
+    /// same length.
+    #[test]
+    fn long_texts_are_blank_when_only_whitespace() {
+        let spaces: Rc<str> = Rc::from(" \u{3000}\t".repeat(200).as_str());
+        let led: Rc<str> = Rc::from(format!("{}x", " ".repeat(599)).as_str());
+        let word: Rc<str> = Rc::from("y".repeat(600).as_str());
+        assert_eq!(
+            (spaces.len() > LONG_TEXT, led.len(), word.len()),
+            (true, 600, 600)
+        );
+        let mut cells = Vec::new();
+        for c in 0..30u32 {
+            let s = [&spaces, &led, &word][c as usize % 3];
+            cells.push((0, c, Cell::Text(Rc::clone(s))));
+            cells.push((1, c, Cell::Text(Rc::from(&*spaces))));
+        }
+        cells.push((2, 0, Cell::Text(Rc::from(" "))));
+        cells.push((2, 1, Cell::Number(1.0)));
+        let sheet = Sheet::new("S", cells, false);
+        let filled: Vec<u32> = sheet.filled(0).collect();
+        let expected: Vec<u32> = (0..30).filter(|c| c % 3 != 0).collect();
+        assert_eq!(filled, expected);
+        assert!(sheet.row_is_blank(1));
+        assert!(sheet.is_blank(0, 0) && !sheet.is_blank(0, 1) && !sheet.is_blank(0, 2));
+        assert_eq!(sheet.filled(2).collect::<Vec<_>>(), [1]);
+        assert_eq!((sheet.rows(), sheet.cols()), (3, 30));
     }
 
     #[test]
