@@ -40,7 +40,9 @@ web: setup
 # finds them done.
 # A build that fails is tried once more on one job and allowed to fetch
 # (a compiler killed for memory, or a crate the fetch above missed, then
-# passes; a real error fails again, as cargo printed it).
+# passes; a real error fails again, as cargo printed it). Keep this list
+# in step with index.html's rust links: a build left out here is only
+# Trunk's again, one out of step is built twice.
 WASM_BUILDS := Cargo.toml:wasm-release:app \
 	crates/worker/Cargo.toml:wasm-worker:worker \
 	crates/evidence-worker/Cargo.toml:wasm-worker:evidence
