@@ -905,6 +905,28 @@ fn blank_lines_after_a_csv_its_profile_rejects_are_rejected_too() {
     assert_eq!(reasons(f).get(&SkipReason::Blank), None);
 }
 
+/// Found by the `profile` fuzz target: a CSV its profile cannot read,
+/// with a quoted field across two lines, had both of the field's lines
+/// rejected as rows (and counted again inside the field), so `lines !=
+/// rows + lines in fields`.
+#[test]
+fn a_quoted_field_across_lines_in_a_csv_its_profile_rejects_is_one_row() {
+    let name = "Riverside 2025-04.csv";
+    let csv = basic_grid("Daily Log").csv().replacen(
+        "Riverside WRF daily log",
+        "\"Riverside WRF\ndaily log\"",
+        1,
+    );
+    assert!(csv.contains("WRF\ndaily"));
+    let columns = BASIC_COLUMNS.replace("final effluent flow", "final effluent flow (m2/d)");
+    let r = run_profile(&profile(BASIC_LAYOUT, &columns), name, csv.into_bytes());
+    let f = file(&r, name);
+    assert!(f.error.is_some(), "{:?}", f.account);
+    assert_eq!(f.account.lines_in_fields, 1, "{:?}", f.account);
+    assert!(f.account.balances(), "{:?}", f.account);
+    assert!(f.account.lines_balance(), "{:?}", f.account);
+}
+
 /// Found by the `profile` fuzz target: after a lone `\r` line break (in a
 /// file whose other lines end in `\n`) the rows took the line number of
 /// the row before, so two rows of the CSV became one sheet row and a line

@@ -400,10 +400,9 @@ pub(crate) fn read(
     let resolved = match resolve(layout, found) {
         Ok(r) => r,
         Err(detail) => {
-            let rows = sheet.rows();
-            if rows > 0 {
-                ctx.account
-                    .skip_rows(sheet_ref, 1, rows, SkipReason::FileRejected);
+            // A CSV's continuation lines of a quoted field are no rows.
+            for r in (0..sheet.rows()).filter(|r| is_row(*r)) {
+                ctx.account.skip(sheet_ref, r + 1, SkipReason::FileRejected);
             }
             return Err(FileError::at(
                 FileErrorKind::ProfileLayout {
