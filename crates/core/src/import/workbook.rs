@@ -108,11 +108,12 @@ pub struct Sheet {
     rows: u32,
     cols: u32,
     is_1904: bool,
-    /// The last long text asked about (its address) and whether it is
-    /// blank: trimming a long run of spaces costs its length, and one
-    /// shared string may fill thousands of cells in a row, which the header
-    /// search looks at again for every row and layout.
-    last_long: std::cell::Cell<(usize, bool)>,
+    /// Whether each long text is blank, by its address (the cells keep
+    /// every text alive, so an address names one text): trimming a long run
+    /// of spaces costs its length, and a few shared strings may fill
+    /// thousands of cells, in runs or in turn, which the header search
+    /// looks at again for every row and layout.
+    long_blank: std::cell::RefCell<std::collections::HashMap<usize, bool>>,
 }
 
 /// Texts longer than this (bytes) have their blankness remembered.
@@ -147,27 +148,18 @@ impl Sheet {
             rows,
             cols,
             is_1904,
-            last_long: std::cell::Cell::new((0, false)),
+            long_blank: Default::default(),
         }
     }
 
-    /// [`blank`], the last long text's answer remembered: a shared
-    /// string's cells come in runs. Long texts that alternate cell by cell
-    /// are trimmed each time (a map by address cost more WebAssembly than
-    /// the size budget had left).
+    /// [`blank`], each long text's answer worked out once.
     fn blank(&self, v: &Cell) -> bool {
         match v {
-            Cell::Text(s) if s.len() > LONG_TEXT => {
-                let at = s.as_ptr() as usize;
-                match self.last_long.get() {
-                    (a, b) if a == at => b,
-                    _ => {
-                        let b = blank(v);
-                        self.last_long.set((at, b));
-                        b
-                    }
-                }
-            }
+            Cell::Text(s) if s.len() > LONG_TEXT => *self
+                .long_blank
+                .borrow_mut()
+                .entry(s.as_ptr() as usize)
+                .or_insert_with(|| blank(v)),
             _ => blank(v),
         }
     }
@@ -239,6 +231,10 @@ impl Sheet {
 }
 
 fn blank(v: &Cell) -> bool {
+    #[cfg(test)]
+    if matches!(v, Cell::Text(s) if s.len() > LONG_TEXT) {
+        tests::LONG_SCANS.with(|n| n.set(n.get() + 1));
+    }
     match v {
         Cell::Empty => true,
         Cell::Text(s) => s.trim().is_empty(),
@@ -781,6 +777,39 @@ mod tests {
         assert!(sheet.is_blank(0, 0) && !sheet.is_blank(0, 1) && !sheet.is_blank(0, 2));
         assert_eq!(sheet.filled(2).collect::<Vec<_>>(), [1]);
         assert_eq!((sheet.rows(), sheet.cols()), (3, 30));
+    }
+
+    thread_local! {
+        /// How many times a long text's blankness was worked out from its
+        /// characters (this thread's: tests run side by side).
+        pub(super) static LONG_SCANS: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+    }
+
+    /// Long shared strings that fill a row in turn (not in runs) are each
+    /// trimmed once, however often the header search asks: a few KB of
+    /// workbook may fan a 32 KB string of spaces out to thousands of cells.
+    #[test]
+    fn long_texts_in_turn_are_trimmed_once_each() {
+        let texts: Vec<Rc<str>> = (0..5)
+            .map(|i| Rc::from(format!("{}{}", " ".repeat(1000 + i), ["", "x"][i % 2]).as_str()))
+            .collect();
+        let cells = (0..3u32)
+            .flat_map(|r| (0..200u32).map(move |c| (r, c)))
+            .map(|(r, c)| (r, c, Cell::Text(Rc::clone(&texts[c as usize % 5]))))
+            .collect();
+        let sheet = Sheet::new("S", cells, false);
+        LONG_SCANS.with(|n| n.set(0));
+        for _ in 0..10 {
+            for r in 0..3 {
+                let filled: Vec<u32> = sheet.filled(r).collect();
+                assert_eq!(
+                    filled,
+                    (0..200).filter(|c| c % 5 % 2 == 1).collect::<Vec<_>>()
+                );
+                assert!(!sheet.row_is_blank(r) && sheet.is_blank(r, 0) && !sheet.is_blank(r, 1));
+            }
+        }
+        assert_eq!(LONG_SCANS.with(|n| n.get()), texts.len());
     }
 
     #[test]
