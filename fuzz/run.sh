@@ -21,7 +21,7 @@
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")"
-seconds="${1:?usage: fuzz/run.sh SECONDS|smoke [TARGET...]}"
+budget="${1:?usage: fuzz/run.sh SECONDS|smoke [TARGET...]}"
 shift
 targets=("$@")
 if [ "${#targets[@]}" -eq 0 ]; then
@@ -74,10 +74,10 @@ for t in "${targets[@]}"; do
     mkdir -p "$corpus"
     cp "corpus/$t"/seed-* "$corpus"/
   fi
-  if [ "$seconds" = smoke ]; then
+  if [ "$budget" = smoke ]; then
     limit=(-runs="$(smoke_runs "$t")" -seed=1)
   else
-    limit=(-max_total_time="$seconds")
+    limit=(-max_total_time="$budget")
   fi
   if ! cargo fuzz run "${flags[@]}" "$t" "$corpus" -- \
       "${limit[@]}" -timeout=10 -rss_limit_mb=2560 \
@@ -90,9 +90,9 @@ for t in "${targets[@]}"; do
   runs="$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -n 1)"
   runs="${runs:-0}"
   total=$((total + runs))
-  case "$seconds" in
+  case "$budget" in
     smoke) printf 'fuzz %-14s %9s runs from seed 1, no finding\n' "$t" "$runs" ;;
-    *) printf 'fuzz %-14s %9s runs in %ss, no finding\n' "$t" "$runs" "$seconds" ;;
+    *) printf 'fuzz %-14s %9s runs in %ss, no finding\n' "$t" "$runs" "$budget" ;;
   esac
 done
 printf 'fuzz %-14s %9s runs, no finding\n' "all" "$total"
